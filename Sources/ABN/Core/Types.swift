@@ -1,0 +1,150 @@
+import Foundation
+
+/// A dense float tensor in row-major order (NCHW for images). This is the interchange type between
+/// modules; kernels may keep their own blocked layouts internally.
+public struct Tensor: Sendable, Equatable {
+    public var shape: [Int]
+    public var data: [Float]
+
+    public init(shape: [Int], data: [Float]) {
+        precondition(shape.reduce(1, *) == data.count, "shape \(shape) does not match \(data.count) values")
+        self.shape = shape
+        self.data = data
+    }
+
+    public init(zeros shape: [Int]) {
+        self.init(shape: shape, data: [Float](repeating: 0, count: shape.reduce(1, *)))
+    }
+
+    public var count: Int { data.count }
+}
+
+/// One entry of a state_dict: float parameters and buffers, or the int64 `num_batches_tracked`.
+public enum StateTensor: Sendable, Equatable {
+    case float32(Tensor)
+    case int64(shape: [Int], values: [Int64])
+
+    public var shape: [Int] {
+        switch self {
+        case .float32(let t): return t.shape
+        case .int64(let shape, _): return shape
+        }
+    }
+}
+
+/// How the attention map M(x) enters the perception branch.
+public enum AttentionMechanism: String, Sendable, CaseIterable, Codable {
+    /// g(x)·(1 + M(x)), the ABN default: regions can only be amplified.
+    case residual
+    /// g(x)·M(x): regions can be switched off.
+    case multiply
+}
+
+/// The backbone family and depth, named like `cifar-resnet20` or `imagenet-resnet50`.
+public struct ABNArchitecture: Sendable, Hashable, CustomStringConvertible {
+    public enum Family: String, Sendable { case cifar, imagenet }
+    public let family: Family
+    public let depth: Int
+
+    public init(family: Family, depth: Int) throws {
+        switch family {
+        case .cifar:
+            guard depth >= 8, (depth - 2) % 6 == 0 else {
+                throw ABNError.invalidArchitecture("CIFAR ResNet depth must be 6n+2 (20, 32, 44, 56, 110), got \(depth)")
+            }
+        case .imagenet:
+            guard [18, 34, 50, 101, 152].contains(depth) else {
+                throw ABNError.invalidArchitecture("ImageNet ResNet depth must be 18, 34, 50, 101 or 152, got \(depth)")
+            }
+        }
+        self.family = family
+        self.depth = depth
+    }
+
+    /// Parses `cifar-resnet20`, `imagenet-resnet18`, and the short forms `resnet20` (CIFAR, since
+    /// 20/32/44/56/110 are CIFAR depths) and `resnet18`/`resnet50` (ImageNet).
+    public init(parsing text: String) throws {
+        let lower = text.lowercased()
+        var family: Family?
+        var rest = lower
+        if lower.hasPrefix("cifar-") { family = .cifar; rest = String(lower.dropFirst(6)) }
+        else if lower.hasPrefix("imagenet-") { family = .imagenet; rest = String(lower.dropFirst(9)) }
+        guard rest.hasPrefix("resnet"), let depth = Int(rest.dropFirst(6)) else {
+            throw ABNError.invalidArchitecture("unknown architecture '\(text)' (expected e.g. cifar-resnet20, imagenet-resnet18)")
+        }
+        if family == nil { family = [18, 34, 50, 101, 152].contains(depth) ? .imagenet : .cifar }
+        try self.init(family: family!, depth: depth)
+    }
+
+    /// The canonical name stored in model files (`abn.arch`).
+    public var name: String { "\(family.rawValue)-resnet\(depth)" }
+    public var description: String { name }
+
+    /// Bottleneck blocks (expansion 4) or Basic blocks (expansion 1), as the official code chooses.
+    public var usesBottleneck: Bool {
+        switch family {
+        case .cifar: return depth >= 44
+        case .imagenet: return depth >= 50
+        }
+    }
+
+    /// Blocks per stage: CIFAR has three stages, ImageNet four.
+    public var blocksPerStage: [Int] {
+        switch family {
+        case .cifar:
+            // The official code keeps n = (depth-2)/6 blocks per stage for Basic and Bottleneck alike.
+            let n = (depth - 2) / 6
+            return [n, n, n]
+        case .imagenet:
+            switch depth {
+            case 18: return [2, 2, 2, 2]
+            case 34, 50: return [3, 4, 6, 3]
+            case 101: return [3, 4, 23, 3]
+            default: return [3, 8, 36, 3]
+            }
+        }
+    }
+}
+
+/// Everything needed to build a model: architecture, classes, input geometry, attention mechanism.
+public struct ModelConfig: Sendable, Equatable {
+    public var arch: ABNArchitecture
+    public var numClasses: Int
+    public var inputChannels: Int
+    public var inputHeight: Int
+    public var inputWidth: Int
+    public var attention: AttentionMechanism
+
+    public init(arch: ABNArchitecture, numClasses: Int, inputChannels: Int = 3, inputHeight: Int = 32,
+                inputWidth: Int = 32, attention: AttentionMechanism = .residual) {
+        self.arch = arch
+        self.numClasses = numClasses
+        self.inputChannels = inputChannels
+        self.inputHeight = inputHeight
+        self.inputWidth = inputWidth
+        self.attention = attention
+    }
+}
+
+/// Errors of the engine and the model file layer. Descriptions are one line each.
+public enum ABNError: Error, CustomStringConvertible, Equatable {
+    case invalidArchitecture(String)
+    case shapeMismatch(String)
+    case stateDict(missing: [String], unexpected: [String], mismatched: [String])
+    case modelFile(path: String, problem: String)
+    case kernel(String)
+
+    public var description: String {
+        switch self {
+        case .invalidArchitecture(let s), .shapeMismatch(let s), .kernel(let s): return s
+        case .modelFile(let path, let problem): return "\(path): \(problem)"
+        case .stateDict(let missing, let unexpected, let mismatched):
+            var parts: [String] = []
+            func list(_ a: [String]) -> String { a.count <= 4 ? a.joined(separator: ", ") : a.prefix(4).joined(separator: ", ") + " and \(a.count - 4) more" }
+            if !missing.isEmpty { parts.append("missing \(list(missing))") }
+            if !unexpected.isEmpty { parts.append("unexpected \(list(unexpected))") }
+            if !mismatched.isEmpty { parts.append("mis-shaped \(list(mismatched))") }
+            return "state_dict does not match the architecture: " + parts.joined(separator: "; ")
+        }
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+
+/// Linear with bias: y [N, out] = x [N, in] · Wᵀ + b. PyTorch's default init:
+/// U(−1/√in, 1/√in) for weight and bias.
+final class Linear {
+    let weight: Parameter
+    let bias: Parameter
+    let inFeatures: Int, outFeatures: Int
+    private var input: [Float] = []
+    private var batch = 0
+
+    init(name: String, inFeatures: Int, outFeatures: Int, rng: inout InitRandom) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        let bound = 1 / Double(inFeatures).squareRoot()
+        weight = Parameter(name: name + ".weight", shape: [outFeatures, inFeatures],
+                           value: (0..<(outFeatures * inFeatures)).map { _ in Float(rng.uniform(-bound, bound)) })
+        bias = Parameter(name: name + ".bias", shape: [outFeatures],
+                         value: (0..<outFeatures).map { _ in Float(rng.uniform(-bound, bound)) })
+    }
+
+    func forward(_ x: [Float], batch n: Int, keepForBackward: Bool) -> [Float] {
+        var y = [Float](repeating: 0, count: n * outFeatures)
+        for b in 0..<n {
+            for o in 0..<outFeatures {
+                var s: Float = bias.value[o]
+                for i in 0..<inFeatures { s += x[b * inFeatures + i] * weight.value[o * inFeatures + i] }
+                y[b * outFeatures + o] = s
+            }
+        }
+        if keepForBackward { input = x; batch = n }
+        return y
+    }
+
+    /// dy [N, out] → dx [N, in]; accumulates dW, db.
+    func backward(_ dy: [Float]) -> [Float] {
+        let n = batch
+        var dx = [Float](repeating: 0, count: n * inFeatures)
+        for b in 0..<n {
+            for o in 0..<outFeatures {
+                let g = dy[b * outFeatures + o]
+                if weight.trainable {
+                    bias.grad[o] += g
+                    for i in 0..<inFeatures { weight.grad[o * inFeatures + i] += g * input[b * inFeatures + i] }
+                }
+                for i in 0..<inFeatures { dx[b * inFeatures + i] += g * weight.value[o * inFeatures + i] }
+            }
+        }
+        return dx
+    }
+}
+
+/// Global average pooling: [N, C, H, W] → [N, C].
+enum GlobalAveragePool {
+    static func forward(_ x: Act) -> [Float] {
+        var y = [Float](repeating: 0, count: x.n * x.c)
+        let plane = x.plane
+        x.data.withUnsafeBufferPointer { p in
+            for i in 0..<(x.n * x.c) {
+                var s: Float = 0
+                for j in 0..<plane { s += p[i * plane + j] }
+                y[i] = s / Float(plane)
+            }
+        }
+        return y
+    }
+
+    static func backward(_ dy: [Float], like x: (n: Int, c: Int, h: Int, w: Int)) -> Act {
+        var dx = Act(zerosN: x.n, c: x.c, h: x.h, w: x.w)
+        let plane = x.h * x.w
+        let inv = 1 / Float(plane)
+        dx.data.withUnsafeMutableBufferPointer { p in
+            for i in 0..<(x.n * x.c) {
+                let g = dy[i] * inv
+                for j in 0..<plane { p[i * plane + j] = g }
+            }
+        }
+        return dx
+    }
+}
+
+/// 3×3 max pooling, stride 2, padding 1 (torchvision's ResNet stem).
+final class MaxPool3x3s2 {
+    private var argmax: [Int32] = []
+    private var inputGeometry = (n: 0, c: 0, h: 0, w: 0)
+
+    func forward(_ x: Act, keepForBackward: Bool) -> Act {
+        let oh = (x.h + 2 - 3) / 2 + 1, ow = (x.w + 2 - 3) / 2 + 1
+        var y = Act(zerosN: x.n, c: x.c, h: oh, w: ow)
+        var arg = [Int32](repeating: 0, count: y.count)
+        x.data.withUnsafeBufferPointer { p in
+            for nc in 0..<(x.n * x.c) {
+                let base = nc * x.plane
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var best = -Float.infinity, bestIndex = -1
+                        for ky in 0..<3 {
+                            let iy = oy * 2 - 1 + ky
+                            if iy < 0 || iy >= x.h { continue }
+                            for kx in 0..<3 {
+                                let ix = ox * 2 - 1 + kx
+                                if ix < 0 || ix >= x.w { continue }
+                                let v = p[base + iy * x.w + ix]
+                                if v > best || bestIndex < 0 { best = v; bestIndex = iy * x.w + ix }
+                            }
+                        }
+                        let o = nc * oh * ow + oy * ow + ox
+                        y.data[o] = best
+                        arg[o] = Int32(bestIndex)
+                    }
+                }
+            }
+        }
+        if keepForBackward { argmax = arg; inputGeometry = (x.n, x.c, x.h, x.w) }
+        return y
+    }
+
+    func backward(_ dy: Act) -> Act {
+        let g = inputGeometry
+        var dx = Act(zerosN: g.n, c: g.c, h: g.h, w: g.w)
+        let outPlane = dy.plane, inPlane = g.h * g.w
+        for nc in 0..<(g.n * g.c) {
+            for j in 0..<outPlane {
+                dx.data[nc * inPlane + Int(argmax[nc * outPlane + j])] += dy.data[nc * outPlane + j]
+            }
+        }
+        return dx
+    }
+}
+
+/// Softmax cross-entropy with the batch mean, and its gradient with respect to the logits.
+enum SoftmaxCrossEntropy {
+    /// Returns (mean loss, dL/dlogits, number of correct argmax predictions).
+    static func lossAndGradient(logits: [Float], labels: [Int], classes k: Int) -> (loss: Float, gradient: [Float], correct: Int) {
+        let n = labels.count
+        var grad = [Float](repeating: 0, count: n * k)
+        var loss = 0.0
+        var correct = 0
+        for b in 0..<n {
+            let row = Array(logits[(b * k)..<(b * k + k)])
+            let maxv = row.max() ?? 0
+            var sum = 0.0
+            for v in row { sum += exp(Double(v - maxv)) }
+            let logSum = log(sum) + Double(maxv)
+            loss += logSum - Double(row[labels[b]])
+            var best = 0
+            for j in 0..<k {
+                if row[j] > row[best] { best = j }
+                let p = exp(Double(row[j]) - logSum)
+                grad[b * k + j] = Float((p - (j == labels[b] ? 1 : 0)) / Double(n))
+            }
+            if best == labels[b] { correct += 1 }
+        }
+        return (Float(loss / Double(n)), grad, correct)
+    }
+}
+
+/// Row-wise softmax of [N, K] logits, in Double for accuracy.
+public func softmax(_ logits: [Float]) -> [Float] {
+    guard let maxv = logits.max() else { return [] }
+    let e = logits.map { exp(Double($0 - maxv)) }
+    let s = e.reduce(0, +)
+    return e.map { Float($0 / s) }
+}

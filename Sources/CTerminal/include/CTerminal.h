@@ -1,0 +1,49 @@
+// Shim over ncursesw. SwiftPM drops -D_XOPEN_SOURCE=600 from pkg-config, so the wide-character
+// API must be switched on here; macros and C globals Swift cannot import get inline accessors.
+#ifndef CTERMINAL_H
+#define CTERMINAL_H
+#define NCURSES_WIDECHAR 1
+#include <ncursesw/curses.h>
+#include <stdint.h>
+
+// Starts curses on the controlling terminal (stdin/stdout): locale, signal flags, raw keys, mouse
+// with drag reporting, colours. Returns 0, or -1 when stdin/stdout is not a terminal or terminfo
+// has no entry for TERM (newterm fails instead of exiting like initscr would).
+int ct_start(void);
+// Undoes the mouse modes we asked for and ends curses. Safe to call twice.
+void ct_stop(void);
+// Set by SIGINT/SIGTERM/SIGHUP; the main loop polls it (a handler must not touch curses).
+int ct_signal_received(void);
+
+int ct_lines(void);
+int ct_cols(void);
+int ct_colors(void);
+int ct_color_pairs(void);
+// init_extended_pair, so direct-colour values and pair numbers above 32767 work.
+int ct_init_pair(int pair, int fg, int bg);
+
+enum { CT_BOLD = 1, CT_REVERSE = 2, CT_UNDERLINE = 4 };
+// Writes one character cell with attributes (CT_*) and colour pair.
+int ct_put(int row, int col, uint32_t ch, int attributes, int pair);
+void ct_refresh(void);
+// The next refresh repaints the whole screen (after pair tables were rebuilt).
+void ct_invalidate(void);
+
+enum { CT_NONE = 0, CT_CHAR = 1, CT_KEY = 2, CT_MOUSE = 3, CT_RESIZE = 4 };
+enum { CT_KEY_UP = 1, CT_KEY_DOWN, CT_KEY_LEFT, CT_KEY_RIGHT, CT_KEY_OTHER };
+enum {
+    CT_MOUSE_PRESS_LEFT = 1, CT_MOUSE_PRESS_MIDDLE, CT_MOUSE_PRESS_RIGHT,
+    CT_MOUSE_RELEASE, CT_MOUSE_MOTION, CT_MOUSE_WHEEL_UP, CT_MOUSE_WHEEL_DOWN, CT_MOUSE_CLICK_LEFT,
+    CT_MOUSE_OTHER
+};
+typedef struct {
+    int kind;    // CT_*
+    int value;   // the character, CT_KEY_* or CT_MOUSE_*
+    int code;    // raw curses key code for CT_KEY_OTHER
+    int x, y;    // mouse cell
+} ct_event;
+
+// Waits up to timeout_ms for input; returns 0 with out->kind set (CT_NONE on timeout/signal).
+int ct_read(int timeout_ms, ct_event *out);
+
+#endif

@@ -1,0 +1,120 @@
+import ABN
+import ABNData
+import Foundation
+
+/// What `eval` reports; encodes to exactly the `eval --json` object of docs/formats.md.
+public struct EvalReport: Codable, Sendable, Equatable {
+    public struct Attention: Codable, Sendable, Equatable {
+        public var massInMask: Double?
+        public var pointingGame: Double?
+        public var iou: Double?
+        public var decoyMass: Double?
+        enum CodingKeys: String, CodingKey {
+            case massInMask = "mass_in_mask", pointingGame = "pointing_game", iou, decoyMass = "decoy_mass"
+        }
+    }
+    public var split: String
+    public var n: Int
+    public var accuracy: Double
+    public var attentionBranchAccuracy: Double
+    public var perClassAccuracy: [String: Double]
+    public var confusion: [[Int]]
+    public var attention: Attention?
+
+    enum CodingKeys: String, CodingKey {
+        case split, n, accuracy, confusion, attention
+        case attentionBranchAccuracy = "attention_branch_accuracy"
+        case perClassAccuracy = "per_class_accuracy"
+    }
+}
+
+/// Per-sample results of running a model over a split in evaluation mode.
+public struct Prediction: Sendable {
+    public var sampleIndex: Int
+    public var probabilities: [Float]
+    public var attentionProbabilities: [Float]
+    public var map: [Float]
+    public var predicted: Int { argmax(probabilities) }
+    public var attentionPredicted: Int { argmax(attentionProbabilities) }
+}
+
+/// Runs the model over every sample of a folder in batches (evaluation mode, BN folded), calling
+/// `body` with each batch's predictions.
+public func predictAll(model: LoadedModel, folder: ImageFolder, batchSize: Int = 64, progress: ProgressReporter? = nil,
+                       body: ([Prediction]) throws -> Void) throws {
+    let m = model.metadata
+    let loader = try BatchLoader(folder: folder, preprocessing: m.preprocessing, batchSize: batchSize, shuffle: false,
+                                 augmentation: .none, seed: 0, cacheImages: false)
+    let batches = loader.epoch(0)
+    var done = 0
+    let plane = model.model.mapHeight * model.model.mapWidth
+    while let batch = try batches.next() {
+        let x = Tensor(shape: [batch.count, m.inputChannels, m.inputHeight, m.inputWidth], data: batch.inputs)
+        let out = try model.model.forward(x, training: false)
+        let k = m.classes.count
+        var predictions: [Prediction] = []
+        for (i, index) in batch.indices.enumerated() {
+            predictions.append(Prediction(
+                sampleIndex: index,
+                probabilities: softmax(Array(out.perceptionLogits.data[(i * k)..<(i * k + k)])),
+                attentionProbabilities: softmax(Array(out.attentionLogits.data[(i * k)..<(i * k + k)])),
+                map: Array(out.attentionMap.data[(i * plane)..<(i * plane + plane)])))
+        }
+        try body(predictions)
+        done += batch.count
+        progress?.update(done: done)
+    }
+}
+
+/// Accuracy of both branches, per-class accuracy, confusion, and attention metrics where the
+/// folder has masks (mass in mask, pointing game, IoU) or decoys (decoy mass).
+public func evaluate(model: LoadedModel, folder: ImageFolder, progress: ProgressReporter? = nil) throws -> EvalReport {
+    let classes = model.metadata.classes
+    let k = classes.count
+    let mh = model.model.mapHeight, mw = model.model.mapWidth
+    let m = model.metadata
+    var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
+    var attentionCorrect = 0, n = 0
+    var mass = 0.0, pointing = 0.0, iou = 0.0, masked = 0
+    var decoy = 0.0, decoyed = 0
+    // Masks are loaded at the model's input size (as the image is) and area-averaged to the map grid.
+    func mapMask(_ url: URL) throws -> [Float] {
+        MapResampling.areaAverage(try loadMask(url, height: m.inputHeight, width: m.inputWidth),
+                                  height: m.inputHeight, width: m.inputWidth, toHeight: mh, toWidth: mw)
+    }
+    try predictAll(model: model, folder: folder, progress: progress) { predictions in
+        for p in predictions {
+            let sample = folder.samples[p.sampleIndex]
+            confusion[sample.label][p.predicted] += 1
+            if p.attentionPredicted == sample.label { attentionCorrect += 1 }
+            n += 1
+            if let url = sample.maskURL {
+                let mask = try mapMask(url)
+                mass += AttentionMetrics.massInMask(map: p.map, mask: mask)
+                pointing += AttentionMetrics.pointingGame(map: p.map, mask: mask) ? 1 : 0
+                iou += AttentionMetrics.iou(map: p.map, mask: mask)
+                masked += 1
+            }
+            if let url = sample.decoyURL {
+                decoy += AttentionMetrics.decoyMass(map: p.map, decoy: try mapMask(url))
+                decoyed += 1
+            }
+        }
+    }
+    progress?.finish()
+    var perClass: [String: Double] = [:]
+    for (c, name) in classes.enumerated() {
+        let total = confusion[c].reduce(0, +)
+        if total > 0 { perClass[name] = Double(confusion[c][c]) / Double(total) }
+    }
+    let correct = (0..<k).map { confusion[$0][$0] }.reduce(0, +)
+    var attention: EvalReport.Attention?
+    if masked > 0 || decoyed > 0 {
+        attention = EvalReport.Attention(
+            massInMask: masked > 0 ? mass / Double(masked) : nil, pointingGame: masked > 0 ? pointing / Double(masked) : nil,
+            iou: masked > 0 ? iou / Double(masked) : nil, decoyMass: decoyed > 0 ? decoy / Double(decoyed) : nil)
+    }
+    return EvalReport(split: folder.split, n: n, accuracy: n > 0 ? Double(correct) / Double(n) : 0,
+                      attentionBranchAccuracy: n > 0 ? Double(attentionCorrect) / Double(n) : 0,
+                      perClassAccuracy: perClass, confusion: confusion, attention: attention)
+}

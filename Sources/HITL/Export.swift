@@ -1,0 +1,114 @@
+import ABN
+import ABNData
+import Foundation
+
+public struct ExportSummary: Sendable, Equatable {
+    public var samples: Int
+    public var edits: Int
+}
+
+/// Writes, for every edited or accepted sample, the image (at the model's input size), the original
+/// and current maps (bilinearly upsampled to the image and jet-coloured), the current map blended over
+/// the image and the difference current − original, all enlarged by nearest neighbour to about 256 px
+/// (8× for 32×32) as PNG; plus edits.csv (every edit, the whole history) and manifest.json
+/// (provenance). The same session gives byte-identical files: sorted keys, shortest round-trip
+/// float text, and nothing that depends on the time or place of the export. Formats:
+/// docs/formats-session.md.
+public func export(session: Session, to out: URL) throws -> ExportSummary {
+    let info = session.info
+    var isDir: ObjCBool = false
+    if FileManager.default.fileExists(atPath: out.path, isDirectory: &isDir), !isDir.boolValue {
+        throw SessionError(out.path, "the export destination is a file, not a directory")
+    }
+    do { try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true) } catch {
+        throw SessionError(out.path, "cannot create the export directory: \((error as NSError).localizedDescription)")
+    }
+    let samples = try session.samples()
+    let edits = try session.edits()
+    let accepts = try session.accepts()
+    let byID = Dictionary(uniqueKeysWithValues: samples.map { ($0.id, $0) })
+    let root = URL(fileURLWithPath: info.dataRoot).appendingPathComponent(info.split)
+    let scale = max(1, 256 / max(info.inputHeight, info.inputWidth))
+    var manifestSamples: [ManifestSample] = []
+    for sample in samples where sample.edited || sample.accepted {
+        let stem = "\(String(format: "%05d", sample.id))-" + sample.relativePath.replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: ".", with: "_")
+        let image = try ImageIO.decode(fileAt: root.appendingPathComponent(sample.relativePath))
+            .converted(toChannels: 3).resizedBilinear(width: info.inputWidth, height: info.inputHeight)
+        let (h, w, H, W) = (info.mapHeight, info.mapWidth, info.inputHeight, info.inputWidth)
+        let files = ManifestFiles(image: stem + "-image.png", original_map: stem + "-original.png", edited_map: stem + "-edited.png",
+                                  blend: stem + "-blend.png", difference: stem + "-difference.png")
+        try ImageIO.writePNG(MapPictures.enlarged(image, by: scale), to: out.appendingPathComponent(files.image))
+        try ImageIO.writePNG(MapPictures.enlarged(MapPictures.colored(sample.originalMap, height: h, width: w, toHeight: H, toWidth: W), by: scale),
+                             to: out.appendingPathComponent(files.original_map))
+        try ImageIO.writePNG(MapPictures.enlarged(MapPictures.colored(sample.currentMap, height: h, width: w, toHeight: H, toWidth: W), by: scale),
+                             to: out.appendingPathComponent(files.edited_map))
+        try ImageIO.writePNG(MapPictures.enlarged(MapPictures.blend(image: image, map: sample.currentMap, height: h, width: w), by: scale),
+                             to: out.appendingPathComponent(files.blend))
+        try ImageIO.writePNG(MapPictures.enlarged(MapPictures.difference(original: sample.originalMap, edited: sample.currentMap,
+                                                                         height: h, width: w, toHeight: H, toWidth: W), by: scale),
+                             to: out.appendingPathComponent(files.difference))
+        let history = edits.filter { $0.sampleID == sample.id }
+        let under = history.last?.whatIfProbabilities ?? sample.probabilities
+        manifestSamples.append(ManifestSample(
+            sample_id: sample.id, relative_path: sample.relativePath, label: info.classes[sample.label],
+            predicted: info.classes[sample.predicted], probabilities: sample.probabilities,
+            attention_predicted: info.classes[sample.attentionPredicted],
+            predicted_under_edit: info.classes[argmax(under)], probabilities_under_edit: under,
+            accepted: sample.accepted,
+            edits: history.map { ManifestEdit(edit_id: $0.id, annotator: $0.annotator, time: $0.createdAt, source: $0.source,
+                                              predicted_under_edit: info.classes[$0.whatIfPredicted]) },
+            files: files))
+    }
+    var csv = "edit_id,sample_id,relative_path,label,annotator,time,source,predicted_under_edit,probability_under_edit,map\n"
+    for e in edits {
+        guard let s = byID[e.sampleID] else { continue }
+        let p = argmax(e.whatIfProbabilities)
+        // Floats as Swift's shortest text that reads back to the same Float32: lossless and stable.
+        csv += [String(e.id), String(e.sampleID), csvField(s.relativePath), csvField(info.classes[s.label]), csvField(e.annotator),
+                e.createdAt, csvField(e.source), csvField(info.classes[p]), "\(e.whatIfProbabilities[p])",
+                e.map.map { "\($0)" }.joined(separator: " ")].joined(separator: ",") + "\n"
+    }
+    try AtomicFile.write(Array(csv.utf8), to: out.appendingPathComponent("edits.csv"))
+    let manifest = Manifest(session: session.directory.standardizedFileURL.path, model_path: info.modelPath, model_sha256: info.modelSHA256,
+                            dataset: info.dataRoot, split: info.split, classes: info.classes, map_size: [info.mapHeight, info.mapWidth],
+                            accepts: accepts.map { ManifestAccept(sample_id: $0.sampleID, annotator: $0.annotator, time: $0.createdAt) },
+                            samples: manifestSamples)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+    try AtomicFile.write(Array(try encoder.encode(manifest)) + [0x0A], to: out.appendingPathComponent("manifest.json"))
+    return ExportSummary(samples: manifestSamples.count, edits: edits.count)
+}
+
+private func csvField(_ s: String) -> String {
+    s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+}
+
+struct Manifest: Encodable {
+    var session: String
+    var model_path: String
+    var model_sha256: String
+    var dataset: String
+    var split: String
+    var classes: [String]
+    var map_size: [Int]
+    var accepts: [ManifestAccept]
+    var samples: [ManifestSample]
+}
+
+struct ManifestAccept: Encodable { var sample_id: Int64; var annotator: String; var time: String }
+struct ManifestEdit: Encodable { var edit_id: Int64; var annotator: String; var time: String; var source: String; var predicted_under_edit: String }
+struct ManifestFiles: Encodable { var image, original_map, edited_map, blend, difference: String }
+struct ManifestSample: Encodable {
+    var sample_id: Int64
+    var relative_path: String
+    var label: String
+    var predicted: String
+    var probabilities: [Float]
+    var attention_predicted: String
+    var predicted_under_edit: String
+    var probabilities_under_edit: [Float]
+    var accepted: Bool
+    var edits: [ManifestEdit]
+    var files: ManifestFiles
+}

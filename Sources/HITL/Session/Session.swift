@@ -1,0 +1,338 @@
+import Foundation
+import GRDB
+
+/// A review session: a directory with session.sqlite (SQLite in WAL mode through GRDB). Samples,
+/// edits, accept marks, model changes and fine-tuning runs are append-only rows: triggers refuse
+/// UPDATE and DELETE, so history can always be audited. Every read and write is one transaction,
+/// so a killed process leaves the file as it was before or after a whole write.
+public final class Session {
+    public let directory: URL
+    public var databaseURL: URL { directory.appendingPathComponent("session.sqlite") }
+    private let db: DatabasePool
+    public private(set) var info: SessionInfo
+
+    /// Opens an existing session (every command but collect); `directory` names it in every error.
+    public static func open(_ directory: URL) throws -> Session {
+        let path = directory.path
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw SessionError(path, "no such session (create one with `abn-hitl collect`)")
+        }
+        guard isDir.boolValue else { throw SessionError(path, "not a session directory (it is a file)") }
+        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("session.sqlite").path) else {
+            throw SessionError(path, "not a session: session.sqlite is missing")
+        }
+        return try Session(directory: directory, create: nil)
+    }
+
+    /// Opens the session at `directory`, creating it with `info` when it does not exist yet.
+    public static func openOrCreate(_ directory: URL, info: SessionInfo) throws -> Session {
+        let path = directory.path
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
+            guard isDir.boolValue else { throw SessionError(path, "not a session directory (it is a file)") }
+        } else {
+            do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
+                throw SessionError(path, "cannot create the session directory: \((error as NSError).localizedDescription)")
+            }
+        }
+        return try Session(directory: directory, create: info)
+    }
+
+    private init(directory: URL, create: SessionInfo?) throws {
+        self.directory = directory
+        let file = directory.appendingPathComponent("session.sqlite")
+        // SQLite in WAL mode writes -wal and -shm files next to the database: the directory must be
+        // writable even to read. Checked with the effective user, as the kernel will.
+        for (p, what) in [(directory.path, "the session directory"), (file.path, "session.sqlite")]
+        where FileManager.default.fileExists(atPath: p) && faccessat(AT_FDCWD, p, W_OK, AT_EACCESS) != 0 {
+            throw SessionError(p, "read-only: \(what) is not writable, and a session records every step")
+        }
+        var config = Configuration()
+        config.busyMode = .timeout(2)
+        config.foreignKeysEnabled = true
+        do {
+            db = try DatabasePool(path: file.path, configuration: config)
+        } catch {
+            throw SessionError(file.path, Session.describe(error))
+        }
+        do {
+            // Judge the file before writing anything to it: a newer schema or another program's
+            // database is refused untouched; an up-to-date session is opened without a write.
+            switch try db.read(SessionSchema.state) {
+            case .foreign:
+                throw SessionError(file.path, "not a session database (an SQLite file of another program)")
+            case .newer(let v):
+                throw SessionError(file.path, "written by a newer abn-hitl (schema \(v); this one knows up to \(SessionSchema.version)); upgrade abn-hitl to open it")
+            case .empty, .needsMigration:
+                try SessionSchema.migrator.migrate(db)
+            case .current:
+                break
+            }
+            let hasMeta = try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM meta") ?? 0 } > 0
+            if let create, !hasMeta {
+                try Session.validate(create, path: file.path)
+                try db.write { d in try Session.writeInfo(create, d) }
+            }
+            info = try db.read { try Session.readInfo($0, path: file.path) }
+        } catch let e as SessionError {
+            throw e
+        } catch {
+            throw SessionError(file.path, Session.describe(error))
+        }
+    }
+
+    /// Turns SQLite's errors into the problem a user can act on.
+    static func describe(_ error: Error) -> String {
+        if let e = error as? DatabaseError {
+            switch e.resultCode {
+            case .SQLITE_NOTADB, .SQLITE_CORRUPT: return "not a session database (file is corrupt or not SQLite)"
+            case .SQLITE_BUSY, .SQLITE_LOCKED: return "locked by another abn-hitl process writing to it (waited 2 s; try again when it has finished)"
+            case .SQLITE_READONLY: return "read-only: cannot record anything here"
+            case .SQLITE_CANTOPEN: return "cannot open the session database (missing directory or permissions)"
+            case .SQLITE_FULL: return "disk full"
+            case .SQLITE_CONSTRAINT: return "refused by the session database: \(e.message ?? "constraint failed")"
+            default: return "SQLite error: \(e.message ?? "\(e.resultCode)")"
+            }
+        }
+        return (error as NSError).localizedDescription.replacingOccurrences(of: "\n", with: " ")
+    }
+
+    private static func validate(_ info: SessionInfo, path: String) throws {
+        guard !info.classes.isEmpty, info.mapHeight > 0, info.mapWidth > 0, info.inputChannels > 0,
+              info.inputHeight > 0, info.inputWidth > 0 else {
+            throw SessionError(path, "a session needs classes, a map size and an input size")
+        }
+    }
+
+    private static func writeInfo(_ info: SessionInfo, _ d: Database) throws {
+        let classes = String(decoding: try JSONEncoder().encode(info.classes), as: UTF8.self)
+        let pairs: [(String, String)] = [
+            ("model_path", info.modelPath), ("model_sha256", info.modelSHA256), ("data_root", info.dataRoot),
+            ("split", info.split), ("classes", classes), ("map_size", "\(info.mapHeight)x\(info.mapWidth)"),
+            ("input", "\(info.inputChannels)x\(info.inputHeight)x\(info.inputWidth)"), ("created_at", utcNow()),
+        ]
+        for (k, v) in pairs { try d.execute(sql: "INSERT INTO meta (key, value) VALUES (?, ?)", arguments: [k, v]) }
+    }
+
+    private static func readInfo(_ d: Database, path: String) throws -> SessionInfo {
+        var meta: [String: String] = [:]
+        for row in try Row.fetchAll(d, sql: "SELECT key, value FROM meta") { meta[row["key"]] = row["value"] }
+        func value(_ k: String) throws -> String {
+            guard let v = meta[k] else { throw SessionError(path, "session metadata '\(k)' is missing") }
+            return v
+        }
+        guard let classes = try? JSONDecoder().decode([String].self, from: Data(try value("classes").utf8)) else {
+            throw SessionError(path, "session metadata 'classes' is not a JSON array of names")
+        }
+        let map = try value("map_size").split(separator: "x").compactMap { Int($0) }
+        let input = try value("input").split(separator: "x").compactMap { Int($0) }
+        guard map.count == 2, input.count == 3, !classes.isEmpty, (map + input).allSatisfy({ $0 > 0 }) else {
+            throw SessionError(path, "session metadata is malformed (map_size, input or classes)")
+        }
+        var info = SessionInfo(modelPath: try value("model_path"), modelSHA256: try value("model_sha256"),
+                               dataRoot: try value("data_root"), split: try value("split"), classes: classes,
+                               mapHeight: map[0], mapWidth: map[1], inputChannels: input[0], inputHeight: input[1], inputWidth: input[2])
+        // A recorded model change supersedes the collected model.
+        if let row = try Row.fetchOne(d, sql: "SELECT model_path, model_sha256 FROM model_changes ORDER BY id DESC LIMIT 1") {
+            info.modelPath = row["model_path"]
+            info.modelSHA256 = row["model_sha256"]
+        }
+        return info
+    }
+
+    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try db.write(body) } catch let e as SessionError { throw e } catch {
+            throw SessionError(databaseURL.path, Session.describe(error))
+        }
+    }
+
+    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try db.read(body) } catch let e as SessionError { throw e } catch {
+            throw SessionError(databaseURL.path, Session.describe(error))
+        }
+    }
+
+    /// A blob of `count` Float32 values; anything else is a damaged row, reported rather than trusted
+    /// (a hand-edited file must not crash export or the UI with an out-of-range index).
+    private func floats(_ data: Data?, _ column: String, row id: Int64, count: Int) throws -> [Float] {
+        guard let data, let v = FloatBlob.decode(data), v.count == count else {
+            throw SessionError(databaseURL.path, "damaged \(column) in row \(id) (expected \(count) little-endian Float32 values)")
+        }
+        return v
+    }
+
+    // MARK: - Model
+
+    /// Refuses a model other than the session's unless `allowChange`; then records the change.
+    public func checkModel(path: String, sha256: String, allowChange: Bool) throws {
+        guard sha256 != info.modelSHA256 else { return }
+        guard allowChange else {
+            throw SessionError(directory.path, "model \(path) (SHA-256 \(sha256.prefix(12))…) differs from the one this session was collected with (\(info.modelPath), \(info.modelSHA256.prefix(12))…); pass --allow-model-change to use it anyway")
+        }
+        try write { d in
+            try d.execute(sql: "INSERT INTO model_changes (model_path, model_sha256, created_at) VALUES (?, ?, ?)",
+                          arguments: [path, sha256, utcNow()])
+        }
+        info.modelPath = path
+        info.modelSHA256 = sha256
+    }
+
+    public func modelChanges() throws -> [ModelChangeRecord] {
+        try read { d in
+            try Row.fetchAll(d, sql: "SELECT * FROM model_changes ORDER BY id").map {
+                ModelChangeRecord(id: $0["id"], modelPath: $0["model_path"], modelSHA256: $0["model_sha256"], createdAt: $0["created_at"])
+            }
+        }
+    }
+
+    // MARK: - Samples
+
+    /// Adds samples whose relative path is not in the session yet (one transaction); returns how
+    /// many were added. A malformed sample refuses the whole batch.
+    @discardableResult
+    public func addSamples(_ samples: [NewSample]) throws -> Int {
+        let k = info.classes.count
+        for s in samples {
+            guard (0..<k).contains(s.label), s.probabilities.count == k, s.attentionProbabilities.count == k,
+                  (s.probabilities + s.attentionProbabilities).allSatisfy(\.isFinite) else {
+                throw SessionError(directory.path, "sample \(s.relativePath): needs a label in 0..<\(k) and \(k) finite probabilities per branch")
+            }
+            try checkMap(s.originalMap, what: "the original map of \(s.relativePath)")
+        }
+        return try write { d in
+            var added = 0
+            let now = utcNow()
+            for s in samples {
+                try d.execute(sql: """
+                    INSERT OR IGNORE INTO samples (relative_path, label, probabilities, attention_probabilities, original_map,
+                                                   collected_at, predicted, attention_predicted)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [s.relativePath, s.label, FloatBlob.encode(s.probabilities),
+                                     FloatBlob.encode(s.attentionProbabilities), FloatBlob.encode(s.originalMap), now,
+                                     argmax(s.probabilities), argmax(s.attentionProbabilities)])
+                added += d.changesCount
+            }
+            return added
+        }
+    }
+
+    /// Every sample in collection order with its current map (the newest edit) and marks.
+    public func samples() throws -> [SessionSample] {
+        let rows = try read { d in
+            try Row.fetchAll(d, sql: """
+                SELECT s.id, s.relative_path, s.label, s.probabilities, s.attention_probabilities, s.original_map,
+                       (SELECT map FROM edits e WHERE e.sample_id = s.id ORDER BY e.id DESC LIMIT 1) AS current_map,
+                       (SELECT COUNT(*) FROM edits e WHERE e.sample_id = s.id) AS edit_count,
+                       (SELECT COUNT(*) FROM accepts a WHERE a.sample_id = s.id) AS accept_count
+                FROM samples s ORDER BY s.id
+                """)
+        }
+        let k = info.classes.count, plane = info.mapHeight * info.mapWidth
+        return try rows.map { r in
+            let id: Int64 = r["id"]
+            let label: Int = r["label"]
+            guard (0..<k).contains(label) else { throw SessionError(databaseURL.path, "damaged label \(label) in samples row \(id)") }
+            let original = try floats(r["original_map"], "original_map", row: id, count: plane)
+            let current: Data? = r["current_map"]
+            return SessionSample(id: id, relativePath: r["relative_path"], label: label,
+                                 probabilities: try floats(r["probabilities"], "probabilities", row: id, count: k),
+                                 attentionProbabilities: try floats(r["attention_probabilities"], "attention_probabilities", row: id, count: k),
+                                 originalMap: original,
+                                 currentMap: try current.map { try floats($0, "edit map", row: id, count: plane) } ?? original,
+                                 editCount: r["edit_count"], accepted: (r["accept_count"] as Int) > 0)
+        }
+    }
+
+    // MARK: - Edits and accept marks
+
+    /// Appends an edit; durable (committed) when this returns.
+    public func appendEdit(sampleID: Int64, map: [Float], annotator: String, source: String, whatIf: [Float]) throws {
+        try appendEdits([NewEdit(sampleID: sampleID, map: map, annotator: annotator, source: source, whatIfProbabilities: whatIf)])
+    }
+
+    /// Appends edits in one transaction: all of them or none.
+    public func appendEdits(_ edits: [NewEdit]) throws {
+        let k = info.classes.count
+        for e in edits {
+            try checkMap(e.map, what: "an edited map")
+            guard e.whatIfProbabilities.count == k, e.whatIfProbabilities.allSatisfy(\.isFinite) else {
+                throw SessionError(directory.path, "an edit needs \(k) finite what-if probabilities, got \(e.whatIfProbabilities.count)")
+            }
+            guard !e.annotator.isEmpty, !e.source.isEmpty else {
+                throw SessionError(directory.path, "an edit needs an annotator name and a source")
+            }
+        }
+        try write { d in
+            let now = utcNow()
+            for e in edits {
+                guard try Bool.fetchOne(d, sql: "SELECT 1 FROM samples WHERE id = ?", arguments: [e.sampleID]) != nil else {
+                    throw SessionError(directory.path, "no sample \(e.sampleID) in this session")
+                }
+                try d.execute(sql: """
+                    INSERT INTO edits (sample_id, map, annotator, created_at, source, whatif_probabilities, whatif_predicted)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [e.sampleID, FloatBlob.encode(e.map), e.annotator, now, e.source,
+                                     FloatBlob.encode(e.whatIfProbabilities), argmax(e.whatIfProbabilities)])
+            }
+        }
+    }
+
+    /// Marks a sample's map as right as it is (its original map becomes its fine-tuning target).
+    public func accept(sampleID: Int64, annotator: String) throws {
+        try write { d in
+            guard try Bool.fetchOne(d, sql: "SELECT 1 FROM samples WHERE id = ?", arguments: [sampleID]) != nil else {
+                throw SessionError(directory.path, "no sample \(sampleID) in this session")
+            }
+            try d.execute(sql: "INSERT INTO accepts (sample_id, annotator, created_at) VALUES (?, ?, ?)",
+                          arguments: [sampleID, annotator, utcNow()])
+        }
+    }
+
+    private func checkMap(_ map: [Float], what: String) throws {
+        let (h, w) = (info.mapHeight, info.mapWidth)
+        guard map.count == h * w else {
+            throw SessionError(directory.path, "\(what) must have \(h)×\(w) values, got \(map.count)")
+        }
+        guard map.allSatisfy({ $0 >= 0 && $0 <= 1 }) else {
+            throw SessionError(directory.path, "\(what) has values outside [0, 1] (or NaN)")
+        }
+    }
+
+    /// The whole edit history in the order it was made.
+    public func edits() throws -> [EditRecord] {
+        let rows = try read { try Row.fetchAll($0, sql: "SELECT * FROM edits ORDER BY id") }
+        return try rows.map { r in
+            let id: Int64 = r["id"]
+            return EditRecord(id: id, sampleID: r["sample_id"], map: try floats(r["map"], "edit map", row: id, count: info.mapHeight * info.mapWidth),
+                              annotator: r["annotator"], createdAt: r["created_at"], source: r["source"],
+                              whatIfProbabilities: try floats(r["whatif_probabilities"], "whatif_probabilities", row: id, count: info.classes.count))
+        }
+    }
+
+    public func accepts() throws -> [AcceptRecord] {
+        try read { d in
+            try Row.fetchAll(d, sql: "SELECT * FROM accepts ORDER BY id").map { r in
+                AcceptRecord(id: r["id"], sampleID: r["sample_id"], annotator: r["annotator"], createdAt: r["created_at"])
+            }
+        }
+    }
+
+    // MARK: - Runs
+
+    /// Records a fine-tuning (or other) run with its parameters and results as JSON text.
+    public func recordRun(kind: String, parameters: String, results: String) throws {
+        try write { d in
+            try d.execute(sql: "INSERT INTO runs (kind, created_at, parameters, results) VALUES (?, ?, ?, ?)",
+                          arguments: [kind, utcNow(), parameters, results])
+        }
+    }
+
+    public func runs() throws -> [RunRecord] {
+        try read { d in
+            try Row.fetchAll(d, sql: "SELECT * FROM runs ORDER BY id").map {
+                RunRecord(id: $0["id"], kind: $0["kind"], createdAt: $0["created_at"], parameters: $0["parameters"], results: $0["results"])
+            }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+
+/// Little-endian Float32 blobs, the on-disk form of maps and probabilities (any host byte order).
+enum FloatBlob {
+    static func encode(_ values: [Float]) -> Data {
+        var data = Data(capacity: values.count * 4)
+        for v in values { var b = v.bitPattern.littleEndian; withUnsafeBytes(of: &b) { data.append(contentsOf: $0) } }
+        return data
+    }
+
+    /// nil when the byte count is not a multiple of 4 (a damaged row).
+    static func decode(_ data: Data) -> [Float]? {
+        guard data.count % 4 == 0 else { return nil }
+        let bytes = [UInt8](data)
+        return stride(from: 0, to: bytes.count, by: 4).map { i in
+            Float(bitPattern: UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24)
+        }
+    }
+}
+
+/// UTC time as ISO 8601 with milliseconds ("2026-11-22T13:22:55.035Z"), the form every row carries.
+func utcNow() -> String {
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    f.timeZone = TimeZone(identifier: "UTC")
+    return f.string(from: Date())
+}
+
+/// Index of the largest value, the first one on ties (so predictions are reproducible).
+func argmax(_ v: [Float]) -> Int {
+    var best = 0
+    for i in v.indices where v[i] > v[best] { best = i }
+    return best
+}
+
+/// One-line errors that name the file: "PATH: problem".
+public struct SessionError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ path: String, _ problem: String) { description = "\(path): \(problem)" }
+}

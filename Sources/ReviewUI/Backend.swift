@@ -1,0 +1,69 @@
+// What the review UI needs from the rest of abn-hitl. The session layer implements it over the
+// SQLite session and the model's what-if; tests implement it in memory.
+import HITL
+
+/// One collected sample as the session stores it.
+public struct ReviewSample: Sendable, Equatable {
+    /// The session's sample index; every backend call takes this number, not a list position.
+    public var index: Int
+    public var relativePath: String
+    public var label: Int
+    /// Perception-branch prediction (the model's decision).
+    public var predicted: Int
+    public var attentionPredicted: Int
+    /// Perception-branch softmax under the model's own map.
+    public var probabilities: [Float]
+    public var attentionProbabilities: [Float]
+    public var originalMap: AttentionMap
+    /// The newest stored edit, or the original map.
+    public var currentMap: AttentionMap
+    public var edited: Bool
+    public var accepted: Bool
+
+    public init(index: Int, relativePath: String, label: Int, predicted: Int, attentionPredicted: Int,
+                probabilities: [Float], attentionProbabilities: [Float], originalMap: AttentionMap,
+                currentMap: AttentionMap, edited: Bool, accepted: Bool) {
+        self.index = index
+        self.relativePath = relativePath
+        self.label = label
+        self.predicted = predicted
+        self.attentionPredicted = attentionPredicted
+        self.probabilities = probabilities
+        self.attentionProbabilities = attentionProbabilities
+        self.originalMap = originalMap
+        self.currentMap = currentMap
+        self.edited = edited
+        self.accepted = accepted
+    }
+}
+
+/// An RGB image, 8 bits per channel, row-major, interleaved, at the model's input size.
+public struct ReviewImage: Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+    public var rgb: [UInt8]
+
+    public init(width: Int, height: Int, rgb: [UInt8]) {
+        self.width = width
+        self.height = height
+        self.rgb = rgb
+    }
+
+    /// Positive size and exactly width·height·3 bytes; the renderer draws nothing for anything else.
+    public var isWellFormed: Bool {
+        width > 0 && height > 0 && width <= 1 << 14 && height <= 1 << 14 && rgb.count == width * height * 3
+    }
+}
+
+public protocol ReviewBackend: AnyObject {
+    var classNames: [String] { get }
+    var samples: [ReviewSample] { get }
+    /// The sample's image at the model's input size; stroke coordinates are in its pixels.
+    func image(for sampleIndex: Int) throws -> ReviewImage
+    /// Perception-branch probabilities with `map` in place of the model's attention map.
+    func whatIf(sampleIndex: Int, map: AttentionMap) throws -> [Float]
+    /// Appends `map` as the sample's newest edit; durable before it returns.
+    func commitEdit(sampleIndex: Int, map: AttentionMap, whatIf: [Float]) throws
+    /// Marks the sample as reviewed and correct as it is.
+    func accept(sampleIndex: Int) throws
+}

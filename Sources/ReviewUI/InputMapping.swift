@@ -1,0 +1,113 @@
+// Keys and mouse reports → review actions. Pure (it reads the state and the layout, nothing else),
+// so the key bindings of DESIGN.md are tested without a terminal.
+
+import HITL
+
+public enum Key: Equatable, Sendable {
+    case character(Unicode.Scalar)
+    case up, down, left, right, tab, escape, enter
+    /// Any other function key, by its curses code.
+    case other(Int)
+}
+
+public enum MouseButton: Equatable, Sendable { case left, middle, right }
+
+public enum MouseKind: Equatable, Sendable {
+    case press(MouseButton)
+    /// Button releases; terminals do not always say which button.
+    case release
+    /// Motion while a button is held (xterm mode 1002); carries no button.
+    case motion
+    case wheelUp, wheelDown
+}
+
+public struct MouseEvent: Equatable, Sendable {
+    public var kind: MouseKind
+    public var column: Int
+    public var row: Int
+    public init(_ kind: MouseKind, column: Int, row: Int) { self.kind = kind; self.column = column; self.row = row }
+}
+
+public enum InputEvent: Equatable, Sendable {
+    case key(Key)
+    case mouse(MouseEvent)
+    case resize
+}
+
+/// The actions for one input event on a terminal of `size`.
+public func actions(for event: InputEvent, in state: ReviewState, size: TerminalSize) -> [ReviewAction] {
+    switch event {
+    case .resize: return []
+    case .key(let key): return keyActions(key, state)
+    case .mouse(let m): return mouseActions(m, state, size)
+    }
+}
+
+private func keyActions(_ key: Key, _ state: ReviewState) -> [ReviewAction] {
+    if state.showHelp {
+        // Any key closes the help; q still quits.
+        if key == .character("q") || key == .character("\u{3}") { return [.toggleHelp, .quit] }
+        return [.toggleHelp]
+    }
+    let canvas = state.focus == .canvas
+    switch key {
+    case .up: return canvas ? [.moveCursor(dx: 0, dy: -1)] : [.moveSelection(-1)]
+    case .down: return canvas ? [.moveCursor(dx: 0, dy: 1)] : [.moveSelection(1)]
+    case .left: return canvas ? [.moveCursor(dx: -1, dy: 0)] : []
+    case .right: return canvas ? [.moveCursor(dx: 1, dy: 0)] : []
+    case .tab: return [.toggleFocus]
+    case .escape, .enter, .other: return []
+    case .character(let c):
+        switch c {
+        case "k": return canvas ? [.moveCursor(dx: 0, dy: -1)] : [.moveSelection(-1)]
+        case "j": return canvas ? [.moveCursor(dx: 0, dy: 1)] : [.moveSelection(1)]
+        case "h": return canvas ? [.moveCursor(dx: -1, dy: 0)] : []
+        case "l": return canvas ? [.moveCursor(dx: 1, dy: 0)] : []
+        case "\t": return [.toggleFocus]
+        case "n": return [.nextSample]
+        case "p": return [.previousSample]
+        case " ": return [.applyBrush]
+        case "b": return [.setTool(.paint)]
+        case "e": return [.setTool(.erase)]
+        case "[": return [.adjustRadius(-1)]
+        case "]": return [.adjustRadius(1)]
+        case "u", "\u{1A}": return [.undo]            // u, Ctrl-Z
+        case "\u{12}", "\u{19}": return [.redo]       // Ctrl-R, Ctrl-Y
+        case "r": return [.reset]
+        case "o": return [.cycleView]
+        case "a": return [.accept]
+        case "?": return [.toggleHelp]
+        case "q", "\u{3}": return [.quit]             // q, Ctrl-C (raw mode delivers it as a key)
+        default: return []
+        }
+    }
+}
+
+private func mouseActions(_ m: MouseEvent, _ state: ReviewState, _ size: TerminalSize) -> [ReviewAction] {
+    let layout = ReviewLayout(size: size, imageWidth: state.image?.width ?? 32, imageHeight: state.image?.height ?? 32)
+    guard !layout.isTooSmall else { return [] }
+    let (x, y) = layout.imagePoint(column: m.column, row: m.row)
+    let point = BrushPoint(x, y)
+    switch m.kind {
+    case .wheelUp: return [.adjustRadius(1)]
+    case .wheelDown: return [.adjustRadius(-1)]
+    case .motion: return state.stroke == nil ? [] : [.extendStroke(point)]
+    case .release:
+        guard state.stroke != nil else { return [] }
+        // The release position ends the drag too (fast drags may report no motion at all).
+        return [.extendStroke(point), .endStroke]
+    case .press(let button):
+        if layout.canvasArea.contains(m.column, m.row) {
+            switch button {
+            case .left: return [.beginStroke(state.tool, point)]
+            case .right: return [.beginStroke(state.tool.opposite, point)]
+            case .middle: return []
+            }
+        }
+        if button == .left, layout.list.contains(m.column, m.row), m.row > layout.list.row {
+            let p = layout.listTop(selected: state.selected, count: state.samples.count) + m.row - layout.list.row - 1
+            return p < state.samples.count ? [.focus(.list), .selectSample(position: p)] : [.focus(.list)]
+        }
+        return []
+    }
+}

@@ -1,0 +1,158 @@
+// The review UI's only state transition: pure, so every key, drag and backend result is tested
+// without a terminal. Effects are returned, never performed here.
+import HITL
+
+public func reduce(_ state: ReviewState, _ action: ReviewAction) -> (ReviewState, [ReviewEffect]) {
+    var s = state
+    let effects = s.apply(action)
+    return (s, effects)
+}
+
+/// The effects the app must run when the review opens: load the first image.
+public func initialEffects(_ state: ReviewState) -> [ReviewEffect] {
+    guard let sample = state.selectedSample else { return [] }
+    return [.loadImage(sampleIndex: sample.index)] + state.whatIfRequest(for: state.selected)
+}
+
+extension ReviewState {
+    mutating func apply(_ action: ReviewAction) -> [ReviewEffect] {
+        message = nil
+        switch action {
+        case .moveSelection(let d): return select(selected + d)
+        case .nextSample: return select(selected + 1)
+        case .previousSample: return select(selected - 1)
+        case .selectSample(let p): return select(p)
+        case .toggleFocus: focus = focus == .list ? .canvas : .list
+        case .focus(let f): focus = f
+        case .moveCursor(let dx, let dy):
+            focus = .canvas
+            cursor = clampedToImage(BrushPoint(cursor.x + Double(dx), cursor.y + Double(dy)))
+        case .setCursor(let p): cursor = clampedToImage(p)
+        case .applyBrush:
+            let pending = finishStroke()
+            return pending + commitStroke(BrushStroke(tool: tool, radius: radius, points: [cursor]))
+        case .setTool(let t): tool = t
+        case .adjustRadius(let d):
+            radius = BrushRadius.step(radius, by: d, imageSide: imageSide)
+            radiusChosen = true
+            if let stroke { self.stroke?.radius = radius; updatePreview(stroke.points) }
+        case .beginStroke(let t, let p):
+            let pending = finishStroke()
+            guard image != nil, selectedSample != nil else { return pending }
+            focus = .canvas
+            cursor = clampedToImage(p)
+            stroke = BrushStroke(tool: t, radius: radius, points: [p])
+            updatePreview([p])
+            return pending
+        case .extendStroke(let p):
+            guard var current = stroke else { return [] }
+            cursor = clampedToImage(p)
+            if current.points.last != p { current.points.append(p) }
+            stroke = current
+            updatePreview(current.points)
+        case .endStroke: return finishStroke()
+        case .undo: return finishStroke() + historyStep { $0.undo() }
+        case .redo: return finishStroke() + historyStep { $0.redo() }
+        case .reset: return finishStroke() + historyStep { $0.reset() }
+        case .accept:
+            guard let sample = selectedSample else { return [] }
+            return finishStroke() + [.accept(sampleIndex: sample.index)]
+        case .cycleView: view = view.next
+        case .toggleHelp: showHelp.toggle()
+        case .quit:
+            let pending = finishStroke()
+            quitting = true
+            return pending + [.quit]
+        case .imageLoaded(let index, let img):
+            guard selectedSample?.index == index else { return [] }
+            guard img.isWellFormed else {
+                image = nil
+                imageError = "image of sample \(index) is malformed (\(img.width)x\(img.height), \(img.rgb.count) bytes)"
+                return []
+            }
+            let sizeChanged = image.map { $0.width != img.width || $0.height != img.height } ?? true
+            image = img
+            imageError = nil
+            if !radiusChosen { radius = BrushRadius.initial(imageSide: max(img.width, img.height)); radiusChosen = true }
+            radius = BrushRadius.step(radius, by: 0, imageSide: max(img.width, img.height))
+            if sizeChanged { cursor = BrushPoint(Double(img.width) / 2, Double(img.height) / 2) }
+            cursor = clampedToImage(cursor)
+        case .imageFailed(let index, let text):
+            guard selectedSample?.index == index else { return [] }
+            image = nil
+            imageError = text
+        case .whatIfComputed(let index, let map, let probabilities):
+            guard let p = position(ofSampleIndex: index) else { return [] }
+            whatIf[p] = WhatIf(map: map, probabilities: probabilities)
+        case .saved(let index, let map):
+            guard let p = position(ofSampleIndex: index) else { return [] }
+            samples[p].currentMap = map
+            samples[p].edited = map != samples[p].originalMap
+            if histories[p].current == map { unsaved.remove(p) }
+        case .accepted(let index):
+            guard let p = position(ofSampleIndex: index) else { return [] }
+            samples[p].accepted = true
+            message = "accepted sample \(index)"
+        case .effectFailed(_, let text):
+            message = text
+        }
+        return []
+    }
+
+    private var imageSide: Int { image.map { max($0.width, $0.height) } ?? 128 }
+
+    private mutating func select(_ position: Int) -> [ReviewEffect] {
+        guard !samples.isEmpty else { return [] }
+        let p = min(max(0, position), samples.count - 1)
+        guard p != selected else { return [] }
+        let pending = finishStroke()
+        selected = p
+        image = nil
+        imageError = nil
+        return pending + [.loadImage(sampleIndex: samples[p].index)] + whatIfRequest(for: p)
+    }
+
+    /// A what-if request when the sample shows an edited map whose prediction is not known yet.
+    func whatIfRequest(for p: Int) -> [ReviewEffect] {
+        guard histories.indices.contains(p) else { return [] }
+        let map = histories[p].current
+        guard map != samples[p].originalMap, whatIf[p]?.map != map else { return [] }
+        return [.requestWhatIf(sampleIndex: samples[p].index, map: map)]
+    }
+
+    private func clampedToImage(_ p: BrushPoint) -> BrushPoint {
+        guard let img = image, p.isFinite else { return cursor }
+        // Keep the centre on a pixel of the image so the brush can always reach the border.
+        return BrushPoint(min(max(p.x, 0.5), Double(img.width) - 0.5), min(max(p.y, 0.5), Double(img.height) - 0.5))
+    }
+
+    private mutating func updatePreview(_ points: [BrushPoint]) {
+        guard let img = image, let stroke else { strokePreview = nil; return }
+        var s = stroke
+        s.points = points
+        strokePreview = applyStroke(s, to: histories[selected].current, imageWidth: img.width, imageHeight: img.height)
+    }
+
+    /// Ends a drag in progress (if any) by committing it as one step.
+    private mutating func finishStroke() -> [ReviewEffect] {
+        guard let s = stroke else { return [] }
+        stroke = nil
+        strokePreview = nil
+        return commitStroke(s)
+    }
+
+    private mutating func commitStroke(_ s: BrushStroke) -> [ReviewEffect] {
+        guard let img = image, histories.indices.contains(selected) else {
+            message = "no image to paint on"
+            return []
+        }
+        return historyStep { $0.apply(s, imageWidth: img.width, imageHeight: img.height) }
+    }
+
+    /// Runs one history operation on the selected sample; a changed map is committed as a new edit.
+    private mutating func historyStep(_ op: (inout EditHistory) -> AttentionMap?) -> [ReviewEffect] {
+        guard histories.indices.contains(selected), let map = op(&histories[selected]) else { return [] }
+        unsaved.insert(selected)
+        return [.commitEdit(sampleIndex: samples[selected].index, map: map)]
+    }
+}

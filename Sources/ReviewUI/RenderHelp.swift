@@ -1,0 +1,44 @@
+// The `?` overlay: every key and mouse action, in a box over the middle of the screen.
+
+let helpLines: [String] = [
+    "Keys",
+    "j/k, Up/Down    move in the list (list focus)",
+    "n / p           next / previous sample",
+    "Tab             switch focus list <-> canvas",
+    "h/j/k/l, arrows move the brush (canvas focus)",
+    "space           apply the brush at the cursor",
+    "b / e           paint (raise) / erase (lower)",
+    "[ / ]           smaller / larger brush",
+    "u, Ctrl-Z       undo the last stroke",
+    "Ctrl-R, Ctrl-Y  redo",
+    "r               reset to the model's map",
+    "o               view: blend / map / image",
+    "a               accept the sample as it is",
+    "?               this help (any key closes)",
+    "q, Ctrl-C       quit (everything is saved)",
+    "Mouse",
+    "left drag       paint with the current tool",
+    "right drag      paint with the other tool",
+    "wheel           change the brush radius",
+    "click a row     select that sample",
+    "List marks: * edited, ✓ accepted",
+]
+
+func renderHelp(_ layout: ReviewLayout, _ style: RenderStyle, _ grid: inout CellGrid) {
+    let innerWidth = helpLines.map { $0.unicodeScalars.count }.max()! + 2
+    let width = min(grid.columns, innerWidth + 2), height = min(grid.rows, helpLines.count + 2)
+    let left = (grid.columns - width) / 2, top = (grid.rows - height) / 2
+    let bg = style.monochrome ? Theme.background : Theme.statusBackground
+    let frame = Cell(" ", foreground: Theme.text, background: bg)
+    for r in 0..<height { grid.fill(left, top + r, width: width, with: frame) }
+    grid.text("┌" + String(repeating: "─", count: max(0, width - 2)) + "┐", left, top, background: bg)
+    grid.text("└" + String(repeating: "─", count: max(0, width - 2)) + "┘", left, top + height - 1, background: bg)
+    for r in 1..<max(1, height - 1) {
+        grid.set(left, top + r, Cell("│", background: bg))
+        grid.set(left + width - 1, top + r, Cell("│", background: bg))
+        let line = helpLines[r - 1]
+        let heading = line == "Keys" || line == "Mouse"
+        grid.text(" " + line, left + 1, top + r, width: width - 2,
+                  foreground: heading ? Theme.accent : Theme.text, background: bg, attributes: heading ? [.bold] : [])
+    }
+}

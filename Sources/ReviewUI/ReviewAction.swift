@@ -1,0 +1,56 @@
+// Everything that can happen to the review state: input (already translated from keys and mouse by
+// InputMapping.swift) and the results of effects the app carried out.
+import HITL
+
+public enum CanvasView: String, Sendable, CaseIterable {
+    case blend, map, image
+    var next: CanvasView {
+        switch self { case .blend: return .map; case .map: return .image; case .image: return .blend }
+    }
+}
+
+public enum ReviewFocus: Sendable, Equatable { case list, canvas }
+
+public enum ReviewAction: Equatable, Sendable {
+    // List
+    case moveSelection(Int)
+    case nextSample
+    case previousSample
+    case selectSample(position: Int)
+    case toggleFocus
+    case focus(ReviewFocus)
+    // Brush
+    case moveCursor(dx: Int, dy: Int)
+    case setCursor(BrushPoint)
+    case applyBrush
+    case setTool(BrushTool)
+    case adjustRadius(Int)
+    case beginStroke(BrushTool, BrushPoint)
+    case extendStroke(BrushPoint)
+    case endStroke
+    // History and review
+    case undo
+    case redo
+    case reset
+    case accept
+    case cycleView
+    case toggleHelp
+    case quit
+    // Results of effects
+    case imageLoaded(sampleIndex: Int, ReviewImage)
+    case imageFailed(sampleIndex: Int, message: String)
+    case whatIfComputed(sampleIndex: Int, map: AttentionMap, probabilities: [Float])
+    case saved(sampleIndex: Int, map: AttentionMap)
+    case accepted(sampleIndex: Int)
+    case effectFailed(sampleIndex: Int, message: String)
+}
+
+/// Work the reducer asks the app to do; it reports back with a result action.
+public enum ReviewEffect: Equatable, Sendable {
+    case loadImage(sampleIndex: Int)
+    case requestWhatIf(sampleIndex: Int, map: AttentionMap)
+    /// Store `map` as a new edit (computing its what-if first); an undo or reset is also a commit.
+    case commitEdit(sampleIndex: Int, map: AttentionMap)
+    case accept(sampleIndex: Int)
+    case quit
+}

@@ -1,0 +1,34 @@
+// The interactive review: render, flush, read one input, reduce, run its effects, repeat.
+import HITL
+
+public enum ReviewApp {
+    /// Blocks until the person quits (q, Ctrl-C) or SIGINT/SIGTERM/SIGHUP arrives; every completed
+    /// stroke is committed through `backend` before the next input is read. The terminal is restored
+    /// (mouse reporting off, endwin) on every exit path, including thrown errors.
+    public static func run(backend: ReviewBackend, annotator: String) throws {
+        let terminal = try Terminal()
+        defer { terminal.stop() }
+        var driver = ReviewDriver(backend: backend, annotator: annotator)
+        var size = terminal.size
+        var needsDraw = true
+        while true {
+            if needsDraw { terminal.draw(render(driver.state, size: size, colors: terminal.capability)) }
+            if driver.state.quitting { break }
+            // The timeout only lets the loop notice signals; an idle screen is not redrawn.
+            let events = terminal.read(timeoutMilliseconds: 200)
+            needsDraw = !events.isEmpty
+            if terminal.signalReceived {
+                // Commit a drag in progress, then leave through the normal path.
+                driver.send(.quit)
+                break
+            }
+            for event in events {
+                if event == .resize {
+                    size = terminal.size
+                    terminal.invalidate()
+                }
+                for action in actions(for: event, in: driver.state, size: size) { driver.send(action) }
+            }
+        }
+    }
+}

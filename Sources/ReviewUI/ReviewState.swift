@@ -1,0 +1,94 @@
+// The whole review UI as a value: what is selected, the brush, each sample's edit history, and what
+// is still unsaved. Only `reduce` (Reduce.swift) changes it; the renderer only reads it.
+import HITL
+
+/// The perception branch's probabilities under one particular map.
+public struct WhatIf: Equatable, Sendable {
+    public var map: AttentionMap
+    public var probabilities: [Float]
+}
+
+public struct ReviewState: Equatable, Sendable {
+    public var classNames: [String]
+    public var samples: [ReviewSample]
+    /// One history per sample, parallel to `samples`.
+    public var histories: [EditHistory]
+    /// Position in `samples` (not the session index).
+    public var selected: Int = 0
+    public var focus: ReviewFocus = .list
+    public var tool: BrushTool = .paint
+    /// Brush radius in image pixels; one of `BrushRadius.steps`.
+    public var radius: Double = 2
+    var radiusChosen = false
+    /// Brush centre in image pixel coordinates.
+    public var cursor = BrushPoint(x: 0, y: 0)
+    public var view: CanvasView = .blend
+    public var showHelp = false
+    /// The mouse drag in progress, and the map it would produce.
+    public var stroke: BrushStroke?
+    public var strokePreview: AttentionMap?
+    /// The selected sample's image, once loaded.
+    public var image: ReviewImage?
+    public var imageError: String?
+    /// Latest what-if per position, with the map it was computed for.
+    public var whatIf: [Int: WhatIf] = [:]
+    /// Positions whose current map the backend has not yet confirmed as stored.
+    public var unsaved: Set<Int> = []
+    /// One line for the status bar (errors, hints).
+    public var message: String?
+    public var quitting = false
+    public var annotator: String
+
+    public init(classNames: [String], samples: [ReviewSample], annotator: String = "") {
+        self.classNames = classNames
+        self.samples = samples
+        self.histories = samples.map { EditHistory(original: $0.originalMap, current: $0.currentMap) }
+        self.annotator = annotator
+    }
+
+    public var selectedSample: ReviewSample? { samples.indices.contains(selected) ? samples[selected] : nil }
+
+    /// The map to draw for the selected sample: the drag preview while dragging, else the current map.
+    public var displayedMap: AttentionMap? {
+        guard histories.indices.contains(selected) else { return nil }
+        return strokePreview ?? histories[selected].current
+    }
+
+    /// Perception probabilities under the selected sample's current map: the model's own output
+    /// while the map is the original, else the stored what-if if it was computed for this map.
+    public var currentWhatIf: [Float]? {
+        guard let sample = selectedSample else { return nil }
+        let map = histories[selected].current
+        if map == sample.originalMap { return sample.probabilities }
+        if let w = whatIf[selected], w.map == map { return w.probabilities }
+        return nil
+    }
+
+    public var allSaved: Bool { unsaved.isEmpty }
+
+    func className(_ k: Int) -> String {
+        classNames.indices.contains(k) ? classNames[k] : "class \(k)"
+    }
+
+    func position(ofSampleIndex index: Int) -> Int? {
+        samples.firstIndex { $0.index == index }
+    }
+}
+
+/// Radii the `[`/`]` keys and the wheel step through (image pixels): fine steps for small radii.
+public enum BrushRadius {
+    public static let steps: [Double] = [0.5, 1, 1.5, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 40, 48, 64, 80, 96, 128]
+
+    /// `radius` moved `delta` steps, not below the smallest step nor above the image's longer side.
+    static func step(_ radius: Double, by delta: Int, imageSide: Int) -> Double {
+        let current = steps.enumerated().min { abs($0.element - radius) < abs($1.element - radius) }!.offset
+        let limit = steps.lastIndex { $0 <= Double(max(1, imageSide)) } ?? 0
+        return steps[min(max(0, current + delta), max(limit, 0))]
+    }
+
+    /// About a tenth of the image side: a useful first brush.
+    static func initial(imageSide: Int) -> Double {
+        let want = Double(max(1, imageSide)) / 10
+        return steps.min { abs($0 - want) < abs($1 - want) }!
+    }
+}

@@ -1,0 +1,70 @@
+import ABN
+import ABNData
+import Foundation
+import HITL
+
+/// The review UI over a real session: samples and edits from SQLite, images from the dataset,
+/// what-if from the model. Every commit is durable before it returns (one SQLite transaction).
+public final class SessionReviewBackend: ReviewBackend {
+    public let session: Session
+    private let whatIfModel: HITL.WhatIf
+    private let annotator: String
+    private var stored: [SessionSample]
+    public private(set) var samples: [ReviewSample]
+    public var classNames: [String] { session.info.classes }
+
+    public init(session: Session, model: LoadedModel, annotator: String) throws {
+        self.session = session
+        self.annotator = annotator
+        let info = session.info
+        whatIfModel = HITL.WhatIf(model: model, dataRoot: URL(fileURLWithPath: info.dataRoot), split: info.split)
+        stored = try session.samples()
+        samples = []
+        samples = stored.map(reviewSample)
+    }
+
+    private func reviewSample(_ s: SessionSample) -> ReviewSample {
+        let info = session.info
+        return ReviewSample(index: Int(s.id), relativePath: s.relativePath, label: s.label, predicted: s.predicted,
+                            attentionPredicted: s.attentionPredicted, probabilities: s.probabilities,
+                            attentionProbabilities: s.attentionProbabilities,
+                            originalMap: AttentionMap(height: info.mapHeight, width: info.mapWidth, values: s.originalMap),
+                            currentMap: AttentionMap(height: info.mapHeight, width: info.mapWidth, values: s.currentMap),
+                            edited: s.edited, accepted: s.accepted)
+    }
+
+    private func stored(_ index: Int) throws -> SessionSample {
+        guard let s = stored.first(where: { $0.id == Int64(index) }) else {
+            throw SessionError(session.directory.path, "no sample \(index) in this session")
+        }
+        return s
+    }
+
+    public func image(for sampleIndex: Int) throws -> ReviewImage {
+        let s = try stored(sampleIndex)
+        let info = session.info
+        let url = URL(fileURLWithPath: info.dataRoot).appendingPathComponent(info.split).appendingPathComponent(s.relativePath)
+        let image = try ImageIO.decode(fileAt: url).converted(toChannels: 3).resizedBilinear(width: info.inputWidth, height: info.inputHeight)
+        return ReviewImage(width: image.width, height: image.height, rgb: image.pixels)
+    }
+
+    public func whatIf(sampleIndex: Int, map: AttentionMap) throws -> [Float] {
+        try whatIfModel.probabilities(relativePath: try stored(sampleIndex).relativePath, map: map.values)
+    }
+
+    public func commitEdit(sampleIndex: Int, map: AttentionMap, whatIf: [Float]) throws {
+        try session.appendEdit(sampleID: Int64(sampleIndex), map: map.values, annotator: annotator, source: "review", whatIf: whatIf)
+        refresh(sampleIndex)
+    }
+
+    public func accept(sampleIndex: Int) throws {
+        try session.accept(sampleID: Int64(sampleIndex), annotator: annotator)
+        refresh(sampleIndex)
+    }
+
+    private func refresh(_ index: Int) {
+        guard let i = stored.firstIndex(where: { $0.id == Int64(index) }), let fresh = try? session.samples() else { return }
+        stored = fresh
+        samples[i] = reviewSample(stored[i])
+    }
+}

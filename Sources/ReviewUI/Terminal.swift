@@ -1,0 +1,113 @@
+// The thin ncurses backend: draws cell grids (only cells that changed since the last frame) and
+// turns keys and mouse reports into InputEvents. No review logic lives here.
+import CTerminal
+
+public struct TerminalUnavailable: Error, CustomStringConvertible {
+    public var description: String {
+        "review needs an interactive terminal: stdin and stdout must be a tty and TERM must name a terminfo entry"
+    }
+}
+
+final class Terminal {
+    let capability: ColorCapability
+    private var colors: ColorPairCache
+    private var previous: CellGrid?
+    private var stopped = false
+
+    /// Takes over the terminal; `stop()` (or deinit) gives it back.
+    init() throws {
+        guard ct_start() == 0 else { throw TerminalUnavailable() }
+        capability = ColorCapability.from(colors: Int(ct_colors()))
+        colors = ColorPairCache(capability: capability, colorPairs: Int(ct_color_pairs()))
+    }
+
+    deinit { stop() }
+
+    func stop() {
+        guard !stopped else { return }
+        stopped = true
+        ct_stop()
+    }
+
+    var size: TerminalSize { TerminalSize(columns: Int(ct_cols()), rows: Int(ct_lines())) }
+
+    var signalReceived: Bool { ct_signal_received() != 0 }
+
+    /// Forget what is on screen: the next draw repaints everything (after a resize).
+    func invalidate() {
+        previous = nil
+        ct_invalidate()
+    }
+
+    /// Flushes `grid`, writing only cells that differ from the last frame.
+    func draw(_ grid: CellGrid) {
+        let full = previous.map { $0.columns != grid.columns || $0.rows != grid.rows } ?? true
+        if !put(grid, onlyChanges: !full) {
+            // Pair table full: start a fresh table and repaint every cell with it.
+            colors.clear()
+            ct_invalidate()
+            if !put(grid, onlyChanges: false, allowNearest: true) { colors.clear() }
+        }
+        previous = grid
+        ct_refresh()
+    }
+
+    /// Writes cells; false when a colour pair could not be allocated (nothing is half-recoloured:
+    /// the caller repaints the whole frame after clearing the table).
+    private func put(_ grid: CellGrid, onlyChanges: Bool, allowNearest: Bool = false) -> Bool {
+        let old = previous
+        for r in 0..<grid.rows {
+            for c in 0..<grid.columns {
+                let i = r * grid.columns + c
+                let cell = grid.cells[i]
+                if onlyChanges, let old, old.cells[i] == cell { continue }
+                var pair = colors.pair(cell.foreground, cell.background)
+                if pair == nil {
+                    guard allowNearest else { return false }
+                    // More distinct colours on screen than the terminal has pairs: default colours.
+                    pair = 0
+                }
+                // Writing the bottom-right cell scrolls on some terminals; curses handles it.
+                _ = ct_put(Int32(r), Int32(c), cell.character.value, Int32(cell.attributes.rawValue), pair!)
+            }
+        }
+        return true
+    }
+
+    /// Input events read within `timeoutMilliseconds` (none on a timeout or a signal).
+    func read(timeoutMilliseconds: Int) -> [InputEvent] {
+        var e = ct_event()
+        _ = ct_read(Int32(timeoutMilliseconds), &e)
+        switch Int(e.kind) {
+        case Int(CT_CHAR):
+            guard let scalar = Unicode.Scalar(UInt32(truncatingIfNeeded: e.value)) else { return [] }
+            return [.key(scalar == "\t" ? .tab : .character(scalar))]
+        case Int(CT_RESIZE):
+            return [.resize]
+        case Int(CT_KEY):
+            switch Int(e.value) {
+            case Int(CT_KEY_UP): return [.key(.up)]
+            case Int(CT_KEY_DOWN): return [.key(.down)]
+            case Int(CT_KEY_LEFT): return [.key(.left)]
+            case Int(CT_KEY_RIGHT): return [.key(.right)]
+            default: return [.key(.other(Int(e.code)))]
+            }
+        case Int(CT_MOUSE):
+            let x = Int(e.x), y = Int(e.y)
+            func m(_ k: MouseKind) -> InputEvent { .mouse(MouseEvent(k, column: x, row: y)) }
+            switch Int(e.value) {
+            case Int(CT_MOUSE_PRESS_LEFT): return [m(.press(.left))]
+            case Int(CT_MOUSE_PRESS_MIDDLE): return [m(.press(.middle))]
+            case Int(CT_MOUSE_PRESS_RIGHT): return [m(.press(.right))]
+            case Int(CT_MOUSE_RELEASE): return [m(.release)]
+            case Int(CT_MOUSE_MOTION): return [m(.motion)]
+            case Int(CT_MOUSE_WHEEL_UP): return [m(.wheelUp)]
+            case Int(CT_MOUSE_WHEEL_DOWN): return [m(.wheelDown)]
+            case Int(CT_MOUSE_CLICK_LEFT): return [m(.press(.left)), m(.release)]
+            default: return []
+            }
+        default:
+            return []
+        }
+    }
+}

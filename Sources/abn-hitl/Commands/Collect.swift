@@ -1,0 +1,61 @@
+import ArgumentParser
+import ABN
+import ABNData
+import HITL
+import Foundation
+
+struct Collect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Store the samples a model gets wrong (or all) in a review session, with both branches' outputs and the attention map.",
+        discussion: """
+        Runs the model over the split in evaluation mode. By default the misclassified samples, most confident \
+        mistakes first. A model that is right for the wrong reason makes few mistakes on its training data: \
+        --select all also takes the correctly classified ones. Running it again adds nothing twice. A session \
+        refuses a different model (by SHA-256) unless --allow-model-change is given, which is then recorded.
+        """)
+
+    @Option(name: .long, help: "Model file (safetensors).")
+    var model: String
+
+    @Option(name: .long, help: "Dataset root (ImageFolder layout).")
+    var data: String
+
+    @Option(name: .long, help: "Session directory (created if missing), e.g. sessions/run1.")
+    var session: String
+
+    @Option(name: .long, help: "Split to collect from.")
+    var split: String = "train"
+
+    @Option(name: .long, help: "misclassified or all.")
+    var select: String = "misclassified"
+
+    @Option(name: .long, help: "Keep at most N samples (the first in the order above).")
+    var limit: Int?
+
+    @Flag(name: .long, help: "Accept a model other than the one the session was collected with, and record the change.")
+    var allowModelChange = false
+
+    @Option(name: .long, help: "Compute threads.")
+    var threads: Int = 2
+
+    func validate() throws {
+        guard CollectSelection(rawValue: select) != nil else { throw ValidationError("--select must be misclassified or all, got '\(select)'") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            try requireFile(model, "model")
+            try requireDirectory(data, "dataset")
+            setComputeThreads(threads)
+            let loaded = try ModelFile.load(contentsOf: URL(fileURLWithPath: model))
+            let folder = try ImageFolder(root: URL(fileURLWithPath: data), split: split)
+            try checkClasses(folder: folder, model: loaded)
+            let summary = try collect(model: loaded, folder: folder, session: URL(fileURLWithPath: session),
+                                      selection: CollectSelection(rawValue: select)!, limit: limit,
+                                      allowModelChange: allowModelChange,
+                                      progress: ProgressReporter(label: "collect \(split)", total: folder.samples.count))
+            note("scanned \(summary.scanned) images (accuracy \(percent(summary.accuracy))); selected \(summary.selected), added \(summary.added) new to \(session)")
+        }
+    }
+}

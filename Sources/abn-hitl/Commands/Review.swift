@@ -1,0 +1,43 @@
+import ArgumentParser
+import ABN
+import HITL
+import ReviewUI
+import Foundation
+
+struct Review: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Review a session in the terminal: paint and erase attention while the prediction under the edit updates live.",
+        discussion: """
+        Keys: j/k or arrows move in the list, n/p next/previous sample, Tab list ↔ canvas, h/j/k/l or arrows move \
+        the brush on the canvas, space applies the brush, b paint, e erase, [ ] radius, u or Ctrl-Z undo, \
+        Ctrl-R or Ctrl-Y redo, r reset to the model's map, o cycle blend/map/image, a accept as is, ? help, q quit. \
+        Mouse: left drag applies the tool, right drag the other one, wheel changes the radius. Every stroke is \
+        saved to the session before the next key is read.
+        """)
+
+    @Argument(help: "Session directory.")
+    var session: String
+
+    @Option(name: .long, help: "Annotator name recorded with each edit.")
+    var annotator: String = ProcessInfo.processInfo.environment["USER"] ?? "annotator"
+
+    @Option(name: .long, help: "Model for the live prediction (default: the session's model).")
+    var model: String?
+
+    @Flag(name: .long, help: "Accept a model other than the session's, and record the change.")
+    var allowModelChange = false
+
+    @Option(name: .long, help: "Compute threads.")
+    var threads: Int = 2
+
+    func run() throws {
+        try reportingErrors {
+            setComputeThreads(threads)
+            let s = try Session.open(URL(fileURLWithPath: session))
+            let loaded = try loadSessionModel(s, override: model, allowChange: allowModelChange)
+            let backend = try SessionReviewBackend(session: s, model: loaded, annotator: annotator)
+            guard !backend.samples.isEmpty else { throw CommandError("\(session): the session has no samples (collect some first)") }
+            try ReviewApp.run(backend: backend, annotator: annotator)
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import ABNData
+import Foundation
+
+struct Synth: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Generate the built-in shortcut dataset (shapes over textured noise, with a class-predicting colour patch in train).",
+        discussion: """
+        Writes DIR/train and DIR/test in the ImageFolder layout (32×32 RGB PNG), DIR/masks/<split> marking the \
+        object and DIR/decoys/<split> marking the patch. In train the patch colour predicts the class for most \
+        samples; in test it is random, so a model that leans on it does worse on test. The same seed gives \
+        byte-identical files.
+        """)
+
+    @Option(name: .long, help: "Directory to create the dataset in.")
+    var out: String
+
+    @Option(name: .long, help: "Number of training images.")
+    var train: Int = 4000
+
+    @Option(name: .long, help: "Number of test images.")
+    var test: Int = 1000
+
+    @Option(name: .long, help: "Random seed.")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        guard train >= 1, test >= 1 else { throw ValidationError("--train and --test must be at least 1") }
+        guard train <= 1_000_000, test <= 1_000_000 else { throw ValidationError("--train and --test are limited to 1,000,000") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let root = URL(fileURLWithPath: out)
+            try ShortcutDataset.generate(at: root, train: train, test: test, seed: seed)
+            note("wrote \(train) train and \(test) test images with masks and decoys to \(root.path)")
+        }
+    }
+}

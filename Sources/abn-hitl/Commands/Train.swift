@@ -1,0 +1,116 @@
+import ArgumentParser
+import ABN
+import HITL
+import Foundation
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train an ABN on an ImageFolder dataset (official schedule: SGD momentum 0.9, wd 1e-4, lr ×0.1 at 50% and 75%).",
+        discussion: """
+        Input size and channel count come from the training images (or --input); normalisation from the training \
+        split's per-channel mean and std; both are recorded in the model file. A checkpoint MODEL.ckpt is written \
+        atomically every epoch. Ctrl-C stops after the current batch with the checkpoint saved; --resume MODEL.ckpt \
+        continues the run with the same result as an uninterrupted one.
+        """)
+
+    @Option(name: .long, help: "Dataset root with train/<class>/*.png|jpg (and optionally test/).")
+    var data: String?
+
+    @Option(name: .long, help: "Model file to write (safetensors).")
+    var out: String
+
+    @Option(name: .long, help: "Architecture: cifar-resnet20/32/44/56/110 or imagenet-resnet18/34/50/101/152.")
+    var arch: String = "cifar-resnet20"
+
+    @Option(name: .long, help: "Epochs.")
+    var epochs: Int = 10
+
+    @Option(name: .long, help: "Batch size.")
+    var batchSize: Int = 64
+
+    @Option(name: .long, help: "Initial learning rate.")
+    var lr: Float = 0.1
+
+    @Option(name: .long, help: "Attention mechanism: residual (g·(1+M), the ABN default) or multiply (g·M).")
+    var attention: String = "residual"
+
+    @Option(name: .long, help: "Model input as CxHxW (default: the first training image's size and channels).")
+    var input: String?
+
+    @Option(name: .long, help: "Random seed (weights, shuffling, augmentation).")
+    var seed: UInt64 = 0
+
+    @Option(name: .long, help: "Compute threads.")
+    var threads: Int = 2
+
+    @Option(name: .long, help: "Continue an interrupted run from its checkpoint (MODEL.ckpt).")
+    var resume: String?
+
+    @Flag(name: .long, help: "Turn off the CIFAR augmentation (4 px zero padding + random crop, horizontal flip).")
+    var noAugment = false
+
+    @Flag(name: .long, help: "Skip unreadable images with a warning instead of stopping.")
+    var skipBad = false
+
+    func validate() throws {
+        if resume == nil, data == nil { throw ValidationError("--data is required (or --resume CHECKPOINT)") }
+        guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
+        guard ["residual", "multiply"].contains(attention) else {
+            throw ValidationError("--attention must be residual or multiply, got '\(attention)'")
+        }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            if let resume { try requireFile(resume, "checkpoint") } else { try requireDirectory(data!, "dataset") }
+            setComputeThreads(threads)
+            try checkWritable(out)
+            let outURL = URL(fileURLWithPath: out)
+            let trainer: Trainer
+            if let resume {
+                trainer = try Trainer(resuming: URL(fileURLWithPath: resume), out: outURL)
+            } else {
+                var options = TrainOptions(dataRoot: data!)
+                options.arch = arch
+                options.epochs = epochs
+                options.batchSize = batchSize
+                options.learningRate = lr
+                options.attention = attention
+                options.input = input
+                options.seed = seed
+                options.augment = !noAugment
+                options.skipBad = skipBad
+                trainer = try Trainer(options: options, out: outURL)
+            }
+            for warning in trainer.folder.warnings { note("warning: \(warning)") }
+            let m = trainer.metadata
+            note("training \(m.arch.name) (\(m.attention.rawValue)) on \(trainer.folder.samples.count) images, \(m.classes.count) classes, input \(m.inputChannels)x\(m.inputHeight)x\(m.inputWidth), \(trainer.options.epochs) epochs")
+            StopSignal.install()
+            defer { StopSignal.uninstall() }
+            let result = try trainer.run()
+            if trainer.folder.skippedCount > 0 {
+                note("skipped \(trainer.folder.skippedCount) bad files (listed above)")
+            }
+            if result.completed {
+                note("wrote \(outURL.path)")
+            } else {
+                throw ExitCode(130)
+            }
+        }
+    }
+}
+
+/// Fails early, before hours of work, when the output cannot be written.
+func checkWritable(_ path: String) throws {
+    let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+        throw CommandError("\(path): cannot write: directory \(dir) does not exist")
+    }
+    guard FileManager.default.isWritableFile(atPath: dir) else {
+        throw CommandError("\(path): cannot write: directory \(dir) is not writable")
+    }
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+        throw CommandError("\(path): cannot write: it is a directory")
+    }
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+import Foundation
+
+/// The one executable. Each subcommand is a small struct in Commands/; errors become one line on
+/// stderr and exit status 1 (see CommandSupport.swift).
+struct ABNHITL: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "abn-hitl",
+        abstract: "Correct why an Attention Branch Network decides: train, collect its mistakes, edit attention maps in a terminal, fine-tune.",
+        discussion: """
+        Workflow: synth (or bring an ImageFolder dataset) → train → eval → collect → review (or import-maps) \
+        → finetune → eval → export. Run `abn-hitl demo` to see the whole cycle on a built-in dataset.
+        """,
+        subcommands: [Synth.self, Train.self, Eval.self, Collect.self, Review.self, ImportMaps.self, Finetune.self,
+                      Export.self, Explain.self, Bench.self, Demo.self])
+}
+
+ABNHITL.main()

@@ -1,0 +1,97 @@
+import XCTest
+@testable import ABN
+
+/// Fine-tuning semantics: L_map's gradient against finite differences through the real model, and
+/// frozen parts bit-identical after training steps.
+final class FineTuningTests: XCTestCase {
+    func smallModel(_ attention: AttentionMechanism) throws -> ABNModel {
+        try ABNModel(config: ModelConfig(arch: try ABNArchitecture(parsing: "cifar-resnet8"), numClasses: 3, inputChannels: 3,
+                                         inputHeight: 8, inputWidth: 8, attention: attention), seed: 3)
+    }
+
+    func batch() -> (Tensor, [Int], MapTargets) {
+        var rng = InitRandom(seed: 5)
+        let x = Tensor(shape: [4, 3, 8, 8], data: (0..<(4 * 3 * 64)).map { _ in Float(rng.normal()) })
+        let target = Tensor(shape: [1, 4, 4], data: (0..<16).map { $0 % 3 == 0 ? 1 : 0 })
+        return (x, [0, 2, 1, 2], MapTargets(maps: [target, nil, target, nil], gamma: 0.7))
+    }
+
+    func totalLoss(_ m: ABNModel, _ x: Tensor, _ y: [Int], _ t: MapTargets) throws -> Double {
+        let s = try m.computeGradients(input: x, labels: y, trainable: .attentionAndPerception, mapTargets: t)
+        return Double(s.attentionLoss) + Double(s.perceptionLoss) + Double(s.mapLoss)
+    }
+
+    func testMapLossGradientMatchesFiniteDifferences() throws {
+        for attention in AttentionMechanism.allCases {
+            let m = try smallModel(attention)
+            let (x, y, t) = batch()
+            let stats = try m.computeGradients(input: x, labels: y, trainable: .attentionAndPerception, mapTargets: t)
+            XCTAssertGreaterThan(stats.mapLoss, 0)
+            // Parameters on the map's path: att_conv3 and bn_att3 (only L_map and L_per reach them).
+            for p in [m.attConv3.weight, m.bnAtt3.weight, m.bnAtt3.bias, m.attConv.weight] {
+                let analytic = p.grad
+                let eps: Float = 1e-3
+                var worst = 0.0
+                let scale = max(analytic.map { Double(abs($0)) }.max()!, 1e-6)
+                for i in stride(from: 0, to: p.value.count, by: max(1, p.value.count / 7)) {
+                    let v = p.value[i]
+                    p.value[i] = v + eps; let plus = try totalLoss(m, x, y, t)
+                    p.value[i] = v - eps; let minus = try totalLoss(m, x, y, t)
+                    p.value[i] = v
+                    worst = max(worst, abs((plus - minus) / Double(2 * eps) - Double(analytic[i])) / scale)
+                }
+                XCTAssertLessThan(worst, 2e-2, "\(p.name) (\(attention)): worst relative difference \(worst)")
+            }
+        }
+    }
+
+    func testMapLossValueByHand() throws {
+        let (x, y, t) = batch()
+        // L_map = γ · mean over edited samples of ‖M′ − M‖₂, with M from the same training-mode pass.
+        let m2 = try smallModel(.residual)
+        let stats = try m2.computeGradients(input: x, labels: y, trainable: .all, mapTargets: t)
+        let m3 = try smallModel(.residual)
+        let maps = try m3.forward(x, training: true).attentionMap.data
+        var expected = 0.0
+        for i in [0, 2] {
+            var sq = 0.0
+            for j in 0..<16 { let d = Double(maps[i * 16 + j] - t.maps[i]!.data[j]); sq += d * d }
+            expected += 0.7 * sq.squareRoot() / 2
+        }
+        XCTAssertEqual(Double(stats.mapLoss), expected, accuracy: 1e-5)
+    }
+
+    func testFrozenPartsAreBitIdentical() throws {
+        for (branches, frozenPrefixes) in [(TrainableBranches.attentionAndPerception, ["conv1.", "bn1.", "layer1.", "layer2."]),
+                                           (.attention, ["conv1.", "bn1.", "layer1.", "layer2.", "layer3.", "fc."])] {
+            let m = try smallModel(.multiply)
+            let before = Dictionary(uniqueKeysWithValues: m.stateDict().map { ($0.name, $0.tensor) })
+            let (x, y, t) = batch()
+            let sgd = SGD(learningRate: 0.1)
+            for _ in 0..<3 { _ = try m.trainStep(input: x, labels: y, optimizer: sgd, trainable: branches, mapTargets: t) }
+            var changed = 0
+            for (name, tensor) in m.stateDict() {
+                if frozenPrefixes.contains(where: { name.hasPrefix($0) }) {
+                    XCTAssertEqual(tensor, before[name], "\(name) must not change with --branches \(branches.rawValue)")
+                } else if tensor != before[name] {
+                    changed += 1
+                }
+            }
+            XCTAssertGreaterThan(changed, 0, "the trainable branches do change")
+            XCTAssertNotEqual(m.stateDict().first { $0.name == "att_conv3.weight" }!.tensor, before["att_conv3.weight"])
+        }
+    }
+
+    /// Same seed, data and threads → bit-identical weights.
+    func testTrainingIsDeterministic() throws {
+        func run() throws -> [(name: String, tensor: StateTensor)] {
+            let m = try smallModel(.residual)
+            let (x, y, _) = batch()
+            let sgd = SGD(learningRate: 0.1)
+            for _ in 0..<3 { _ = try m.trainStep(input: x, labels: y, optimizer: sgd) }
+            return m.stateDict()
+        }
+        let a = try run(), b = try run()
+        XCTAssertTrue(zip(a, b).allSatisfy { $0.name == $1.name && $0.tensor == $1.tensor })
+    }
+}

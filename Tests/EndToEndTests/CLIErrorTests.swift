@@ -1,0 +1,73 @@
+import Foundation
+import XCTest
+
+/// Bad input through the real executable: one line on stderr naming the file, exit 1, no crash,
+/// nothing half-written.
+final class CLIErrorTests: XCTestCase {
+    func testEveryCommandHasHelp() throws {
+        for command in ["synth", "train", "eval", "collect", "review", "import-maps", "finetune", "export", "explain", "bench", "demo"] {
+            let r = try CommandRunner.run([command, "--help"])
+            XCTAssertEqual(r.status, 0, command)
+            XCTAssertTrue(r.stdout.contains("USAGE") || r.stdout.contains("Usage"), "\(command) --help: \(r.stdout)")
+            XCTAssertTrue(r.stdout.contains("--"), "\(command) --help lists options")
+        }
+    }
+
+    func testUnknownOptionIsAUsageError() throws {
+        let r = try CommandRunner.run(["eval", "--model", "m", "--data", "d", "--no-such-option"])
+        XCTAssertEqual(r.status, 64)
+        XCTAssertTrue(r.stderr.contains("no-such-option"), r.stderr)
+    }
+
+    func testMissingModelFile() throws {
+        let dir = try CommandRunner.temporaryDirectory()
+        let missing = dir.appendingPathComponent("absent.safetensors").path
+        let r = try CommandRunner.run(["explain", "--model", missing, "x.png"])
+        assertCleanFailure(r, mentions: "absent.safetensors")
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+    }
+
+    func testModelFileThatIsNotAModel() throws {
+        let dir = try CommandRunner.temporaryDirectory()
+        let junk = dir.appendingPathComponent("junk.safetensors")
+        try Data("this is not a safetensors file at all".utf8).write(to: junk)
+        let image = dir.appendingPathComponent("x.png")
+        try Data([0x89, 0x50]).write(to: image)
+        for args in [["explain", "--model", junk.path, image.path], ["eval", "--model", junk.path, "--data", dir.path]] {
+            let r = try CommandRunner.run(args)
+            assertCleanFailure(r, mentions: "junk.safetensors")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        }
+    }
+
+    func testTruncatedModelFile() throws {
+        let dir = try CommandRunner.temporaryDirectory()
+        let file = dir.appendingPathComponent("cut.safetensors")
+        // A header length far beyond the file's size.
+        var bytes: [UInt8] = [0xFF, 0xFF, 0, 0, 0, 0, 0, 0]
+        bytes += Array("{\"a\":".utf8)
+        try Data(bytes).write(to: file)
+        let r = try CommandRunner.run(["explain", "--model", file.path, file.path])
+        assertCleanFailure(r, mentions: "cut.safetensors")
+    }
+
+    func testTrainOnMissingOrEmptyData() throws {
+        let dir = try CommandRunner.temporaryDirectory()
+        let out = dir.appendingPathComponent("m.safetensors").path
+        var r = try CommandRunner.run(["train", "--data", dir.appendingPathComponent("nope").path, "--out", out])
+        assertCleanFailure(r, mentions: "nope")
+        r = try CommandRunner.run(["train", "--data", dir.path, "--out", out])
+        assertCleanFailure(r, mentions: dir.path)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+    }
+
+    func testTrainToUnwritableOutput() throws {
+        let dir = try CommandRunner.temporaryDirectory()
+        let data = dir.appendingPathComponent("data")
+        XCTAssertEqual(try CommandRunner.run(["synth", "--out", data.path, "--train", "16", "--test", "8"]).status, 0)
+        let out = dir.appendingPathComponent("no/such/dir/m.safetensors").path
+        let r = try CommandRunner.run(["train", "--data", data.path, "--out", out, "--epochs", "1"])
+        assertCleanFailure(r, mentions: "m.safetensors")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import XCTest
+
+/// Runs the built `abn-hitl` executable as a user would and captures what it prints.
+struct CommandResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var timedOut: Bool
+}
+
+enum CommandRunner {
+    /// The executable sits next to the test bundle in SwiftPM's build directory.
+    static var executable: URL {
+        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = testBinary.deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("abn-hitl")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("abn-hitl")
+    }
+
+    @discardableResult
+    static func run(_ arguments: [String], cwd: URL? = nil, timeout: TimeInterval = 600,
+                    environment: [String: String] = [:]) throws -> CommandResult {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        if let cwd { process.currentDirectoryURL = cwd }
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let outPipe = Pipe(), errPipe = Pipe()
+        process.standardOutput = outPipe
+        process.standardError = errPipe
+        process.standardInput = FileHandle.nullDevice
+        // Read both pipes concurrently so a chatty process never blocks on a full pipe.
+        var outData = Data(), errData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async { outData = outPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        group.enter()
+        DispatchQueue.global().async { errData = errPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        var timedOut = false
+        while process.isRunning {
+            if Date() > deadline { process.terminate(); timedOut = true; break }
+            usleep(20_000)
+        }
+        process.waitUntilExit()
+        group.wait()
+        return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                             stderr: String(decoding: errData, as: UTF8.self), timedOut: timedOut)
+    }
+
+    static func temporaryDirectory(_ name: String = #function) throws -> URL {
+        let safe = name.filter { $0.isLetter || $0.isNumber }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("abn-e2e-\(safe)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+/// Asserts the contract for bad input: exit 1 (or a usage code), one line on stderr naming `mentions`.
+func assertCleanFailure(_ r: CommandResult, mentions: String, status: Int32 = 1, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertFalse(r.timedOut, "timed out", file: file, line: line)
+    XCTAssertEqual(r.status, status, "exit status; stderr: \(r.stderr)", file: file, line: line)
+    let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: true)
+    XCTAssertGreaterThanOrEqual(lines.count, 1, "expected an error line", file: file, line: line)
+    XCTAssertTrue(r.stderr.contains(mentions), "stderr should mention \(mentions): \(r.stderr)", file: file, line: line)
+}

@@ -1,0 +1,71 @@
+import XCTest
+import ABN
+import ABNData
+@testable import HITL
+
+/// export: pictures, the whole history in edits.csv, provenance in manifest.json, byte-identical twice.
+final class ExportTests: XCTestCase {
+    func testExportIsCompleteAndByteIdentical() throws {
+        let dir = try Fixture.temporaryDirectory()
+        let model = try Fixture.modelFile(in: dir)
+        _ = try collect(model: model, dataRoot: Fixture.data, split: "train", session: dir.appendingPathComponent("s"), selection: .all, limit: 3)
+        let session = try Session.open(dir.appendingPathComponent("s"))
+        let samples = try session.samples()
+        let whatIf = WhatIf(model: model, session: session)
+        // Sample 1: two edits by hand; sample 2: accepted as is; sample 3: untouched (not exported).
+        let painted = [Float](repeating: 1, count: 256)
+        try session.appendEdit(sampleID: samples[0].id, map: painted, annotator: "ann, the \"first\"", source: "review",
+                               whatIf: try whatIf.probabilities(relativePath: samples[0].relativePath, map: painted))
+        try session.appendEdit(sampleID: samples[0].id, map: samples[0].originalMap, annotator: "bo", source: "reset",
+                               whatIf: samples[0].probabilities)
+        try session.accept(sampleID: samples[1].id, annotator: "bo")
+        let a = dir.appendingPathComponent("e1"), b = dir.appendingPathComponent("e2")
+        XCTAssertEqual(try export(session: session, to: a), ExportSummary(samples: 2, edits: 2))
+        _ = try export(session: try Session.open(dir.appendingPathComponent("./s")), to: b)
+        let files = try FileManager.default.contentsOfDirectory(atPath: a.path).sorted()
+        XCTAssertEqual(files, try FileManager.default.contentsOfDirectory(atPath: b.path).sorted())
+        XCTAssertEqual(files.filter { $0.hasSuffix(".png") }.count, 10)
+        for f in files {
+            XCTAssertEqual(try Data(contentsOf: a.appendingPathComponent(f)), try Data(contentsOf: b.appendingPathComponent(f)), f)
+        }
+        // Pictures: 32×32 enlarged 8×; the edited map of sample 1 (reset) is its original map.
+        let stem = String(format: "%05d-", samples[0].id) + samples[0].relativePath.replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: ".", with: "_")
+        let original = try ImageIO.decode(fileAt: a.appendingPathComponent(stem + "-original.png"))
+        XCTAssertEqual([original.width, original.height, original.channels], [256, 256, 3])
+        XCTAssertEqual(original.pixels, try ImageIO.decode(fileAt: a.appendingPathComponent(stem + "-edited.png")).pixels)
+        let difference = try ImageIO.decode(fileAt: a.appendingPathComponent(stem + "-difference.png"))
+        XCTAssertTrue(difference.pixels.allSatisfy { $0 == 255 }, "no change: white")
+        // edits.csv: a header and one row per edit, in order, fields quoted where needed.
+        let csv = try String(contentsOf: a.appendingPathComponent("edits.csv"), encoding: .utf8)
+        let lines = csv.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertEqual(lines.count, 4)
+        XCTAssertEqual(lines[0], "edit_id,sample_id,relative_path,label,annotator,time,source,predicted_under_edit,probability_under_edit,map")
+        XCTAssertTrue(lines[1].hasPrefix("1,\(samples[0].id),\(samples[0].relativePath),"), String(lines[1]))
+        XCTAssertTrue(lines[1].contains(#","ann, the ""first""","#), String(lines[1]))
+        XCTAssertTrue(lines[1].hasSuffix("," + Array(repeating: "1.0", count: 256).joined(separator: " ")))
+        XCTAssertTrue(lines[2].contains(",bo,") && lines[2].contains(",reset,"))
+        // The map column reads back to the same Float32 values.
+        let mapText = lines[2].split(separator: ",").last!
+        XCTAssertEqual(mapText.split(separator: " ").map { Float(String($0))! }, samples[0].originalMap)
+        // manifest.json: provenance.
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: a.appendingPathComponent("manifest.json"))) as! [String: Any]
+        XCTAssertEqual(manifest["model_sha256"] as? String, model.sha256)
+        XCTAssertEqual(manifest["dataset"] as? String, Fixture.data.standardizedFileURL.path)
+        let exported = manifest["samples"] as! [[String: Any]]
+        XCTAssertEqual(exported.map { $0["relative_path"] as! String }, [samples[0].relativePath, samples[1].relativePath])
+        XCTAssertEqual(exported[0]["label"] as? String, ShortcutDataset.classNames[samples[0].label])
+        XCTAssertEqual((exported[0]["edits"] as! [[String: Any]]).map { $0["annotator"] as! String }, ["ann, the \"first\"", "bo"])
+        XCTAssertEqual(exported[1]["accepted"] as? Bool, true)
+        XCTAssertEqual(exported[0]["predicted"] as? String, ShortcutDataset.classNames[samples[0].predicted])
+    }
+
+    func testUnwritableDestinationIsAClearError() throws {
+        let dir = try Fixture.temporaryDirectory()
+        let model = try Fixture.modelFile(in: dir)
+        _ = try collect(model: model, dataRoot: Fixture.data, split: "train", session: dir.appendingPathComponent("s"), selection: .all, limit: 1)
+        let session = try Session.open(dir.appendingPathComponent("s"))
+        let file = dir.appendingPathComponent("afile")
+        try Data("x".utf8).write(to: file)
+        assertOneLineError(try export(session: session, to: file), mentions: [file.path, "is a file"])
+    }
+}

@@ -1,0 +1,155 @@
+import XCTest
+import ABN
+import ABNData
+@testable import HITL
+
+/// Fine-tuning: L_map's gradient against the loss change it causes, frozen parts bit-identical in
+/// the written file, targets, the recorded run, and refusals that write nothing.
+final class FinetuneTests: XCTestCase {
+    /// A session of `n` samples with the dataset's masks imported as edits.
+    func editedSession(_ dir: URL, n: Int = 6) throws -> (LoadedModel, Session) {
+        let model = try Fixture.modelFile(in: dir)
+        _ = try collect(model: model, dataRoot: Fixture.data, split: "train", session: dir.appendingPathComponent("s"), selection: .all, limit: n)
+        let session = try Session.open(dir.appendingPathComponent("s"))
+        _ = try importMaps(session: session, masks: Fixture.data.appendingPathComponent("masks/train"), whatIf: WhatIf(model: model, session: session))
+        return (model, session)
+    }
+
+    func quick(_ branches: TrainableBranches = .attentionAndPerception) -> FinetuneOptions {
+        var o = FinetuneOptions()
+        o.branches = branches.rawValue
+        o.epochs = 1
+        o.batchSize = 4
+        o.learningRate = 0.05
+        return o
+    }
+
+    /// The engine's gradient of L = L_att + L_per + γ·L_map (γ large, so L_map dominates) must predict
+    /// the loss change of a small step along it: with plain SGD, θ± = θ ∓ η·g, and
+    /// L(θ−) − L(θ+) ≈ −2η‖g‖², where ‖g‖ = ‖θ− − θ‖/η is read off the parameters that moved.
+    func testMapLossGradientPredictsTheLossChange() throws {
+        let dir = try Fixture.temporaryDirectory()
+        let model = try Fixture.modelFile(in: dir).model
+        let paths = ["circle/00000.png", "cross/00001.png", "square/00002.png", "triangle/00003.png"]
+        let meta = try Fixture.metadata()
+        let x = Tensor(shape: [4, 3, 32, 32], data: try paths.flatMap { try loadInput(Fixture.data.appendingPathComponent("train/" + $0), meta.preprocessing) })
+        let maps: [Tensor?] = try paths.enumerated().map { i, p in
+            i % 2 == 0 ? Tensor(shape: [1, 16, 16], data: try Fixture.blockMeanMask(Fixture.data.appendingPathComponent("masks/train/" + p))) : nil
+        }
+        let targets = MapTargets(maps: maps, gamma: 10)
+        let labels = [0, 1, 2, 3]
+        let start = Dictionary(uniqueKeysWithValues: model.stateDict().map { ($0.name, $0.tensor) })
+        func loss() throws -> (total: Double, map: Double) {
+            // A step with a negligible rate measures L where the parameters are (running statistics move; the
+            // training-mode loss does not use them).
+            let s = try model.trainStep(input: x, labels: labels, optimizer: SGD(learningRate: 1e-30, momentum: 0, weightDecay: 0),
+                                        trainable: .attentionAndPerception, mapTargets: targets)
+            return (Double(s.attentionLoss) + Double(s.perceptionLoss) + Double(s.mapLoss), Double(s.mapLoss))
+        }
+        func step(_ eta: Float) throws -> [String: [Float]] {
+            try model.loadStateDict(start)
+            _ = try model.trainStep(input: x, labels: labels, optimizer: SGD(learningRate: eta, momentum: 0, weightDecay: 0),
+                                    trainable: .attentionAndPerception, mapTargets: targets)
+            var moved: [String: [Float]] = [:]
+            for (name, t) in model.stateDict() where !name.contains("running_") && !name.contains("num_batches") {
+                if case .float32(let now) = t, case .float32(let was)? = start[name] { moved[name] = zip(now.data, was.data).map { $0 - $1 } }
+            }
+            return moved
+        }
+        try model.loadStateDict(start)
+        let atStart = try loss()
+        XCTAssertGreaterThan(atStart.map, atStart.total / 2, "γ·L_map dominates")
+        let eta: Float = 2e-4
+        let down = try step(eta)
+        let lossDown = try loss()
+        _ = try step(-eta)
+        let lossUp = try loss()
+        let gradientSquared = down.values.flatMap { $0 }.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(eta * eta)
+        let predicted = -2 * Double(eta) * gradientSquared
+        let actual = lossDown.total - lossUp.total
+        print("directional check: actual \(actual) predicted \(predicted) map share \(atStart.map / atStart.total)")
+        XCTAssertLessThan(actual, 0)
+        XCTAssertEqual(actual / predicted, 1, accuracy: 0.05, "actual \(actual), predicted \(predicted)")
+        // Frozen: the feature extractor did not move.
+        for (name, d) in down where ["conv1.", "bn1.", "layer1.", "layer2."].contains(where: name.hasPrefix) {
+            XCTAssertTrue(d.allSatisfy { $0 == 0 }, name)
+        }
+        XCTAssertTrue(down["att_conv3.weight"]!.contains { $0 != 0 }, "the map's own convolution moves")
+    }
+
+    func testFrozenPartsBitIdenticalInTheWrittenFileAndTheRunIsRecorded() throws {
+        for (branches, frozen) in [(TrainableBranches.attentionAndPerception, ["conv1.", "bn1.", "layer1.", "layer2."]),
+                                   (.attention, ["conv1.", "bn1.", "layer1.", "layer2.", "layer3.", "fc."])] {
+            let dir = try Fixture.temporaryDirectory()
+            let (model, session) = try editedSession(dir)
+            let inputURL = model.url
+            let out = dir.appendingPathComponent("tuned.safetensors")
+            var seen: [FinetuneProgress] = []
+            let report = try finetune(session: session, model: model, out: out, options: quick(branches)) { seen.append($0) }
+            XCTAssertEqual(report.editedSamples, 6)
+            XCTAssertEqual(report.steps, 3, "6 targets, 2 per batch of 4 with replay 1:1")
+            XCTAssertEqual(seen.map(\.step), [1, 2, 3])
+            XCTAssertEqual(report.outputSHA256, try ModelFile.sha256(of: out))
+            let before = try ModelFile.read(contentsOf: inputURL).tensors
+            let after = try ModelFile.read(contentsOf: out).tensors
+            XCTAssertEqual(Set(before.keys), Set(after.keys))
+            var changed: [String] = []
+            for (name, tensor) in before.sorted(by: { $0.key < $1.key }) {
+                if frozen.contains(where: name.hasPrefix) {
+                    XCTAssertEqual(after[name], tensor, "\(name) must be bit-identical with --branches \(branches.rawValue)")
+                } else if after[name] != tensor {
+                    changed.append(name)
+                }
+            }
+            XCTAssertTrue(changed.contains("att_conv3.weight") && changed.contains("bn_att3.running_mean"), "\(changed)")
+            XCTAssertEqual(changed.contains("fc.weight"), branches == .attentionAndPerception)
+            // The run: parameters and before/after metrics on the test split, as JSON.
+            let runs = try session.runs()
+            XCTAssertEqual(runs.map(\.kind), ["finetune"])
+            let parameters = try JSONSerialization.jsonObject(with: Data(runs[0].parameters.utf8)) as! [String: Any]
+            XCTAssertEqual(parameters["output_sha256"] as? String, report.outputSHA256)
+            XCTAssertEqual(parameters["input_sha256"] as? String, model.sha256)
+            XCTAssertEqual((parameters["options"] as? [String: Any])?["branches"] as? String, branches.rawValue)
+            let results = try JSONSerialization.jsonObject(with: Data(runs[0].results.utf8)) as! [String: Any]
+            XCTAssertEqual((results["before"] as? [String: Any])?["n"] as? Int, 16)
+            XCTAssertNotNil((results["after"] as? [String: Any])?["attention"])
+        }
+    }
+
+    func testRefusalsWriteNothing() throws {
+        let dir = try Fixture.temporaryDirectory()
+        let (model, session) = try editedSession(dir, n: 2)
+        assertOneLineError(try finetune(session: session, model: model, out: model.url, options: quick()) { _ in },
+                           mentions: [model.url.path, "would overwrite"])
+        let nowhere = dir.appendingPathComponent("no/such/dir/tuned.safetensors")
+        XCTAssertThrowsError(try finetune(session: session, model: model, out: nowhere, options: quick()) { _ in }) {
+            XCTAssertTrue("\($0)".contains(nowhere.path), "\($0)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: nowhere.path))
+        var bad = quick()
+        bad.learningRate = .nan
+        assertOneLineError(try finetune(session: session, model: model, out: dir.appendingPathComponent("x.safetensors"), options: bad) { _ in },
+                           mentions: ["positive learning rate"])
+        // A session with nothing edited or accepted.
+        let empty = dir.appendingPathComponent("empty")
+        _ = try collect(model: model, dataRoot: Fixture.data, split: "train", session: empty, limit: 1, allowModelChange: true)
+        assertOneLineError(try finetune(session: try Session.open(empty), model: model, out: dir.appendingPathComponent("y.safetensors"), options: quick()) { _ in },
+                           mentions: [empty.path, "no edited or accepted samples"])
+        XCTAssertEqual(try session.runs().count, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("y.safetensors").path))
+    }
+
+    func testTargetsAndBatchPlan() {
+        func s(_ id: Int64, edits: Int, accepted: Bool) -> SessionSample {
+            SessionSample(id: id, relativePath: "c/\(id).png", label: 1, probabilities: [0.5, 0.5], attentionProbabilities: [0.5, 0.5],
+                          originalMap: [0.25], currentMap: edits > 0 ? [1] : [0.25], editCount: edits, accepted: accepted)
+        }
+        let targets = fineTuningTargets([s(1, edits: 2, accepted: false), s(2, edits: 0, accepted: true), s(3, edits: 0, accepted: false),
+                                         s(4, edits: 1, accepted: true)])
+        XCTAssertEqual(targets.map(\.relativePath), ["c/1.png", "c/2.png", "c/4.png"])
+        XCTAssertEqual(targets.map(\.map), [[1], [0.25], [1]], "edited: newest edit; accepted as is: the original map")
+        XCTAssertEqual(BatchPlan(targets: 10, replayPool: 100, batchSize: 32, replayRatio: 1), BatchPlan(targetsPerBatch: 16, replayPerBatch: 16, batchesPerEpoch: 1))
+        XCTAssertEqual(BatchPlan(targets: 100, replayPool: 100, batchSize: 32, replayRatio: 3), BatchPlan(targetsPerBatch: 8, replayPerBatch: 24, batchesPerEpoch: 13))
+        XCTAssertEqual(BatchPlan(targets: 5, replayPool: 0, batchSize: 4, replayRatio: 1), BatchPlan(targetsPerBatch: 2, replayPerBatch: 0, batchesPerEpoch: 3))
+    }
+}

@@ -1,0 +1,260 @@
+import XCTest
+import GRDB
+@testable import HITL
+
+/// The session store on real SQLite files: append-only history, schema versions, faults with clear
+/// one-line errors, and no change to the file when something is refused.
+final class SessionTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("abn-session-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    let info = SessionInfo(modelPath: "/m.safetensors", modelSHA256: String(repeating: "a", count: 64), dataRoot: "/data",
+                           split: "train", classes: ["x", "y"], mapHeight: 2, mapWidth: 2, inputChannels: 3, inputHeight: 4, inputWidth: 4)
+
+    func sample(_ path: String) -> NewSample {
+        NewSample(relativePath: path, label: 1, probabilities: [0.7, 0.3], attentionProbabilities: [0.4, 0.6], originalMap: [0.1, 0.2, 0.3, 0.4])
+    }
+
+    func assertOneLine(_ expression: @autoclosure () throws -> Any, mentions parts: [String], file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try expression(), file: file, line: line) { error in
+            let text = "\(error)"
+            for p in parts { XCTAssertTrue(text.contains(p), "'\(text)' should mention '\(p)'", file: file, line: line) }
+            XCTAssertFalse(text.contains("\n"), "one line: \(text)", file: file, line: line)
+        }
+    }
+
+    func count(_ table: String, _ url: URL) throws -> Int {
+        try DatabaseQueue(path: url.appendingPathComponent("session.sqlite").path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table)")! }
+    }
+
+    func testSamplesEditsAndHistory() throws {
+        let url = dir.appendingPathComponent("s")
+        let s = try Session.openOrCreate(url, info: info)
+        XCTAssertEqual(try s.addSamples([sample("y/a.png"), sample("y/b.png")]), 2)
+        XCTAssertEqual(try s.addSamples([sample("y/a.png")]), 0, "nothing added twice")
+        var samples = try s.samples()
+        XCTAssertEqual(samples.map(\.relativePath), ["y/a.png", "y/b.png"])
+        XCTAssertEqual(samples[0].predicted, 0)
+        XCTAssertEqual(samples[0].attentionPredicted, 1)
+        XCTAssertEqual(samples[0].currentMap, [0.1, 0.2, 0.3, 0.4])
+        try s.appendEdit(sampleID: samples[0].id, map: [1, 1, 0, 0], annotator: "ann", source: EditSource.review, whatIf: [0.2, 0.8])
+        try s.appendEdit(sampleID: samples[0].id, map: [0.1, 0.2, 0.3, 0.4], annotator: "ann", source: EditSource.reset, whatIf: [0.7, 0.3])
+        try s.accept(sampleID: samples[1].id, annotator: "ann")
+        // Reopened from disk: the newest edit is the current map; the history keeps both.
+        let again = try Session.open(url)
+        samples = try again.samples()
+        XCTAssertEqual(samples[0].currentMap, [0.1, 0.2, 0.3, 0.4])
+        XCTAssertEqual(samples[0].editCount, 2)
+        XCTAssertTrue(samples[1].accepted && !samples[1].edited)
+        let edits = try again.edits()
+        XCTAssertEqual(edits.map(\.map), [[1, 1, 0, 0], [0.1, 0.2, 0.3, 0.4]])
+        XCTAssertEqual(edits.map(\.source), ["review", "reset"])
+        XCTAssertEqual(edits[0].whatIfProbabilities, [0.2, 0.8])
+        XCTAssertEqual(edits[0].whatIfPredicted, 1)
+        // UTC ISO 8601 with milliseconds.
+        XCTAssertNotNil(edits[0].createdAt.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"#, options: .regularExpression), edits[0].createdAt)
+        XCTAssertEqual(again.info, info)
+    }
+
+    func testStoredBytesAreLittleEndianFloat32AndPredictionsAreColumns() throws {
+        let url = dir.appendingPathComponent("s")
+        let s = try Session.openOrCreate(url, info: info)
+        try s.addSamples([sample("y/a.png")])
+        try s.appendEdit(sampleID: 1, map: [1, 0, 0.5, 0.25], annotator: "a", source: "review", whatIf: [0.25, 0.75])
+        let db = try DatabaseQueue(path: url.appendingPathComponent("session.sqlite").path)
+        try db.read { d in
+            let edit = try Row.fetchOne(d, sql: "SELECT map, whatif_predicted FROM edits")!
+            // 1.0 = 0x3F800000, 0.5 = 0x3F000000, 0.25 = 0x3E800000, least significant byte first.
+            XCTAssertEqual([UInt8](edit["map"] as Data), [0, 0, 0x80, 0x3F, 0, 0, 0, 0, 0, 0, 0, 0x3F, 0, 0, 0x80, 0x3E])
+            XCTAssertEqual(edit["whatif_predicted"] as Int, 1)
+            let row = try Row.fetchOne(d, sql: "SELECT predicted, attention_predicted FROM samples")!
+            XCTAssertEqual([row["predicted"] as Int, row["attention_predicted"] as Int], [0, 1])
+            XCTAssertEqual(try String.fetchOne(d, sql: "PRAGMA journal_mode"), "wal")
+            XCTAssertEqual(try Int.fetchOne(d, sql: "SELECT MAX(version) FROM schema_version"), SessionSchema.version)
+        }
+    }
+
+    func testRowsAreNeverUpdatedOrDeleted() throws {
+        let url = dir.appendingPathComponent("s")
+        let s = try Session.openOrCreate(url, info: info)
+        try s.addSamples([sample("y/a.png")])
+        try s.appendEdit(sampleID: 1, map: [0, 0, 0, 0], annotator: "a", source: "review", whatIf: [1, 0])
+        try s.accept(sampleID: 1, annotator: "a")
+        try s.recordRun(kind: "finetune", parameters: "{}", results: "{}")
+        let db = try DatabaseQueue(path: url.appendingPathComponent("session.sqlite").path)
+        for sql in ["UPDATE edits SET annotator = 'x'", "DELETE FROM edits", "DELETE FROM samples", "UPDATE meta SET value = 'x'",
+                    "UPDATE samples SET label = 0", "DELETE FROM accepts", "UPDATE runs SET results = ''", "DELETE FROM runs"] {
+            XCTAssertThrowsError(try db.write { try $0.execute(sql: sql) }, sql) { XCTAssertTrue("\($0)".contains("append-only"), "\($0)") }
+        }
+        XCTAssertEqual(try s.edits().map(\.annotator), ["a"])
+    }
+
+    func testMalformedInputIsRefusedAndNothingIsWritten() throws {
+        let url = dir.appendingPathComponent("s")
+        let s = try Session.openOrCreate(url, info: info)
+        try s.addSamples([sample("y/a.png")])
+        assertOneLine(try s.appendEdit(sampleID: 1, map: [0, 0, 0], annotator: "a", source: "review", whatIf: [1, 0]), mentions: [url.path, "2×2 values, got 3"])
+        assertOneLine(try s.appendEdit(sampleID: 1, map: [0, .nan, 0, 0], annotator: "a", source: "review", whatIf: [1, 0]), mentions: ["outside [0, 1]"])
+        assertOneLine(try s.appendEdit(sampleID: 1, map: [0, 1.5, 0, 0], annotator: "a", source: "review", whatIf: [1, 0]), mentions: ["outside [0, 1]"])
+        assertOneLine(try s.appendEdit(sampleID: 1, map: [0, 0, 0, 0], annotator: "a", source: "review", whatIf: [1]), mentions: ["2 finite what-if"])
+        assertOneLine(try s.appendEdit(sampleID: 99, map: [0, 0, 0, 0], annotator: "a", source: "review", whatIf: [1, 0]), mentions: ["no sample 99"])
+        assertOneLine(try s.accept(sampleID: 99, annotator: "a"), mentions: ["no sample 99"])
+        // A batch with one bad edit (an unknown sample, found inside the transaction) writes none.
+        let good = NewEdit(sampleID: 1, map: [0, 0, 0, 0], annotator: "a", source: "import", whatIfProbabilities: [1, 0])
+        var bad = good
+        bad.sampleID = 42
+        assertOneLine(try s.appendEdits([good, bad]), mentions: ["no sample 42"])
+        var badSample = sample("y/c.png")
+        badSample.label = 2
+        assertOneLine(try s.addSamples([sample("y/b.png"), badSample]), mentions: ["y/c.png", "label in 0..<2"])
+        XCTAssertEqual(try count("edits", url), 0)
+        XCTAssertEqual(try s.samples().map(\.relativePath), ["y/a.png"])
+    }
+
+    func testDamagedRowsAreReportedNotTrusted() throws {
+        // Rows written behind the tool's back (the triggers only stop changes, not odd inserts).
+        let url = dir.appendingPathComponent("s")
+        let s = try Session.openOrCreate(url, info: info)
+        try s.addSamples([sample("y/a.png")])
+        let db = try DatabaseQueue(path: url.appendingPathComponent("session.sqlite").path)
+        try db.write { try $0.execute(sql: "INSERT INTO edits (sample_id, map, annotator, created_at, source, whatif_probabilities) VALUES (1, X'0000803F', 'x', 't', 'review', X'')") }
+        assertOneLine(try s.samples(), mentions: [url.appendingPathComponent("session.sqlite").path, "damaged edit map in row 1"])
+        assertOneLine(try s.edits(), mentions: ["damaged edit map in row 1"])
+        let other = dir.appendingPathComponent("t")
+        let t = try Session.openOrCreate(other, info: info)
+        try DatabaseQueue(path: other.appendingPathComponent("session.sqlite").path).write {
+            try $0.execute(sql: "INSERT INTO samples (relative_path, label, probabilities, attention_probabilities, original_map, collected_at) VALUES ('z', 7, X'', X'', X'', 't')")
+        }
+        assertOneLine(try t.samples(), mentions: ["damaged label 7"])
+    }
+
+    func testModelChangeNeedsPermissionAndIsRecorded() throws {
+        let url = dir.appendingPathComponent("s")
+        let s = try Session.openOrCreate(url, info: info)
+        let other = String(repeating: "b", count: 64)
+        assertOneLine(try s.checkModel(path: "/n.safetensors", sha256: other, allowChange: false),
+                      mentions: ["/n.safetensors", "differs from the one this session was collected with"])
+        XCTAssertEqual(try s.modelChanges().count, 0)
+        try s.checkModel(path: "/n.safetensors", sha256: other, allowChange: true)
+        let reopened = try Session.open(url)
+        XCTAssertEqual(reopened.info.modelSHA256, other)
+        XCTAssertEqual(try reopened.modelChanges().map(\.modelPath), ["/n.safetensors"])
+        try reopened.checkModel(path: "/n.safetensors", sha256: other, allowChange: false)  // now the session's model
+    }
+
+    func testMissingNotADirectoryAndCorrupt() throws {
+        assertOneLine(try Session.open(dir.appendingPathComponent("absent")), mentions: ["absent: no such session"])
+        let file = dir.appendingPathComponent("file")
+        try Data("x".utf8).write(to: file)
+        assertOneLine(try Session.open(file), mentions: [file.path, "not a session directory"])
+        assertOneLine(try Session.openOrCreate(file, info: info), mentions: [file.path, "not a session directory"])
+        let empty = dir.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        assertOneLine(try Session.open(empty), mentions: ["session.sqlite is missing"])
+        let corrupt = dir.appendingPathComponent("corrupt")
+        try FileManager.default.createDirectory(at: corrupt, withIntermediateDirectories: true)
+        let garbage = Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })
+        try garbage.write(to: corrupt.appendingPathComponent("session.sqlite"))
+        assertOneLine(try Session.open(corrupt), mentions: [corrupt.appendingPathComponent("session.sqlite").path, "not a session database"])
+        assertOneLine(try Session.openOrCreate(corrupt, info: info), mentions: ["not a session database"])
+        XCTAssertEqual(try Data(contentsOf: corrupt.appendingPathComponent("session.sqlite")), garbage, "left untouched")
+    }
+
+    func testAnotherProgramsSQLiteFileIsNotTouched() throws {
+        let foreign = dir.appendingPathComponent("foreign")
+        try FileManager.default.createDirectory(at: foreign, withIntermediateDirectories: true)
+        let path = foreign.appendingPathComponent("session.sqlite").path
+        try DatabaseQueue(path: path).write { try $0.execute(sql: "CREATE TABLE notes (t TEXT)") }
+        assertOneLine(try Session.openOrCreate(foreign, info: info), mentions: [path, "another program"])
+        let tables = try DatabaseQueue(path: path).read {
+            try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        XCTAssertEqual(tables, ["notes"])
+    }
+
+    func testNewerSchemaIsRefusedAndOlderIsMigrated() throws {
+        // A file from a future abn-hitl: one more migration and schema version.
+        let url = dir.appendingPathComponent("newer")
+        _ = try Session.openOrCreate(url, info: info)
+        let path = url.appendingPathComponent("session.sqlite").path
+        try DatabaseQueue(path: path).write { d in
+            try d.execute(sql: "INSERT INTO grdb_migrations VALUES ('v99'); INSERT INTO schema_version VALUES (99)")
+        }
+        assertOneLine(try Session.open(url), mentions: [path, "written by a newer abn-hitl (schema 99", "knows up to \(SessionSchema.version)"])
+
+        // A file written by the v1 schema (no prediction columns) opens, is migrated, and keeps its rows.
+        let old = dir.appendingPathComponent("old")
+        try FileManager.default.createDirectory(at: old, withIntermediateDirectories: true)
+        let oldPath = old.appendingPathComponent("session.sqlite").path
+        let q = try DatabaseQueue(path: oldPath)
+        try SessionSchema.migrator.migrate(q, upTo: "v1")
+        try q.write { d in
+            for (k, v) in [("model_path", "/m.safetensors"), ("model_sha256", info.modelSHA256), ("data_root", "/data"), ("split", "train"),
+                           ("classes", #"["x","y"]"#), ("map_size", "2x2"), ("input", "3x4x4"), ("created_at", "2026-01-01T00:00:00.000Z")] {
+                try d.execute(sql: "INSERT INTO meta VALUES (?, ?)", arguments: [k, v])
+            }
+            try d.execute(sql: "INSERT INTO samples (relative_path, label, probabilities, attention_probabilities, original_map, collected_at) VALUES (?, 1, ?, ?, ?, 'then')",
+                          arguments: ["y/a.png", FloatBlob.encode([0.2, 0.8]), FloatBlob.encode([0.9, 0.1]), FloatBlob.encode([0, 0, 0, 1])])
+        }
+        let migrated = try Session.open(old)
+        XCTAssertEqual(migrated.info, info)
+        let s = try migrated.samples()
+        XCTAssertEqual(s.map(\.predicted), [1])
+        XCTAssertEqual(s.map(\.attentionPredicted), [0])
+        try migrated.appendEdit(sampleID: 1, map: [1, 1, 1, 1], annotator: "a", source: "review", whatIf: [0, 1])
+        XCTAssertEqual(try q.read { try Int.fetchOne($0, sql: "SELECT MAX(version) FROM schema_version") }, SessionSchema.version)
+    }
+
+    func testSecondWriterHoldingTheLock() throws {
+        // Another connection with its own file lock holds the write lock: a clear error after the
+        // 2 s busy timeout, not a hang, and the edit is not half-written.
+        let url = dir.appendingPathComponent("locked")
+        let s = try Session.openOrCreate(url, info: info)
+        try s.addSamples([sample("y/a.png")])
+        let holder = try DatabaseQueue(path: url.appendingPathComponent("session.sqlite").path)
+        let started = Date()
+        try holder.inDatabase { db in
+            try db.execute(sql: "BEGIN IMMEDIATE")
+            assertOneLine(try s.appendEdit(sampleID: 1, map: [0, 0, 0, 0], annotator: "a", source: "review", whatIf: [1, 0]),
+                          mentions: [url.path, "locked by another abn-hitl process"])
+            // Readers are not blocked by a writer (WAL), and opening an up-to-date session writes nothing.
+            XCTAssertEqual(try s.samples().count, 1)
+            XCTAssertEqual(try Session.open(url).samples().count, 1)
+            try db.execute(sql: "ROLLBACK")
+        }
+        let waited = Date().timeIntervalSince(started)
+        XCTAssertGreaterThan(waited, 1.5, "waited for the busy timeout")
+        XCTAssertLessThan(waited, 20)
+        try s.appendEdit(sampleID: 1, map: [0, 0, 0, 0], annotator: "a", source: "review", whatIf: [1, 0])
+        XCTAssertEqual(try s.edits().count, 1)
+    }
+
+    func testReadOnlySessionDirectory() throws {
+        let url = dir.appendingPathComponent("ro")
+        let s = try Session.openOrCreate(url, info: info)
+        try s.addSamples([sample("y/a.png")])
+        let fresh = dir.appendingPathComponent("ro-new")
+        try FileManager.default.createDirectory(at: fresh, withIntermediateDirectories: true)
+        chmod(url.path, 0o555)
+        chmod(fresh.path, 0o555)
+        defer { chmod(url.path, 0o755); chmod(fresh.path, 0o755) }
+        // Root writes anyway: act as an unprivileged user for the checks (the kernel's own permission test).
+        let asRoot = geteuid() == 0
+        if asRoot {
+            chmod(dir.path, 0o755)
+            XCTAssertEqual(seteuid(65534), 0)
+        }
+        defer { if asRoot { _ = seteuid(0) } }
+        assertOneLine(try Session.open(url), mentions: [url.path, "read-only"])
+        assertOneLine(try Session.openOrCreate(fresh, info: info), mentions: [fresh.path, "read-only"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: fresh.appendingPathComponent("session.sqlite").path))
+    }
+}

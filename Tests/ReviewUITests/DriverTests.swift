@@ -1,0 +1,65 @@
+import Foundation
+import XCTest
+import HITL
+@testable import ReviewUI
+
+/// The driver runs effects through a backend exactly as the terminal app does.
+final class DriverTests: XCTestCase {
+    func testEveryStrokeUndoAndResetIsAppendedWithItsWhatIf() {
+        let backend = Fixture.backend()
+        var d = ReviewDriver(backend: backend, annotator: "t")
+        d.send(.adjustRadius(1))
+        d.send(.applyBrush)
+        d.send(.undo)
+        d.send(.redo)
+        d.send(.reset)
+        let painted = AttentionMap(height: 2, width: 2, fill: 13.0 / 64.0)
+        let zero = AttentionMap(height: 2, width: 2, fill: 0)
+        XCTAssertEqual(backend.commits.map(\.map), [painted, zero, painted, zero])
+        XCTAssertEqual(backend.commits.map(\.sampleIndex), [7, 7, 7, 7])
+        // The memory backend's what-if puts the map mean on class 0.
+        XCTAssertEqual(backend.commits[0].whatIf[0], 13.0 / 64.0, accuracy: 1e-6)
+        XCTAssertTrue(d.state.allSaved)
+        XCTAssertEqual(d.state.currentWhatIf, [0.2, 0.71, 0.09], "back at the model's map: its own output")
+    }
+
+    func testFailedCommitShowsUnsavedAndMessage() {
+        let backend = Fixture.backend()
+        backend.failCommits = true
+        var d = ReviewDriver(backend: backend, annotator: "t")
+        d.send(.applyBrush)
+        XCTAssertFalse(d.state.allSaved)
+        XCTAssertEqual(d.state.message, "NOT SAVED: disk full")
+        XCTAssertTrue(statusLines(d.state)[2].contains("UNSAVED"))
+    }
+
+    func testSelectingAnEditedSampleAsksForItsWhatIf() {
+        let backend = Fixture.backend()
+        backend.samples[1].currentMap = AttentionMap(height: 2, width: 2, fill: 1)
+        backend.samples[1].edited = true
+        var d = ReviewDriver(backend: backend, annotator: "t")
+        XCTAssertEqual(backend.whatIfCalls, 0)
+        d.send(.nextSample)
+        XCTAssertEqual(backend.whatIfCalls, 1)
+        XCTAssertEqual(d.state.currentWhatIf, [1, 0, 0])
+        XCTAssertTrue(d.state.histories[1].isEdited)
+    }
+
+    func testMissingImageIsShownNotFatal() {
+        let backend = Fixture.backend()
+        backend.images[7] = nil
+        let d = ReviewDriver(backend: backend, annotator: "t")
+        XCTAssertEqual(d.state.imageError, "no image 7")
+        let grid = render(d.state, size: TerminalSize(columns: 60, rows: 14))
+        XCTAssertTrue(grid.lines[1].contains("cannot show image: no image 7"), grid.lines.joined(separator: "\n"))
+    }
+}
+
+final class ReviewAppWithoutTerminalTests: XCTestCase {
+    func testRunWithoutATerminalThrowsInsteadOfExiting() throws {
+        guard isatty(0) == 0 || isatty(1) == 0 else { throw XCTSkip("stdin and stdout are a terminal here") }
+        XCTAssertThrowsError(try ReviewApp.run(backend: Fixture.backend(), annotator: "t")) { error in
+            XCTAssertTrue(error is TerminalUnavailable, "\(error)")
+        }
+    }
+}

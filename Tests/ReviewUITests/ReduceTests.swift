@@ -1,0 +1,142 @@
+import XCTest
+import HITL
+@testable import ReviewUI
+
+final class ReduceTests: XCTestCase {
+    func testStartLoadsFirstImageAndCentresBrush() {
+        let s = Fixture.state(Fixture.backend())
+        XCTAssertEqual(s.selected, 0)
+        XCTAssertEqual(s.image, Fixture.image(width: 4, height: 4))
+        XCTAssertEqual(s.cursor, BrushPoint(2, 2))
+        XCTAssertEqual(s.radius, 0.5, "a tenth of 4 px snaps to the smallest step")
+        XCTAssertEqual(initialEffects(ReviewState(classNames: [], samples: Fixture.backend().samples)), [.loadImage(sampleIndex: 7)])
+    }
+
+    func testSelectionMovesClampsAndLoadsImages() {
+        let s0 = Fixture.state(Fixture.backend())
+        let (s1, e1) = reduce(s0, .moveSelection(1))
+        XCTAssertEqual(s1.selected, 1)
+        XCTAssertEqual(e1, [.loadImage(sampleIndex: 8)])
+        XCTAssertNil(s1.image, "old image is dropped until the new one arrives")
+        let (s2, e2) = reduce(s1, .nextSample)
+        XCTAssertEqual(s2.selected, 2)
+        XCTAssertEqual(e2, [.loadImage(sampleIndex: 9)])
+        let (s3, e3) = reduce(s2, .nextSample)
+        XCTAssertEqual(s3.selected, 2)
+        XCTAssertEqual(e3, [])
+        XCTAssertEqual(reduce(s3, .selectSample(position: -5)).0.selected, 0)
+        XCTAssertEqual(reduce(s0, .previousSample).1, [])
+    }
+
+    func testSpacePaintsOneDiscAndCommits() {
+        var s = Fixture.state(Fixture.backend())
+        s = reduce(s, .adjustRadius(1)).0
+        XCTAssertEqual(s.radius, 1)
+        let (s1, effects) = reduce(s, .applyBrush)
+        // Disc of radius 1 at the centre of a 4×4 image over a 2×2 map: 13/64 of every cell
+        // (worked out in EditingStrokeTests).
+        let expected = AttentionMap(height: 2, width: 2, fill: 13.0 / 64.0)
+        XCTAssertEqual(effects, [.commitEdit(sampleIndex: 7, map: expected)])
+        XCTAssertEqual(s1.histories[0].current, expected)
+        XCTAssertEqual(s1.unsaved, [0])
+        XCTAssertFalse(s1.allSaved)
+        XCTAssertNil(s1.currentWhatIf, "edited map: unknown until the backend answers")
+        let s2 = reduce(s1, .whatIfComputed(sampleIndex: 7, map: expected, probabilities: [0.6, 0.3, 0.1])).0
+        XCTAssertEqual(s2.currentWhatIf, [0.6, 0.3, 0.1])
+        let s3 = reduce(s2, .saved(sampleIndex: 7, map: expected)).0
+        XCTAssertTrue(s3.allSaved)
+        XCTAssertTrue(s3.samples[0].edited)
+    }
+
+    func testUndoRedoResetEachCommitTheResultingMap() {
+        var s = Fixture.state(Fixture.backend())
+        s = reduce(s, .adjustRadius(1)).0
+        let painted = AttentionMap(height: 2, width: 2, fill: 13.0 / 64.0)
+        let original = AttentionMap(height: 2, width: 2, fill: 0)
+        s = reduce(s, .applyBrush).0
+        var e: [ReviewEffect]
+        (s, e) = reduce(s, .undo)
+        XCTAssertEqual(e, [.commitEdit(sampleIndex: 7, map: original)])
+        (s, e) = reduce(s, .undo)
+        XCTAssertEqual(e, [], "nothing left to undo")
+        (s, e) = reduce(s, .redo)
+        XCTAssertEqual(e, [.commitEdit(sampleIndex: 7, map: painted)])
+        (s, e) = reduce(s, .reset)
+        XCTAssertEqual(e, [.commitEdit(sampleIndex: 7, map: original)])
+        (s, e) = reduce(s, .undo)
+        XCTAssertEqual(e, [.commitEdit(sampleIndex: 7, map: painted)], "reset is undoable")
+    }
+
+    func testDragPreviewsAndCommitsOnceOnRelease() {
+        var s = Fixture.state(Fixture.backend())
+        s = reduce(s, .adjustRadius(1)).0
+        var e: [ReviewEffect]
+        (s, e) = reduce(s, .beginStroke(.paint, BrushPoint(0, 0)))
+        XCTAssertEqual(e, [])
+        XCTAssertEqual(s.focus, .canvas)
+        (s, e) = reduce(s, .extendStroke(BrushPoint(4, 0)))
+        XCTAssertEqual(e, [])
+        // Capsule of radius 1 along the top edge: the top cells' sub-sample rows at y < 1 are 4 of 8.
+        let expected = AttentionMap(height: 2, width: 2, values: [0.5, 0.5, 0, 0])
+        XCTAssertEqual(s.strokePreview, expected)
+        XCTAssertEqual(s.displayedMap, expected)
+        XCTAssertEqual(s.histories[0].current, AttentionMap(height: 2, width: 2, fill: 0), "not committed mid-drag")
+        (s, e) = reduce(s, .endStroke)
+        XCTAssertEqual(e, [.commitEdit(sampleIndex: 7, map: expected)])
+        XCTAssertNil(s.stroke)
+        XCTAssertNil(s.strokePreview)
+    }
+
+    func testQuitDuringDragCommitsTheStrokeFirst() {
+        var s = Fixture.state(Fixture.backend())
+        s = reduce(s, .beginStroke(.erase, BrushPoint(1, 1))).0
+        let (s1, e) = reduce(s, .quit)
+        XCTAssertEqual(e, [.quit], "erasing zeros changes nothing, so there is no edit to commit")
+        XCTAssertTrue(s1.quitting)
+        var t = Fixture.state(Fixture.backend(mapValue: 1))
+        t = reduce(t, .beginStroke(.erase, BrushPoint(1, 1))).0
+        let (_, e2) = reduce(t, .quit)
+        XCTAssertEqual(e2.count, 2)
+        XCTAssertEqual(e2.last, .quit)
+        if case .commitEdit(7, let map) = e2.first { XCTAssertLessThan(map.values[0], 1) } else { XCTFail("\(e2)") }
+    }
+
+    func testToolRadiusViewFocusHelpAndAccept() {
+        var s = Fixture.state(Fixture.backend())
+        s = reduce(s, .setTool(.erase)).0
+        XCTAssertEqual(s.tool, .erase)
+        s = reduce(s, .adjustRadius(-3)).0
+        XCTAssertEqual(s.radius, 0.5)
+        s = reduce(s, .adjustRadius(100)).0
+        XCTAssertEqual(s.radius, 4, "never above the image side")
+        XCTAssertEqual(reduce(reduce(reduce(s, .cycleView).0, .cycleView).0, .cycleView).0.view, .blend)
+        XCTAssertEqual(reduce(s, .cycleView).0.view, .map)
+        XCTAssertEqual(reduce(s, .toggleFocus).0.focus, .canvas)
+        XCTAssertTrue(reduce(s, .toggleHelp).0.showHelp)
+        XCTAssertEqual(reduce(s, .accept).1, [.accept(sampleIndex: 7)])
+        XCTAssertTrue(reduce(s, .accepted(sampleIndex: 7)).0.samples[0].accepted)
+    }
+
+    func testCursorStaysOnTheImage() {
+        var s = Fixture.state(Fixture.backend())
+        s = reduce(s, .moveCursor(dx: 1, dy: 0)).0
+        XCTAssertEqual(s.cursor, BrushPoint(3, 2))
+        s = reduce(s, .moveCursor(dx: 5, dy: -9)).0
+        XCTAssertEqual(s.cursor, BrushPoint(3.5, 0.5))
+        s = reduce(s, .setCursor(BrushPoint(.nan, 1))).0
+        XCTAssertEqual(s.cursor, BrushPoint(3.5, 0.5))
+    }
+
+    func testBadResultsAreReportedNotTrusted() {
+        let s = Fixture.state(Fixture.backend())
+        let bad = reduce(s, .imageLoaded(sampleIndex: 7, ReviewImage(width: 4, height: 4, rgb: [1, 2])))
+        XCTAssertNil(bad.0.image)
+        XCTAssertNotNil(bad.0.imageError)
+        XCTAssertEqual(reduce(s, .imageLoaded(sampleIndex: 99, Fixture.image(width: 2, height: 2))).0, s, "stale image ignored")
+        XCTAssertEqual(reduce(s, .saved(sampleIndex: 12345, map: AttentionMap(height: 1, width: 1, fill: 0))).0.samples, s.samples)
+        let empty = ReviewState(classNames: [], samples: [])
+        for a: ReviewAction in [.nextSample, .applyBrush, .undo, .accept, .moveCursor(dx: 1, dy: 1), .beginStroke(.paint, BrushPoint(1, 1))] {
+            _ = reduce(empty, a)
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import XCTest
+@testable import ReviewUI
+
+/// End to end: the real `abn-hitl review SESSION` in tmux on a small session made by the real
+/// `synth`, `train` and `collect` commands; paints with keys and with SGR mouse drags, quits, and
+/// checks the screen and the session's new edit rows. Skips (saying why) until the CLI's `review`
+/// command is wired to ReviewApp.
+final class ReviewCommandTmuxTests: XCTestCase {
+    private func abnHitl(_ args: [String], _ what: String) throws -> String {
+        let r = try Spawn.run(BuiltProducts.abnHitl, args)
+        guard r.status == 0 else { throw TmuxHarness.Failure(description: "abn-hitl \(what) failed (\(r.status)): \(r.error)") }
+        return r.output
+    }
+
+    /// Rows in the session's edit table, read with the sqlite3 shell (nil when it is not installed).
+    /// The table is found by name ("edit" in it) so this does not depend on the schema's details.
+    private func editRows(_ session: URL) throws -> Int? {
+        let sqlite = ["/usr/bin/sqlite3", "/usr/local/bin/sqlite3"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let sqlite else { return nil }
+        let db = session.appendingPathComponent("session.sqlite").path
+        let tables = try Spawn.run(sqlite, [db, "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE '%edit%' ORDER BY length(name) LIMIT 1;"])
+        let table = tables.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard tables.status == 0, !table.isEmpty else { throw TmuxHarness.Failure(description: "no edit table in \(db): \(tables.error)") }
+        let count = try Spawn.run(sqlite, [db, "SELECT count(*) FROM \"\(table)\";"])
+        return Int(count.output.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    func testAbnHitlReviewCommandInTmux() throws {
+        guard TmuxHarness.locateTmux() != nil else { throw XCTSkip("tmux is not installed") }
+        let binary = BuiltProducts.abnHitl
+        guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("\(binary) is not built") }
+        // ArgumentParser prints the root help (status 0) for an unknown subcommand, so look for
+        // each command's own usage line.
+        let missing = ["synth", "train", "collect", "review"].filter { command in
+            let help = try? Spawn.run(binary, [command, "--help"])
+            return !(help?.output ?? "").contains("abn-hitl \(command)")
+        }
+        guard missing.isEmpty else {
+            throw XCTSkip("abn-hitl lacks \(missing.joined(separator: ", ")) (the CLI lead wires `review` to ReviewApp)")
+        }
+        let work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("abn-hitl-review-e2e-\(getpid())")
+        try? FileManager.default.removeItem(at: work)
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let data = work.appendingPathComponent("data").path
+        let model = work.appendingPathComponent("model.safetensors").path
+        let session = work.appendingPathComponent("session")
+        _ = try abnHitl(["synth", "--out", data, "--train", "40", "--test", "10", "--seed", "1"], "synth")
+        _ = try abnHitl(["train", "--data", data, "--out", model, "--epochs", "1", "--batch-size", "20", "--threads", "2"], "train")
+        _ = try abnHitl(["collect", "--model", model, "--data", data, "--session", session.path, "--select", "all", "--limit", "3"], "collect")
+        let before = try editRows(session)
+
+        let size = TerminalSize(columns: 120, rows: 40)
+        let t = try TmuxHarness(command: [binary, "review", session.path, "--annotator", "tmux-test"],
+                                columns: size.columns, rows: size.rows)
+        defer { t.close() }
+        try t.waitFor("Samples 1/3", timeout: 20)
+        // Keyboard stroke at the brush's start position (the image centre).
+        try t.sendKeys("Tab")
+        try t.sendLiteral(" ")
+        // Mouse drag through the middle of the canvas (the image is centred in it), then a wheel step.
+        let layout = ReviewLayout(size: size, imageWidth: 32, imageHeight: 32)
+        let c = layout.canvasArea.column + layout.canvasArea.columns / 2, r = layout.canvasArea.row + layout.canvasArea.rows / 2
+        // Events 50 ms apart, as a hand produces them: ncurses drops SGR mouse reports that reach it
+        // concatenated in one read while the UI is busy (noted in docs/guide.md).
+        for event in [TmuxHarness.sgrMouse(button: 0, column: c - 3, row: r),
+                      TmuxHarness.sgrMouse(button: 32, column: c, row: r + 1),
+                      TmuxHarness.sgrMouse(button: 0, column: c + 3, row: r + 1, release: true),
+                      TmuxHarness.sgrMouse(button: 65, column: c, row: r)] {
+            usleep(50_000)
+            try t.sendLiteral(event)
+        }
+        let screen = try t.waitFor(timeout: 20, "the edited what-if and saved status") {
+            $0.contains("what-if (edited map)") && $0.contains("saved") && !$0.contains("UNSAVED") && $0.contains("* ")
+        }
+        XCTAssertTrue(screen.contains("▀"), screen)
+        try t.sendLiteral("q")
+        XCTAssertEqual(try t.waitForExit(timeout: 20), 0)
+        XCTAssertEqual(try t.format("#{mouse_sgr_flag}#{mouse_button_flag}#{alternate_on}"), "000")
+        if let before {
+            XCTAssertEqual(try editRows(session), before + 2, "one edit per stroke (keyboard, mouse drag)")
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import XCTest
+import HITL
+@testable import ReviewUI
+
+/// Not a test by itself: when TerminalTmuxTests starts this bundle inside tmux with
+/// ABN_HITL_REVIEW_HOST_LOG set, this runs the real ReviewApp (ncurses, keys, mouse) over an
+/// in-memory backend and logs every backend write to that file. Skipped otherwise.
+final class TerminalHostTests: XCTestCase {
+    static let logVariable = "ABN_HITL_REVIEW_HOST_LOG"
+
+    func testHostReviewAppInsideTmux() throws {
+        guard let log = ProcessInfo.processInfo.environment[Self.logVariable] else {
+            throw XCTSkip("hosts the review UI for TerminalTmuxTests; runs only inside tmux")
+        }
+        let backend = LoggingBackend(logPath: log)
+        do {
+            try ReviewApp.run(backend: backend, annotator: "tmux")
+            backend.write("exited")
+        } catch {
+            backend.write("error \(error)")
+        }
+    }
+}
+
+/// Three 32×32 samples with 16×16 maps (the CIFAR shapes); every write appends one line to a log
+/// file at once, so the test sees exactly what was stored even if the process is killed.
+final class LoggingBackend: ReviewBackend {
+    let classNames = ["airplane", "cat", "dog"]
+    let samples: [ReviewSample]
+    private let logPath: String
+
+    init(logPath: String) {
+        self.logPath = logPath
+        let map = AttentionMap(height: 16, width: 16, fill: 0.25)
+        samples = (0..<3).map { i in
+            ReviewSample(index: 10 + i, relativePath: "train/cat/\(i).png", label: 1, predicted: 2, attentionPredicted: 2,
+                         probabilities: [0.1, 0.3, 0.6], attentionProbabilities: [0.2, 0.2, 0.6], originalMap: map,
+                         currentMap: map, edited: false, accepted: false)
+        }
+    }
+
+    func write(_ line: String) {
+        let fd = open(logPath, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+        guard fd >= 0 else { return }
+        let bytes = Array((line + "\n").utf8)
+        _ = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+    }
+
+    func image(for sampleIndex: Int) throws -> ReviewImage {
+        var rgb: [UInt8] = []
+        for y in 0..<32 { for x in 0..<32 { rgb += [UInt8(x * 8), UInt8(y * 8), 128] } }
+        return ReviewImage(width: 32, height: 32, rgb: rgb)
+    }
+
+    func whatIf(sampleIndex: Int, map: AttentionMap) throws -> [Float] {
+        let mean = map.values.reduce(0, +) / Float(map.values.count)
+        return [0.1, mean, 0.9 - mean]
+    }
+
+    func commitEdit(sampleIndex: Int, map: AttentionMap, whatIf: [Float]) throws {
+        write("commit \(sampleIndex) " + map.values.map { String($0) }.joined(separator: ","))
+    }
+
+    func accept(sampleIndex: Int) throws { write("accept \(sampleIndex)") }
+}

@@ -1,0 +1,126 @@
+import Foundation
+
+/// Drives a program inside a detached tmux session on a private server (its own -L socket, no
+/// config file), so tests can type keys, send raw mouse escape sequences, and read the screen.
+final class TmuxHarness {
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    let socket: String
+    let target = "review"
+    private let tmux: String
+    private var closed = false
+
+    /// The tmux executable on PATH, or nil (tests skip without it).
+    static func locateTmux() -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for dir in path.split(separator: ":") {
+            let candidate = "\(dir)/tmux"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// Starts `command` in a `columns × rows` pane with `environment` added to a clean UTF-8 one.
+    /// The pane stays after the program exits, so its exit status and final screen can be read.
+    init(command: [String], columns: Int, rows: Int, environment: [String: String] = [:]) throws {
+        guard let tmux = TmuxHarness.locateTmux() else { throw Failure(description: "tmux not found") }
+        self.tmux = tmux
+        socket = "abn-hitl-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        var env = ["LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TERM": "xterm-256color"]
+        env.merge(environment) { $1 }
+        let assignments = env.keys.sorted().map { "\($0)=\(TmuxHarness.quote(env[$0]!))" }
+        // `exec env …` keeps the program itself as the pane's process, so pane_pid is its pid.
+        let shellCommand = "exec env " + (assignments + command.map(TmuxHarness.quote)).joined(separator: " ")
+        try run(["-f", "/dev/null", "new-session", "-d", "-s", target, "-x", String(columns), "-y", String(rows), shellCommand])
+        try run(["set-option", "-t", target, "remain-on-exit", "on"])
+    }
+
+    deinit { close() }
+
+    /// Ends the private tmux server (and the program, if still running).
+    func close() {
+        guard !closed else { return }
+        closed = true
+        _ = try? run(["kill-server"])
+    }
+
+    static func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+
+    @discardableResult
+    func run(_ arguments: [String]) throws -> String {
+        let result = try Spawn.run(tmux, ["-u", "-L", socket] + arguments)
+        guard result.status == 0 else {
+            throw Failure(description: "tmux \(arguments.joined(separator: " ")): \(result.error)")
+        }
+        return result.output
+    }
+
+    /// Types `text` exactly as given (escape sequences included): what a terminal would send.
+    func sendLiteral(_ text: String) throws { try run(["send-keys", "-t", target, "-l", text]) }
+
+    /// Sends tmux key names (e.g. "Tab", "C-z", "Left").
+    func sendKeys(_ keys: String...) throws { try run(["send-keys", "-t", target] + keys) }
+
+    /// An SGR (mode 1006) mouse report; column and row are 0-based cells, as curses reports them.
+    static func sgrMouse(button: Int, column: Int, row: Int, release: Bool = false) -> String {
+        "\u{1B}[<\(button);\(column + 1);\(row + 1)\(release ? "m" : "M")"
+    }
+
+    /// The visible screen as text, one line per row.
+    func capture() throws -> String { try run(["capture-pane", "-p", "-t", target]) }
+
+    /// A tmux format value for the pane, e.g. "#{pane_dead}" or "#{mouse_sgr_flag}".
+    func format(_ f: String) throws -> String {
+        try run(["display-message", "-p", "-t", target, f]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Polls until `predicate(screen)` holds; throws with the last screen after `timeout` seconds.
+    @discardableResult
+    func waitFor(timeout: TimeInterval = 10, _ what: String, _ predicate: (String) -> Bool) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var screen = ""
+        repeat {
+            screen = (try? capture()) ?? ""
+            if predicate(screen) { return screen }
+            usleep(50_000)
+        } while Date() < deadline
+        throw Failure(description: "timed out waiting for \(what); screen:\n\(screen)")
+    }
+
+    /// Waits until the screen shows `text`.
+    @discardableResult
+    func waitFor(_ text: String, timeout: TimeInterval = 10) throws -> String {
+        try waitFor(timeout: timeout, "\"\(text)\"") { $0.contains(text) }
+    }
+
+    /// Waits for the program to exit; returns its exit status.
+    func waitForExit(timeout: TimeInterval = 10) throws -> Int {
+        let deadline = Date().addingTimeInterval(timeout)
+        repeat {
+            // tmux leaves pane_dead_status empty for a zero status.
+            if (try? format("#{pane_dead}")) == "1" { return Int(try format("#{pane_dead_status}")) ?? 0 }
+            usleep(50_000)
+        } while Date() < deadline
+        throw Failure(description: "program did not exit; screen:\n\((try? capture()) ?? "")")
+    }
+
+    /// The program's process id.
+    func pid() throws -> Int32 { Int32(try format("#{pane_pid}")) ?? -1 }
+}
+
+/// Paths of built products next to the running test bundle.
+enum BuiltProducts {
+    /// The build directory holding this test bundle (…/.build/release or …/.build/debug).
+    static var directory: URL {
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = bundle.deletingLastPathComponent()
+        // On macOS the runner is inside the .xctest bundle; on Linux the bundle is the executable.
+        while dir.path.contains(".xctest") { dir = dir.deletingLastPathComponent() }
+        return dir
+    }
+
+    /// The test bundle executable itself (Linux), used to host the UI over an in-memory backend.
+    static var testBundle: String { URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path }
+
+    static var abnHitl: String { directory.appendingPathComponent("abn-hitl").path }
+}
