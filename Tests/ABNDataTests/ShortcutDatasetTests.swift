@@ -42,9 +42,11 @@ final class ShortcutDatasetTests: XCTestCase {
                         path: base.appendingPathComponent("d").path, contains: "positive number")
     }
 
-    /// The patch: 4×4, 2 px in from a corner, in a palette colour; agreeing with the class in
+    /// The patch: 6×6, 2 px in from a corner, in a palette colour; agreeing with the class in
     /// ~92.5% of train images (90% + 10%·¼) and ~25% of test images. The object mask keeps clear of it.
     func testShortcutStatisticsAndMasks() {
+        let s = ShortcutDataset.patchSize
+        XCTAssertEqual(s, 6)
         var agree = ["train": 0, "test": 0]
         let counts = ["train": 600, "test": 400]
         var areas = [[Int]](repeating: [], count: 4)
@@ -53,11 +55,11 @@ final class ShortcutDatasetTests: XCTestCase {
                 let r = ShortcutDataset.render(split: split, index: i, seed: 5)
                 XCTAssertEqual(r.label, i % 4)
                 let patch = (0..<32 * 32).filter { r.decoy.pixels[$0] == 255 }
-                XCTAssertEqual(patch.count, 16)
+                XCTAssertEqual(patch.count, s * s)
                 XCTAssertEqual(r.decoy.pixels.filter { $0 != 0 && $0 != 255 }.count, 0)
                 let x0 = patch[0] % 32, y0 = patch[0] / 32
-                XCTAssertTrue([2, 26].contains(x0) && [2, 26].contains(y0), "patch at \(x0),\(y0)")
-                XCTAssertEqual(patch.last!, (y0 + 3) * 32 + x0 + 3)
+                XCTAssertTrue([2, 24].contains(x0) && [2, 24].contains(y0), "patch at \(x0),\(y0)")
+                XCTAssertEqual(patch.last!, (y0 + s - 1) * 32 + x0 + s - 1)
                 let colour = (0..<3).map { r.image[x0 + 1, y0 + 2, $0] }
                 let k = ShortcutDataset.palette.firstIndex { [$0.0, $0.1, $0.2] == colour }
                 XCTAssertNotNil(k, "patch colour \(colour) not in palette")
@@ -70,13 +72,27 @@ final class ShortcutDatasetTests: XCTestCase {
         let trainRate = Double(agree["train"]!) / 600, testRate = Double(agree["test"]!) / 400
         XCTAssertTrue((0.88...0.97).contains(trainRate), "train agreement \(trainRate)")
         XCTAssertTrue((0.17...0.33).contains(testRate), "test agreement \(testRate)")
-        // Objects 8–16 px across: areas from a thin cross (~20 px) to a 16 px disc (~200 px).
+        // Objects 12–20 px across: areas from a thin 12 px cross (~45 px) to a 20 px disc (~314 px).
         for (label, a) in areas.enumerated() {
-            XCTAssertGreaterThan(a.min()!, 12, ShortcutDataset.classNames[label])
-            XCTAssertLessThan(a.max()!, 260, ShortcutDataset.classNames[label])
+            XCTAssertGreaterThan(a.min()!, 30, ShortcutDataset.classNames[label])
+            XCTAssertLessThan(a.max()!, 400, ShortcutDataset.classNames[label])
         }
         // The shapes have their own areas: a disc of diameter d covers ~0.785·d², a plus sign ~0.56·d².
         let mean = areas.map { Double($0.reduce(0, +)) / Double($0.count) }
         XCTAssertGreaterThan(mean[0], mean[1] * 1.2, "circle vs cross \(mean)")
+    }
+
+    /// --shortcut 0, the control: the patch agrees with the class only by chance in train too.
+    func testAgreementZeroRemovesTheShortcut() throws {
+        var agree = 0
+        for i in 0..<400 {
+            let r = ShortcutDataset.render(split: "train", index: i, seed: 9, trainAgreement: 0)
+            let patch = (0..<32 * 32).first { r.decoy.pixels[$0] == 255 }!
+            let colour = (0..<3).map { r.image[patch % 32 + 1, patch / 32 + 1, $0] }
+            if let k = ShortcutDataset.palette.firstIndex(where: { [$0.0, $0.1, $0.2] == colour }), k == r.label { agree += 1 }
+        }
+        XCTAssertTrue((0.17...0.33).contains(Double(agree) / 400), "agreement \(agree)/400")
+        let base = makeTempDir(self)
+        XCTAssertThrowsError(try ShortcutDataset.generate(at: base.appendingPathComponent("x"), train: 4, test: 4, trainAgreement: 1.5))
     }
 }

@@ -24,15 +24,19 @@ struct Synth: ParsableCommand {
     @Option(name: .long, help: "Random seed.")
     var seed: UInt64 = 0
 
+    @Option(name: .long, help: ArgumentHelp("Fraction of train images whose patch has the class colour (the rest get a random one); 0 gives a shortcut-free control.", valueName: "fraction"))
+    var shortcut: Double = ShortcutDataset.trainPatchAgreement
+
     func validate() throws {
         guard train >= 1, test >= 1 else { throw ValidationError("--train and --test must be at least 1") }
+        guard (0...1).contains(shortcut) else { throw ValidationError("--shortcut must be between 0 and 1, got \(shortcut)") }
         guard train <= 1_000_000, test <= 1_000_000 else { throw ValidationError("--train and --test are limited to 1,000,000") }
     }
 
     func run() throws {
         try reportingErrors {
             let root = URL(fileURLWithPath: out)
-            try ShortcutDataset.generate(at: root, train: train, test: test, seed: seed)
+            try ShortcutDataset.generate(at: root, train: train, test: test, seed: seed, trainAgreement: shortcut)
             note("wrote \(train) train and \(test) test images with masks and decoys to \(root.path)")
         }
     }
