@@ -139,6 +139,15 @@ final class FinetuneTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("y.safetensors").path))
     }
 
+    /// The default length: at least 30 epochs and at least 900 steps (hand-computed).
+    func testAutomaticEpochs() {
+        XCTAssertEqual(FinetuneOptions.automaticEpochs(batchesPerEpoch: 63), 30)    // 1000 edits, batch 32: 1890 steps
+        XCTAssertEqual(FinetuneOptions.automaticEpochs(batchesPerEpoch: 30), 30)    // exactly 900 steps
+        XCTAssertEqual(FinetuneOptions.automaticEpochs(batchesPerEpoch: 29), 32)    // 31 would make 899
+        XCTAssertEqual(FinetuneOptions.automaticEpochs(batchesPerEpoch: 7), 129)    // 100 edits: 903 steps
+        XCTAssertEqual(FinetuneOptions.automaticEpochs(batchesPerEpoch: 1), 900)
+    }
+
     func testTargetsAndBatchPlan() {
         func s(_ id: Int64, edits: Int, accepted: Bool) -> SessionSample {
             SessionSample(id: id, relativePath: "c/\(id).png", label: 1, probabilities: [0.5, 0.5], attentionProbabilities: [0.5, 0.5],

@@ -88,7 +88,7 @@ struct Demo: ParsableCommand {
             note("  train accuracy \(percent(beforeTrain.accuracy)), test accuracy \(percent(before.accuracy)), decoy mass \(String(format: "%.3f", before.attention?.decoyMass ?? 0)): the model leans on the patch")
 
             step(4, "collect samples into \(session)")
-            let summary = try collect(model: loaded, folder: trainFolder, session: sessionURL, selection: .all, limit: 400,
+            let summary = try collect(model: loaded, folder: trainFolder, session: sessionURL, selection: .all, limit: 500,
                                       allowModelChange: true)
             note("  \(summary.added) new samples (\(summary.selected) selected)")
 

@@ -28,8 +28,8 @@ struct Finetune: ParsableCommand {
     @Option(name: .long, help: "Weight γ of the map loss.")
     var gamma: Float = FinetuneOptions().gamma
 
-    @Option(name: .long, help: "Epochs over the edited samples.")
-    var epochs: Int = FinetuneOptions().epochs
+    @Option(name: .long, help: "Epochs over the edited samples. (default: 30, or more to make at least 900 steps)")
+    var epochs: Int?
 
     @Option(name: .long, help: "Learning rate (SGD, momentum 0.9, weight decay 1e-4).")
     var lr: Float = FinetuneOptions().learningRate
@@ -53,7 +53,7 @@ struct Finetune: ParsableCommand {
         guard ["attention+perception", "attention"].contains(branches) else {
             throw ValidationError("--branches must be attention+perception or attention, got '\(branches)'")
         }
-        guard gamma >= 0, epochs >= 1, lr > 0, batchSize >= 2, replay >= 0 else {
+        guard gamma >= 0, (epochs ?? 1) >= 1, lr > 0, batchSize >= 2, replay >= 0 else {
             throw ValidationError("need --gamma ≥ 0, --epochs ≥ 1, --lr > 0, --batch-size ≥ 2, --replay ≥ 0")
         }
     }
