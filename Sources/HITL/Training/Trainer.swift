@@ -12,7 +12,8 @@ public struct TrainOptions: Codable, Equatable, Sendable {
     public var learningRate: Float = 0.1
     public var momentum: Float = 0.9
     public var weightDecay: Float = 1e-4
-    public var attention: String = AttentionMechanism.residual.rawValue
+    /// g·M by default: the mechanism the human-in-the-loop cycle repairs best (docs/benchmarks.md).
+    public var attention: String = AttentionMechanism.multiply.rawValue
     /// "CxHxW"; nil takes the size and channel count of the first training image.
     public var input: String?
     public var seed: UInt64 = 0

@@ -31,8 +31,8 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: "Initial learning rate.")
     var lr: Float = 0.1
 
-    @Option(name: .long, help: "Attention mechanism: residual (g·(1+M), the ABN default) or multiply (g·M).")
-    var attention: String = "residual"
+    @Option(name: .long, help: "Attention mechanism: multiply (g·M), which lets edited maps switch a spurious cue off, or residual (g·(1+M), the original ABN's), which can only amplify. multiply is the default because fine-tuning with edited maps repairs it far more (docs/benchmarks.md).")
+    var attention: String = "multiply"
 
     @Option(name: .long, help: "Model input as CxHxW (default: the first training image's size and channels).")
     var input: String?
