@@ -60,16 +60,22 @@ static int channels_of_format(png_uint_32 format) {
     return (color ? 3 : 1) + (alpha ? 1 : 0);
 }
 
-int cimg_png_info(const uint8_t *data, size_t size, cimg_image *out, char *message) {
-    png_image image;
-    memset(&image, 0, sizeof image);
-    image.version = PNG_IMAGE_VERSION;
+// Reads the header into `image` (freed again on failure), clearing `out` first.
+static int png_begin(png_image *image, const uint8_t *data, size_t size, cimg_image *out, char *message) {
+    memset(image, 0, sizeof *image);
+    image->version = PNG_IMAGE_VERSION;
     memset(out, 0, sizeof *out);
-    if (!png_image_begin_read_from_memory(&image, data, size)) {
-        png_message(message, &image, "cannot read PNG header");
-        png_image_free(&image);
+    if (!png_image_begin_read_from_memory(image, data, size)) {
+        png_message(message, image, "cannot read PNG header");
+        png_image_free(image);
         return CIMG_ERROR;
     }
+    return CIMG_OK;
+}
+
+int cimg_png_info(const uint8_t *data, size_t size, cimg_image *out, char *message) {
+    png_image image;
+    if (png_begin(&image, data, size, out, message) != CIMG_OK) return CIMG_ERROR;
     out->width = (int)image.width;
     out->height = (int)image.height;
     out->channels = channels_of_format(image.format);
@@ -80,14 +86,7 @@ int cimg_png_info(const uint8_t *data, size_t size, cimg_image *out, char *messa
 int cimg_png_decode(const uint8_t *data, size_t size, long long max_pixels, cimg_image *out,
                     char *message) {
     png_image image;
-    memset(&image, 0, sizeof image);
-    image.version = PNG_IMAGE_VERSION;
-    memset(out, 0, sizeof *out);
-    if (!png_image_begin_read_from_memory(&image, data, size)) {
-        png_message(message, &image, "cannot read PNG header");
-        png_image_free(&image);
-        return CIMG_ERROR;
-    }
+    if (png_begin(&image, data, size, out, message) != CIMG_OK) return CIMG_ERROR;
     int channels = channels_of_format(image.format);
     int status = check_size(image.width, image.height, channels, max_pixels, message);
     if (status != CIMG_OK) {
