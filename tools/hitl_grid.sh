@@ -18,16 +18,16 @@ MECHANISMS=${MECHANISMS:-"residual multiply"}
 BRANCHES=${BRANCHES:-"attention+perception attention"}
 TRAIN=${TRAIN:-2000}
 TEST=${TEST:-500}
-EPOCHS=${EPOCHS:-8}
+EPOCHS=${EPOCHS:-6}
 ARCH=${ARCH:-cifar-resnet20}
-LIMIT=${LIMIT:-400}
+LIMIT=${LIMIT:-500}
 SELECT=${SELECT:-all}
 SHORTCUT=${SHORTCUT:-0.9}
 FINETUNE_ARGS=${FINETUNE_ARGS:-}
 OUT=${OUT:-runs/grid}
 BIN=${BIN:-.build/release/abn-hitl}
 
-[ -x "$BIN" ] || swift build -c release --product abn-hitl >&2
+[ -x "$BIN" ] || swift build -c release -Xswiftc -enable-testing >&2   # the configuration tools/setup.sh builds
 mkdir -p "$OUT"
 DATA="$OUT/data"
 [ -d "$DATA/train" ] || "$BIN" synth --out "$DATA" --train "$TRAIN" --test "$TEST" --seed 0 --shortcut "$SHORTCUT" >&2
