@@ -90,7 +90,7 @@ final class ResidualBlock {
         return shortcut
     }
 
-    /// Evaluation-mode forward with every BN folded into its convolution and ReLUs fused.
+    /// Evaluation-mode forward with every BN folded into its convolution, ReLUs and the residual add fused.
     func forwardFolded(_ x: Act, version: Int) throws -> Act {
         if foldedVersion != version {
             folded = zip(convs, norms).map { fold($0, $1) }
@@ -99,17 +99,16 @@ final class ResidualBlock {
         }
         var h = x
         for i in 0..<convs.count - 1 {
-            h = try convs[i].forwardFolded(h, weights: folded[i].weights, bias: folded[i].bias, relu: true)
+            h = try convs[i].forwardFolded(h, weights: folded[i].weights, bias: folded[i].bias, epilogue: .relu)
         }
-        let last = convs.count - 1
-        h = try convs[last].forwardFolded(h, weights: folded[last].weights, bias: folded[last].bias, relu: false)
+        var shortcut = x
         if let d = downsample, let f = foldedDownsample {
-            Vec.add(&h.data, try d.conv.forwardFolded(x, weights: f.weights, bias: f.bias, relu: false).data)
-        } else {
-            Vec.add(&h.data, x.data)
+            shortcut = try d.conv.forwardFolded(x, weights: f.weights, bias: f.bias, epilogue: .none)
         }
-        Vec.relu(&h.data)
-        return h
+        // The last conv adds the shortcut and applies the block's ReLU in its own kernel.
+        let last = convs.count - 1
+        return try convs[last].forwardFolded(h, weights: folded[last].weights, bias: folded[last].bias, epilogue: .sumRelu,
+                                             residual: shortcut)
     }
 }
 
