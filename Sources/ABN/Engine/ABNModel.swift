@@ -251,13 +251,10 @@ public final class ABNModel {
     private var stemBlock: Int { Layout.block(forChannels: conv1.outChannels) }
 
     private func stem(_ x: Act, training: Bool) throws -> Act {
-        var h = try bn1.forward(try conv1.forward(x, keepForBackward: training, block: stemBlock), training: training)
-        Vec.relu(&h.data)
-        if training { stemOutput = h }
+        var h = try bn1.forward(try conv1.forward(x, keepForBackward: training, block: stemBlock), training: training, relu: true)
         if let maxpool { h = maxpool.forward(h.reblocked(1), keepForBackward: training).reblocked(stemBlock) }
         return h
     }
-    private var stemOutput: Act?
 
     private func runTrace(_ x: Act, training: Bool) throws -> Trace {
         var fe = try stem(x, training: training)
@@ -275,8 +272,8 @@ public final class ABNModel {
     /// BatchNorms are folded into its convolutions.
     private func attend(_ fe: Act, training: Bool) throws -> ([Float], Act, Act) {
         let a = training ? try attentionStage.forward(fe, training: true) : try attentionStage.forwardFolded(fe, version: version)
-        var maps = try bnAtt2.forward(try attConv.forward(try bnAtt.forward(a, training: training), keepForBackward: training), training: training)
-        Vec.relu(&maps.data)
+        let maps = try bnAtt2.forward(try attConv.forward(try bnAtt.forward(a, training: training), keepForBackward: training),
+                                      training: training, relu: true)
         var m = try bnAtt3.forward(try attConv3.forward(maps, keepForBackward: training), training: training)
         m.data.withUnsafeMutableBufferPointer { p in
             for i in 0..<p.count { p[i] = 1 / (1 + exp(-p[i])) }
@@ -436,17 +433,14 @@ public final class ABNModel {
         let maps = t.attentionMaps
         let dConv2 = Channelwise.spread(att.gradient, like: Geometry(n: maps.n, c: config.numClasses, h: maps.h, w: maps.w, block: 1))
         Vec.add(&dMaps.data, try attConv2.backward(dConv2)!.data)
-        Vec.reluBackward(&dMaps.data, output: maps.data)
         let dA = try bnAtt.backward(try attConv.backward(try bnAtt2.backward(dMaps))!)
         Vec.add(&dFe.data, try attentionStage.backward(dA).data)
         if trainable == .all {
             var g = dFe
             for s in featureStages.reversed() { g = try s.backward(g) }
             if let maxpool { g = maxpool.backward(g.reblocked(1)).reblocked(stemBlock) }
-            if let out = stemOutput { Vec.reluBackward(&g.data, output: out.data) }
             _ = try conv1.backward(try bn1.backward(g), needInputGradient: false)
         }
-        stemOutput = nil
         return StepStats(attentionLoss: att.loss, perceptionLoss: per.loss, mapLoss: mapLoss,
                          attentionCorrect: att.correct, perceptionCorrect: per.correct, count: x.n)
     }

@@ -112,19 +112,15 @@ enum Vec {
         }
     }
 
-    // Branch-free bodies, so the compiler vectorises them.
-    static func relu(_ a: inout [Float]) {
-        a.withUnsafeMutableBufferPointer { p in
-            for i in 0..<p.count { p[i] = max(p[i], 0) }
-        }
-    }
-
-    /// dy where the ReLU's output was positive, else 0.
-    static func reluBackward(_ dy: inout [Float], output: [Float]) {
-        dy.withUnsafeMutableBufferPointer { d in
-            output.withUnsafeBufferPointer { y in
-                for i in 0..<d.count { d[i] = y[i] > 0 ? d[i] : 0 }
+    /// dy where the ReLU's output was positive, else 0, as a new array.
+    static func reluBackward(_ dy: [Float], output: [Float]) -> [Float] {
+        [Float](unsafeUninitializedCapacity: dy.count) { out, initialized in
+            dy.withUnsafeBufferPointer { d in
+                output.withUnsafeBufferPointer { y in
+                    for i in 0..<d.count { let v = d[i]; out[i] = y[i] > 0 ? v : 0 }
+                }
             }
+            initialized = dy.count
         }
     }
 }

@@ -19,7 +19,10 @@ final class BatchNorm2d {
     // Saved for backward.
     private var invStd: [Float] = []
     private var usedBatchStatistics = false
-    private var geometry = Geometry(n: 0, c: 0, h: 0, w: 0, block: 1)
+    private var input: Act?
+    private var batchMean: [Float] = []
+    /// The output, when a ReLU was fused: its backward masks dy where the output is 0.
+    private var reluOutput: Act?
 
     init(name: String, channels: Int) {
         self.name = name
@@ -41,20 +44,24 @@ final class BatchNorm2d {
         return (scale, shift)
     }
 
-    private var input: Act?
-    private var batchMean: [Float] = []
-
-    func forward(_ x: Act, training: Bool) throws -> Act {
+    /// y = bn(x) (+ residual) (then ReLU), in x's layout, in one pass over the data after the
+    /// statistics. A fused ReLU's backward is fused too, except with a residual: then the caller,
+    /// which needs the masked gradient for the shortcut anyway, passes it to `backward`.
+    func forward(_ x: Act, training: Bool, relu: Bool = false, residual: Act? = nil) throws -> Act {
         precondition(x.c == channels)
         let m = x.n * x.plane
         let useBatch = training && !frozen
-        geometry = x.geometry
+        let r = residual?.reblocked(x.block)
+        var y = Act(uninitializedN: x.n, c: x.c, h: x.h, w: x.w, block: x.block)
         usedBatchStatistics = useBatch
         if !useBatch {
             let (scale, shift) = evaluationAffine
-            var y = Act(uninitializedN: x.n, c: x.c, h: x.h, w: x.w, block: x.block)
-            Channelwise.affine(x, scale: scale, shift: shift, into: &y.data)
-            if training { invStd = (0..<channels).map { 1 / (runningVar[$0] + eps).squareRoot() } }
+            Channelwise.affine(x, scale: scale, shift: shift, residual: r, relu: relu, into: &y.data)
+            if training {
+                invStd = (0..<channels).map { 1 / (runningVar[$0] + eps).squareRoot() }
+                input = x
+                reluOutput = relu && residual == nil ? y : nil
+            }
             return y
         }
         // Batch statistics in two passes (mean, then the biased variance about it, as torch
@@ -63,10 +70,10 @@ final class BatchNorm2d {
         let variance = Channelwise.sums(x, times: x, center: mean).map { Float($0 / Double(m)) }
         invStd = variance.map { 1 / ($0 + eps).squareRoot() }
         let scale = (0..<channels).map { weight.value[$0] * invStd[$0] }
-        var y = Act(uninitializedN: x.n, c: x.c, h: x.h, w: x.w, block: x.block)
-        Channelwise.affine(x, scale: scale, shift: bias.value, center: mean, into: &y.data)
+        Channelwise.affine(x, scale: scale, shift: bias.value, center: mean, residual: r, relu: relu, into: &y.data)
         input = x
         batchMean = mean
+        reluOutput = relu && residual == nil ? y : nil
         // Running statistics use the unbiased variance, as torch does.
         let unbias = m > 1 ? Double(m) / Double(m - 1) : 1
         for c in 0..<channels {
@@ -77,37 +84,37 @@ final class BatchNorm2d {
         return y
     }
 
-    /// dy → dx; accumulates dγ, dβ when those are trainable.
+    /// dy → dx (through the fused ReLU, if any); accumulates dγ, dβ when those are trainable.
     func backward(_ dy: Act) throws -> Act {
-        let g = geometry
-        let d = dy.reblocked(g.block)
-        var dx = Act(uninitializedN: g.n, c: g.c, h: g.h, w: g.w, block: g.block)
+        guard let x = input else { throw ABNError.kernel("\(name): backward without a training forward") }
+        let d = dy.reblocked(x.block)
+        let mask = reluOutput
+        var dx = Act(uninitializedN: x.n, c: x.c, h: x.h, w: x.w, block: x.block)
+        let zeros = [Float](repeating: 0, count: channels)
+        defer { input = nil; reluOutput = nil }
         if !usedBatchStatistics {
             // y = scale·x + shift with constant statistics: dx = dy·γ/σ.
             let scale = (0..<channels).map { weight.value[$0] * invStd[$0] }
-            Channelwise.affine(d, scale: scale, shift: [Float](repeating: 0, count: channels), into: &dx.data)
+            Channelwise.combine(d, mask: mask, a: scale, x: x, center: zeros, k: zeros, t: zeros, into: &dx.data)
             return dx
         }
-        guard let x = input else { throw ABNError.kernel("\(name): backward without a training forward") }
         // With x̂ = (x − μ)/σ: dβ = Σ dy, dγ = Σ dy·x̂, dx = γ/σ·(dy − dβ/m − x̂·dγ/m).
-        let m = Double(g.n * g.plane)
-        let dBeta = Channelwise.sums(d)
-        let dyCentered = Channelwise.sums(d, times: x, center: batchMean)
-        var a = [Float](repeating: 0, count: channels), k = a, t = a
+        let m = Double(x.n * x.plane)
+        let (dBeta, dyCentered) = Channelwise.gradientSums(d, mask: mask, x: x, center: batchMean)
+        var a = zeros, k = zeros, t = zeros
         for c in 0..<channels {
             let s = Double(invStd[c]), gamma = Double(weight.value[c])
             a[c] = Float(gamma * s)
             k[c] = Float(-gamma * s * s * s * dyCentered[c] / m)
             t[c] = Float(-gamma * s * dBeta[c] / m)
         }
-        Channelwise.combine(d, a: a, x: x, center: batchMean, k: k, t: t, into: &dx.data)
+        Channelwise.combine(d, mask: mask, a: a, x: x, center: batchMean, k: k, t: t, into: &dx.data)
         if weight.trainable {
             for c in 0..<channels {
                 weight.grad[c] += Float(dyCentered[c] * Double(invStd[c]))
                 bias.grad[c] += Float(dBeta[c])
             }
         }
-        input = nil
         return dx
     }
 }
