@@ -5,6 +5,7 @@
 #include <string.h>
 
 extern void omp_set_num_threads(int);
+extern int omp_get_max_threads(void);
 
 static __thread char last_error[256];
 const char *cdnnl_last_error(void) { return last_error; }
@@ -42,8 +43,13 @@ typedef struct {
     dnnl_memory_desc_t user_md, prim_md;
     dnnl_memory_t user_mem, prim_mem;
     dnnl_primitive_t to_prim, to_user;  /* reorders, NULL when the layouts agree */
+    int serial;                         /* small: reorder on the calling thread only */
     void *buffer;
 } arg_t;
+
+/* Below this size a reorder costs less than waking the OpenMP team (and, with the other core
+ * busy, waiting for it), e.g. every weight tensor of a CIFAR ResNet. */
+#define SERIAL_REORDER_BYTES (1u << 20)
 
 static int arg_init(arg_t *a, const dnnl_memory_desc_t *user_md, const dnnl_memory_desc_t *prim_md,
                     int need_to_prim, int need_to_user) {
@@ -56,6 +62,7 @@ static int arg_init(arg_t *a, const dnnl_memory_desc_t *user_md, const dnnl_memo
         return 0;
     }
     size_t size = dnnl_memory_desc_get_size(&a->prim_md);
+    a->serial = size <= SERIAL_REORDER_BYTES;
     a->buffer = aligned_alloc(64, (size + 63) / 64 * 64);
     if (!a->buffer) { snprintf(last_error, sizeof last_error, "out of memory"); goto fail; }
     CHECK(dnnl_memory_create(&a->prim_mem, &a->prim_md, engine, a->buffer), "memory_create");
@@ -85,9 +92,14 @@ static void arg_free(arg_t *a) {
     memset(a, 0, sizeof *a);
 }
 
-static int run_reorder(dnnl_primitive_t r, dnnl_memory_t from, dnnl_memory_t to) {
+static int run_reorder(dnnl_primitive_t r, dnnl_memory_t from, dnnl_memory_t to, int serial) {
     dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
-    if (dnnl_primitive_execute(r, stream, 2, args) != dnnl_success) {
+    /* oneDNN sizes its parallel regions by the calling thread's OpenMP setting at execution. */
+    int threads = omp_get_max_threads();
+    if (serial) omp_set_num_threads(1);
+    dnnl_status_t status = dnnl_primitive_execute(r, stream, 2, args);
+    if (serial) omp_set_num_threads(threads);
+    if (status != dnnl_success) {
         snprintf(last_error, sizeof last_error, "oneDNN: reorder failed");
         return -1;
     }
@@ -97,12 +109,18 @@ static int run_reorder(dnnl_primitive_t r, dnnl_memory_t from, dnnl_memory_t to)
 /// Points the argument at the caller's buffer and, for inputs, brings it into the primitive's layout.
 static int arg_in(arg_t *a, const void *ptr) {
     if (dnnl_memory_set_data_handle(a->user_mem, (void *)ptr) != dnnl_success) return -1;
-    if (a->to_prim) return run_reorder(a->to_prim, a->user_mem, a->prim_mem);
+    if (a->to_prim) return run_reorder(a->to_prim, a->user_mem, a->prim_mem, a->serial);
     return 0;
 }
 
+/* Like arg_in, but keeps the primitive's copy when the caller says the values did not change. */
+static int arg_in_cached(arg_t *a, const void *ptr, int changed) {
+    if (changed || !a->to_prim) return arg_in(a, ptr);
+    return dnnl_memory_set_data_handle(a->user_mem, (void *)ptr) == dnnl_success ? 0 : -1;
+}
+
 static int arg_out_finish(arg_t *a) {
-    if (a->to_user) return run_reorder(a->to_user, a->prim_mem, a->user_mem);
+    if (a->to_user) return run_reorder(a->to_user, a->prim_mem, a->user_mem, a->serial);
     return 0;
 }
 
@@ -228,8 +246,9 @@ static int execute(dnnl_primitive_t p, int nargs, dnnl_exec_arg_t *args, const c
     return 0;
 }
 
-int cdnnl_conv_forward(cdnnl_conv *cv, const float *src, const float *weights, const float *bias, float *dst) {
-    if (arg_in(&cv->f_src, src) || arg_in(&cv->f_wei, weights)) return -1;
+int cdnnl_conv_forward(cdnnl_conv *cv, const float *src, const float *weights, int weights_changed, const float *bias,
+                       float *dst) {
+    if (arg_in(&cv->f_src, src) || arg_in_cached(&cv->f_wei, weights, weights_changed)) return -1;
     if (cv->with_bias && arg_in(&cv->f_bias, bias)) return -1;
     /* With a sum post-op dst is an input too. */
     if (cv->post_sum ? arg_in(&cv->f_dst, dst) : dnnl_memory_set_data_handle(cv->f_dst.user_mem, dst) != dnnl_success) return -1;

@@ -312,7 +312,8 @@ public final class ABNModel {
 
     private func featuresFolded(_ x: Act) throws -> Act {
         let stemFold = fold(conv1, bn1)
-        var h = try conv1.forwardFolded(x, weights: stemFold.weights, bias: stemFold.bias, epilogue: .relu, block: stemBlock)
+        var h = try conv1.forwardFolded(x, weights: stemFold.weights, bias: stemFold.bias, version: version,
+                                              epilogue: .relu, block: stemBlock)
         if let maxpool { h = maxpool.forward(h.reblocked(1), keepForBackward: false).reblocked(stemBlock) }
         for s in featureStages { h = try s.forwardFolded(h, version: version) }
         return h

@@ -63,8 +63,9 @@ final class Conv2d {
     }
 
     /// Inference with BatchNorm folded in: y = conv(x, W·s) + b, then the epilogue. For `.sumRelu`
-    /// the residual is added before the ReLU (and must have y's shape and layout).
-    func forwardFolded(_ x: Act, weights: [Float], bias: [Float], epilogue: ConvEpilogue, residual: Act? = nil,
+    /// the residual is added before the ReLU. `version` names the folded weights (the model's
+    /// parameter version), so they are prepared for the kernel once per version.
+    func forwardFolded(_ x: Act, weights: [Float], bias: [Float], version: Int, epilogue: ConvEpilogue, residual: Act? = nil,
                        block: Int? = nil) throws -> Act {
         let b = block ?? defaultBlock(for: x)
         let p = try primitive(x, outputBlock: b, bias: true, training: false, epilogue: epilogue)
@@ -77,7 +78,7 @@ final class Conv2d {
         } else {
             y = Act(uninitializedN: x.n, c: outChannels, h: p.outH, w: p.outW, block: b)
         }
-        try p.forward(x.data, weights, bias, into: &y.data)
+        try p.forward(x.data, weights, weightsVersion: version, bias, into: &y.data)
         return y
     }
 }

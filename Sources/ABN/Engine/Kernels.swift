@@ -38,19 +38,27 @@ final class ConvPrimitive {
 
     deinit { cdnnl_conv_destroy(handle) }
 
-    /// With `.sumRelu`, dst holds the residual on entry.
-    func forward(_ src: [Float], _ weights: [Float], _ bias: [Float]?, into dst: inout [Float]) throws {
+    /// The version of the weights the primitive holds in its own layout (inference only).
+    private var preparedWeights: Int?
+
+    /// With `.sumRelu`, dst holds the residual on entry. `weightsVersion` identifies unchanged
+    /// weights (folded inference weights), so they are reordered once, not on every call.
+    func forward(_ src: [Float], _ weights: [Float], weightsVersion: Int? = nil, _ bias: [Float]?, into dst: inout [Float]) throws {
+        let changed: Int32 = weightsVersion == nil || weightsVersion != preparedWeights ? 1 : 0
         let status = src.withUnsafeBufferPointer { s in
             weights.withUnsafeBufferPointer { wt in
                 dst.withUnsafeMutableBufferPointer { d in
                     if let bias {
-                        return bias.withUnsafeBufferPointer { b in cdnnl_conv_forward(handle, s.baseAddress, wt.baseAddress, b.baseAddress, d.baseAddress) }
+                        return bias.withUnsafeBufferPointer { b in
+                            cdnnl_conv_forward(handle, s.baseAddress, wt.baseAddress, changed, b.baseAddress, d.baseAddress)
+                        }
                     }
-                    return cdnnl_conv_forward(handle, s.baseAddress, wt.baseAddress, nil, d.baseAddress)
+                    return cdnnl_conv_forward(handle, s.baseAddress, wt.baseAddress, changed, nil, d.baseAddress)
                 }
             }
         }
-        if status != 0 { throw ABNError.kernel(String(cString: cdnnl_last_error())) }
+        if status != 0 { preparedWeights = nil; throw ABNError.kernel(String(cString: cdnnl_last_error())) }
+        preparedWeights = weightsVersion
     }
     func backwardData(_ diffDst: [Float], _ weights: [Float], into diffSrc: inout [Float]) throws {
         let status = diffDst.withUnsafeBufferPointer { dd in

@@ -90,15 +90,17 @@ final class ResidualBlock {
         }
         var h = x
         for i in 0..<convs.count - 1 {
-            h = try convs[i].forwardFolded(h, weights: folded[i].weights, bias: folded[i].bias, epilogue: .relu)
+            h = try convs[i].forwardFolded(h, weights: folded[i].weights, bias: folded[i].bias, version: version,
+                                             epilogue: .relu)
         }
         var shortcut = x
         if let d = downsample, let f = foldedDownsample {
-            shortcut = try d.conv.forwardFolded(x, weights: f.weights, bias: f.bias, epilogue: .none)
+            shortcut = try d.conv.forwardFolded(x, weights: f.weights, bias: f.bias, version: version, epilogue: .none)
         }
         // The last conv adds the shortcut and applies the block's ReLU in its own kernel.
         let last = convs.count - 1
-        return try convs[last].forwardFolded(h, weights: folded[last].weights, bias: folded[last].bias, epilogue: .sumRelu,
+        return try convs[last].forwardFolded(h, weights: folded[last].weights, bias: folded[last].bias, version: version,
+                                             epilogue: .sumRelu,
                                              residual: shortcut)
     }
 }

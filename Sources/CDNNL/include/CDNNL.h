@@ -35,7 +35,9 @@ int cdnnl_conv_out_h(const cdnnl_conv *conv);
 int cdnnl_conv_out_w(const cdnnl_conv *conv);
 
 /// dst = eltwise(conv(src, weights) (+ bias) (+ dst)), in the layouts given at creation.
-int cdnnl_conv_forward(cdnnl_conv *conv, const float *src, const float *weights, const float *bias, float *dst);
+/// `weights_changed` 0 reuses the weights prepared by the previous call (inference).
+int cdnnl_conv_forward(cdnnl_conv *conv, const float *src, const float *weights, int weights_changed, const float *bias,
+                       float *dst);
 /// diff_src = conv_transpose(diff_dst, weights).
 int cdnnl_conv_backward_data(cdnnl_conv *conv, const float *diff_dst, const float *weights, float *diff_src);
 /// diff_weights = correlation of src and diff_dst (overwritten, not accumulated).
