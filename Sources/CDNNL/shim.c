@@ -1,5 +1,7 @@
 #include "CDNNL.h"
 #include <oneapi/dnnl/dnnl.h>
+#include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,11 @@ static int ensure_engine(void) {
 }
 
 void cdnnl_set_threads(int n) { omp_set_num_threads(n > 0 ? n : 1); }
+
+void cdnnl_keep_freed_blocks(void) {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, INT_MAX);
+}
 
 #define CHECK(call, what)                                                                  \
     do {                                                                                   \

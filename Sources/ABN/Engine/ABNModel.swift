@@ -79,6 +79,7 @@ public final class ABNModel {
             throw ABNError.invalidArchitecture("input \(config.inputHeight)×\(config.inputWidth) is too small or too large for \(config.arch.name) (at least \(minimum)×\(minimum))")
         }
         self.config = config
+        Allocator.keepFreedBlocks
         var rng = InitRandom(seed: seed)
         let bottleneck = config.arch.usesBottleneck
         let expansion = bottleneck ? 4 : 1

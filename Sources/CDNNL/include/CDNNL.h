@@ -43,6 +43,10 @@ int cdnnl_conv_backward_data(cdnnl_conv *conv, const float *diff_dst, const floa
 /// diff_weights = correlation of src and diff_dst (overwritten, not accumulated).
 int cdnnl_conv_backward_weights(cdnnl_conv *conv, const float *src, const float *diff_dst, float *diff_weights);
 
+/// Keeps freed blocks up to glibc's mmap maximum (32 MB) in the heap instead of returning them
+/// to the kernel, so per-step activations reuse memory (see Allocator.swift).
+void cdnnl_keep_freed_blocks(void);
+
 /// The last error message of this thread ("" if none).
 const char *cdnnl_last_error(void);
 
