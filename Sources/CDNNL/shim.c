@@ -225,13 +225,8 @@ cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
 
         CHECK(dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &src_prim, &wei_any, NULL,
                                                           &dst_prim, strides, padding, padding), "convolution_backward_weights_desc_init");
-        /* oneDNN fixes a primitive's thread split when it is created. */
-        int threads = omp_get_max_threads();
-        omp_set_num_threads(1);
-        dnnl_status_t status = dnnl_primitive_desc_create(&cv->bwd_weights_pd, &wd, NULL, engine, cv->fwd_pd);
-        if (status == dnnl_success) status = dnnl_primitive_create(&cv->bwd_weights, cv->bwd_weights_pd);
-        omp_set_num_threads(threads);
-        CHECK(status, "convolution backward weights");
+        CHECK(dnnl_primitive_desc_create(&cv->bwd_weights_pd, &wd, NULL, engine, cv->fwd_pd), "convolution backward weights");
+        CHECK(dnnl_primitive_create(&cv->bwd_weights, cv->bwd_weights_pd), "convolution backward weights");
         if (arg_init(&cv->w_src, &src_user, query(cv->bwd_weights_pd, dnnl_query_src_md), 1, 0)) goto fail;
         if (arg_init(&cv->w_diff_dst, &dst_user, query(cv->bwd_weights_pd, dnnl_query_diff_dst_md), 1, 0)) goto fail;
         if (arg_init(&cv->w_diff_wei, &wei_user, query(cv->bwd_weights_pd, dnnl_query_diff_weights_md), 0, 1)) goto fail;
@@ -299,11 +294,7 @@ int cdnnl_conv_backward_weights(cdnnl_conv *cv, const float *src, const float *d
     if (dnnl_memory_set_data_handle(cv->w_diff_wei.user_mem, diff_weights) != dnnl_success) return -1;
     dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, cv->w_src.prim_mem}, {DNNL_ARG_DIFF_DST, cv->w_diff_dst.prim_mem},
                                {DNNL_ARG_DIFF_WEIGHTS, cv->w_diff_wei.prim_mem}};
-    int threads = omp_get_max_threads();
-    omp_set_num_threads(1);
-    int failed = execute(cv->bwd_weights, 3, args, "convolution backward weights");
-    omp_set_num_threads(threads);
-    if (failed) return -1;
+    if (execute(cv->bwd_weights, 3, args, "convolution backward weights")) return -1;
     if (arg_out_finish(&cv->w_diff_wei)) return -1;
     return dnnl_stream_wait(stream) == dnnl_success ? 0 : -1;
 }
