@@ -188,12 +188,10 @@ cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
                                              p->with_bias ? &bias_any : NULL, &dst_prim, strides, padding, padding),
           "convolution_forward_desc_init");
     CHECK(dnnl_primitive_attr_create(&attr), "attr");
-    if (p->post_sum || p->post_eltwise) {
+    if (p->post_sum || p->post_relu) {
         CHECK(dnnl_post_ops_create(&ops), "post_ops");
         if (p->post_sum) CHECK(dnnl_post_ops_append_sum(ops, 1.0f), "post_ops");
-        if (p->post_eltwise)
-            CHECK(dnnl_post_ops_append_eltwise(ops, 1.0f, p->post_eltwise == CDNNL_ELTWISE_RELU ? dnnl_eltwise_relu : dnnl_eltwise_logistic,
-                                               0.0f, 0.0f), "post_ops");
+        if (p->post_relu) CHECK(dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f), "post_ops");
         CHECK(dnnl_primitive_attr_set_post_ops(attr, ops), "post_ops");
     }
     /* Inference 3×3 stride-1 convolutions with 32+ channels in nChw16c: oneDNN's Winograd F(4×4, 3×3)

@@ -1,9 +1,9 @@
 import CDNNL
 
 /// What a fused inference convolution does after the bias: optionally add the previous contents of
-/// its output (a residual), then an elementwise function.
+/// its output (a residual), then a ReLU.
 enum ConvEpilogue: Hashable {
-    case none, relu, sumRelu, sigmoid
+    case none, relu, sumRelu
 }
 
 /// oneDNN convolution primitives for one shape and layout, built once and reused (creation costs
@@ -19,17 +19,11 @@ final class ConvPrimitive {
     }
 
     init(_ key: Key) throws {
-        let eltwise: Int32
-        switch key.epilogue {
-        case .none: eltwise = Int32(CDNNL_ELTWISE_NONE)
-        case .relu, .sumRelu: eltwise = Int32(CDNNL_ELTWISE_RELU)
-        case .sigmoid: eltwise = Int32(CDNNL_ELTWISE_LOGISTIC)
-        }
         var params = cdnnl_conv_params(
             n: Int32(key.n), c: Int32(key.c), h: Int32(key.h), w: Int32(key.w), k: Int32(key.k), r: Int32(key.r),
             stride: Int32(key.stride), pad: Int32(key.pad), src_block: Int32(key.srcBlock), dst_block: Int32(key.dstBlock),
             with_bias: key.bias ? 1 : 0, training: key.training ? 1 : 0, post_sum: key.epilogue == .sumRelu ? 1 : 0,
-            post_eltwise: eltwise)
+            post_relu: key.epilogue == .none ? 0 : 1)
         guard let p = cdnnl_conv_create(&params) else { throw ABNError.kernel(String(cString: cdnnl_last_error())) }
         handle = p
         outH = Int(cdnnl_conv_out_h(p))

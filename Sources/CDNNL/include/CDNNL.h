@@ -14,16 +14,14 @@ void cdnnl_set_threads(int n);
 /// The channel block oneDNN's kernels want on this CPU: 16 with AVX-512, else 8.
 int cdnnl_preferred_block(void);
 
-enum { CDNNL_ELTWISE_NONE = 0, CDNNL_ELTWISE_RELU = 1, CDNNL_ELTWISE_LOGISTIC = 2 };
-
 /// One convolution: src [n, c, h, w] in layout `src_block` (1 = NCHW, 8 / 16 = nChw8c / nChw16c),
 /// weights [k, c, r, r] OIHW, dst in layout `dst_block`, stride, symmetric padding. Inference-only
-/// post-ops: `post_sum` adds the previous contents of dst (a residual), then `post_eltwise`.
+/// post-ops: `post_sum` adds the previous contents of dst (a residual), then `post_relu`.
 typedef struct {
     int n, c, h, w, k, r, stride, pad;
     int src_block, dst_block;
     int with_bias, training;
-    int post_sum, post_eltwise;
+    int post_sum, post_relu;
 } cdnnl_conv_params;
 
 /// Builds forward (and, when `training`, backward-data and backward-weights) primitives for one
@@ -34,7 +32,7 @@ void cdnnl_conv_destroy(cdnnl_conv *conv);
 int cdnnl_conv_out_h(const cdnnl_conv *conv);
 int cdnnl_conv_out_w(const cdnnl_conv *conv);
 
-/// dst = eltwise(conv(src, weights) (+ bias) (+ dst)), in the layouts given at creation.
+/// dst = conv(src, weights) (+ bias) (+ dst) (then ReLU), in the layouts given at creation.
 /// `weights_changed` 0 reuses the weights prepared by the previous call (inference).
 int cdnnl_conv_forward(cdnnl_conv *conv, const float *src, const float *weights, int weights_changed, const float *bias,
                        float *dst);
