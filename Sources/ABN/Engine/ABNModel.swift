@@ -79,6 +79,7 @@ public final class ABNModel {
             throw ABNError.invalidArchitecture("input \(config.inputHeight)×\(config.inputWidth) is too small or too large for \(config.arch.name) (at least \(minimum)×\(minimum))")
         }
         self.config = config
+        Allocator.keepFreedBlocks
         var rng = InitRandom(seed: seed)
         let bottleneck = config.arch.usesBottleneck
         let expansion = bottleneck ? 4 : 1
@@ -241,64 +242,53 @@ public final class ABNModel {
     private struct Trace {
         var features: Act
         var attentionMaps: Act      // relu(bn_att2(att_conv(...))): K maps
-        var attentionStageOutput: (n: Int, c: Int, h: Int, w: Int)
         var map: Act                // sigmoid output [N, 1, h, w]
-        var perceptionOutput: (n: Int, c: Int, h: Int, w: Int)
+        var perceptionOutput: Geometry
         var attentionLogits: [Float]
         var perceptionLogits: [Float]
     }
 
+    /// Inside the network activations are blocked; the input (3 channels) is plain.
+    private var stemBlock: Int { Layout.block(forChannels: conv1.outChannels) }
+
     private func stem(_ x: Act, training: Bool) throws -> Act {
-        var h = try bn1.forward(try conv1.forward(x, keepForBackward: training), training: training)
-        Vec.relu(&h.data)
-        if training { stemOutput = h }
-        if let maxpool { h = maxpool.forward(h, keepForBackward: training) }
+        var h = try bn1.forward(try conv1.forward(x, keepForBackward: training, block: stemBlock), training: training, relu: true)
+        if let maxpool { h = maxpool.forward(h.reblocked(1), keepForBackward: training).reblocked(stemBlock) }
         return h
     }
-    private var stemOutput: Act?
 
     private func runTrace(_ x: Act, training: Bool) throws -> Trace {
         var fe = try stem(x, training: training)
         for s in featureStages { fe = try s.forward(fe, training: training) }
-        let (logits, maps, map, stageGeometry) = try attend(fe, training: training)
+        let (logits, maps, map) = try attend(fe, training: training)
         let rx = apply(map: map, to: fe)
         let p = try perceptionStage.forward(rx, training: training)
-        let pooled = GlobalAveragePool.forward(p)
+        let pooled = Channelwise.mean(p)
         let perLogits = fc.forward(pooled, batch: p.n, keepForBackward: training)
-        return Trace(features: fe, attentionMaps: maps, attentionStageOutput: stageGeometry, map: map,
-                     perceptionOutput: (p.n, p.c, p.h, p.w), attentionLogits: logits, perceptionLogits: perLogits)
+        return Trace(features: fe, attentionMaps: maps, map: map, perceptionOutput: p.geometry,
+                     attentionLogits: logits, perceptionLogits: perLogits)
     }
 
-    /// The attention branch from g(x): (logits, K maps, M, att_layer geometry). In evaluation the
-    /// att_layer's BatchNorms are folded into its convolutions.
-    private func attend(_ fe: Act, training: Bool) throws -> ([Float], Act, Act, (n: Int, c: Int, h: Int, w: Int)) {
+    /// The attention branch from g(x): (logits, K maps, M). In evaluation the att_layer's
+    /// BatchNorms are folded into its convolutions.
+    private func attend(_ fe: Act, training: Bool) throws -> ([Float], Act, Act) {
         let a = training ? try attentionStage.forward(fe, training: true) : try attentionStage.forwardFolded(fe, version: version)
-        var maps = try bnAtt2.forward(try attConv.forward(try bnAtt.forward(a, training: training), keepForBackward: training), training: training)
-        Vec.relu(&maps.data)
+        let maps = try bnAtt2.forward(try attConv.forward(try bnAtt.forward(a, training: training), keepForBackward: training),
+                                      training: training, relu: true)
         var m = try bnAtt3.forward(try attConv3.forward(maps, keepForBackward: training), training: training)
         m.data.withUnsafeMutableBufferPointer { p in
             for i in 0..<p.count { p[i] = 1 / (1 + exp(-p[i])) }
         }
-        let logits = GlobalAveragePool.forward(try attConv2.forward(maps, keepForBackward: training))
-        return (logits, maps, m, (a.n, a.c, a.h, a.w))
+        let logits = Channelwise.mean(try attConv2.forward(maps, keepForBackward: training))
+        return (logits, maps, m)
     }
 
     /// g·(1+M) or g·M, M [N,1,h,w] broadcast over channels.
     private func apply(map m: Act, to g: Act) -> Act {
-        var out = g
-        let plane = g.plane, residual: Float = config.attention == .residual ? 1 : 0
-        out.data.withUnsafeMutableBufferPointer { o in
-            m.data.withUnsafeBufferPointer { mp in
-                for b in 0..<g.n {
-                    for c in 0..<g.c {
-                        let base = (b * g.c + c) * plane
-                        for i in 0..<plane { o[base + i] *= residual + mp[b * plane + i] }
-                    }
-                }
-            }
-        }
-        return out
+        Channelwise.scaled(g, byMap: m, offset: mapOffset)
     }
+
+    private var mapOffset: Float { config.attention == .residual ? 1 : 0 }
 
     public func forward(_ x: Tensor, training: Bool) throws -> ABNOutput {
         let input = try checkInput(x)
@@ -323,20 +313,21 @@ public final class ABNModel {
 
     private func featuresFolded(_ x: Act) throws -> Act {
         let stemFold = fold(conv1, bn1)
-        var h = try conv1.forwardFolded(x, weights: stemFold.weights, bias: stemFold.bias, relu: true)
-        if let maxpool { h = maxpool.forward(h, keepForBackward: false) }
+        var h = try conv1.forwardFolded(x, weights: stemFold.weights, bias: stemFold.bias, version: version,
+                                              epilogue: .relu, block: stemBlock)
+        if let maxpool { h = maxpool.forward(h.reblocked(1), keepForBackward: false).reblocked(stemBlock) }
         for s in featureStages { h = try s.forwardFolded(h, version: version) }
         return h
     }
 
     private func attendEval(_ fe: Act) throws -> ([Float], Act) {
-        let (logits, _, m, _) = try attend(fe, training: false)
+        let (logits, _, m) = try attend(fe, training: false)
         return (logits, m)
     }
 
     private func perceiveEval(_ fe: Act, map: Act) throws -> [Float] {
         let p = try perceptionStage.forwardFolded(apply(map: map, to: fe), version: version)
-        return fc.forward(GlobalAveragePool.forward(p), batch: p.n, keepForBackward: false)
+        return fc.forward(Channelwise.mean(p), batch: p.n, keepForBackward: false)
     }
 
     private func branchesFolded(_ fe: Act) throws -> ABNOutput {
@@ -359,6 +350,7 @@ public final class ABNModel {
             throw ABNError.shapeMismatch("features must be [N, \(featureChannels), \(mapHeight), \(mapWidth)], got \(t.shape)")
         }
         return Act(n: t.shape[0], c: t.shape[1], h: t.shape[2], w: t.shape[3], data: t.data)
+            .reblocked(Layout.block(forChannels: featureChannels))
     }
 
     /// Attention logits [N, K] and map [N, 1, h, w] from g(x).
@@ -414,29 +406,10 @@ public final class ABNModel {
 
         // Perception branch: fc → GAP → stage → d(g·(1+M)).
         let dPooled = fc.backward(per.gradient)
-        let dP = GlobalAveragePool.backward(dPooled, like: t.perceptionOutput)
+        let dP = Channelwise.spread(dPooled, like: t.perceptionOutput)
         let dRx = try perceptionStage.backward(dP)
         let fe = t.features, m = t.map, plane = fe.plane
-        var dFe = dRx
-        var dM = [Float](repeating: 0, count: m.count)
-        let residual: Float = config.attention == .residual ? 1 : 0
-        dRx.data.withUnsafeBufferPointer { d in
-            fe.data.withUnsafeBufferPointer { g in
-                m.data.withUnsafeBufferPointer { mp in
-                    dFe.data.withUnsafeMutableBufferPointer { df in
-                        for b in 0..<fe.n {
-                            for c in 0..<fe.c {
-                                let base = (b * fe.c + c) * plane
-                                for i in 0..<plane {
-                                    df[base + i] = d[base + i] * (residual + mp[b * plane + i])
-                                    dM[b * plane + i] += d[base + i] * g[base + i]
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        var (dFe, dM) = Channelwise.scaledBackward(dRx, g: fe, map: m, offset: mapOffset)
         // L_map = γ · mean over edited samples of ‖M′ − M‖₂.
         var mapLoss: Float = 0
         if let mt = mapTargets {
@@ -460,19 +433,16 @@ public final class ABNModel {
         var dMaps = try attConv3.backward(try bnAtt3.backward(Act(n: m.n, c: 1, h: m.h, w: m.w, data: dM)))!
         // Logits: GAP → att_conv2.
         let maps = t.attentionMaps
-        let dConv2 = GlobalAveragePool.backward(att.gradient, like: (maps.n, config.numClasses, maps.h, maps.w))
+        let dConv2 = Channelwise.spread(att.gradient, like: Geometry(n: maps.n, c: config.numClasses, h: maps.h, w: maps.w, block: 1))
         Vec.add(&dMaps.data, try attConv2.backward(dConv2)!.data)
-        Vec.reluBackward(&dMaps.data, output: maps.data)
         let dA = try bnAtt.backward(try attConv.backward(try bnAtt2.backward(dMaps))!)
         Vec.add(&dFe.data, try attentionStage.backward(dA).data)
         if trainable == .all {
             var g = dFe
             for s in featureStages.reversed() { g = try s.backward(g) }
-            if let maxpool { g = maxpool.backward(g) }
-            if let out = stemOutput { Vec.reluBackward(&g.data, output: out.data) }
+            if let maxpool { g = maxpool.backward(g.reblocked(1)).reblocked(stemBlock) }
             _ = try conv1.backward(try bn1.backward(g), needInputGradient: false)
         }
-        stemOutput = nil
         return StepStats(attentionLoss: att.loss, perceptionLoss: per.loss, mapLoss: mapLoss,
                          attentionCorrect: att.correct, perceptionCorrect: per.correct, count: x.n)
     }

@@ -1,21 +1,80 @@
-/// An NCHW activation: the values flowing between layers, with their geometry.
+import CDNNL
+
+/// An activation: the values flowing between layers, with their geometry and layout. `block` 1 is
+/// plain NCHW; a larger block b is oneDNN's nChw{b}c (channel blocks of b values innermost, c a
+/// multiple of b), the layout its fast kernels read and write, so inside the network activations
+/// stay blocked and only the edges convert.
 struct Act {
     var n: Int, c: Int, h: Int, w: Int
+    var block: Int
     var data: [Float]
 
-    init(n: Int, c: Int, h: Int, w: Int, data: [Float]) {
+    init(n: Int, c: Int, h: Int, w: Int, block: Int = 1, data: [Float]) {
+        precondition(block == 1 || c % block == 0, "\(c) channels do not split into blocks of \(block)")
         self.n = n; self.c = c; self.h = h; self.w = w
+        self.block = block
         self.data = data
     }
 
-    init(zerosN n: Int, c: Int, h: Int, w: Int) {
-        self.init(n: n, c: c, h: h, w: w, data: [Float](repeating: 0, count: n * c * h * w))
+    init(zerosN n: Int, c: Int, h: Int, w: Int, block: Int = 1) {
+        self.init(n: n, c: c, h: h, w: w, block: block, data: [Float](repeating: 0, count: n * c * h * w))
+    }
+
+    /// For outputs a kernel overwrites completely: skips zero-filling.
+    init(uninitializedN n: Int, c: Int, h: Int, w: Int, block: Int = 1) {
+        let count = n * c * h * w
+        self.init(n: n, c: c, h: h, w: w, block: block,
+                  data: [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count })
     }
 
     var count: Int { n * c * h * w }
     var plane: Int { h * w }
     var shape: [Int] { [n, c, h, w] }
-    var tensor: Tensor { Tensor(shape: shape, data: data) }
+    var geometry: Geometry { Geometry(n: n, c: c, h: h, w: w, block: block) }
+    /// Plain NCHW values as the interchange type.
+    var tensor: Tensor { Tensor(shape: shape, data: reblocked(1).data) }
+
+    /// The same values in layout `b` (a copy unless it already is).
+    func reblocked(_ b: Int) -> Act {
+        if b == block { return self }
+        var out = Act(uninitializedN: n, c: c, h: h, w: w, block: b)
+        let plane = self.plane, c = self.c, from = block
+        data.withUnsafeBufferPointer { src in
+            out.data.withUnsafeMutableBufferPointer { dst in
+                for i in 0..<n {
+                    for ch in 0..<c {
+                        let s = Act.offset(i, ch, c: c, plane: plane, block: from)
+                        let d = Act.offset(i, ch, c: c, plane: plane, block: b)
+                        for p in 0..<plane { dst[d + p * b] = src[s + p * from] }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Index of (sample i, channel ch, position 0); position p adds p·block.
+    @inline(__always)
+    static func offset(_ i: Int, _ ch: Int, c: Int, plane: Int, block: Int) -> Int {
+        i * c * plane + (ch / block) * plane * block + ch % block
+    }
+}
+
+/// Shape and layout of an activation, kept where backward needs them but not the values.
+struct Geometry {
+    var n: Int, c: Int, h: Int, w: Int, block: Int
+    var plane: Int { h * w }
+}
+
+/// The layout activations use inside the network.
+enum Layout {
+    /// oneDNN's preferred channel block on this CPU (16 with AVX-512, 8 with AVX2).
+    static let preferredBlock = Int(cdnnl_preferred_block())
+
+    /// The preferred block where `channels` splits into it, else plain (e.g. K class maps).
+    static func block(forChannels channels: Int) -> Int {
+        channels % preferredBlock == 0 ? preferredBlock : 1
+    }
 }
 
 /// A learnable tensor with its gradient, named as in the official state_dict.
@@ -53,18 +112,15 @@ enum Vec {
         }
     }
 
-    static func relu(_ a: inout [Float]) {
-        a.withUnsafeMutableBufferPointer { p in
-            for i in 0..<p.count where p[i] < 0 { p[i] = 0 }
-        }
-    }
-
-    /// dy where the ReLU's output was positive, else 0.
-    static func reluBackward(_ dy: inout [Float], output: [Float]) {
-        dy.withUnsafeMutableBufferPointer { d in
-            output.withUnsafeBufferPointer { y in
-                for i in 0..<d.count where y[i] <= 0 { d[i] = 0 }
+    /// dy where the ReLU's output was positive, else 0, as a new array.
+    static func reluBackward(_ dy: [Float], output: [Float]) -> [Float] {
+        [Float](unsafeUninitializedCapacity: dy.count) { out, initialized in
+            dy.withUnsafeBufferPointer { d in
+                output.withUnsafeBufferPointer { y in
+                    for i in 0..<d.count { let v = d[i]; out[i] = y[i] > 0 ? v : 0 }
+                }
             }
+            initialized = dy.count
         }
     }
 }

@@ -19,7 +19,10 @@ final class BatchNorm2d {
     // Saved for backward.
     private var invStd: [Float] = []
     private var usedBatchStatistics = false
-    private var geometry = (n: 0, c: 0, h: 0, w: 0)
+    private var input: Act?
+    private var batchMean: [Float] = []
+    /// The output, when a ReLU was fused: its backward masks dy where the output is 0.
+    private var reluOutput: Act?
 
     init(name: String, channels: Int) {
         self.name = name
@@ -41,48 +44,36 @@ final class BatchNorm2d {
         return (scale, shift)
     }
 
-    private var primitives: [Int: BatchNormPrimitive] = [:]
-    private var input: [Float] = []
-    private var batchMean: [Float] = []
-    private var batchVariance: [Float] = []
-
-    private func primitive(n: Int, h: Int, w: Int) throws -> BatchNormPrimitive {
-        let key = (n * 65_536 + h) * 65_536 + w
-        if let p = primitives[key] { return p }
-        let p = try BatchNormPrimitive(n: n, c: channels, h: h, w: w, eps: eps)
-        primitives[key] = p
-        return p
-    }
-
-    func forward(_ x: Act, training: Bool) throws -> Act {
+    /// y = bn(x) (+ residual) (then ReLU), in x's layout, in one pass over the data after the
+    /// statistics. A fused ReLU's backward is fused too, except with a residual: then the caller,
+    /// which needs the masked gradient for the shortcut anyway, passes it to `backward`.
+    func forward(_ x: Act, training: Bool, relu: Bool = false, residual: Act? = nil) throws -> Act {
         precondition(x.c == channels)
-        let plane = x.plane, n = x.n
-        let m = n * plane
-        var y = x
+        let m = x.n * x.plane
         let useBatch = training && !frozen
-        geometry = (x.n, x.c, x.h, x.w)
+        let r = residual?.reblocked(x.block)
+        var y = Act(uninitializedN: x.n, c: x.c, h: x.h, w: x.w, block: x.block)
         usedBatchStatistics = useBatch
         if !useBatch {
             let (scale, shift) = evaluationAffine
-            y.data.withUnsafeMutableBufferPointer { p in
-                for b in 0..<n {
-                    for c in 0..<channels {
-                        let base = (b * channels + c) * plane
-                        let s = scale[c], t = shift[c]
-                        for i in 0..<plane { p[base + i] = p[base + i] * s + t }
-                    }
-                }
+            Channelwise.affine(x, scale: scale, shift: shift, residual: r, relu: relu, into: &y.data)
+            if training {
+                invStd = (0..<channels).map { 1 / (runningVar[$0] + eps).squareRoot() }
+                input = x
+                reluOutput = relu && residual == nil ? y : nil
             }
-            if training { invStd = (0..<channels).map { 1 / (runningVar[$0] + eps).squareRoot() } }
             return y
         }
-        // Batch statistics and normalisation on oneDNN's parallel kernel (biased variance, as torch).
-        let kernel = try primitive(n: x.n, h: x.h, w: x.w)
-        var mean = [Float](repeating: 0, count: channels), variance = mean
-        try kernel.forward(x.data, weight.value, bias.value, into: &y.data, mean: &mean, variance: &variance)
-        input = x.data
+        // Batch statistics in two passes (mean, then the biased variance about it, as torch
+        // normalises), on the calling thread: no barriers for a busy second core to hold up.
+        let mean = Channelwise.sums(x).map { Float($0 / Double(m)) }
+        let variance = Channelwise.sums(x, times: x, center: mean).map { Float($0 / Double(m)) }
+        invStd = variance.map { 1 / ($0 + eps).squareRoot() }
+        let scale = (0..<channels).map { weight.value[$0] * invStd[$0] }
+        Channelwise.affine(x, scale: scale, shift: bias.value, center: mean, residual: r, relu: relu, into: &y.data)
+        input = x
         batchMean = mean
-        batchVariance = variance
+        reluOutput = relu && residual == nil ? y : nil
         // Running statistics use the unbiased variance, as torch does.
         let unbias = m > 1 ? Double(m) / Double(m - 1) : 1
         for c in 0..<channels {
@@ -93,33 +84,37 @@ final class BatchNorm2d {
         return y
     }
 
-    /// dy → dx; accumulates dγ, dβ when those are trainable.
+    /// dy → dx (through the fused ReLU, if any); accumulates dγ, dβ when those are trainable.
     func backward(_ dy: Act) throws -> Act {
-        let (n, channels, h, w) = geometry
-        let plane = h * w
-        var dx = Act(zerosN: n, c: channels, h: h, w: w)
+        guard let x = input else { throw ABNError.kernel("\(name): backward without a training forward") }
+        let d = dy.reblocked(x.block)
+        let mask = reluOutput
+        var dx = Act(uninitializedN: x.n, c: x.c, h: x.h, w: x.w, block: x.block)
+        let zeros = [Float](repeating: 0, count: channels)
+        defer { input = nil; reluOutput = nil }
         if !usedBatchStatistics {
             // y = scale·x + shift with constant statistics: dx = dy·γ/σ.
-            dy.data.withUnsafeBufferPointer { d in
-                dx.data.withUnsafeMutableBufferPointer { out in
-                    for b in 0..<n {
-                        for c in 0..<channels {
-                            let base = (b * channels + c) * plane
-                            let s = weight.value[c] * invStd[c]
-                            for i in 0..<plane { out[base + i] = d[base + i] * s }
-                        }
-                    }
-                }
-            }
+            let scale = (0..<channels).map { weight.value[$0] * invStd[$0] }
+            Channelwise.combine(d, mask: mask, a: scale, x: x, center: zeros, k: zeros, t: zeros, into: &dx.data)
             return dx
         }
-        var dGamma = [Float](repeating: 0, count: channels), dBeta = dGamma
-        try primitive(n: n, h: h, w: w).backward(input, dy.data, mean: batchMean, variance: batchVariance, scale: weight.value,
-                                                  into: &dx.data, diffScale: &dGamma, diffShift: &dBeta)
-        if weight.trainable {
-            for c in 0..<channels { weight.grad[c] += dGamma[c]; bias.grad[c] += dBeta[c] }
+        // With x̂ = (x − μ)/σ: dβ = Σ dy, dγ = Σ dy·x̂, dx = γ/σ·(dy − dβ/m − x̂·dγ/m).
+        let m = Double(x.n * x.plane)
+        let (dBeta, dyCentered) = Channelwise.gradientSums(d, mask: mask, x: x, center: batchMean)
+        var a = zeros, k = zeros, t = zeros
+        for c in 0..<channels {
+            let s = Double(invStd[c]), gamma = Double(weight.value[c])
+            a[c] = Float(gamma * s)
+            k[c] = Float(-gamma * s * s * s * dyCentered[c] / m)
+            t[c] = Float(-gamma * s * dBeta[c] / m)
         }
-        input = []
+        Channelwise.combine(d, mask: mask, a: a, x: x, center: batchMean, k: k, t: t, into: &dx.data)
+        if weight.trainable {
+            for c in 0..<channels {
+                weight.grad[c] += Float(dyCentered[c] * Double(invStd[c]))
+                bias.grad[c] += Float(dBeta[c])
+            }
+        }
         return dx
     }
 }

@@ -1,9 +1,12 @@
 /// Conv2d without bias (as every convolution of ResNet-ABN): weight [out, in, k, k].
+/// Outputs keep the input's layout family: blocked in, blocked out (where the output channels
+/// split into blocks), plain in, plain out, unless the caller asks for a layout.
 final class Conv2d {
     let weight: Parameter
     let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int
     private var primitives = ConvPrimitiveCache()
     private var input: Act?
+    private var outputBlock = 1
 
     init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
          rng: inout InitRandom) {
@@ -19,42 +22,63 @@ final class Conv2d {
                            value: (0..<count).map { _ in Float(rng.normal() * std) })
     }
 
-    /// x [N, in, H, W] → y [N, out, H', W']; keeps x for backward when training.
-    func forward(_ x: Act, keepForBackward: Bool) throws -> Act {
+    private func defaultBlock(for x: Act) -> Int {
+        x.block > 1 ? Layout.block(forChannels: outChannels) : 1
+    }
+
+    private func primitive(_ x: Act, outputBlock: Int, bias: Bool, training: Bool, epilogue: ConvEpilogue) throws -> ConvPrimitive {
+        try primitives.get(ConvPrimitive.Key(n: x.n, c: x.c, h: x.h, w: x.w, k: outChannels, r: kernel, stride: stride, pad: padding,
+                                             srcBlock: x.block, dstBlock: outputBlock, bias: bias, training: training,
+                                             epilogue: epilogue))
+    }
+
+    /// x [N, in, H, W] → y [N, out, H', W'] (in layout `block`, by default the input's family);
+    /// keeps x for backward when training.
+    func forward(_ x: Act, keepForBackward: Bool, block: Int? = nil) throws -> Act {
         guard x.c == inChannels else { throw ABNError.shapeMismatch("\(weight.name): expected \(inChannels) input channels, got \(x.c)") }
-        let p = try primitives.get(n: x.n, c: x.c, h: x.h, w: x.w, k: outChannels, r: kernel, stride: stride, pad: padding,
-                                   bias: false, relu: false, training: true)
-        var y = Act(zerosN: x.n, c: outChannels, h: p.outH, w: p.outW)
+        let b = block ?? defaultBlock(for: x)
+        let p = try primitive(x, outputBlock: b, bias: false, training: true, epilogue: .none)
+        var y = Act(uninitializedN: x.n, c: outChannels, h: p.outH, w: p.outW, block: b)
         try p.forward(x.data, weight.value, nil, into: &y.data)
         input = keepForBackward ? x : nil
+        outputBlock = b
         return y
     }
 
-    /// Accumulates dW; returns dx when asked (the first layer's is never needed).
+    /// Accumulates dW; returns dx (in the input's layout) when asked (the first layer's is never needed).
     func backward(_ dy: Act, needInputGradient: Bool = true) throws -> Act? {
         guard let x = input else { throw ABNError.kernel("\(weight.name): backward without a training forward") }
-        let p = try primitives.get(n: x.n, c: x.c, h: x.h, w: x.w, k: outChannels, r: kernel, stride: stride, pad: padding,
-                                   bias: false, relu: false, training: true)
+        let p = try primitive(x, outputBlock: outputBlock, bias: false, training: true, epilogue: .none)
+        let g = dy.reblocked(outputBlock)
         if weight.trainable {
-            var dw = [Float](repeating: 0, count: weight.value.count)
-            try p.backwardWeights(x.data, dy.data, into: &dw)
+            var dw = [Float](unsafeUninitializedCapacity: weight.value.count) { _, n in n = weight.value.count }
+            try p.backwardWeights(x.data, g.data, into: &dw)
             Vec.add(&weight.grad, dw)
         }
         input = nil
         guard needInputGradient else { return nil }
-        var dx = Act(zerosN: x.n, c: x.c, h: x.h, w: x.w)
-        try p.backwardData(dy.data, weight.value, into: &dx.data)
+        var dx = Act(uninitializedN: x.n, c: x.c, h: x.h, w: x.w, block: x.block)
+        try p.backwardData(g.data, weight.value, into: &dx.data)
         return dx
     }
 
-    /// Inference with BatchNorm folded in: y = conv(x, W·s) + b, optionally followed by ReLU.
-    func forwardFolded(_ x: Act, weights: [Float], bias: [Float], relu: Bool) throws -> Act {
-        let p = try primitives.get(n: x.n, c: x.c, h: x.h, w: x.w, k: outChannels, r: kernel, stride: stride, pad: padding,
-                                   bias: true, relu: relu, training: false)
-        var y = Act(zerosN: x.n, c: outChannels, h: p.outH, w: p.outW)
-        try p.forward(x.data, weights, bias, into: &y.data)
+    /// Inference with BatchNorm folded in: y = conv(x, W·s) + b, then the epilogue. For `.sumRelu`
+    /// the residual is added before the ReLU. `version` names the folded weights (the model's
+    /// parameter version), so they are prepared for the kernel once per version.
+    func forwardFolded(_ x: Act, weights: [Float], bias: [Float], version: Int, epilogue: ConvEpilogue, residual: Act? = nil,
+                       block: Int? = nil) throws -> Act {
+        let b = block ?? defaultBlock(for: x)
+        let p = try primitive(x, outputBlock: b, bias: true, training: false, epilogue: epilogue)
+        var y: Act
+        if epilogue == .sumRelu {
+            guard let r = residual, r.n == x.n, r.c == outChannels, r.h == p.outH, r.w == p.outW else {
+                throw ABNError.shapeMismatch("\(weight.name): residual does not match the output")
+            }
+            y = r.reblocked(b)
+        } else {
+            y = Act(uninitializedN: x.n, c: outChannels, h: p.outH, w: p.outW, block: b)
+        }
+        try p.forward(x.data, weights, weightsVersion: version, bias, into: &y.data)
         return y
     }
-
-    func releasePrimitives() { primitives.removeAll() }
 }

@@ -1,15 +1,30 @@
 import CDNNL
 
-/// oneDNN convolution primitives for one shape, built once and reused (creation costs milliseconds).
+/// What a fused inference convolution does after the bias: optionally add the previous contents of
+/// its output (a residual), then a ReLU.
+enum ConvEpilogue: Hashable {
+    case none, relu, sumRelu
+}
+
+/// oneDNN convolution primitives for one shape and layout, built once and reused (creation costs
+/// milliseconds).
 final class ConvPrimitive {
     let handle: OpaquePointer
     let outH: Int, outW: Int
 
-    init(n: Int, c: Int, h: Int, w: Int, k: Int, r: Int, stride: Int, pad: Int, bias: Bool, relu: Bool, training: Bool) throws {
-        guard let p = cdnnl_conv_create(Int32(n), Int32(c), Int32(h), Int32(w), Int32(k), Int32(r), Int32(stride),
-                                        Int32(pad), bias ? 1 : 0, relu ? 1 : 0, training ? 1 : 0) else {
-            throw ABNError.kernel(String(cString: cdnnl_last_error()))
-        }
+    struct Key: Hashable {
+        var n, c, h, w, k, r, stride, pad, srcBlock, dstBlock: Int
+        var bias, training: Bool
+        var epilogue: ConvEpilogue
+    }
+
+    init(_ key: Key) throws {
+        var params = cdnnl_conv_params(
+            n: Int32(key.n), c: Int32(key.c), h: Int32(key.h), w: Int32(key.w), k: Int32(key.k), r: Int32(key.r),
+            stride: Int32(key.stride), pad: Int32(key.pad), src_block: Int32(key.srcBlock), dst_block: Int32(key.dstBlock),
+            with_bias: key.bias ? 1 : 0, training: key.training ? 1 : 0, post_sum: key.epilogue == .sumRelu ? 1 : 0,
+            post_relu: key.epilogue == .none ? 0 : 1)
+        guard let p = cdnnl_conv_create(&params) else { throw ABNError.kernel(String(cString: cdnnl_last_error())) }
         handle = p
         outH = Int(cdnnl_conv_out_h(p))
         outW = Int(cdnnl_conv_out_w(p))
@@ -17,20 +32,28 @@ final class ConvPrimitive {
 
     deinit { cdnnl_conv_destroy(handle) }
 
-    func forward(_ src: [Float], _ weights: [Float], _ bias: [Float]?, into dst: inout [Float]) throws {
+    /// The version of the weights the primitive holds in its own layout (inference only).
+    private var preparedWeights: Int?
+
+    /// With `.sumRelu`, dst holds the residual on entry. `weightsVersion` identifies unchanged
+    /// weights (folded inference weights), so they are reordered once, not on every call.
+    func forward(_ src: [Float], _ weights: [Float], weightsVersion: Int? = nil, _ bias: [Float]?, into dst: inout [Float]) throws {
+        let changed: Int32 = weightsVersion == nil || weightsVersion != preparedWeights ? 1 : 0
         let status = src.withUnsafeBufferPointer { s in
             weights.withUnsafeBufferPointer { wt in
                 dst.withUnsafeMutableBufferPointer { d in
                     if let bias {
-                        return bias.withUnsafeBufferPointer { b in cdnnl_conv_forward(handle, s.baseAddress, wt.baseAddress, b.baseAddress, d.baseAddress) }
+                        return bias.withUnsafeBufferPointer { b in
+                            cdnnl_conv_forward(handle, s.baseAddress, wt.baseAddress, changed, b.baseAddress, d.baseAddress)
+                        }
                     }
-                    return cdnnl_conv_forward(handle, s.baseAddress, wt.baseAddress, nil, d.baseAddress)
+                    return cdnnl_conv_forward(handle, s.baseAddress, wt.baseAddress, changed, nil, d.baseAddress)
                 }
             }
         }
-        if status != 0 { throw ABNError.kernel(String(cString: cdnnl_last_error())) }
+        if status != 0 { preparedWeights = nil; throw ABNError.kernel(String(cString: cdnnl_last_error())) }
+        preparedWeights = weightsVersion
     }
-
     func backwardData(_ diffDst: [Float], _ weights: [Float], into diffSrc: inout [Float]) throws {
         let status = diffDst.withUnsafeBufferPointer { dd in
             weights.withUnsafeBufferPointer { wt in
@@ -54,22 +77,16 @@ final class ConvPrimitive {
     }
 }
 
-/// Primitives keyed by shape, so a layer seeing a new batch size builds new ones once.
+/// Primitives keyed by shape and layout, so a layer seeing a new batch size builds new ones once.
 struct ConvPrimitiveCache {
-    private struct Key: Hashable { var n, h, w: Int; var bias, relu, training: Bool }
-    private var store: [Key: ConvPrimitive] = [:]
+    private var store: [ConvPrimitive.Key: ConvPrimitive] = [:]
 
-    mutating func get(n: Int, c: Int, h: Int, w: Int, k: Int, r: Int, stride: Int, pad: Int,
-                      bias: Bool, relu: Bool, training: Bool) throws -> ConvPrimitive {
-        let key = Key(n: n, h: h, w: w, bias: bias, relu: relu, training: training)
+    mutating func get(_ key: ConvPrimitive.Key) throws -> ConvPrimitive {
         if let p = store[key] { return p }
-        let p = try ConvPrimitive(n: n, c: c, h: h, w: w, k: k, r: r, stride: stride, pad: pad, bias: bias,
-                                  relu: relu, training: training)
+        let p = try ConvPrimitive(key)
         store[key] = p
         return p
     }
-
-    mutating func removeAll() { store.removeAll() }
 }
 
 /// OpenMP threads for oneDNN. Call it on the thread that runs the model (OpenMP settings are per
@@ -85,39 +102,4 @@ func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, _ a: UnsafePointe
     let ldb = transB ? k : n
     _ = cdnnl_sgemm(CChar(UInt8(ascii: transA ? "T" : "N")), CChar(UInt8(ascii: transB ? "T" : "N")), m, n, k, 1, a, lda,
                     b, ldb, accumulate ? 1 : 0, c, n)
-}
-
-/// oneDNN batch normalization (training mode) for one shape.
-final class BatchNormPrimitive {
-    let handle: OpaquePointer
-
-    init(n: Int, c: Int, h: Int, w: Int, eps: Float) throws {
-        guard let p = cdnnl_bn_create(Int32(n), Int32(c), Int32(h), Int32(w), eps) else {
-            throw ABNError.kernel(String(cString: cdnnl_last_error()))
-        }
-        handle = p
-    }
-
-    deinit { cdnnl_bn_destroy(handle) }
-
-    func forward(_ src: [Float], _ scale: [Float], _ shift: [Float], into dst: inout [Float], mean: inout [Float],
-                 variance: inout [Float]) throws {
-        let status = src.withUnsafeBufferPointer { s in scale.withUnsafeBufferPointer { sc in shift.withUnsafeBufferPointer { sh in
-            dst.withUnsafeMutableBufferPointer { d in mean.withUnsafeMutableBufferPointer { m in variance.withUnsafeMutableBufferPointer { v in
-                cdnnl_bn_forward_training(handle, s.baseAddress, sc.baseAddress, sh.baseAddress, d.baseAddress, m.baseAddress, v.baseAddress)
-            } } } } } }
-        if status != 0 { throw ABNError.kernel(String(cString: cdnnl_last_error())) }
-    }
-
-    func backward(_ src: [Float], _ diffDst: [Float], mean: [Float], variance: [Float], scale: [Float],
-                  into diffSrc: inout [Float], diffScale: inout [Float], diffShift: inout [Float]) throws {
-        let status = src.withUnsafeBufferPointer { s in diffDst.withUnsafeBufferPointer { dd in mean.withUnsafeBufferPointer { m in
-            variance.withUnsafeBufferPointer { v in scale.withUnsafeBufferPointer { sc in
-                diffSrc.withUnsafeMutableBufferPointer { ds in diffScale.withUnsafeMutableBufferPointer { dsc in
-                    diffShift.withUnsafeMutableBufferPointer { dsh in
-                        cdnnl_bn_backward(handle, s.baseAddress, dd.baseAddress, m.baseAddress, v.baseAddress, sc.baseAddress,
-                                          ds.baseAddress, dsc.baseAddress, dsh.baseAddress)
-                    } } } } } } } }
-        if status != 0 { throw ABNError.kernel(String(cString: cdnnl_last_error())) }
-    }
 }

@@ -6,8 +6,7 @@ final class ResidualBlock {
     let convs: [Conv2d]
     let norms: [BatchNorm2d]
     let downsample: (conv: Conv2d, norm: BatchNorm2d)?
-    // Saved ReLU outputs for backward: after each inner conv/bn pair but the last, and the block output.
-    private var innerOutputs: [Act] = []
+    // The block output, saved for the backward of its final ReLU.
     private var output: Act?
     // Folded inference weights (BN merged into the preceding conv), rebuilt when `foldedVersion` changes.
     private var folded: [(weights: [Float], bias: [Float])] = []
@@ -49,48 +48,40 @@ final class ResidualBlock {
         return all
     }
 
+    // BatchNorm fuses the ReLUs and the residual add into its own passes over the data.
     func forward(_ x: Act, training: Bool) throws -> Act {
-        innerOutputs.removeAll(keepingCapacity: true)
         var h = x
-        for i in 0..<convs.count {
-            h = try norms[i].forward(try convs[i].forward(h, keepForBackward: training), training: training)
-            if i < convs.count - 1 {
-                Vec.relu(&h.data)
-                if training { innerOutputs.append(h) }
-            }
+        for i in 0..<convs.count - 1 {
+            h = try norms[i].forward(try convs[i].forward(h, keepForBackward: training), training: training, relu: true)
         }
+        var shortcut = x
         if let d = downsample {
-            Vec.add(&h.data, try d.norm.forward(try d.conv.forward(x, keepForBackward: training), training: training).data)
-        } else {
-            Vec.add(&h.data, x.data)
+            shortcut = try d.norm.forward(try d.conv.forward(x, keepForBackward: training), training: training)
         }
-        Vec.relu(&h.data)
-        if training { output = h }
-        return h
+        let last = convs.count - 1
+        let y = try norms[last].forward(try convs[last].forward(h, keepForBackward: training), training: training,
+                                        relu: true, residual: shortcut)
+        output = training ? y : nil
+        return y
     }
 
     func backward(_ dy: Act) throws -> Act {
         guard let y = output else { throw ABNError.kernel("block backward without a training forward") }
-        var g = dy
-        Vec.reluBackward(&g.data, output: y.data)
-        var shortcut: Act
-        if let d = downsample {
-            shortcut = try d.conv.backward(try d.norm.backward(g))!
-        } else {
-            shortcut = g
-        }
-        var h = g
+        let g = Act(n: y.n, c: y.c, h: y.h, w: y.w, block: y.block, data: Vec.reluBackward(dy.reblocked(y.block).data, output: y.data))
+        var dx = g
         for i in stride(from: convs.count - 1, through: 0, by: -1) {
-            h = try convs[i].backward(try norms[i].backward(h))!
-            if i > 0 { Vec.reluBackward(&h.data, output: innerOutputs[i - 1].data) }
+            dx = try convs[i].backward(try norms[i].backward(dx))!
         }
-        Vec.add(&shortcut.data, h.data)
-        innerOutputs.removeAll()
+        if let d = downsample {
+            Vec.add(&dx.data, try d.conv.backward(try d.norm.backward(g))!.data)
+        } else {
+            Vec.add(&dx.data, g.data)
+        }
         output = nil
-        return shortcut
+        return dx
     }
 
-    /// Evaluation-mode forward with every BN folded into its convolution and ReLUs fused.
+    /// Evaluation-mode forward with every BN folded into its convolution, ReLUs and the residual add fused.
     func forwardFolded(_ x: Act, version: Int) throws -> Act {
         if foldedVersion != version {
             folded = zip(convs, norms).map { fold($0, $1) }
@@ -99,17 +90,18 @@ final class ResidualBlock {
         }
         var h = x
         for i in 0..<convs.count - 1 {
-            h = try convs[i].forwardFolded(h, weights: folded[i].weights, bias: folded[i].bias, relu: true)
+            h = try convs[i].forwardFolded(h, weights: folded[i].weights, bias: folded[i].bias, version: version,
+                                             epilogue: .relu)
         }
-        let last = convs.count - 1
-        h = try convs[last].forwardFolded(h, weights: folded[last].weights, bias: folded[last].bias, relu: false)
+        var shortcut = x
         if let d = downsample, let f = foldedDownsample {
-            Vec.add(&h.data, try d.conv.forwardFolded(x, weights: f.weights, bias: f.bias, relu: false).data)
-        } else {
-            Vec.add(&h.data, x.data)
+            shortcut = try d.conv.forwardFolded(x, weights: f.weights, bias: f.bias, version: version, epilogue: .none)
         }
-        Vec.relu(&h.data)
-        return h
+        // The last conv adds the shortcut and applies the block's ReLU in its own kernel.
+        let last = convs.count - 1
+        return try convs[last].forwardFolded(h, weights: folded[last].weights, bias: folded[last].bias, version: version,
+                                             epilogue: .sumRelu,
+                                             residual: shortcut)
     }
 }
 

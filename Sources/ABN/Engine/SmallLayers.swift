@@ -50,41 +50,13 @@ final class Linear {
     }
 }
 
-/// Global average pooling: [N, C, H, W] → [N, C].
-enum GlobalAveragePool {
-    static func forward(_ x: Act) -> [Float] {
-        var y = [Float](repeating: 0, count: x.n * x.c)
-        let plane = x.plane
-        x.data.withUnsafeBufferPointer { p in
-            for i in 0..<(x.n * x.c) {
-                var s: Float = 0
-                for j in 0..<plane { s += p[i * plane + j] }
-                y[i] = s / Float(plane)
-            }
-        }
-        return y
-    }
-
-    static func backward(_ dy: [Float], like x: (n: Int, c: Int, h: Int, w: Int)) -> Act {
-        var dx = Act(zerosN: x.n, c: x.c, h: x.h, w: x.w)
-        let plane = x.h * x.w
-        let inv = 1 / Float(plane)
-        dx.data.withUnsafeMutableBufferPointer { p in
-            for i in 0..<(x.n * x.c) {
-                let g = dy[i] * inv
-                for j in 0..<plane { p[i * plane + j] = g }
-            }
-        }
-        return dx
-    }
-}
-
-/// 3×3 max pooling, stride 2, padding 1 (torchvision's ResNet stem).
+/// 3×3 max pooling, stride 2, padding 1 (torchvision's ResNet stem), on plain NCHW.
 final class MaxPool3x3s2 {
     private var argmax: [Int32] = []
     private var inputGeometry = (n: 0, c: 0, h: 0, w: 0)
 
     func forward(_ x: Act, keepForBackward: Bool) -> Act {
+        precondition(x.block == 1, "max pooling runs on plain NCHW")
         let oh = (x.h + 2 - 3) / 2 + 1, ow = (x.w + 2 - 3) / 2 + 1
         var y = Act(zerosN: x.n, c: x.c, h: oh, w: ow)
         var arg = [Int32](repeating: 0, count: y.count)

@@ -1,0 +1,258 @@
+/// Per-channel and per-position loops that work in every layout of `Act`. Element (sample i,
+/// channel cb·B + j, position p) sits at ((i·C/B + cb)·plane + p)·B + j, which is NCHW for B = 1
+/// and oneDNN's nChw{B}c otherwise, so one loop nest serves both.
+enum Channelwise {
+    // The BatchNorm loops below walk each (sample, channel block) row contiguously, with the
+    // block's channel parameters in small arrays, so the inner loops vectorise.
+
+    /// out = (x − center[c])·scale[c] + shift[c] (+ residual) (then ReLU): BatchNorm's
+    /// normalisation and what follows it in a ResNet (center nil: 0).
+    static func affine(_ x: Act, scale: [Float], shift: [Float], center: [Float]? = nil, residual: Act? = nil,
+                       relu: Bool = false, into out: inout [Float]) {
+        let b = x.block, blocks = x.c / x.block, plane = x.plane
+        let center = center ?? [Float](repeating: 0, count: x.c)
+        // shift − center·scale folds the centring into one multiply-add per element.
+        let offset = (0..<x.c).map { shift[$0] - center[$0] * scale[$0] }
+        let floor: Float = relu ? 0 : -.infinity
+        let r = residual?.data ?? []
+        x.data.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                r.withUnsafeBufferPointer { rp in
+                    scale.withUnsafeBufferPointer { sp in
+                        offset.withUnsafeBufferPointer { op in
+                            for i in 0..<x.n {
+                                for cb in 0..<blocks {
+                                    let base = (i * blocks + cb) * plane * b
+                                    let s = sp.baseAddress! + cb * b, o = op.baseAddress! + cb * b
+                                    for p in 0..<plane {
+                                        let e = base + p * b
+                                        if residual == nil {
+                                            for j in 0..<b { dst[e + j] = max(src[e + j] * s[j] + o[j], floor) }
+                                        } else {
+                                            for j in 0..<b { dst[e + j] = max(src[e + j] * s[j] + o[j] + rp[e + j], floor) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Per channel, Σ x·(y − center) over samples and positions (y nil: Σ x), with Float partial
+    /// sums per row and Double totals, so long reductions stay accurate.
+    static func sums(_ x: Act, times y: Act? = nil, center: [Float]? = nil) -> [Double] {
+        let b = x.block, blocks = x.c / x.block, plane = x.plane
+        var total = [Double](repeating: 0, count: x.c)
+        var partial = [Float](repeating: 0, count: b)
+        let center = center ?? [Float](repeating: 0, count: x.c)
+        let other = y ?? x
+        x.data.withUnsafeBufferPointer { xp in
+            other.data.withUnsafeBufferPointer { yp in
+                center.withUnsafeBufferPointer { cp in
+                    partial.withUnsafeMutableBufferPointer { part in
+                        for i in 0..<x.n {
+                            for cb in 0..<blocks {
+                                let base = (i * blocks + cb) * plane * b, m = cp.baseAddress! + cb * b
+                                for j in 0..<b { part[j] = 0 }
+                                for p in 0..<plane {
+                                    let e = base + p * b
+                                    if y == nil {
+                                        for j in 0..<b { part[j] += xp[e + j] }
+                                    } else {
+                                        for j in 0..<b { part[j] += xp[e + j] * (yp[e + j] - m[j]) }
+                                    }
+                                }
+                                for j in 0..<b { total[cb * b + j] += Double(part[j]) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return total
+    }
+
+    /// g = dy where mask > 0, else 0 (mask nil: g = dy): the backward of a fused ReLU.
+    @inline(__always)
+    private static func masked(_ d: Float, _ mask: Float) -> Float { mask > 0 ? d : 0 }
+
+    /// Per channel, (Σ g, Σ g·(x − center)), g as in `masked`: the sums BatchNorm's backward
+    /// needs, in one pass.
+    static func gradientSums(_ dy: Act, mask: Act?, x: Act, center: [Float]) -> ([Double], [Double]) {
+        let b = x.block, blocks = x.c / x.block, plane = x.plane
+        var sumG = [Double](repeating: 0, count: x.c), sumGX = sumG
+        var partial = [Float](repeating: 0, count: 2 * b)
+        let maskData = mask?.data ?? []
+        dy.data.withUnsafeBufferPointer { d in
+            x.data.withUnsafeBufferPointer { xp in
+                maskData.withUnsafeBufferPointer { mp in
+                    center.withUnsafeBufferPointer { cp in
+                        partial.withUnsafeMutableBufferPointer { part in
+                            let g = part.baseAddress!, gx = part.baseAddress! + b
+                            for i in 0..<x.n {
+                                for cb in 0..<blocks {
+                                    let base = (i * blocks + cb) * plane * b, m = cp.baseAddress! + cb * b
+                                    for j in 0..<2 * b { part[j] = 0 }
+                                    for p in 0..<plane {
+                                        let e = base + p * b
+                                        if mask == nil {
+                                            for j in 0..<b { let v = d[e + j]; g[j] += v; gx[j] += v * (xp[e + j] - m[j]) }
+                                        } else {
+                                            for j in 0..<b {
+                                                let v = masked(d[e + j], mp[e + j])
+                                                g[j] += v
+                                                gx[j] += v * (xp[e + j] - m[j])
+                                            }
+                                        }
+                                    }
+                                    for j in 0..<b {
+                                        sumG[cb * b + j] += Double(g[j])
+                                        sumGX[cb * b + j] += Double(gx[j])
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (sumG, sumGX)
+    }
+
+    /// out = g·a[c] + (x − center[c])·k[c] + t[c], g as in `masked`: BatchNorm's input gradient.
+    static func combine(_ dy: Act, mask: Act?, a: [Float], x: Act, center: [Float], k: [Float], t: [Float],
+                        into out: inout [Float]) {
+        let b = x.block, blocks = x.c / x.block, plane = x.plane
+        // (x − center)·k + t = x·k + (t − center·k).
+        let offset = (0..<x.c).map { t[$0] - center[$0] * k[$0] }
+        let maskData = mask?.data ?? []
+        dy.data.withUnsafeBufferPointer { d in
+            x.data.withUnsafeBufferPointer { xp in
+                maskData.withUnsafeBufferPointer { mp in
+                    out.withUnsafeMutableBufferPointer { dst in
+                        a.withUnsafeBufferPointer { ap in
+                            k.withUnsafeBufferPointer { kp in
+                                offset.withUnsafeBufferPointer { op in
+                                    for i in 0..<x.n {
+                                        for cb in 0..<blocks {
+                                            let base = (i * blocks + cb) * plane * b
+                                            let ac = ap.baseAddress! + cb * b, kc = kp.baseAddress! + cb * b, oc = op.baseAddress! + cb * b
+                                            for p in 0..<plane {
+                                                let e = base + p * b
+                                                if mask == nil {
+                                                    for j in 0..<b { dst[e + j] = d[e + j] * ac[j] + xp[e + j] * kc[j] + oc[j] }
+                                                } else {
+                                                    for j in 0..<b { dst[e + j] = masked(d[e + j], mp[e + j]) * ac[j] + xp[e + j] * kc[j] + oc[j] }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Global average pooling: [N, C, H, W] → [N, C] (row-major).
+    static func mean(_ x: Act) -> [Float] {
+        let b = x.block, blocks = x.c / x.block, plane = x.plane, c = x.c
+        var y = [Float](repeating: 0, count: x.n * c)
+        let inv = 1 / Float(plane)
+        x.data.withUnsafeBufferPointer { src in
+            y.withUnsafeMutableBufferPointer { out in
+                for i in 0..<x.n {
+                    for cb in 0..<blocks {
+                        let base = (i * blocks + cb) * plane * b, o = i * c + cb * b
+                        for p in 0..<plane {
+                            for j in 0..<b { out[o + j] += src[base + p * b + j] }
+                        }
+                        for j in 0..<b { out[o + j] *= inv }
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    /// The backward of `mean`: dy [N, C] / plane at every position, in layout `g.block`.
+    static func spread(_ dy: [Float], like g: Geometry) -> Act {
+        var dx = Act(uninitializedN: g.n, c: g.c, h: g.h, w: g.w, block: g.block)
+        let b = g.block, blocks = g.c / g.block, plane = g.plane, c = g.c
+        let inv = 1 / Float(plane)
+        dy.withUnsafeBufferPointer { d in
+            dx.data.withUnsafeMutableBufferPointer { out in
+                for i in 0..<g.n {
+                    for cb in 0..<blocks {
+                        let base = (i * blocks + cb) * plane * b, o = i * c + cb * b
+                        for p in 0..<plane {
+                            for j in 0..<b { out[base + p * b + j] = d[o + j] * inv }
+                        }
+                    }
+                }
+            }
+        }
+        return dx
+    }
+
+    /// g·(offset + M), M [N, 1, h, w] (plain) broadcast over the channels of g.
+    static func scaled(_ g: Act, byMap m: Act, offset: Float) -> Act {
+        var out = Act(uninitializedN: g.n, c: g.c, h: g.h, w: g.w, block: g.block)
+        let b = g.block, blocks = g.c / g.block, plane = g.plane
+        g.data.withUnsafeBufferPointer { src in
+            m.data.withUnsafeBufferPointer { mp in
+                out.data.withUnsafeMutableBufferPointer { dst in
+                    for i in 0..<g.n {
+                        for cb in 0..<blocks {
+                            let base = (i * blocks + cb) * plane * b
+                            for p in 0..<plane {
+                                let s = offset + mp[i * plane + p]
+                                for j in 0..<b { dst[base + p * b + j] = src[base + p * b + j] * s }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The backward of `scaled`: (dL/dg, dL/dM) from dL/dout; dL/dM sums over channels.
+    static func scaledBackward(_ d: Act, g: Act, map m: Act, offset: Float) -> (dg: Act, dm: [Float]) {
+        var dg = Act(uninitializedN: g.n, c: g.c, h: g.h, w: g.w, block: g.block)
+        var dm = [Float](repeating: 0, count: m.count)
+        let b = g.block, blocks = g.c / g.block, plane = g.plane
+        let dd = d.reblocked(g.block)
+        dd.data.withUnsafeBufferPointer { dy in
+            g.data.withUnsafeBufferPointer { gp in
+                m.data.withUnsafeBufferPointer { mp in
+                    dg.data.withUnsafeMutableBufferPointer { dgp in
+                        dm.withUnsafeMutableBufferPointer { dmp in
+                            for i in 0..<g.n {
+                                for cb in 0..<blocks {
+                                    let base = (i * blocks + cb) * plane * b
+                                    for p in 0..<plane {
+                                        let s = offset + mp[i * plane + p]
+                                        var acc: Float = 0
+                                        for j in 0..<b {
+                                            let k = base + p * b + j
+                                            dgp[k] = dy[k] * s
+                                            acc += dy[k] * gp[k]
+                                        }
+                                        dmp[i * plane + p] += acc
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (dg, dm)
+    }
+}

@@ -1,0 +1,73 @@
+import XCTest
+@testable import ABN
+
+/// Inside the model activations are channel-blocked (oneDNN's nChw16c or nChw8c); the layer tests
+/// and the reference tests use plain NCHW. The layers must compute the same values in both.
+final class LayoutTests: XCTestCase {
+    var rng = InitRandom(seed: 11)
+    let block = Layout.preferredBlock
+
+    func randomAct(_ n: Int, _ c: Int, _ h: Int, _ w: Int) -> Act {
+        Act(n: n, c: c, h: h, w: w, data: (0..<(n * c * h * w)).map { _ in Float(rng.normal()) })
+    }
+
+    func assertSame(_ blocked: Act, _ plain: Act, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(blocked.block, block, "\(what) left the blocked layout", file: file, line: line)
+        let a = blocked.reblocked(1).data, b = plain.data
+        let scale = max(b.map { abs($0) }.max() ?? 0, 1e-6)
+        let diff = zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
+        XCTAssertLessThan(diff / scale, 1e-5, "\(what): blocked and plain differ by \(diff / scale)", file: file, line: line)
+    }
+
+    func testReblockingRoundTrips() {
+        let x = randomAct(2, 2 * block, 3, 5)
+        let b = x.reblocked(block)
+        XCTAssertEqual(b.reblocked(1).data, x.data)
+        // Element (n=1, c=block+1, y=2, x=4) sits in the second channel block, lane 1.
+        let plainIndex = ((1 * x.c + block + 1) * 3 + 2) * 5 + 4
+        let blockedIndex = ((1 * 2 + 1) * 15 + 2 * 5 + 4) * block + 1
+        XCTAssertEqual(b.data[blockedIndex], x.data[plainIndex])
+    }
+
+    func testResidualBlockForwardAndBackwardAgree() throws {
+        for (stride, inPlanes) in [(1, block), (2, block)] {
+            let planes = 2 * block
+            let blocked = ResidualBlock(name: "b", inPlanes: inPlanes, planes: planes, stride: stride, bottleneck: false, rng: &rng)
+            let plain = ResidualBlock(name: "b", inPlanes: inPlanes, planes: planes, stride: stride, bottleneck: false, rng: &rng)
+            for ((c1, b1), (c2, b2)) in zip(blocked.layers, plain.layers) {
+                c2.weight.value = c1.weight.value
+                b1.weight.value = (0..<b1.channels).map { _ in Float(1 + 0.1 * rng.normal()) }
+                b1.bias.value = (0..<b1.channels).map { _ in Float(0.1 * rng.normal()) }
+                b2.weight.value = b1.weight.value
+                b2.bias.value = b1.bias.value
+            }
+            let x = randomAct(2, inPlanes, 8, 8)
+            let yb = try blocked.forward(x.reblocked(block), training: true)
+            let yp = try plain.forward(x, training: true)
+            assertSame(yb, yp, "block forward (stride \(stride))")
+            let dy = randomAct(yp.n, yp.c, yp.h, yp.w)
+            assertSame(try blocked.backward(dy.reblocked(block)), try plain.backward(dy), "block backward (stride \(stride))")
+            for ((c1, b1), (c2, b2)) in zip(blocked.layers, plain.layers) {
+                XCTAssertEqual(c1.weight.grad.count, c2.weight.grad.count)
+                let scale = c2.weight.grad.map { abs($0) }.max()!
+                XCTAssertLessThan(zip(c1.weight.grad, c2.weight.grad).map { abs($0 - $1) }.max()! / scale, 1e-5, c1.weight.name)
+                XCTAssertLessThan(zip(b1.bias.grad, b2.bias.grad).map { abs($0 - $1) }.max()!, 1e-4, b1.name)
+            }
+            let folded = try blocked.forwardFolded(x.reblocked(block), version: 1)
+            assertSame(folded, try plain.forward(x, training: false), "block evaluation, folded and fused (stride \(stride))")
+        }
+    }
+
+    func testChannelwiseLoopsAgree() {
+        let x = randomAct(3, 2 * block, 4, 4)
+        let m = Act(n: 3, c: 1, h: 4, w: 4, data: (0..<48).map { _ in Float(rng.uniform(0, 1)) })
+        let xb = x.reblocked(block)
+        XCTAssertEqual(Channelwise.mean(xb), Channelwise.mean(x))
+        assertSame(Channelwise.scaled(xb, byMap: m, offset: 1), Channelwise.scaled(x, byMap: m, offset: 1), "map product")
+        let d = randomAct(3, 2 * block, 4, 4)
+        let (gb, mb) = Channelwise.scaledBackward(d.reblocked(block), g: xb, map: m, offset: 0)
+        let (gp, mp) = Channelwise.scaledBackward(d, g: x, map: m, offset: 0)
+        assertSame(gb, gp, "map product backward")
+        XCTAssertLessThan(zip(mb, mp).map { abs($0 - $1) }.max()!, 1e-4)
+    }
+}
