@@ -54,7 +54,11 @@ final class TrainEvalTests: XCTestCase {
         let map = try XCTUnwrap(result["attention_map"] as? [[Double]])
         XCTAssertEqual(map.count, 16)
         XCTAssertEqual(map[0].count, 16)
-        XCTAssertTrue(map.joined().allSatisfy { $0 > 0 && $0 < 1 }, "a sigmoid map lies in (0, 1)")
+        // A sigmoid lies in (0, 1); in Float32 it rounds to exactly 0 or 1 once saturated (g·M
+        // models, the default, saturate their maps), so the closed interval, and not constant.
+        let values = Array(map.joined())
+        XCTAssertTrue(values.allSatisfy { $0 >= 0 && $0 <= 1 }, "a sigmoid map lies in [0, 1]")
+        XCTAssertGreaterThan(values.max()! - values.min()!, 0, "the map is not constant")
     }
 
     func testInterruptedAndResumedRunMatchesUninterrupted() throws {
