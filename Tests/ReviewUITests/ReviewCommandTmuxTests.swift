@@ -27,9 +27,11 @@ final class ReviewCommandTmuxTests: XCTestCase {
     }
 
     func testAbnHitlReviewCommandInTmux() throws {
-        guard TmuxHarness.locateTmux() != nil else { throw XCTSkip("tmux is not installed") }
+        // tools/test.sh installs tmux and builds the binary: without them this end-to-end test fails
+        // rather than skips, so a run that checked nothing never looks green.
+        guard TmuxHarness.locateTmux() != nil else { throw MissingPrerequisite("tmux is not installed (bash tools/setup.sh installs it)") }
         let binary = BuiltProducts.abnHitl
-        guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("\(binary) is not built") }
+        guard FileManager.default.isExecutableFile(atPath: binary) else { throw MissingPrerequisite("\(binary) is not built") }
         // ArgumentParser prints the root help (status 0) for an unknown subcommand, so look for
         // each command's own usage line.
         let missing = ["synth", "train", "collect", "review"].filter { command in
@@ -37,7 +39,7 @@ final class ReviewCommandTmuxTests: XCTestCase {
             return !(help?.output ?? "").contains("abn-hitl \(command)")
         }
         guard missing.isEmpty else {
-            throw XCTSkip("abn-hitl lacks \(missing.joined(separator: ", ")) (the CLI lead wires `review` to ReviewApp)")
+            throw MissingPrerequisite("abn-hitl lacks the commands \(missing.joined(separator: ", "))")
         }
         let work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("abn-hitl-review-e2e-\(getpid())")
         try? FileManager.default.removeItem(at: work)

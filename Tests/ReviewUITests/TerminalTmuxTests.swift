@@ -10,7 +10,7 @@ final class TerminalTmuxTests: XCTestCase {
     private var log = ""
 
     private func startHost(columns: Int = 100, rows: Int = 30) throws -> TmuxHarness {
-        guard TmuxHarness.locateTmux() != nil else { throw XCTSkip("tmux is not installed") }
+        guard TmuxHarness.locateTmux() != nil else { throw MissingPrerequisite("tmux is not installed (bash tools/setup.sh installs it)") }
         #if !os(Linux)
         throw XCTSkip("the host is started as the Linux test executable")
         #endif

@@ -124,3 +124,9 @@ enum BuiltProducts {
 
     static var abnHitl: String { directory.appendingPathComponent("abn-hitl").path }
 }
+
+/// A prerequisite of an end-to-end test that tools/test.sh provides; thrown, it fails the test.
+struct MissingPrerequisite: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
