@@ -1,4 +1,5 @@
 #include "CDNNL.h"
+#include "winograd.h"
 #include <oneapi/dnnl/dnnl.h>
 #include <limits.h>
 #include <malloc.h>
@@ -132,16 +133,18 @@ static int arg_out_finish(arg_t *a) {
 }
 
 struct cdnnl_conv {
-    int oh, ow, training, with_bias, post_sum;
+    int oh, ow, training, with_bias, post_sum, post_relu;
     dnnl_primitive_desc_t fwd_pd, bwd_data_pd, bwd_weights_pd;
     dnnl_primitive_t fwd, bwd_data, bwd_weights;
     arg_t f_src, f_wei, f_bias, f_dst;
     arg_t d_diff_dst, d_wei, d_diff_src;
     arg_t w_src, w_diff_dst, w_diff_wei;
+    cwino *wino; /* set instead of fwd for AVX2 Winograd inference (winograd.h) */
 };
 
 int cdnnl_conv_out_h(const cdnnl_conv *c) { return c->oh; }
 int cdnnl_conv_out_w(const cdnnl_conv *c) { return c->ow; }
+int cdnnl_conv_is_winograd(const cdnnl_conv *c) { return c->wino != NULL; }
 
 static const dnnl_memory_desc_t *query(dnnl_primitive_desc_t pd, dnnl_query_t what) {
     return dnnl_primitive_desc_query_md(pd, what, 0);
@@ -155,8 +158,41 @@ static dnnl_format_tag_t activation_tag(int block) {
     return block == 16 ? dnnl_nChw16c : block == 8 ? dnnl_nChw8c : dnnl_nchw;
 }
 
+/* Inference 3×3 stride-1 convolutions in nChw8c (the AVX2 layout) with at least
+ * WINOGRAD_MIN_CHANNELS in and out run on our Winograd kernel: oneDNN 2.6 has none for AVX2.
+ * ABN_WINOGRAD=0 in the environment keeps oneDNN's direct kernel (for comparisons). */
+#define WINOGRAD_MIN_CHANNELS 16
+
+int cdnnl_winograd_enabled(void) {
+    static int enabled = -1;
+    if (enabled < 0) {
+        const char *env = getenv("ABN_WINOGRAD");
+        enabled = !(env && strcmp(env, "0") == 0) && cwino_available();
+    }
+    return enabled;
+}
+
+static int winograd_wanted(const cdnnl_conv_params *p) {
+    return cdnnl_winograd_enabled() && !p->training && !p->direct_only && p->src_block == 8 && p->dst_block == 8 && p->r == 3 &&
+           p->stride == 1 && p->pad == 1 && p->c >= WINOGRAD_MIN_CHANNELS && p->k >= WINOGRAD_MIN_CHANNELS;
+}
+
 cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
     if (ensure_engine()) return NULL;
+    if (winograd_wanted(p)) {
+        cwino *wino = cwino_create(p->n, p->c, p->h, p->w, p->k);
+        cdnnl_conv *cv = wino ? calloc(1, sizeof *cv) : NULL;
+        if (cv) {
+            cv->wino = wino;
+            cv->oh = p->h;
+            cv->ow = p->w;
+            cv->with_bias = p->with_bias;
+            cv->post_sum = p->post_sum;
+            cv->post_relu = p->post_relu;
+            return cv;
+        }
+        cwino_destroy(wino); /* fall back to oneDNN */
+    }
     cdnnl_conv *cv = calloc(1, sizeof *cv);
     if (!cv) return NULL;
     cv->oh = (p->h + 2 * p->pad - p->r) / p->stride + 1;
@@ -241,6 +277,7 @@ fail:
 
 void cdnnl_conv_destroy(cdnnl_conv *cv) {
     if (!cv) return;
+    cwino_destroy(cv->wino);
     arg_t *args[] = {&cv->f_src, &cv->f_wei, &cv->f_bias, &cv->f_dst, &cv->d_diff_dst, &cv->d_wei, &cv->d_diff_src,
                      &cv->w_src, &cv->w_diff_dst, &cv->w_diff_wei};
     for (size_t i = 0; i < sizeof args / sizeof *args; i++) arg_free(args[i]);
@@ -264,6 +301,13 @@ static int execute(dnnl_primitive_t p, int nargs, dnnl_exec_arg_t *args, const c
 
 int cdnnl_conv_forward(cdnnl_conv *cv, const float *src, const float *weights, int weights_changed, const float *bias,
                        float *dst) {
+    if (cv->wino) {
+        if (weights_changed) cwino_set_weights(cv->wino, weights, cv->with_bias ? bias : NULL);
+        else cwino_set_bias(cv->wino, cv->with_bias ? bias : NULL);
+        if (cwino_forward(cv->wino, src, dst, cv->post_sum, cv->post_relu) == 0) return 0;
+        snprintf(last_error, sizeof last_error, "Winograd convolution: out of memory");
+        return -1;
+    }
     if (arg_in(&cv->f_src, src) || arg_in_cached(&cv->f_wei, weights, weights_changed)) return -1;
     if (cv->with_bias && arg_in(&cv->f_bias, bias)) return -1;
     /* With a sum post-op dst is an input too. */

@@ -7,6 +7,8 @@ final class Conv2d {
     private var primitives = ConvPrimitiveCache()
     private var input: Act?
     private var outputBlock = 1
+    /// Keeps inference on oneDNN's direct kernel instead of the Winograd one (for tests).
+    var directOnly = false
 
     init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
          rng: inout InitRandom) {
@@ -29,7 +31,7 @@ final class Conv2d {
     private func primitive(_ x: Act, outputBlock: Int, bias: Bool, training: Bool, epilogue: ConvEpilogue) throws -> ConvPrimitive {
         try primitives.get(ConvPrimitive.Key(n: x.n, c: x.c, h: x.h, w: x.w, k: outChannels, r: kernel, stride: stride, pad: padding,
                                              srcBlock: x.block, dstBlock: outputBlock, bias: bias, training: training,
-                                             epilogue: epilogue))
+                                             epilogue: epilogue, directOnly: directOnly))
     }
 
     /// x [N, in, H, W] → y [N, out, H', W'] (in layout `block`, by default the input's family);
@@ -60,6 +62,11 @@ final class Conv2d {
         var dx = Act(uninitializedN: x.n, c: x.c, h: x.h, w: x.w, block: x.block)
         try p.backwardData(g.data, weight.value, into: &dx.data)
         return dx
+    }
+
+    /// Whether the inference primitive for input `x` (in its layout) runs on the Winograd kernel.
+    func inferenceUsesWinograd(_ x: Act, epilogue: ConvEpilogue, block: Int? = nil) throws -> Bool {
+        try primitive(x, outputBlock: block ?? defaultBlock(for: x), bias: true, training: false, epilogue: epilogue).usesWinograd
     }
 
     /// Inference with BatchNorm folded in: y = conv(x, W·s) + b, then the epilogue. For `.sumRelu`

@@ -16,6 +16,8 @@ final class ConvPrimitive {
         var n, c, h, w, k, r, stride, pad, srcBlock, dstBlock: Int
         var bias, training: Bool
         var epilogue: ConvEpilogue
+        /// Never the Winograd kernel (tests compare it with the direct one).
+        var directOnly = false
     }
 
     init(_ key: Key) throws {
@@ -23,7 +25,7 @@ final class ConvPrimitive {
             n: Int32(key.n), c: Int32(key.c), h: Int32(key.h), w: Int32(key.w), k: Int32(key.k), r: Int32(key.r),
             stride: Int32(key.stride), pad: Int32(key.pad), src_block: Int32(key.srcBlock), dst_block: Int32(key.dstBlock),
             with_bias: key.bias ? 1 : 0, training: key.training ? 1 : 0, post_sum: key.epilogue == .sumRelu ? 1 : 0,
-            post_relu: key.epilogue == .none ? 0 : 1)
+            post_relu: key.epilogue == .none ? 0 : 1, direct_only: key.directOnly ? 1 : 0)
         guard let p = cdnnl_conv_create(&params) else { throw ABNError.kernel(String(cString: cdnnl_last_error())) }
         handle = p
         outH = Int(cdnnl_conv_out_h(p))
@@ -31,6 +33,12 @@ final class ConvPrimitive {
     }
 
     deinit { cdnnl_conv_destroy(handle) }
+
+    /// Whether inference may use the Winograd kernel here (AVX2 and FMA, ABN_WINOGRAD not 0).
+    static var winogradEnabled: Bool { cdnnl_winograd_enabled() != 0 }
+
+    /// Whether the forward pass runs on the Winograd F(4×4, 3×3) kernel (winograd.c).
+    var usesWinograd: Bool { cdnnl_conv_is_winograd(handle) != 0 }
 
     /// The version of the weights the primitive holds in its own layout (inference only).
     private var preparedWeights: Int?

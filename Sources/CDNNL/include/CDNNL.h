@@ -17,11 +17,14 @@ int cdnnl_preferred_block(void);
 /// One convolution: src [n, c, h, w] in layout `src_block` (1 = NCHW, 8 / 16 = nChw8c / nChw16c),
 /// weights [k, c, r, r] OIHW, dst in layout `dst_block`, stride, symmetric padding. Inference-only
 /// post-ops: `post_sum` adds the previous contents of dst (a residual), then `post_relu`.
+/// Inference 3×3 stride-1 convolutions in nChw8c run on a Winograd F(4×4, 3×3) kernel (winograd.c)
+/// unless `direct_only`.
 typedef struct {
     int n, c, h, w, k, r, stride, pad;
     int src_block, dst_block;
     int with_bias, training;
     int post_sum, post_relu;
+    int direct_only; /* 1: never the Winograd kernel (tests compare the two) */
 } cdnnl_conv_params;
 
 /// Builds forward (and, when `training`, backward-data and backward-weights) primitives for one
@@ -31,6 +34,10 @@ void cdnnl_conv_destroy(cdnnl_conv *conv);
 /// Output height/width of the convolution.
 int cdnnl_conv_out_h(const cdnnl_conv *conv);
 int cdnnl_conv_out_w(const cdnnl_conv *conv);
+/// 1 when this CPU has the Winograd kernel's instructions (AVX2, FMA) and ABN_WINOGRAD is not 0.
+int cdnnl_winograd_enabled(void);
+/// 1 when the forward pass runs on the Winograd kernel.
+int cdnnl_conv_is_winograd(const cdnnl_conv *conv);
 
 /// dst = conv(src, weights) (+ bias) (+ dst) (then ReLU), in the layouts given at creation.
 /// `weights_changed` 0 reuses the weights prepared by the previous call (inference).

@@ -1,0 +1,279 @@
+// Winograd F(4×4, 3×3) (Lavin & Gray 2016) for inference, nChw8c in and out, AVX2 + FMA.
+//
+//   y(tile) = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A      d: a 6×6 input tile, g: a 3×3 filter (correlation)
+//
+// Per chunk of output tiles: transform the input tiles (V, 36 positions × tiles × C), multiply
+// at each of the 36 positions by the transformed weights (U, C × K) with a 6×16 register-blocked
+// kernel, then transform back with the bias, residual and ReLU fused. Chunks are independent, so
+// the result does not depend on how many threads run them.
+#include "winograd.h"
+#include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
+extern int omp_get_thread_num(void);
+extern int omp_get_max_threads(void);
+
+#define NPOS 36              /* 6 × 6 transformed positions */
+#define ROWS 6               /* tiles per micro-kernel call */
+#define TILES_PER_CHUNK 18   /* a chunk's V and M fit in L2 at 64 channels (2 × 166 KB) */
+#define TARGET __attribute__((target("avx2,fma")))
+
+struct cwino {
+    int n, c, h, w, k;
+    int tiles_h, tiles_w;
+    long tiles;
+    float *u;       /* [36][K] blocks of 16 (last may be 8) output channels: [pos][k0·C + c·width + j] */
+    float *bias;    /* [K] */
+    int scratch_threads;
+    float *scratch; /* per thread: V [36][TILES_PER_CHUNK][C], M [36][TILES_PER_CHUNK][K] */
+};
+
+int cwino_available(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+cwino *cwino_create(int n, int c, int h, int w, int k) {
+    if (n < 1 || c < 8 || k < 8 || c % 8 || k % 8 || h < 1 || w < 1) return NULL;
+    cwino *cw = calloc(1, sizeof *cw);
+    if (!cw) return NULL;
+    cw->n = n; cw->c = c; cw->h = h; cw->w = w; cw->k = k;
+    cw->tiles_h = (h + 3) / 4;
+    cw->tiles_w = (w + 3) / 4;
+    cw->tiles = (long)n * cw->tiles_h * cw->tiles_w;
+    cw->u = aligned_alloc(64, ((size_t)NPOS * c * k * sizeof(float) + 63) / 64 * 64);
+    cw->bias = aligned_alloc(64, ((size_t)k * sizeof(float) + 63) / 64 * 64);
+    if (!cw->u || !cw->bias) { cwino_destroy(cw); return NULL; }
+    memset(cw->bias, 0, (size_t)k * sizeof(float));
+    return cw;
+}
+
+void cwino_destroy(cwino *cw) {
+    if (!cw) return;
+    free(cw->u);
+    free(cw->bias);
+    free(cw->scratch);
+    free(cw);
+}
+
+void cwino_set_bias(cwino *cw, const float *bias) {
+    if (bias) memcpy(cw->bias, bias, (size_t)cw->k * sizeof(float));
+    else memset(cw->bias, 0, (size_t)cw->k * sizeof(float));
+}
+
+/* Width of the output-channel block starting at k0: 16, or 8 for the last one when K % 16 = 8. */
+static inline int block_width(int k, int k0) { return k - k0 >= 16 ? 16 : 8; }
+
+void cwino_set_weights(cwino *cw, const float *weights, const float *bias) {
+    /* G (6×3) for F(4, 3) at the points 0, ±1, ±2, ∞. */
+    static const double G[6][3] = {
+        {1.0 / 4, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+        {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
+    const int C = cw->c, K = cw->k;
+    for (int o = 0; o < K; o++) {
+        int k0 = o / 16 * 16, width = block_width(K, k0), j = o - k0;
+        for (int c = 0; c < C; c++) {
+            const float *g = weights + ((size_t)o * C + c) * 9;
+            double t[6][3]; /* G g */
+            for (int i = 0; i < 6; i++)
+                for (int b = 0; b < 3; b++) t[i][b] = G[i][0] * g[b] + G[i][1] * g[3 + b] + G[i][2] * g[6 + b];
+            for (int i = 0; i < 6; i++)
+                for (int a = 0; a < 6; a++) {
+                    double v = t[i][0] * G[a][0] + t[i][1] * G[a][1] + t[i][2] * G[a][2]; /* (G g) Gᵀ */
+                    cw->u[(size_t)(i * 6 + a) * C * K + (size_t)k0 * C + (size_t)c * width + j] = (float)v;
+                }
+        }
+    }
+    cwino_set_bias(cw, bias);
+}
+
+/* Bᵀ applied to six vectors (one column or row of a tile). */
+TARGET static inline void input_1d(const __m256 d[6], __m256 t[6]) {
+    const __m256 four = _mm256_set1_ps(4), five = _mm256_set1_ps(5), two = _mm256_set1_ps(2);
+    t[0] = _mm256_fmadd_ps(four, d[0], _mm256_fnmadd_ps(five, d[2], d[4]));
+    __m256 a = _mm256_fnmadd_ps(four, d[2], d[4]);            /* d4 − 4 d2 */
+    __m256 b = _mm256_fnmadd_ps(four, d[1], d[3]);            /* d3 − 4 d1 */
+    t[1] = _mm256_add_ps(a, b);                               /* −4 d1 − 4 d2 + d3 + d4 */
+    t[2] = _mm256_sub_ps(a, b);                               /*  4 d1 − 4 d2 − d3 + d4 */
+    __m256 e = _mm256_sub_ps(d[4], d[2]);                     /* d4 − d2 */
+    __m256 f = _mm256_mul_ps(two, _mm256_sub_ps(d[3], d[1])); /* 2 d3 − 2 d1 */
+    t[3] = _mm256_add_ps(e, f);
+    t[4] = _mm256_sub_ps(e, f);
+    t[5] = _mm256_fmadd_ps(four, d[1], _mm256_fnmadd_ps(five, d[3], d[5]));
+}
+
+/* Aᵀ applied to six vectors. */
+TARGET static inline void output_1d(const __m256 m[6], __m256 o[4]) {
+    const __m256 two = _mm256_set1_ps(2), four = _mm256_set1_ps(4), eight = _mm256_set1_ps(8);
+    __m256 s12 = _mm256_add_ps(m[1], m[2]), d12 = _mm256_sub_ps(m[1], m[2]);
+    __m256 s34 = _mm256_add_ps(m[3], m[4]), d34 = _mm256_sub_ps(m[3], m[4]);
+    o[0] = _mm256_add_ps(_mm256_add_ps(m[0], s12), s34);
+    o[1] = _mm256_fmadd_ps(two, d34, d12);
+    o[2] = _mm256_fmadd_ps(four, s34, s12);
+    o[3] = _mm256_add_ps(_mm256_fmadd_ps(eight, d34, d12), m[5]);
+}
+
+typedef struct {
+    int n, y0, x0;
+} tile_t;
+
+static inline tile_t tile_at(const cwino *cw, long t) {
+    int per_image = cw->tiles_h * cw->tiles_w;
+    int in_image = (int)(t % per_image);
+    tile_t r = {(int)(t / per_image), in_image / cw->tiles_w * 4, in_image % cw->tiles_w * 4};
+    return r;
+}
+
+/* V[pos][row][c] for `count` tiles from `first`. */
+TARGET static void transform_input(const cwino *cw, const float *src, long first, int count, float *V) {
+    const int C = cw->c, H = cw->h, W = cw->w, CB = C / 8;
+    const __m256 zero = _mm256_setzero_ps();
+    for (int r = 0; r < count; r++) {
+        tile_t t = tile_at(cw, first + r);
+        int inside = t.y0 >= 1 && t.x0 >= 1 && t.y0 + 5 <= H && t.x0 + 5 <= W;
+        for (int cb = 0; cb < CB; cb++) {
+            const float *plane = src + ((size_t)t.n * CB + cb) * H * W * 8;
+            __m256 d[6][6], col[6], tc[6];
+            for (int i = 0; i < 6; i++) {
+                int y = t.y0 - 1 + i;
+                for (int j = 0; j < 6; j++) {
+                    int x = t.x0 - 1 + j;
+                    d[i][j] = inside || (y >= 0 && y < H && x >= 0 && x < W)
+                                  ? _mm256_loadu_ps(plane + ((size_t)y * W + x) * 8) : zero;
+                }
+            }
+            __m256 rows[6][6]; /* Bᵀ d, column by column */
+            for (int j = 0; j < 6; j++) {
+                for (int i = 0; i < 6; i++) col[i] = d[i][j];
+                input_1d(col, tc);
+                for (int i = 0; i < 6; i++) rows[i][j] = tc[i];
+            }
+            for (int i = 0; i < 6; i++) { /* (Bᵀ d) B, row by row */
+                input_1d(rows[i], tc);
+                for (int j = 0; j < 6; j++)
+                    _mm256_storeu_ps(V + ((size_t)(i * 6 + j) * TILES_PER_CHUNK + r) * C + cb * 8, tc[j]);
+            }
+        }
+    }
+}
+
+/* M[pos][rows r0..r0+5][k0..k0+width) = V[pos][rows][:] · U[pos][:, k0..). */
+TARGET static inline void kernel_6x16(const float *V, const float *U, float *M, int C, int K) {
+    __m256 a[ROWS][2];
+    for (int r = 0; r < ROWS; r++) a[r][0] = a[r][1] = _mm256_setzero_ps();
+    for (int c = 0; c < C; c++) {
+        __m256 u0 = _mm256_loadu_ps(U + (size_t)c * 16), u1 = _mm256_loadu_ps(U + (size_t)c * 16 + 8);
+        for (int r = 0; r < ROWS; r++) {
+            __m256 v = _mm256_broadcast_ss(V + (size_t)r * C + c);
+            a[r][0] = _mm256_fmadd_ps(v, u0, a[r][0]);
+            a[r][1] = _mm256_fmadd_ps(v, u1, a[r][1]);
+        }
+    }
+    for (int r = 0; r < ROWS; r++) {
+        _mm256_storeu_ps(M + (size_t)r * K, a[r][0]);
+        _mm256_storeu_ps(M + (size_t)r * K + 8, a[r][1]);
+    }
+}
+
+TARGET static inline void kernel_6x8(const float *V, const float *U, float *M, int C, int K) {
+    __m256 a[ROWS];
+    for (int r = 0; r < ROWS; r++) a[r] = _mm256_setzero_ps();
+    for (int c = 0; c < C; c++) {
+        __m256 u0 = _mm256_loadu_ps(U + (size_t)c * 8);
+        for (int r = 0; r < ROWS; r++) a[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(V + (size_t)r * C + c), u0, a[r]);
+    }
+    for (int r = 0; r < ROWS; r++) _mm256_storeu_ps(M + (size_t)r * K, a[r]);
+}
+
+TARGET static void multiply(const cwino *cw, const float *V, float *M, int rows) {
+    const int C = cw->c, K = cw->k;
+    for (int pos = 0; pos < NPOS; pos++) {
+        const float *Vp = V + (size_t)pos * TILES_PER_CHUNK * C;
+        const float *Up = cw->u + (size_t)pos * C * K;
+        float *Mp = M + (size_t)pos * TILES_PER_CHUNK * K;
+        for (int k0 = 0; k0 < K; k0 += 16) {
+            int width = block_width(K, k0);
+            for (int r0 = 0; r0 < rows; r0 += ROWS) {
+                if (width == 16) kernel_6x16(Vp + (size_t)r0 * C, Up + (size_t)k0 * C, Mp + (size_t)r0 * K + k0, C, K);
+                else kernel_6x8(Vp + (size_t)r0 * C, Up + (size_t)k0 * C, Mp + (size_t)r0 * K + k0, C, K);
+            }
+        }
+    }
+}
+
+TARGET static void transform_output(const cwino *cw, const float *M, long first, int count, float *dst, int post_sum,
+                                    int post_relu) {
+    const int K = cw->k, H = cw->h, W = cw->w, KB = K / 8;
+    const __m256 zero = _mm256_setzero_ps();
+    for (int r = 0; r < count; r++) {
+        tile_t t = tile_at(cw, first + r);
+        int rows = H - t.y0 < 4 ? H - t.y0 : 4, cols = W - t.x0 < 4 ? W - t.x0 : 4;
+        for (int kb = 0; kb < KB; kb++) {
+            __m256 m[6], o[4], mid[4][6], out[4][4];
+            for (int j = 0; j < 6; j++) { /* Aᵀ m, column by column */
+                for (int i = 0; i < 6; i++) m[i] = _mm256_loadu_ps(M + ((size_t)(i * 6 + j) * TILES_PER_CHUNK + r) * K + kb * 8);
+                output_1d(m, o);
+                for (int i = 0; i < 4; i++) mid[i][j] = o[i];
+            }
+            for (int i = 0; i < 4; i++) output_1d(mid[i], out[i]); /* (Aᵀ m) A */
+            __m256 b = _mm256_loadu_ps(cw->bias + kb * 8);
+            float *plane = dst + ((size_t)t.n * KB + kb) * H * W * 8;
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < cols; j++) {
+                    float *p = plane + ((size_t)(t.y0 + i) * W + t.x0 + j) * 8;
+                    __m256 v = _mm256_add_ps(out[i][j], b);
+                    if (post_sum) v = _mm256_add_ps(v, _mm256_loadu_ps(p));
+                    if (post_relu) v = _mm256_max_ps(v, zero);
+                    _mm256_storeu_ps(p, v);
+                }
+        }
+    }
+}
+
+typedef struct {
+    cwino *cw;
+    const float *src;
+    float *dst;
+    int post_sum, post_relu;
+    long chunks;
+    long next; /* the next chunk to take (atomic) */
+} job_t;
+
+TARGET static void run_chunks(void *arg) {
+    job_t *job = arg;
+    cwino *cw = job->cw;
+    const size_t v_size = (size_t)NPOS * TILES_PER_CHUNK * cw->c, m_size = (size_t)NPOS * TILES_PER_CHUNK * cw->k;
+    float *V = cw->scratch + (size_t)omp_get_thread_num() * (v_size + m_size), *M = V + v_size;
+    for (;;) {
+        long chunk = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
+        if (chunk >= job->chunks) break;
+        long first = chunk * TILES_PER_CHUNK;
+        int count = cw->tiles - first < TILES_PER_CHUNK ? (int)(cw->tiles - first) : TILES_PER_CHUNK;
+        int rows = (count + ROWS - 1) / ROWS * ROWS;
+        if (rows > count) /* the micro-kernel runs whole groups of six: zero the rows past the end */
+            for (int pos = 0; pos < NPOS; pos++)
+                memset(V + ((size_t)pos * TILES_PER_CHUNK + count) * cw->c, 0, (size_t)(rows - count) * cw->c * sizeof(float));
+        transform_input(cw, job->src, first, count, V);
+        multiply(cw, V, M, rows);
+        transform_output(cw, M, first, count, job->dst, job->post_sum, job->post_relu);
+    }
+}
+
+int cwino_forward(cwino *cw, const float *src, float *dst, int post_sum, int post_relu) {
+    int threads = omp_get_max_threads();
+    if (threads < 1) threads = 1;
+    if (threads > cw->scratch_threads) {
+        size_t per = (size_t)NPOS * TILES_PER_CHUNK * (cw->c + cw->k) * sizeof(float);
+        float *s = aligned_alloc(64, (per * threads + 63) / 64 * 64);
+        if (!s) return -1;
+        free(cw->scratch);
+        cw->scratch = s;
+        cw->scratch_threads = threads;
+    }
+    job_t job = {cw, src, dst, post_sum, post_relu, (cw->tiles + TILES_PER_CHUNK - 1) / TILES_PER_CHUNK, 0};
+    if (threads == 1 || job.chunks == 1) run_chunks(&job);
+    else GOMP_parallel(run_chunks, &job, (unsigned)(job.chunks < threads ? job.chunks : threads), 0);
+    return 0;
+}

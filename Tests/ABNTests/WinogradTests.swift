@@ -1,0 +1,104 @@
+import XCTest
+@testable import ABN
+
+/// The Winograd F(4×4, 3×3) inference convolution (winograd.c, nChw8c, AVX2) against direct loops
+/// in Double with the same bias, residual and ReLU, at the shapes of ResNet-20-ABN and at sizes
+/// that leave partial tiles (14×14 as in ImageNet models, 7×9, 5×3) and a last block of 8 outputs.
+final class WinogradTests: XCTestCase {
+    struct Shape { var n, c, k, h, w: Int }
+
+    /// y = relu(conv(x, w) + b + residual), plain NCHW, accumulated in Double.
+    func reference(_ x: Act, _ w: [Float], _ b: [Float], residual: Act?, k: Int, relu: Bool) -> [Float] {
+        var y = [Float](repeating: 0, count: x.n * k * x.h * x.w)
+        for n in 0..<x.n { for o in 0..<k { for i in 0..<x.h { for j in 0..<x.w {
+            var s = Double(b[o])
+            for c in 0..<x.c { for a in 0..<3 { for bb in 0..<3 {
+                let yy = i - 1 + a, xx = j - 1 + bb
+                if yy < 0 || yy >= x.h || xx < 0 || xx >= x.w { continue }
+                s += Double(x.data[((n * x.c + c) * x.h + yy) * x.w + xx]) * Double(w[((o * x.c + c) * 3 + a) * 3 + bb])
+            } } }
+            let index = ((n * k + o) * x.h + i) * x.w + j
+            if let r = residual { s += Double(r.data[index]) }
+            y[index] = Float(relu ? max(s, 0) : s)
+        } } } }
+        return y
+    }
+
+    func random(_ count: Int, _ rng: inout InitRandom, scale: Double = 1) -> [Float] {
+        (0..<count).map { _ in Float(rng.normal() * scale) }
+    }
+
+    func relativeError(_ a: [Float], _ b: [Float]) -> Float {
+        let scale = b.map { abs($0) }.max()!
+        return zip(a, b).map { abs($0 - $1) }.max()! / scale
+    }
+
+    func testMatchesDirectConvolutionWithFusedEpilogues() throws {
+        try XCTSkipUnless(ConvPrimitive.winogradEnabled, "this CPU lacks AVX2/FMA (or ABN_WINOGRAD=0)")
+        var rng = InitRandom(seed: 11)
+        let shapes = [Shape(n: 2, c: 16, k: 16, h: 32, w: 32), Shape(n: 2, c: 32, k: 32, h: 16, w: 16),
+                      Shape(n: 2, c: 64, k: 64, h: 16, w: 16), Shape(n: 3, c: 64, k: 64, h: 8, w: 8),
+                      Shape(n: 2, c: 32, k: 64, h: 16, w: 16), Shape(n: 1, c: 24, k: 40, h: 14, w: 14),
+                      Shape(n: 2, c: 16, k: 24, h: 7, w: 9), Shape(n: 1, c: 32, k: 16, h: 5, w: 3)]
+        var worst: Float = 0
+        for s in shapes {
+            let conv = Conv2d(name: "c", inChannels: s.c, outChannels: s.k, kernel: 3, padding: 1, rng: &rng)
+            let w = conv.weight.value, bias = random(s.k, &rng, scale: 0.5)
+            let x = Act(n: s.n, c: s.c, h: s.h, w: s.w, data: random(s.n * s.c * s.h * s.w, &rng))
+            let residual = Act(n: s.n, c: s.k, h: s.h, w: s.w, data: random(s.n * s.k * s.h * s.w, &rng))
+            let x8 = x.reblocked(8)
+            for epilogue in [ConvEpilogue.none, .relu, .sumRelu] {
+                XCTAssertTrue(try conv.inferenceUsesWinograd(x8, epilogue: epilogue, block: 8), "\(s) takes the Winograd kernel")
+                let y = try conv.forwardFolded(x8, weights: w, bias: bias, version: 1, epilogue: epilogue,
+                                               residual: epilogue == .sumRelu ? residual.reblocked(8) : nil, block: 8)
+                let ref = reference(x, w, bias, residual: epilogue == .sumRelu ? residual : nil, k: s.k, relu: epilogue != .none)
+                let error = relativeError(y.reblocked(1).data, ref)
+                XCTAssertLessThan(error, 1e-5, "\(s) \(epilogue): relative error \(error)")
+                worst = max(worst, error)
+            }
+        }
+        print("Winograd F(4×4, 3×3): worst relative error \(worst) over \(shapes.count) shapes")
+    }
+
+    func testNewWeightVersionIsUsedAndOldOneKept() throws {
+        try XCTSkipUnless(ConvPrimitive.winogradEnabled, "this CPU lacks AVX2/FMA (or ABN_WINOGRAD=0)")
+        var rng = InitRandom(seed: 12)
+        let conv = Conv2d(name: "c", inChannels: 16, outChannels: 16, kernel: 3, padding: 1, rng: &rng)
+        let x = Act(n: 1, c: 16, h: 8, w: 8, data: random(16 * 64, &rng))
+        let w1 = conv.weight.value, w2 = random(w1.count, &rng, scale: 0.1)
+        let b1 = random(16, &rng), b2 = random(16, &rng)
+        // Same version: the transformed weights are reused, only the bias is read again.
+        _ = try conv.forwardFolded(x.reblocked(8), weights: w1, bias: b1, version: 1, epilogue: .none, block: 8)
+        let sameVersion = try conv.forwardFolded(x.reblocked(8), weights: w2, bias: b2, version: 1, epilogue: .none, block: 8)
+        XCTAssertLessThan(relativeError(sameVersion.reblocked(1).data, reference(x, w1, b2, residual: nil, k: 16, relu: false)), 1e-5)
+        let newVersion = try conv.forwardFolded(x.reblocked(8), weights: w2, bias: b2, version: 2, epilogue: .none, block: 8)
+        XCTAssertLessThan(relativeError(newVersion.reblocked(1).data, reference(x, w2, b2, residual: nil, k: 16, relu: false)), 1e-5)
+    }
+
+    func testSameResultOnOneAndTwoThreads() throws {
+        try XCTSkipUnless(ConvPrimitive.winogradEnabled, "this CPU lacks AVX2/FMA (or ABN_WINOGRAD=0)")
+        var rng = InitRandom(seed: 13)
+        let conv = Conv2d(name: "c", inChannels: 32, outChannels: 32, kernel: 3, padding: 1, rng: &rng)
+        let x = Act(n: 4, c: 32, h: 16, w: 16, data: random(4 * 32 * 256, &rng)).reblocked(8)
+        let bias = random(32, &rng)
+        defer { setComputeThreads(ProcessInfo.processInfo.activeProcessorCount) }
+        setComputeThreads(1)
+        let one = try conv.forwardFolded(x, weights: conv.weight.value, bias: bias, version: 1, epilogue: .relu, block: 8)
+        setComputeThreads(2)
+        let two = try conv.forwardFolded(x, weights: conv.weight.value, bias: bias, version: 1, epilogue: .relu, block: 8)
+        XCTAssertEqual(one.data, two.data)
+    }
+
+    /// The direct path stays reachable and agrees, so the two kernels can be compared in one build.
+    func testDirectOnlyAgreesWithWinograd() throws {
+        var rng = InitRandom(seed: 14)
+        let conv = Conv2d(name: "c", inChannels: 64, outChannels: 64, kernel: 3, padding: 1, rng: &rng)
+        let x = Act(n: 2, c: 64, h: 16, w: 16, data: random(2 * 64 * 256, &rng)).reblocked(8)
+        let bias = random(64, &rng)
+        let fast = try conv.forwardFolded(x, weights: conv.weight.value, bias: bias, version: 1, epilogue: .relu, block: 8)
+        conv.directOnly = true
+        XCTAssertFalse(try conv.inferenceUsesWinograd(x, epilogue: .relu, block: 8))
+        let direct = try conv.forwardFolded(x, weights: conv.weight.value, bias: bias, version: 1, epilogue: .relu, block: 8)
+        XCTAssertLessThan(relativeError(fast.data, direct.data), 1e-5)
+    }
+}
