@@ -126,34 +126,36 @@ static inline tile_t tile_at(const cwino *cw, long t) {
     return r;
 }
 
-/* V[pos][row][c] for `count` tiles from `first`. */
+/* V[pos][row][c] for `count` tiles from `first`. Tiles inside the image (most of them) load
+ * without bounds checks; those on the border read zeros outside. */
 TARGET static void transform_input(const cwino *cw, const float *src, long first, int count, float *V) {
     const int C = cw->c, H = cw->h, W = cw->w, CB = C / 8;
     const __m256 zero = _mm256_setzero_ps();
     for (int r = 0; r < count; r++) {
         tile_t t = tile_at(cw, first + r);
-        int inside = t.y0 >= 1 && t.x0 >= 1 && t.y0 + 5 <= H && t.x0 + 5 <= W;
+        const int y0 = t.y0 - 1, x0 = t.x0 - 1;
+        const int inside = y0 >= 0 && x0 >= 0 && y0 + 6 <= H && x0 + 6 <= W;
         for (int cb = 0; cb < CB; cb++) {
             const float *plane = src + ((size_t)t.n * CB + cb) * H * W * 8;
-            __m256 d[6][6], col[6], tc[6];
-            for (int i = 0; i < 6; i++) {
-                int y = t.y0 - 1 + i;
-                for (int j = 0; j < 6; j++) {
-                    int x = t.x0 - 1 + j;
-                    d[i][j] = inside || (y >= 0 && y < H && x >= 0 && x < W)
-                                  ? _mm256_loadu_ps(plane + ((size_t)y * W + x) * 8) : zero;
-                }
-            }
-            __m256 rows[6][6]; /* Bᵀ d, column by column */
+            __m256 col[6], tc[6], rows[6][6]; /* rows = Bᵀ d, built column by column */
             for (int j = 0; j < 6; j++) {
-                for (int i = 0; i < 6; i++) col[i] = d[i][j];
+                const int x = x0 + j;
+                if (inside) {
+                    const float *p = plane + ((size_t)y0 * W + x) * 8;
+                    for (int i = 0; i < 6; i++) col[i] = _mm256_loadu_ps(p + (size_t)i * W * 8);
+                } else {
+                    for (int i = 0; i < 6; i++) {
+                        const int y = y0 + i;
+                        col[i] = y >= 0 && y < H && x >= 0 && x < W ? _mm256_loadu_ps(plane + ((size_t)y * W + x) * 8) : zero;
+                    }
+                }
                 input_1d(col, tc);
                 for (int i = 0; i < 6; i++) rows[i][j] = tc[i];
             }
+            float *v = V + (size_t)r * C + cb * 8;
             for (int i = 0; i < 6; i++) { /* (Bᵀ d) B, row by row */
                 input_1d(rows[i], tc);
-                for (int j = 0; j < 6; j++)
-                    _mm256_storeu_ps(V + ((size_t)(i * 6 + j) * TILES_PER_CHUNK + r) * C + cb * 8, tc[j]);
+                for (int j = 0; j < 6; j++) _mm256_storeu_ps(v + (size_t)(i * 6 + j) * TILES_PER_CHUNK * C, tc[j]);
             }
         }
     }
@@ -203,33 +205,60 @@ TARGET static void multiply(const cwino *cw, const float *V, float *M, int rows)
     }
 }
 
-TARGET static void transform_output(const cwino *cw, const float *M, long first, int count, float *dst, int post_sum,
-                                    int post_relu) {
-    const int K = cw->k, H = cw->h, W = cw->w, KB = K / 8;
-    const __m256 zero = _mm256_setzero_ps();
-    for (int r = 0; r < count; r++) {
-        tile_t t = tile_at(cw, first + r);
-        int rows = H - t.y0 < 4 ? H - t.y0 : 4, cols = W - t.x0 < 4 ? W - t.x0 : 4;
-        for (int kb = 0; kb < KB; kb++) {
-            __m256 m[6], o[4], mid[4][6], out[4][4];
-            for (int j = 0; j < 6; j++) { /* Aᵀ m, column by column */
-                for (int i = 0; i < 6; i++) m[i] = _mm256_loadu_ps(M + ((size_t)(i * 6 + j) * TILES_PER_CHUNK + r) * K + kb * 8);
-                output_1d(m, o);
-                for (int i = 0; i < 4; i++) mid[i][j] = o[i];
-            }
-            for (int i = 0; i < 4; i++) output_1d(mid[i], out[i]); /* (Aᵀ m) A */
-            __m256 b = _mm256_loadu_ps(cw->bias + kb * 8);
-            float *plane = dst + ((size_t)t.n * KB + kb) * H * W * 8;
-            for (int i = 0; i < rows; i++)
-                for (int j = 0; j < cols; j++) {
-                    float *p = plane + ((size_t)(t.y0 + i) * W + t.x0 + j) * 8;
-                    __m256 v = _mm256_add_ps(out[i][j], b);
-                    if (post_sum) v = _mm256_add_ps(v, _mm256_loadu_ps(p));
-                    if (post_relu) v = _mm256_max_ps(v, zero);
-                    _mm256_storeu_ps(p, v);
-                }
-        }
+/* Aᵀ m A for one tile and 8 output channels, plus the bias: out[4][4]. */
+TARGET static inline void tile_output(const float *M, size_t pos_stride, __m256 bias, __m256 out[4][4]) {
+    __m256 m[6], o[4], mid[4][6];
+    for (int j = 0; j < 6; j++) { /* Aᵀ m, column by column */
+        for (int i = 0; i < 6; i++) m[i] = _mm256_loadu_ps(M + (size_t)(i * 6 + j) * pos_stride);
+        output_1d(m, o);
+        for (int i = 0; i < 4; i++) mid[i][j] = o[i];
     }
+    for (int i = 0; i < 4; i++) { /* (Aᵀ m) A */
+        output_1d(mid[i], out[i]);
+        for (int j = 0; j < 4; j++) out[i][j] = _mm256_add_ps(out[i][j], bias);
+    }
+}
+
+/* The epilogue as compile-time constants, so each variant's store loop has no branches. */
+#define STORE(p, v, SUM, RELU)                                              \
+    do {                                                                    \
+        __m256 v_ = (v);                                                    \
+        if (SUM) v_ = _mm256_add_ps(v_, _mm256_loadu_ps(p));                \
+        if (RELU) v_ = _mm256_max_ps(v_, _mm256_setzero_ps());              \
+        _mm256_storeu_ps(p, v_);                                            \
+    } while (0)
+
+#define DEFINE_TRANSFORM_OUTPUT(NAME, POST_SUM, POST_RELU)                                                       \
+    TARGET static void NAME(const cwino *cw, const float *M, long first, int count, float *dst) {              \
+        const int K = cw->k, H = cw->h, W = cw->w, KB = K / 8;                                                 \
+        const size_t pos_stride = (size_t)TILES_PER_CHUNK * K;                                                 \
+        for (int r = 0; r < count; r++) {                                                                      \
+            tile_t t = tile_at(cw, first + r);                                                                 \
+            const int rows = H - t.y0 < 4 ? H - t.y0 : 4, cols = W - t.x0 < 4 ? W - t.x0 : 4;                 \
+            for (int kb = 0; kb < KB; kb++) {                                                                  \
+                __m256 out[4][4];                                                                              \
+                tile_output(M + (size_t)r * K + kb * 8, pos_stride, _mm256_loadu_ps(cw->bias + kb * 8), out);  \
+                float *p = dst + (((size_t)t.n * KB + kb) * H * W + (size_t)t.y0 * W + t.x0) * 8;              \
+                if (rows == 4 && cols == 4) {                                                                  \
+                    for (int i = 0; i < 4; i++)                                                                \
+                        for (int j = 0; j < 4; j++) STORE(p + ((size_t)i * W + j) * 8, out[i][j], POST_SUM, POST_RELU);             \
+                } else {                                                                                       \
+                    for (int i = 0; i < rows; i++)                                                             \
+                        for (int j = 0; j < cols; j++) STORE(p + ((size_t)i * W + j) * 8, out[i][j], POST_SUM, POST_RELU);          \
+                }                                                                                              \
+            }                                                                                                  \
+        }                                                                                                      \
+    }
+
+DEFINE_TRANSFORM_OUTPUT(transform_output_plain, 0, 0)
+DEFINE_TRANSFORM_OUTPUT(transform_output_relu, 0, 1)
+DEFINE_TRANSFORM_OUTPUT(transform_output_sum, 1, 0)
+DEFINE_TRANSFORM_OUTPUT(transform_output_sum_relu, 1, 1)
+
+static void transform_output(const cwino *cw, const float *M, long first, int count, float *dst, int post_sum,
+                             int post_relu) {
+    if (post_sum) (post_relu ? transform_output_sum_relu : transform_output_sum)(cw, M, first, count, dst);
+    else (post_relu ? transform_output_relu : transform_output_plain)(cw, M, first, count, dst);
 }
 
 typedef struct {
