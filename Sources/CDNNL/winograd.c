@@ -35,6 +35,11 @@ int cwino_available(void) {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
+long cwino_chunks(int n, int h, int w) {
+    long tiles = (long)n * ((h + 3) / 4) * ((w + 3) / 4);
+    return (tiles + TILES_PER_CHUNK - 1) / TILES_PER_CHUNK;
+}
+
 cwino *cwino_create(int n, int c, int h, int w, int k) {
     if (n < 1 || c < 8 || k < 8 || c % 8 || k % 8 || h < 1 || w < 1) return NULL;
     cwino *cw = calloc(1, sizeof *cw);

@@ -10,6 +10,9 @@ typedef struct cwino cwino;
 /// 1 when this CPU can run the kernel (AVX2 and FMA).
 int cwino_available(void);
 
+/// How many independent chunks of output tiles a forward pass splits into (the unit of threading).
+long cwino_chunks(int n, int h, int w);
+
 /// A 3×3, stride 1, padding 1 convolution of src [n, c, h, w] nChw8c into dst [n, k, h, w] nChw8c;
 /// c and k multiples of 8. NULL when the shape is unsupported or memory is short.
 cwino *cwino_create(int n, int c, int h, int w, int k);

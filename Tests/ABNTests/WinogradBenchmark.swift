@@ -2,7 +2,7 @@ import XCTest
 @testable import ABN
 
 /// Per-layer times of the Winograd and the direct inference convolution at the 3×3 stride-1 shapes
-/// of ResNet-20-ABN (batch 64), alternating the two so machine noise hits both alike. Prints only;
+/// of ResNet-20-ABN (batch 64; ImageNet ResNet stage widths at batch 8), alternating the two so machine noise hits both alike. Prints only;
 /// runs when ABN_KERNEL_BENCH=1:
 ///   ABN_KERNEL_BENCH=1 swift test -c release -Xswiftc -enable-testing --filter WinogradBenchmark
 final class WinogradBenchmark: XCTestCase {
@@ -11,11 +11,12 @@ final class WinogradBenchmark: XCTestCase {
         try XCTSkipUnless(ConvPrimitive.winogradEnabled, "this CPU lacks AVX2/FMA (or ABN_WINOGRAD=0)")
         setComputeThreads(2)
         var rng = InitRandom(seed: 1)
-        for (c, k, size) in [(16, 16, 32), (32, 32, 16), (32, 64, 16), (64, 64, 16), (64, 64, 8)] {
+        for (c, k, size, n) in [(16, 16, 32, 64), (32, 32, 16, 64), (32, 64, 16, 64), (64, 64, 16, 64), (64, 64, 8, 64),
+                                (128, 128, 28, 8), (256, 256, 14, 8), (512, 512, 7, 8), (256, 256, 14, 1), (512, 512, 7, 1)] {
             let winograd = Conv2d(name: "w", inChannels: c, outChannels: k, kernel: 3, padding: 1, rng: &rng)
             let direct = Conv2d(name: "d", inChannels: c, outChannels: k, kernel: 3, padding: 1, rng: &rng)
             direct.directOnly = true
-            let x = Act(n: 64, c: c, h: size, w: size, data: (0..<(64 * c * size * size)).map { _ in Float(rng.normal()) }).reblocked(8)
+            let x = Act(n: n, c: c, h: size, w: size, data: (0..<(n * c * size * size)).map { _ in Float(rng.normal()) }).reblocked(8)
             let bias = [Float](repeating: 0.1, count: k)
             func time(_ conv: Conv2d) throws -> Double {
                 let start = DispatchTime.now().uptimeNanoseconds
@@ -27,8 +28,8 @@ final class WinogradBenchmark: XCTestCase {
                 best.winograd = min(best.winograd, try time(winograd))
                 best.direct = min(best.direct, try time(direct))
             }
-            let gflop = 2.0 * 64 * Double(c * k * 9 * size * size) / 1e9
-            print(String(format: "%2d→%2d @%2d²: Winograd %.2f ms, direct %.2f ms (%.0f GFLOP/s), %.2f×", c, k, size,
+            let gflop = 2.0 * Double(n) * Double(c * k * 9 * size * size) / 1e9
+            print(String(format: "%3d→%3d @%2d², batch %2d: Winograd %.2f ms, direct %.2f ms (%.0f GFLOP/s), %.2f×", c, k, size, n,
                          best.winograd, best.direct, gflop / best.direct * 1e3, best.direct / best.winograd))
         }
     }

@@ -7,6 +7,19 @@ import XCTest
 final class WinogradTests: XCTestCase {
     struct Shape { var n, c, k, h, w: Int }
 
+    // The kernel is chosen only where every thread gets work: fix the thread count the shapes assume.
+    override func setUp() { setComputeThreads(2) }
+    override func tearDown() { setComputeThreads(ProcessInfo.processInfo.activeProcessorCount) }
+
+    func testFewTilesStayOnTheDirectKernel() throws {
+        try XCTSkipUnless(ConvPrimitive.winogradEnabled, "this CPU lacks AVX2/FMA (or ABN_WINOGRAD=0)")
+        var rng = InitRandom(seed: 10)
+        let conv = Conv2d(name: "c", inChannels: 32, outChannels: 32, kernel: 3, padding: 1, rng: &rng)
+        // 1×32×7×7: 4 tiles, one chunk, so the second thread would idle.
+        XCTAssertFalse(try conv.inferenceUsesWinograd(Act(zerosN: 1, c: 32, h: 7, w: 7, block: 8), epilogue: .relu, block: 8))
+        XCTAssertTrue(try conv.inferenceUsesWinograd(Act(zerosN: 8, c: 32, h: 7, w: 7, block: 8), epilogue: .relu, block: 8))
+    }
+
     /// y = relu(conv(x, w) + b + residual), plain NCHW, accumulated in Double.
     func reference(_ x: Act, _ w: [Float], _ b: [Float], residual: Act?, k: Int, relu: Bool) -> [Float] {
         var y = [Float](repeating: 0, count: x.n * k * x.h * x.w)
@@ -36,10 +49,11 @@ final class WinogradTests: XCTestCase {
     func testMatchesDirectConvolutionWithFusedEpilogues() throws {
         try XCTSkipUnless(ConvPrimitive.winogradEnabled, "this CPU lacks AVX2/FMA (or ABN_WINOGRAD=0)")
         var rng = InitRandom(seed: 11)
+        // Batches large enough that each of the two threads gets a chunk of 18 tiles (else direct).
         let shapes = [Shape(n: 2, c: 16, k: 16, h: 32, w: 32), Shape(n: 2, c: 32, k: 32, h: 16, w: 16),
-                      Shape(n: 2, c: 64, k: 64, h: 16, w: 16), Shape(n: 3, c: 64, k: 64, h: 8, w: 8),
-                      Shape(n: 2, c: 32, k: 64, h: 16, w: 16), Shape(n: 1, c: 24, k: 40, h: 14, w: 14),
-                      Shape(n: 2, c: 16, k: 24, h: 7, w: 9), Shape(n: 1, c: 32, k: 16, h: 5, w: 3)]
+                      Shape(n: 2, c: 64, k: 64, h: 16, w: 16), Shape(n: 5, c: 64, k: 64, h: 8, w: 8),
+                      Shape(n: 2, c: 32, k: 64, h: 16, w: 16), Shape(n: 3, c: 24, k: 40, h: 14, w: 14),
+                      Shape(n: 4, c: 16, k: 24, h: 7, w: 9), Shape(n: 10, c: 32, k: 16, h: 5, w: 3)]
         var worst: Float = 0
         for s in shapes {
             let conv = Conv2d(name: "c", inChannels: s.c, outChannels: s.k, kernel: 3, padding: 1, rng: &rng)
@@ -64,7 +78,7 @@ final class WinogradTests: XCTestCase {
         try XCTSkipUnless(ConvPrimitive.winogradEnabled, "this CPU lacks AVX2/FMA (or ABN_WINOGRAD=0)")
         var rng = InitRandom(seed: 12)
         let conv = Conv2d(name: "c", inChannels: 16, outChannels: 16, kernel: 3, padding: 1, rng: &rng)
-        let x = Act(n: 1, c: 16, h: 8, w: 8, data: random(16 * 64, &rng))
+        let x = Act(n: 5, c: 16, h: 8, w: 8, data: random(5 * 16 * 64, &rng))
         let w1 = conv.weight.value, w2 = random(w1.count, &rng, scale: 0.1)
         let b1 = random(16, &rng), b2 = random(16, &rng)
         // Same version: the transformed weights are reused, only the bias is read again.
@@ -81,7 +95,6 @@ final class WinogradTests: XCTestCase {
         let conv = Conv2d(name: "c", inChannels: 32, outChannels: 32, kernel: 3, padding: 1, rng: &rng)
         let x = Act(n: 4, c: 32, h: 16, w: 16, data: random(4 * 32 * 256, &rng)).reblocked(8)
         let bias = random(32, &rng)
-        defer { setComputeThreads(ProcessInfo.processInfo.activeProcessorCount) }
         setComputeThreads(1)
         let one = try conv.forwardFolded(x, weights: conv.weight.value, bias: bias, version: 1, epilogue: .relu, block: 8)
         setComputeThreads(2)
