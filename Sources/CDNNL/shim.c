@@ -177,14 +177,15 @@ int cdnnl_winograd_enabled(void) {
 }
 
 static int winograd_wanted(const cdnnl_conv_params *p) {
-    return cdnnl_winograd_enabled() && !p->training && !p->direct_only && p->src_block == 8 && p->dst_block == 8 && p->r == 3 &&
+    return cdnnl_winograd_enabled() && !p->direct_only && p->src_block == 8 && p->dst_block == 8 && p->r == 3 &&
            p->stride == 1 && p->pad == 1 && p->c >= WINOGRAD_MIN_CHANNELS && p->k >= WINOGRAD_MIN_CHANNELS &&
            (long)p->c * p->k <= WINOGRAD_MAX_WEIGHTS && cwino_chunks(p->n, p->h, p->w) >= omp_get_max_threads();
 }
 
 cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
     if (ensure_engine()) return NULL;
-    if (winograd_wanted(p)) {
+    int winograd = winograd_wanted(p);
+    if (winograd && !p->training) { /* inference needs nothing from oneDNN */
         cwino *wino = cwino_create(p->n, p->c, p->h, p->w, p->k);
         cdnnl_conv *cv = wino ? calloc(1, sizeof *cv) : NULL;
         if (cv) {
@@ -205,6 +206,7 @@ cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
     cv->training = p->training;
     cv->with_bias = p->with_bias;
     cv->post_sum = p->post_sum;
+    cv->post_relu = p->post_relu;
     dnnl_dims_t src_dims = {p->n, p->c, p->h, p->w}, wei_dims = {p->k, p->c, p->r, p->r};
     dnnl_dims_t dst_dims = {p->n, p->k, cv->oh, cv->ow}, bias_dims = {p->k};
     dnnl_dims_t strides = {p->stride, p->stride}, padding = {p->pad, p->pad};
@@ -270,6 +272,9 @@ cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
         if (arg_init(&cv->w_diff_dst, &dst_user, query(cv->bwd_weights_pd, dnnl_query_diff_dst_md), 1, 0)) goto fail;
         if (arg_init(&cv->w_diff_wei, &wei_user, query(cv->bwd_weights_pd, dnnl_query_diff_weights_md), 0, 1)) goto fail;
     }
+    /* Training: the forward pass runs on Winograd too; backward stays on oneDNN's primitives.
+     * Without the kernel (out of memory) oneDNN's forward serves. */
+    if (winograd) cv->wino = cwino_create(p->n, p->c, p->h, p->w, p->k);
     if (ops) dnnl_post_ops_destroy(ops);
     dnnl_primitive_attr_destroy(attr);
     return cv;

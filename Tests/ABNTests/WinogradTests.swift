@@ -16,8 +16,8 @@ final class WinogradTests: XCTestCase {
         var rng = InitRandom(seed: 10)
         let conv = Conv2d(name: "c", inChannels: 32, outChannels: 32, kernel: 3, padding: 1, rng: &rng)
         // 1×32×7×7: 4 tiles, one chunk, so the second thread would idle.
-        XCTAssertFalse(try conv.inferenceUsesWinograd(Act(zerosN: 1, c: 32, h: 7, w: 7, block: 8), epilogue: .relu, block: 8))
-        XCTAssertTrue(try conv.inferenceUsesWinograd(Act(zerosN: 8, c: 32, h: 7, w: 7, block: 8), epilogue: .relu, block: 8))
+        XCTAssertFalse(try conv.usesWinograd(Act(zerosN: 1, c: 32, h: 7, w: 7, block: 8), epilogue: .relu, block: 8))
+        XCTAssertTrue(try conv.usesWinograd(Act(zerosN: 8, c: 32, h: 7, w: 7, block: 8), epilogue: .relu, block: 8))
     }
 
     /// y = relu(conv(x, w) + b + residual), plain NCHW, accumulated in Double.
@@ -62,7 +62,7 @@ final class WinogradTests: XCTestCase {
             let residual = Act(n: s.n, c: s.k, h: s.h, w: s.w, data: random(s.n * s.k * s.h * s.w, &rng))
             let x8 = x.reblocked(8)
             for epilogue in [ConvEpilogue.none, .relu, .sumRelu] {
-                XCTAssertTrue(try conv.inferenceUsesWinograd(x8, epilogue: epilogue, block: 8), "\(s) takes the Winograd kernel")
+                XCTAssertTrue(try conv.usesWinograd(x8, epilogue: epilogue, block: 8), "\(s) takes the Winograd kernel")
                 let y = try conv.forwardFolded(x8, weights: w, bias: bias, version: 1, epilogue: epilogue,
                                                residual: epilogue == .sumRelu ? residual.reblocked(8) : nil, block: 8)
                 let ref = reference(x, w, bias, residual: epilogue == .sumRelu ? residual : nil, k: s.k, relu: epilogue != .none)
@@ -110,8 +110,36 @@ final class WinogradTests: XCTestCase {
         let bias = random(64, &rng)
         let fast = try conv.forwardFolded(x, weights: conv.weight.value, bias: bias, version: 1, epilogue: .relu, block: 8)
         conv.directOnly = true
-        XCTAssertFalse(try conv.inferenceUsesWinograd(x, epilogue: .relu, block: 8))
+        XCTAssertFalse(try conv.usesWinograd(x, epilogue: .relu, block: 8))
         let direct = try conv.forwardFolded(x, weights: conv.weight.value, bias: bias, version: 1, epilogue: .relu, block: 8)
         XCTAssertLessThan(relativeError(fast.data, direct.data), 1e-5)
+    }
+
+    /// Training forward passes use the kernel too (no bias or epilogue); backward stays on oneDNN
+    /// and must still see the right input.
+    func testTrainingForwardAndBackward() throws {
+        try XCTSkipUnless(ConvPrimitive.winogradEnabled, "this CPU lacks AVX2/FMA (or ABN_WINOGRAD=0)")
+        var rng = InitRandom(seed: 15)
+        let conv = Conv2d(name: "c", inChannels: 32, outChannels: 16, kernel: 3, padding: 1, rng: &rng)
+        let x = Act(n: 3, c: 32, h: 12, w: 12, data: random(3 * 32 * 144, &rng))
+        let x8 = x.reblocked(8)
+        XCTAssertTrue(try conv.usesWinograd(x8, training: true, block: 8))
+        let y = try conv.forward(x8, keepForBackward: true, block: 8)
+        let zero = [Float](repeating: 0, count: 16)
+        XCTAssertLessThan(relativeError(y.reblocked(1).data, reference(x, conv.weight.value, zero, residual: nil, k: 16, relu: false)), 1e-5)
+        // dW = Σ dy ⊗ x: with dy = 1 everywhere, dW[o, c, a, b] = the sum of x[c] over the window shifted by (a, b).
+        let dy = Act(n: 3, c: 16, h: 12, w: 12, data: [Float](repeating: 1, count: 3 * 16 * 144)).reblocked(8)
+        conv.weight.zeroGrad()
+        _ = try conv.backward(dy)
+        for c in [0, 17, 31] {
+            for (a, b) in [(0, 0), (1, 1), (2, 1)] {
+                var s = 0.0
+                for n in 0..<3 { for i in 0..<12 { for j in 0..<12 {
+                    let yy = i - 1 + a, xx = j - 1 + b
+                    if yy >= 0, yy < 12, xx >= 0, xx < 12 { s += Double(x.data[((n * 32 + c) * 12 + yy) * 12 + xx]) }
+                } } }
+                XCTAssertEqual(Double(conv.weight.grad[((5 * 32 + c) * 3 + a) * 3 + b]), s, accuracy: 1e-3 * max(1, abs(s)))
+            }
+        }
     }
 }

@@ -64,9 +64,11 @@ final class Conv2d {
         return dx
     }
 
-    /// Whether the inference primitive for input `x` (in its layout) runs on the Winograd kernel.
-    func inferenceUsesWinograd(_ x: Act, epilogue: ConvEpilogue, block: Int? = nil) throws -> Bool {
-        try primitive(x, outputBlock: block ?? defaultBlock(for: x), bias: true, training: false, epilogue: epilogue).usesWinograd
+    /// Whether the forward pass for input `x` (in its layout) runs on the Winograd kernel: the
+    /// folded inference one with `epilogue`, or the training one.
+    func usesWinograd(_ x: Act, training: Bool = false, epilogue: ConvEpilogue = .none, block: Int? = nil) throws -> Bool {
+        try primitive(x, outputBlock: block ?? defaultBlock(for: x), bias: !training, training: training,
+                      epilogue: training ? .none : epilogue).usesWinograd
     }
 
     /// Inference with BatchNorm folded in: y = conv(x, W·s) + b, then the epilogue. For `.sumRelu`
