@@ -28,9 +28,10 @@ final class WinogradBenchmark: XCTestCase {
                 best.winograd = min(best.winograd, try time(winograd))
                 best.direct = min(best.direct, try time(direct))
             }
+            let chosen = try winograd.usesWinograd(x, epilogue: .relu, block: 8) ? "" : "  (not chosen: both ran direct)"
             let gflop = 2.0 * Double(n) * Double(c * k * 9 * size * size) / 1e9
             print(String(format: "%3d→%3d @%2d², batch %2d: Winograd %.2f ms, direct %.2f ms (%.0f GFLOP/s), %.2f×", c, k, size, n,
-                         best.winograd, best.direct, gflop / best.direct * 1e3, best.direct / best.winograd))
+                         best.winograd, best.direct, gflop / best.direct * 1e3, best.direct / best.winograd) + chosen)
         }
     }
 
