@@ -139,7 +139,10 @@ struct cdnnl_conv {
     arg_t f_src, f_wei, f_bias, f_dst;
     arg_t d_diff_dst, d_wei, d_diff_src;
     arg_t w_src, w_diff_dst, w_diff_wei;
-    cwino *wino; /* set instead of fwd for AVX2 Winograd inference (winograd.h) */
+    cwino *wino;     /* forward on the AVX2 Winograd kernel (winograd.h): inference, or training's forward */
+    cwino *wino_bwd; /* training's backward data: the same kernel with flipped, transposed weights */
+    float *flipped;  /* [c][k][3][3] for wino_bwd */
+    int c, k;
 };
 
 int cdnnl_conv_out_h(const cdnnl_conv *c) { return c->oh; }
@@ -272,9 +275,16 @@ cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
         if (arg_init(&cv->w_diff_dst, &dst_user, query(cv->bwd_weights_pd, dnnl_query_diff_dst_md), 1, 0)) goto fail;
         if (arg_init(&cv->w_diff_wei, &wei_user, query(cv->bwd_weights_pd, dnnl_query_diff_weights_md), 0, 1)) goto fail;
     }
-    /* Training: the forward pass runs on Winograd too; backward stays on oneDNN's primitives.
-     * Without the kernel (out of memory) oneDNN's forward serves. */
-    if (winograd) cv->wino = cwino_create(p->n, p->c, p->h, p->w, p->k);
+    /* Training: the forward pass and backward data run on Winograd too (backward data of a 3×3
+     * stride-1 padding-1 convolution is one with the weights flipped and transposed); backward
+     * weights stays on oneDNN. Where a kernel cannot be had (memory), oneDNN's primitive serves. */
+    if (winograd) {
+        cv->c = p->c;
+        cv->k = p->k;
+        cv->wino = cwino_create(p->n, p->c, p->h, p->w, p->k);
+        cv->flipped = malloc((size_t)p->k * p->c * 9 * sizeof(float));
+        if (cv->flipped) cv->wino_bwd = cwino_create(p->n, p->k, p->h, p->w, p->c);
+    }
     if (ops) dnnl_post_ops_destroy(ops);
     dnnl_primitive_attr_destroy(attr);
     return cv;
@@ -288,6 +298,8 @@ fail:
 void cdnnl_conv_destroy(cdnnl_conv *cv) {
     if (!cv) return;
     cwino_destroy(cv->wino);
+    cwino_destroy(cv->wino_bwd);
+    free(cv->flipped);
     arg_t *args[] = {&cv->f_src, &cv->f_wei, &cv->f_bias, &cv->f_dst, &cv->d_diff_dst, &cv->d_wei, &cv->d_diff_src,
                      &cv->w_src, &cv->w_diff_dst, &cv->w_diff_wei};
     for (size_t i = 0; i < sizeof args / sizeof *args; i++) arg_free(args[i]);
@@ -331,6 +343,17 @@ int cdnnl_conv_forward(cdnnl_conv *cv, const float *src, const float *weights, i
 
 int cdnnl_conv_backward_data(cdnnl_conv *cv, const float *diff_dst, const float *weights, float *diff_src) {
     if (!cv->training) { snprintf(last_error, sizeof last_error, "convolution built for inference"); return -1; }
+    if (cv->wino_bwd) {
+        /* diff_src[c, y, x] = Σ diff_dst[k, y − 1 + a, x − 1 + b] · W[k, c, 2 − a, 2 − b] */
+        for (int k = 0; k < cv->k; k++)
+            for (int c = 0; c < cv->c; c++)
+                for (int i = 0; i < 9; i++)
+                    cv->flipped[((size_t)c * cv->k + k) * 9 + i] = weights[((size_t)k * cv->c + c) * 9 + 8 - i];
+        cwino_set_weights(cv->wino_bwd, cv->flipped, NULL);
+        if (cwino_forward(cv->wino_bwd, diff_dst, diff_src, 0, 0) == 0) return 0;
+        snprintf(last_error, sizeof last_error, "Winograd convolution: out of memory");
+        return -1;
+    }
     if (arg_in(&cv->d_diff_dst, diff_dst) || arg_in(&cv->d_wei, weights)) return -1;
     if (dnnl_memory_set_data_handle(cv->d_diff_src.user_mem, diff_src) != dnnl_success) return -1;
     dnnl_exec_arg_t args[3] = {{DNNL_ARG_DIFF_DST, cv->d_diff_dst.prim_mem}, {DNNL_ARG_WEIGHTS, cv->d_wei.prim_mem},

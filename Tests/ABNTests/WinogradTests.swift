@@ -115,8 +115,8 @@ final class WinogradTests: XCTestCase {
         XCTAssertLessThan(relativeError(fast.data, direct.data), 1e-5)
     }
 
-    /// Training forward passes use the kernel too (no bias or epilogue); backward stays on oneDNN
-    /// and must still see the right input.
+    /// Training uses the kernel for the forward pass (no bias or epilogue) and for backward data;
+    /// backward weights stays on oneDNN and must still see the right input.
     func testTrainingForwardAndBackward() throws {
         try XCTSkipUnless(ConvPrimitive.winogradEnabled, "this CPU lacks AVX2/FMA (or ABN_WINOGRAD=0)")
         var rng = InitRandom(seed: 15)
@@ -127,7 +127,25 @@ final class WinogradTests: XCTestCase {
         let y = try conv.forward(x8, keepForBackward: true, block: 8)
         let zero = [Float](repeating: 0, count: 16)
         XCTAssertLessThan(relativeError(y.reblocked(1).data, reference(x, conv.weight.value, zero, residual: nil, k: 16, relu: false)), 1e-5)
+        // Backward data (Winograd with flipped, transposed weights) against Double loops:
+        // dx[n, c, y, x] = Σ dy[n, o, y + 1 − a, x + 1 − b] · W[o, c, a, b].
+        let dyPlain = Act(n: 3, c: 16, h: 12, w: 12, data: random(3 * 16 * 144, &rng))
+        conv.weight.zeroGrad()
+        let dx = try conv.backward(dyPlain.reblocked(8))!.reblocked(1)
+        var dxRef = [Float](repeating: 0, count: x.count)
+        let w = conv.weight.value
+        for n in 0..<3 { for c in 0..<32 { for yy in 0..<12 { for xx in 0..<12 {
+            var s = 0.0
+            for o in 0..<16 { for a in 0..<3 { for b in 0..<3 {
+                let i = yy + 1 - a, j = xx + 1 - b
+                if i < 0 || i >= 12 || j < 0 || j >= 12 { continue }
+                s += Double(dyPlain.data[((n * 16 + o) * 12 + i) * 12 + j]) * Double(w[((o * 32 + c) * 3 + a) * 3 + b])
+            } } }
+            dxRef[((n * 32 + c) * 12 + yy) * 12 + xx] = Float(s)
+        } } } }
+        XCTAssertLessThan(relativeError(dx.data, dxRef), 1e-5, "backward data")
         // dW = Σ dy ⊗ x: with dy = 1 everywhere, dW[o, c, a, b] = the sum of x[c] over the window shifted by (a, b).
+        _ = try conv.forward(x8, keepForBackward: true, block: 8)
         let dy = Act(n: 3, c: 16, h: 12, w: 12, data: [Float](repeating: 1, count: 3 * 16 * 144)).reblocked(8)
         conv.weight.zeroGrad()
         _ = try conv.backward(dy)
