@@ -212,6 +212,14 @@ static void jpeg_job_init(jpeg_job *job, char *message) {
     job->err.message = message;
 }
 
+/* Ends a job on any path: libjpeg's state, the buffers (the pixels unless handed to the caller), the job. */
+static void jpeg_job_free(jpeg_job *job, int keep_pixels) {
+    jpeg_destroy_decompress(&job->cinfo);
+    if (!keep_pixels) free(job->pixels);
+    free(job->cmyk_row);
+    free(job);
+}
+
 static int jpeg_output_channels(J_COLOR_SPACE space) {
     switch (space) {
     case JCS_GRAYSCALE: return 1;
@@ -225,8 +233,7 @@ int cimg_jpeg_info(const uint8_t *data, size_t size, cimg_image *out, char *mess
     jpeg_job_init(job, message);
     memset(out, 0, sizeof *out);
     if (setjmp(job->err.jump)) {
-        jpeg_destroy_decompress(&job->cinfo);
-        free(job);
+        jpeg_job_free(job, 0);
         return CIMG_ERROR;
     }
     jpeg_create_decompress(&job->cinfo);
@@ -235,8 +242,7 @@ int cimg_jpeg_info(const uint8_t *data, size_t size, cimg_image *out, char *mess
     out->width = (int)job->cinfo.image_width;
     out->height = (int)job->cinfo.image_height;
     out->channels = jpeg_output_channels(job->cinfo.jpeg_color_space);
-    jpeg_destroy_decompress(&job->cinfo);
-    free(job);
+    jpeg_job_free(job, 0);
     return CIMG_OK;
 }
 
@@ -247,10 +253,7 @@ int cimg_jpeg_decode(const uint8_t *data, size_t size, long long max_pixels, cim
     jpeg_job_init(job, message);
     memset(out, 0, sizeof *out);
     if (setjmp(job->err.jump)) {
-        jpeg_destroy_decompress(&job->cinfo);
-        free(job->pixels);
-        free(job->cmyk_row);
-        free(job);
+        jpeg_job_free(job, 0);
         return CIMG_ERROR;
     }
     jpeg_create_decompress(&job->cinfo);
@@ -262,8 +265,7 @@ int cimg_jpeg_decode(const uint8_t *data, size_t size, long long max_pixels, cim
     int channels = jpeg_output_channels(source);
     int status = check_size(job->cinfo.image_width, job->cinfo.image_height, channels, max_pixels, message);
     if (status != CIMG_OK) {
-        jpeg_destroy_decompress(&job->cinfo);
-        free(job);
+        jpeg_job_free(job, 0);
         return status;
     }
     job->cinfo.out_color_space = (channels == 1) ? JCS_GRAYSCALE : (cmyk ? JCS_CMYK : JCS_RGB);
@@ -275,10 +277,7 @@ int cimg_jpeg_decode(const uint8_t *data, size_t size, long long max_pixels, cim
     if (cmyk) job->cmyk_row = malloc(width * 4);
     if (job->pixels == NULL || (cmyk && job->cmyk_row == NULL)) {
         set_message(message, "out of memory");
-        jpeg_destroy_decompress(&job->cinfo);
-        free(job->pixels);
-        free(job->cmyk_row);
-        free(job);
+        jpeg_job_free(job, 0);
         return CIMG_NO_MEMORY;
     }
     // Adobe writes CMYK inverted (255 = no ink); plain CMYK files store ink amounts.
@@ -301,10 +300,7 @@ int cimg_jpeg_decode(const uint8_t *data, size_t size, long long max_pixels, cim
     }
     if (job->err.hit_end_of_file || job->cinfo.output_scanline < height) {
         set_message(message, "truncated JPEG data (premature end of file)");
-        jpeg_destroy_decompress(&job->cinfo);
-        free(job->pixels);
-        free(job->cmyk_row);
-        free(job);
+        jpeg_job_free(job, 0);
         return CIMG_ERROR;
     }
     jpeg_finish_decompress(&job->cinfo);
@@ -312,8 +308,6 @@ int cimg_jpeg_decode(const uint8_t *data, size_t size, long long max_pixels, cim
     out->height = (int)height;
     out->channels = channels;
     out->pixels = job->pixels;
-    jpeg_destroy_decompress(&job->cinfo);
-    free(job->cmyk_row);
-    free(job);
+    jpeg_job_free(job, 1);
     return CIMG_OK;
 }
