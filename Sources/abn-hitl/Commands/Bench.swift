@@ -8,7 +8,9 @@ struct Bench: ParsableCommand {
         discussion: """
         Training steps are forward, both losses, backward and the SGD update; inference is the evaluation-mode \
         forward pass (BatchNorm folded). Both after warm-up. bench/compare.sh runs the same measurement in \
-        PyTorch side by side.
+        PyTorch side by side (ROUNDS=N alternates the two N times and prints the median ratio). 3×3 stride-1 \
+        convolutions use Winograd F(4×4, 3×3) where it is faster (AVX2 or AVX-512); ABN_WINOGRAD=0 in the \
+        environment keeps oneDNN's direct kernel on AVX2, for comparisons.
         """)
 
     @Option(name: .long, help: "Architecture.")
