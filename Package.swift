@@ -28,6 +28,8 @@ let package = Package(
             "ABN", "ABNData", "HITL", "ReviewUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Hosts the real review UI over an in-memory backend for the tmux tests (TerminalTmuxTests).
+        .executableTarget(name: "review-ui-test-host", dependencies: ["ReviewUI", "HITL"]),
 
         .testTarget(name: "ABNTests", dependencies: ["ABN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ABNDataTests", dependencies: ["ABNData"]),

@@ -163,7 +163,7 @@ static dnnl_format_tag_t activation_tag(int block) {
 
 /* Inference 3×3 stride-1 convolutions in nChw8c (the AVX2 layout) run on our Winograd kernel
  * (oneDNN 2.6 has none for AVX2) where it measured faster than oneDNN's direct one
- * (WinogradBenchmark): 16+ channels in and out (1.1× at 16, 1.9-2.7× at 32-64, 1.8-2.5× at
+ * (`abn-hitl bench --kernels`): 16+ channels in and out (1.1× at 16, 1.9-2.7× at 32-64, 1.8-2.5× at
  * 128-256); at most 256×256 channels, since its transformed weights take 4× the memory (9.4 MB
  * per 256×256 layer); and enough tiles that every thread gets a chunk (a 7×7 or 14×14 map at
  * batch 1 ran 0.4-1× the direct kernel on one thread). ABN_WINOGRAD=0 keeps oneDNN's kernel. */

@@ -179,8 +179,21 @@ final class CodecTests: XCTestCase {
         write(bytes(base64: Fixtures.png["rgb8"]!), url)
         chmod(url.path, 0)
         defer { chmod(url.path, 0o644) }
-        if access(url.path, R_OK) == 0 { throw XCTSkip("running as root: permissions do not stop reads") }
+        // Root reads anything; as root, check files as `nobody` on this thread (setfsuid is per
+        // thread and drops the file-permission capabilities until it is set back).
+        let previous = getuid() == 0 ? setFileSystemUser(65534) : nil
+        defer { if let previous { _ = setFileSystemUser(previous) } }
+        let probe = open(url.path, O_RDONLY)
+        XCTAssertEqual(probe, -1, "the file must be unreadable for this test")
+        if probe >= 0 { close(probe) }
         assertDataError(try ImageIO.decode(fileAt: url), path: url.path, contains: "permission denied")
+    }
+
+    /// setfsuid(2), which Swift's Glibc module does not import; returns the previous fsuid.
+    private func setFileSystemUser(_ uid: UInt32) -> UInt32 {
+        typealias SetFSUID = @convention(c) (UInt32) -> Int32
+        let setfsuid = unsafeBitCast(dlsym(nil, "setfsuid"), to: SetFSUID.self)
+        return UInt32(setfsuid(uid))
     }
 
     func testDanglingSymlink() throws {

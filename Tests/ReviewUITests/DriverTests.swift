@@ -57,7 +57,15 @@ final class DriverTests: XCTestCase {
 
 final class ReviewAppWithoutTerminalTests: XCTestCase {
     func testRunWithoutATerminalThrowsInsteadOfExiting() throws {
-        guard isatty(0) == 0 || isatty(1) == 0 else { throw XCTSkip("stdin and stdout are a terminal here") }
+        // Take the terminal away if the tests run in one: standard input from /dev/null, as in CI.
+        let savedInput = dup(0)
+        let null = open("/dev/null", O_RDONLY)
+        XCTAssertGreaterThanOrEqual(savedInput, 0)
+        XCTAssertGreaterThanOrEqual(null, 0)
+        dup2(null, 0)
+        close(null)
+        defer { dup2(savedInput, 0); close(savedInput) }
+        XCTAssertEqual(isatty(0), 0)
         XCTAssertThrowsError(try ReviewApp.run(backend: Fixture.backend(), annotator: "t")) { error in
             XCTAssertTrue(error is TerminalUnavailable, "\(error)")
         }

@@ -4,20 +4,18 @@ import HITL
 @testable import ReviewUI
 
 /// The real terminal path (ncurses, SGR mouse reports, signals, resize) in tmux, with this test
-/// bundle hosting ReviewApp over a logging in-memory backend (TerminalHostTests). The same check
+/// ReviewApp hosted over a logging in-memory backend by the review-ui-test-host executable. The same check
 /// against the real `abn-hitl review` command and a real session is in ReviewCommandTmuxTests.
 final class TerminalTmuxTests: XCTestCase {
     private var log = ""
 
     private func startHost(columns: Int = 100, rows: Int = 30) throws -> TmuxHarness {
         guard TmuxHarness.locateTmux() != nil else { throw MissingPrerequisite("tmux is not installed (bash tools/setup.sh installs it)") }
-        #if !os(Linux)
-        throw XCTSkip("the host is started as the Linux test executable")
-        #endif
+        let host = BuiltProducts.reviewHost
+        guard FileManager.default.isExecutableFile(atPath: host) else { throw MissingPrerequisite("\(host) is not built (swift build builds it)") }
         log = NSTemporaryDirectory() + "abn-hitl-review-host-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log"
         try? FileManager.default.removeItem(atPath: log)
-        return try TmuxHarness(command: [BuiltProducts.testBundle, "ReviewUITests.TerminalHostTests/testHostReviewAppInsideTmux"],
-                               columns: columns, rows: rows, environment: [TerminalHostTests.logVariable: log])
+        return try TmuxHarness(command: [host, log], columns: columns, rows: rows)
     }
 
     private func logLines() -> [String] {

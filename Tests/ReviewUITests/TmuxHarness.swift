@@ -119,8 +119,8 @@ enum BuiltProducts {
         return dir
     }
 
-    /// The test bundle executable itself (Linux), used to host the UI over an in-memory backend.
-    static var testBundle: String { URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path }
+    /// Hosts the review UI over an in-memory backend that logs every write (Sources/review-ui-test-host).
+    static var reviewHost: String { directory.appendingPathComponent("review-ui-test-host").path }
 
     static var abnHitl: String { directory.appendingPathComponent("abn-hitl").path }
 }

@@ -5,17 +5,16 @@
 # padding + random 32x32 crop + random horizontal flip, normalise, batch of 64. No caching.
 #
 # Usage: bench/decode/run.sh [DATA_DIR]   (default /tmp/abn-decode-bench; generated if absent)
-# Environment: BENCH_SECONDS (default 5), TORCH_REF_PYTHON (python with numpy and Pillow),
-# SCRATCH (SwiftPM scratch dir, default .build-bench).
+# Environment: BENCH_SECONDS (default 5), TORCH_REF_PYTHON (python with numpy and Pillow).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir=${1:-/tmp/abn-decode-bench}
 seconds=${BENCH_SECONDS:-5}
 python=${TORCH_REF_PYTHON:-$(../shared/scripts/torch-reference-env)}
 
-swift_line=$(ABN_DATA_BENCH_DIR="$dir" ABN_DATA_BENCH_SECONDS="$seconds" \
-  swift test -c release -Xswiftc -enable-testing --scratch-path "${SCRATCH:-.build-bench}" \
-  --filter ABNDataTests.DecodeBenchmark 2>&1 | grep '^ABN_DATA_BENCH ' | sed 's/^ABN_DATA_BENCH //')
+bin=$(swift build -c release -Xswiftc -enable-testing --show-bin-path)/abn-hitl
+[ -x "$bin" ] || swift build -c release -Xswiftc -enable-testing >&2
+swift_line=$("$bin" bench --decode "$dir" --seconds "$seconds" --json)
 pillow_line=$("$python" bench/decode/pillow_decode.py "$dir" --seconds "$seconds")
 echo "swift:  $swift_line"
 echo "pillow: $pillow_line"

@@ -53,3 +53,48 @@ public func runBenchmark(arch: ABNArchitecture, batchSize: Int, steps: Int, thre
     return BenchmarkResult(arch: arch.name, batchSize: batchSize, threads: threads, trainImagesPerSecond: train,
                            inferenceImagesPerSecond: inference, peakRSSBytes: peakResidentBytes())
 }
+
+/// One 3×3 stride-1 layer timed on the Winograd and on oneDNN's direct inference kernel.
+public struct KernelComparison: Codable, Sendable {
+    public var inChannels, outChannels, size, batch: Int
+    /// Best of the alternating runs, in milliseconds.
+    public var winogradMilliseconds, directMilliseconds: Double
+    /// Whether the selection rule (shim.c) picks Winograd for this layer; if not, both ran direct.
+    public var winogradChosen: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case batch, size
+        case inChannels = "in_channels", outChannels = "out_channels"
+        case winogradMilliseconds = "winograd_ms", directMilliseconds = "direct_ms", winogradChosen = "winograd_chosen"
+    }
+}
+
+/// Per-layer times of the Winograd and the direct inference convolution at the 3×3 stride-1 shapes of
+/// ResNet-20-ABN (batch 64) and of ImageNet ResNet stages (batch 8, and batch 1 where the rule keeps
+/// direct), alternating the two so machine noise hits both alike; best of `repeats`.
+public func compareConvolutionKernels(threads: Int, repeats: Int = 15) throws -> [KernelComparison] {
+    setComputeThreads(threads)
+    var rng = InitRandom(seed: 1)
+    let layers = [(16, 16, 32, 64), (32, 32, 16, 64), (32, 64, 16, 64), (64, 64, 16, 64), (64, 64, 8, 64),
+                  (128, 128, 28, 8), (256, 256, 14, 8), (512, 512, 7, 8), (256, 256, 14, 1), (512, 512, 7, 1)]
+    return try layers.map { c, k, size, n in
+        let winograd = Conv2d(name: "w", inChannels: c, outChannels: k, kernel: 3, padding: 1, rng: &rng)
+        let direct = Conv2d(name: "d", inChannels: c, outChannels: k, kernel: 3, padding: 1, rng: &rng)
+        direct.directOnly = true
+        let x = Act(n: n, c: c, h: size, w: size, data: (0..<(n * c * size * size)).map { _ in Float(rng.normal()) }).reblocked(8)
+        let bias = [Float](repeating: 0.1, count: k)
+        func time(_ conv: Conv2d) throws -> Double {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = try conv.forwardFolded(x, weights: conv.weight.value, bias: bias, version: 1, epilogue: .relu, block: 8)
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+        }
+        var best = (winograd: Double.infinity, direct: Double.infinity)
+        for _ in 0..<repeats {
+            best.winograd = min(best.winograd, try time(winograd))
+            best.direct = min(best.direct, try time(direct))
+        }
+        return KernelComparison(inChannels: c, outChannels: k, size: size, batch: n, winogradMilliseconds: best.winograd,
+                                directMilliseconds: best.direct,
+                                winogradChosen: try winograd.usesWinograd(x, epilogue: .relu, block: 8))
+    }
+}

@@ -1,27 +1,10 @@
 import Foundation
-import XCTest
 import HITL
-@testable import ReviewUI
+import ReviewUI
 
-/// Not a test by itself: when TerminalTmuxTests starts this bundle inside tmux with
-/// ABN_HITL_REVIEW_HOST_LOG set, this runs the real ReviewApp (ncurses, keys, mouse) over an
-/// in-memory backend and logs every backend write to that file. Skipped otherwise.
-final class TerminalHostTests: XCTestCase {
-    static let logVariable = "ABN_HITL_REVIEW_HOST_LOG"
-
-    func testHostReviewAppInsideTmux() throws {
-        guard let log = ProcessInfo.processInfo.environment[Self.logVariable] else {
-            throw XCTSkip("hosts the review UI for TerminalTmuxTests; runs only inside tmux")
-        }
-        let backend = LoggingBackend(logPath: log)
-        do {
-            try ReviewApp.run(backend: backend, annotator: "tmux")
-            backend.write("exited")
-        } catch {
-            backend.write("error \(error)")
-        }
-    }
-}
+// The review UI's terminal test host: TerminalTmuxTests runs this inside tmux as
+// `review-ui-test-host LOG`, drives the real ReviewApp (ncurses, keys, mouse, resize) over an
+// in-memory backend, and reads every backend write from LOG. Not part of the tool.
 
 /// Three 32×32 samples with 16×16 maps (the CIFAR shapes); every write appends one line to a log
 /// file at once, so the test sees exactly what was stored even if the process is killed.
@@ -64,4 +47,16 @@ final class LoggingBackend: ReviewBackend {
     }
 
     func accept(sampleIndex: Int) throws { write("accept \(sampleIndex)") }
+}
+
+guard CommandLine.arguments.count == 2 else {
+    FileHandle.standardError.write(Data("usage: review-ui-test-host LOG\n".utf8))
+    exit(2)
+}
+let backend = LoggingBackend(logPath: CommandLine.arguments[1])
+do {
+    try ReviewApp.run(backend: backend, annotator: "tmux")
+    backend.write("exited")
+} catch {
+    backend.write("error \(error)")
 }
