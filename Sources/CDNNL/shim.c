@@ -141,8 +141,6 @@ struct cdnnl_conv {
     arg_t w_src, w_diff_dst, w_diff_wei;
     cwino *wino;     /* forward on the AVX2 Winograd kernel (winograd.h): inference, or training's forward */
     cwino *wino_bwd; /* training's backward data: the same kernel with flipped, transposed weights */
-    float *flipped;  /* [c][k][3][3] for wino_bwd */
-    int c, k;
 };
 
 int cdnnl_conv_out_h(const cdnnl_conv *c) { return c->oh; }
@@ -187,21 +185,6 @@ static int winograd_wanted(const cdnnl_conv_params *p) {
 
 cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
     if (ensure_engine()) return NULL;
-    int winograd = winograd_wanted(p);
-    if (winograd && !p->training) { /* inference needs nothing from oneDNN */
-        cwino *wino = cwino_create(p->n, p->c, p->h, p->w, p->k);
-        cdnnl_conv *cv = wino ? calloc(1, sizeof *cv) : NULL;
-        if (cv) {
-            cv->wino = wino;
-            cv->oh = p->h;
-            cv->ow = p->w;
-            cv->with_bias = p->with_bias;
-            cv->post_sum = p->post_sum;
-            cv->post_relu = p->post_relu;
-            return cv;
-        }
-        cwino_destroy(wino); /* fall back to oneDNN */
-    }
     cdnnl_conv *cv = calloc(1, sizeof *cv);
     if (!cv) return NULL;
     cv->oh = (p->h + 2 * p->pad - p->r) / p->stride + 1;
@@ -210,6 +193,12 @@ cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
     cv->with_bias = p->with_bias;
     cv->post_sum = p->post_sum;
     cv->post_relu = p->post_relu;
+    int winograd = winograd_wanted(p);
+    if (winograd && !p->training) { /* inference needs nothing from oneDNN */
+        cv->wino = cwino_create(p->n, p->c, p->h, p->w, p->k);
+        if (cv->wino) return cv;
+        /* out of memory for the kernel: oneDNN's primitive serves */
+    }
     dnnl_dims_t src_dims = {p->n, p->c, p->h, p->w}, wei_dims = {p->k, p->c, p->r, p->r};
     dnnl_dims_t dst_dims = {p->n, p->k, cv->oh, cv->ow}, bias_dims = {p->k};
     dnnl_dims_t strides = {p->stride, p->stride}, padding = {p->pad, p->pad};
@@ -279,11 +268,8 @@ cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
      * stride-1 padding-1 convolution is one with the weights flipped and transposed); backward
      * weights stays on oneDNN. Where a kernel cannot be had (memory), oneDNN's primitive serves. */
     if (winograd) {
-        cv->c = p->c;
-        cv->k = p->k;
         cv->wino = cwino_create(p->n, p->c, p->h, p->w, p->k);
-        cv->flipped = malloc((size_t)p->k * p->c * 9 * sizeof(float));
-        if (cv->flipped) cv->wino_bwd = cwino_create(p->n, p->k, p->h, p->w, p->c);
+        cv->wino_bwd = cwino_create(p->n, p->k, p->h, p->w, p->c);
     }
     if (ops) dnnl_post_ops_destroy(ops);
     dnnl_primitive_attr_destroy(attr);
@@ -299,7 +285,6 @@ void cdnnl_conv_destroy(cdnnl_conv *cv) {
     if (!cv) return;
     cwino_destroy(cv->wino);
     cwino_destroy(cv->wino_bwd);
-    free(cv->flipped);
     arg_t *args[] = {&cv->f_src, &cv->f_wei, &cv->f_bias, &cv->f_dst, &cv->d_diff_dst, &cv->d_wei, &cv->d_diff_src,
                      &cv->w_src, &cv->w_diff_dst, &cv->w_diff_wei};
     for (size_t i = 0; i < sizeof args / sizeof *args; i++) arg_free(args[i]);
@@ -324,8 +309,8 @@ static int execute(dnnl_primitive_t p, int nargs, dnnl_exec_arg_t *args, const c
 int cdnnl_conv_forward(cdnnl_conv *cv, const float *src, const float *weights, int weights_changed, const float *bias,
                        float *dst) {
     if (cv->wino) {
-        if (weights_changed) cwino_set_weights(cv->wino, weights, cv->with_bias ? bias : NULL);
-        else cwino_set_bias(cv->wino, cv->with_bias ? bias : NULL);
+        if (weights_changed) cwino_set_weights(cv->wino, weights, bias, 0);
+        else cwino_set_bias(cv->wino, bias);
         if (cwino_forward(cv->wino, src, dst, cv->post_sum, cv->post_relu) == 0) return 0;
         snprintf(last_error, sizeof last_error, "Winograd convolution: out of memory");
         return -1;
@@ -345,11 +330,7 @@ int cdnnl_conv_backward_data(cdnnl_conv *cv, const float *diff_dst, const float 
     if (!cv->training) { snprintf(last_error, sizeof last_error, "convolution built for inference"); return -1; }
     if (cv->wino_bwd) {
         /* diff_src[c, y, x] = Σ diff_dst[k, y − 1 + a, x − 1 + b] · W[k, c, 2 − a, 2 − b] */
-        for (int k = 0; k < cv->k; k++)
-            for (int c = 0; c < cv->c; c++)
-                for (int i = 0; i < 9; i++)
-                    cv->flipped[((size_t)c * cv->k + k) * 9 + i] = weights[((size_t)k * cv->c + c) * 9 + 8 - i];
-        cwino_set_weights(cv->wino_bwd, cv->flipped, NULL);
+        cwino_set_weights(cv->wino_bwd, weights, NULL, 1);
         if (cwino_forward(cv->wino_bwd, diff_dst, diff_src, 0, 0) == 0) return 0;
         snprintf(last_error, sizeof last_error, "Winograd convolution: out of memory");
         return -1;

@@ -21,7 +21,7 @@ extern int omp_get_max_threads(void);
 #define TARGET __attribute__((target("avx2,fma")))
 
 struct cwino {
-    int n, c, h, w, k;
+    int c, h, w, k;
     int tiles_h, tiles_w;
     long tiles;
     float *u;       /* [36][K] blocks of 16 (last may be 8) output channels: [pos][k0·C + c·width + j] */
@@ -44,7 +44,7 @@ cwino *cwino_create(int n, int c, int h, int w, int k) {
     if (n < 1 || c < 8 || k < 8 || c % 8 || k % 8 || h < 1 || w < 1) return NULL;
     cwino *cw = calloc(1, sizeof *cw);
     if (!cw) return NULL;
-    cw->n = n; cw->c = c; cw->h = h; cw->w = w; cw->k = k;
+    cw->c = c; cw->h = h; cw->w = w; cw->k = k;
     cw->tiles_h = (h + 3) / 4;
     cw->tiles_w = (w + 3) / 4;
     cw->tiles = (long)n * cw->tiles_h * cw->tiles_w;
@@ -71,7 +71,7 @@ void cwino_set_bias(cwino *cw, const float *bias) {
 /* Width of the output-channel block starting at k0: 16, or 8 for the last one when K % 16 = 8. */
 static inline int block_width(int k, int k0) { return k - k0 >= 16 ? 16 : 8; }
 
-void cwino_set_weights(cwino *cw, const float *weights, const float *bias) {
+void cwino_set_weights(cwino *cw, const float *weights, const float *bias, int transposed_flipped) {
     /* G (6×3) for F(4, 3) at the points 0, ±1, ±2, ∞. */
     static const double G[6][3] = {
         {1.0 / 4, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
@@ -80,7 +80,11 @@ void cwino_set_weights(cwino *cw, const float *weights, const float *bias) {
     for (int o = 0; o < K; o++) {
         int k0 = o / 16 * 16, width = block_width(K, k0), j = o - k0;
         for (int c = 0; c < C; c++) {
-            const float *g = weights + ((size_t)o * C + c) * 9;
+            float g[9];
+            if (transposed_flipped)
+                for (int i = 0; i < 9; i++) g[i] = weights[((size_t)c * K + o) * 9 + 8 - i];
+            else
+                memcpy(g, weights + ((size_t)o * C + c) * 9, sizeof g);
             double t[6][3]; /* G g */
             for (int i = 0; i < 6; i++)
                 for (int b = 0; b < 3; b++) t[i][b] = G[i][0] * g[b] + G[i][1] * g[3 + b] + G[i][2] * g[6 + b];

@@ -18,8 +18,10 @@ long cwino_chunks(int n, int h, int w);
 cwino *cwino_create(int n, int c, int h, int w, int k);
 void cwino_destroy(cwino *cw);
 
-/// Transforms weights [k, c, 3, 3] (OIHW) into the Winograd domain; bias [k] (NULL: zero).
-void cwino_set_weights(cwino *cw, const float *weights, const float *bias);
+/// Transforms weights [k, c, 3, 3] (OIHW) into the Winograd domain; bias [k] (NULL: zero). With
+/// `transposed_flipped`, `weights` are [c, k, 3, 3] of the convolution whose input gradient this one
+/// computes, used as W'[k, c, a, b] = W[c, k, 2 − a, 2 − b].
+void cwino_set_weights(cwino *cw, const float *weights, const float *bias, int transposed_flipped);
 /// Only the bias (the transformed weights are kept).
 void cwino_set_bias(cwino *cw, const float *bias);
 

@@ -212,10 +212,10 @@ static void jpeg_job_init(jpeg_job *job, char *message) {
     job->err.message = message;
 }
 
-/* Ends a job on any path: libjpeg's state, the buffers (the pixels unless handed to the caller), the job. */
-static void jpeg_job_free(jpeg_job *job, int keep_pixels) {
+/* Ends a job on any path: libjpeg's state, the buffers (pixels handed to the caller are NULL here), the job. */
+static void jpeg_job_free(jpeg_job *job) {
     jpeg_destroy_decompress(&job->cinfo);
-    if (!keep_pixels) free(job->pixels);
+    free(job->pixels);
     free(job->cmyk_row);
     free(job);
 }
@@ -233,7 +233,7 @@ int cimg_jpeg_info(const uint8_t *data, size_t size, cimg_image *out, char *mess
     jpeg_job_init(job, message);
     memset(out, 0, sizeof *out);
     if (setjmp(job->err.jump)) {
-        jpeg_job_free(job, 0);
+        jpeg_job_free(job);
         return CIMG_ERROR;
     }
     jpeg_create_decompress(&job->cinfo);
@@ -242,7 +242,7 @@ int cimg_jpeg_info(const uint8_t *data, size_t size, cimg_image *out, char *mess
     out->width = (int)job->cinfo.image_width;
     out->height = (int)job->cinfo.image_height;
     out->channels = jpeg_output_channels(job->cinfo.jpeg_color_space);
-    jpeg_job_free(job, 0);
+    jpeg_job_free(job);
     return CIMG_OK;
 }
 
@@ -253,7 +253,7 @@ int cimg_jpeg_decode(const uint8_t *data, size_t size, long long max_pixels, cim
     jpeg_job_init(job, message);
     memset(out, 0, sizeof *out);
     if (setjmp(job->err.jump)) {
-        jpeg_job_free(job, 0);
+        jpeg_job_free(job);
         return CIMG_ERROR;
     }
     jpeg_create_decompress(&job->cinfo);
@@ -265,7 +265,7 @@ int cimg_jpeg_decode(const uint8_t *data, size_t size, long long max_pixels, cim
     int channels = jpeg_output_channels(source);
     int status = check_size(job->cinfo.image_width, job->cinfo.image_height, channels, max_pixels, message);
     if (status != CIMG_OK) {
-        jpeg_job_free(job, 0);
+        jpeg_job_free(job);
         return status;
     }
     job->cinfo.out_color_space = (channels == 1) ? JCS_GRAYSCALE : (cmyk ? JCS_CMYK : JCS_RGB);
@@ -277,7 +277,7 @@ int cimg_jpeg_decode(const uint8_t *data, size_t size, long long max_pixels, cim
     if (cmyk) job->cmyk_row = malloc(width * 4);
     if (job->pixels == NULL || (cmyk && job->cmyk_row == NULL)) {
         set_message(message, "out of memory");
-        jpeg_job_free(job, 0);
+        jpeg_job_free(job);
         return CIMG_NO_MEMORY;
     }
     // Adobe writes CMYK inverted (255 = no ink); plain CMYK files store ink amounts.
@@ -300,7 +300,7 @@ int cimg_jpeg_decode(const uint8_t *data, size_t size, long long max_pixels, cim
     }
     if (job->err.hit_end_of_file || job->cinfo.output_scanline < height) {
         set_message(message, "truncated JPEG data (premature end of file)");
-        jpeg_job_free(job, 0);
+        jpeg_job_free(job);
         return CIMG_ERROR;
     }
     jpeg_finish_decompress(&job->cinfo);
@@ -308,6 +308,7 @@ int cimg_jpeg_decode(const uint8_t *data, size_t size, long long max_pixels, cim
     out->height = (int)height;
     out->channels = channels;
     out->pixels = job->pixels;
-    jpeg_job_free(job, 1);
+    job->pixels = NULL;
+    jpeg_job_free(job);
     return CIMG_OK;
 }

@@ -253,7 +253,7 @@ public final class ABNModel {
 
     private func stem(_ x: Act, training: Bool) throws -> Act {
         var h = try bn1.forward(try conv1.forward(x, keepForBackward: training, block: stemBlock), training: training, relu: true)
-        if let maxpool { h = maxpool.forward(h.reblocked(1), keepForBackward: training).reblocked(stemBlock) }
+        if let maxpool { h = maxpool.forward(h, keepForBackward: training) }
         return h
     }
 
@@ -312,10 +312,8 @@ public final class ABNModel {
     }
 
     private func featuresFolded(_ x: Act) throws -> Act {
-        let stemFold = fold(conv1, bn1)
-        var h = try conv1.forwardFolded(x, weights: stemFold.weights, bias: stemFold.bias, version: version,
-                                              epilogue: .relu, block: stemBlock)
-        if let maxpool { h = maxpool.forward(h.reblocked(1), keepForBackward: false).reblocked(stemBlock) }
+        var h = try conv1.forwardFolded(x, foldingIn: bn1, version: version, epilogue: .relu, block: stemBlock)
+        if let maxpool { h = maxpool.forward(h, keepForBackward: false) }
         for s in featureStages { h = try s.forwardFolded(h, version: version) }
         return h
     }
@@ -440,7 +438,7 @@ public final class ABNModel {
         if trainable == .all {
             var g = dFe
             for s in featureStages.reversed() { g = try s.backward(g) }
-            if let maxpool { g = maxpool.backward(g.reblocked(1)).reblocked(stemBlock) }
+            if let maxpool { g = maxpool.backward(g) }
             _ = try conv1.backward(try bn1.backward(g), needInputGradient: false)
         }
         return StepStats(attentionLoss: att.loss, perceptionLoss: per.loss, mapLoss: mapLoss,

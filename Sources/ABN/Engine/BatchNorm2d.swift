@@ -20,6 +20,7 @@ final class BatchNorm2d {
     private var invStd: [Float] = []
     private var usedBatchStatistics = false
     private var input: Act?
+    private var inputGeometry: Geometry?
     private var batchMean: [Float] = []
     /// The output, when a ReLU was fused: its backward masks dy where the output is 0.
     private var reluOutput: Act?
@@ -59,7 +60,9 @@ final class BatchNorm2d {
             Channelwise.affine(x, scale: scale, shift: shift, residual: r, relu: relu, into: &y.data)
             if training {
                 invStd = (0..<channels).map { 1 / (runningVar[$0] + eps).squareRoot() }
-                input = x
+                // Frozen: the gradient is dy·γ/σ and needs only x's shape, not its values.
+                input = nil
+                inputGeometry = x.geometry
                 reluOutput = relu && residual == nil ? y : nil
             }
             return y
@@ -72,6 +75,7 @@ final class BatchNorm2d {
         let scale = (0..<channels).map { weight.value[$0] * invStd[$0] }
         Channelwise.affine(x, scale: scale, shift: bias.value, center: mean, residual: r, relu: relu, into: &y.data)
         input = x
+        inputGeometry = x.geometry
         batchMean = mean
         reluOutput = relu && residual == nil ? y : nil
         // Running statistics use the unbiased variance, as torch does.
@@ -86,18 +90,19 @@ final class BatchNorm2d {
 
     /// dy → dx (through the fused ReLU, if any); accumulates dγ, dβ when those are trainable.
     func backward(_ dy: Act) throws -> Act {
-        guard let x = input else { throw ABNError.kernel("\(name): backward without a training forward") }
-        let d = dy.reblocked(x.block)
+        guard let g = inputGeometry else { throw ABNError.kernel("\(name): backward without a training forward") }
+        let d = dy.reblocked(g.block)
         let mask = reluOutput
-        var dx = Act(uninitializedN: x.n, c: x.c, h: x.h, w: x.w, block: x.block)
+        var dx = Act(uninitializedN: g.n, c: g.c, h: g.h, w: g.w, block: g.block)
         let zeros = [Float](repeating: 0, count: channels)
-        defer { input = nil; reluOutput = nil }
+        defer { input = nil; inputGeometry = nil; reluOutput = nil }
         if !usedBatchStatistics {
-            // y = scale·x + shift with constant statistics: dx = dy·γ/σ.
+            // y = scale·x + shift with constant statistics: dx = dy·γ/σ (x's term has k = 0).
             let scale = (0..<channels).map { weight.value[$0] * invStd[$0] }
-            Channelwise.combine(d, mask: mask, a: scale, x: x, center: zeros, k: zeros, t: zeros, into: &dx.data)
+            Channelwise.combine(d, mask: mask, a: scale, x: d, center: zeros, k: zeros, t: zeros, into: &dx.data)
             return dx
         }
+        guard let x = input else { throw ABNError.kernel("\(name): backward without a training forward") }
         // With x̂ = (x − μ)/σ: dβ = Σ dy, dγ = Σ dy·x̂, dx = γ/σ·(dy − dβ/m − x̂·dγ/m).
         let m = Double(x.n * x.plane)
         let (dBeta, dyCentered) = Channelwise.gradientSums(d, mask: mask, x: x, center: batchMean)

@@ -9,6 +9,8 @@ final class Conv2d {
     private var outputBlock = 1
     /// Keeps inference on oneDNN's direct kernel instead of the Winograd one (for tests).
     var directOnly = false
+    /// This convolution with its BatchNorm folded in, for the model version that made it.
+    private var folded: (version: Int, weights: [Float], bias: [Float])?
 
     init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
          rng: inout InitRandom) {
@@ -28,9 +30,9 @@ final class Conv2d {
         x.block > 1 ? Layout.block(forChannels: outChannels) : 1
     }
 
-    private func primitive(_ x: Act, outputBlock: Int, bias: Bool, training: Bool, epilogue: ConvEpilogue) throws -> ConvPrimitive {
+    private func primitive(_ x: Act, outputBlock: Int, training: Bool, epilogue: ConvEpilogue) throws -> ConvPrimitive {
         try primitives.get(ConvPrimitive.Key(n: x.n, c: x.c, h: x.h, w: x.w, k: outChannels, r: kernel, stride: stride, pad: padding,
-                                             srcBlock: x.block, dstBlock: outputBlock, bias: bias, training: training,
+                                             srcBlock: x.block, dstBlock: outputBlock, training: training,
                                              epilogue: epilogue, directOnly: directOnly))
     }
 
@@ -39,7 +41,7 @@ final class Conv2d {
     func forward(_ x: Act, keepForBackward: Bool, block: Int? = nil) throws -> Act {
         guard x.c == inChannels else { throw ABNError.shapeMismatch("\(weight.name): expected \(inChannels) input channels, got \(x.c)") }
         let b = block ?? defaultBlock(for: x)
-        let p = try primitive(x, outputBlock: b, bias: false, training: true, epilogue: .none)
+        let p = try primitive(x, outputBlock: b, training: true, epilogue: .none)
         var y = Act(uninitializedN: x.n, c: outChannels, h: p.outH, w: p.outW, block: b)
         try p.forward(x.data, weight.value, nil, into: &y.data)
         input = keepForBackward ? x : nil
@@ -50,7 +52,7 @@ final class Conv2d {
     /// Accumulates dW; returns dx (in the input's layout) when asked (the first layer's is never needed).
     func backward(_ dy: Act, needInputGradient: Bool = true) throws -> Act? {
         guard let x = input else { throw ABNError.kernel("\(weight.name): backward without a training forward") }
-        let p = try primitive(x, outputBlock: outputBlock, bias: false, training: true, epilogue: .none)
+        let p = try primitive(x, outputBlock: outputBlock, training: true, epilogue: .none)
         let g = dy.reblocked(outputBlock)
         if weight.trainable {
             var dw = [Float](unsafeUninitializedCapacity: weight.value.count) { _, n in n = weight.value.count }
@@ -67,8 +69,19 @@ final class Conv2d {
     /// Whether the forward pass for input `x` (in its layout) runs on the Winograd kernel: the
     /// folded inference one with `epilogue`, or the training one.
     func usesWinograd(_ x: Act, training: Bool = false, epilogue: ConvEpilogue = .none, block: Int? = nil) throws -> Bool {
-        try primitive(x, outputBlock: block ?? defaultBlock(for: x), bias: !training, training: training,
+        try primitive(x, outputBlock: block ?? defaultBlock(for: x), training: training,
                       epilogue: training ? .none : epilogue).usesWinograd
+    }
+
+    /// Inference with `bn` folded in (see `fold`), the folded weights made once per model `version`.
+    func forwardFolded(_ x: Act, foldingIn bn: BatchNorm2d, version: Int, epilogue: ConvEpilogue, residual: Act? = nil,
+                       block: Int? = nil) throws -> Act {
+        if folded?.version != version {
+            let f = fold(self, bn)
+            folded = (version, f.weights, f.bias)
+        }
+        return try forwardFolded(x, weights: folded!.weights, bias: folded!.bias, version: version, epilogue: epilogue,
+                                 residual: residual, block: block)
     }
 
     /// Inference with BatchNorm folded in: y = conv(x, W·s) + b, then the epilogue. For `.sumRelu`
@@ -77,7 +90,7 @@ final class Conv2d {
     func forwardFolded(_ x: Act, weights: [Float], bias: [Float], version: Int, epilogue: ConvEpilogue, residual: Act? = nil,
                        block: Int? = nil) throws -> Act {
         let b = block ?? defaultBlock(for: x)
-        let p = try primitive(x, outputBlock: b, bias: true, training: false, epilogue: epilogue)
+        let p = try primitive(x, outputBlock: b, training: false, epilogue: epilogue)
         var y: Act
         if epilogue == .sumRelu {
             guard let r = residual, r.n == x.n, r.c == outChannels, r.h == p.outH, r.w == p.outW else {

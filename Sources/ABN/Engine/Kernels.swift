@@ -14,7 +14,9 @@ final class ConvPrimitive {
 
     struct Key: Hashable {
         var n, c, h, w, k, r, stride, pad, srcBlock, dstBlock: Int
-        var bias, training: Bool
+        /// Training primitives (forward, backward data, backward weights, no bias) or folded inference
+        /// ones (bias and epilogue).
+        var training: Bool
         var epilogue: ConvEpilogue
         /// Never the Winograd kernel (tests compare it with the direct one).
         var directOnly = false
@@ -24,7 +26,7 @@ final class ConvPrimitive {
         var params = cdnnl_conv_params(
             n: Int32(key.n), c: Int32(key.c), h: Int32(key.h), w: Int32(key.w), k: Int32(key.k), r: Int32(key.r),
             stride: Int32(key.stride), pad: Int32(key.pad), src_block: Int32(key.srcBlock), dst_block: Int32(key.dstBlock),
-            with_bias: key.bias ? 1 : 0, training: key.training ? 1 : 0, post_sum: key.epilogue == .sumRelu ? 1 : 0,
+            with_bias: key.training ? 0 : 1, training: key.training ? 1 : 0, post_sum: key.epilogue == .sumRelu ? 1 : 0,
             post_relu: key.epilogue == .none ? 0 : 1, direct_only: key.directOnly ? 1 : 0)
         guard let p = cdnnl_conv_create(&params) else { throw ABNError.kernel(String(cString: cdnnl_last_error())) }
         handle = p

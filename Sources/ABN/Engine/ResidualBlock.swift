@@ -8,10 +8,6 @@ final class ResidualBlock {
     let downsample: (conv: Conv2d, norm: BatchNorm2d)?
     // The block output, saved for the backward of its final ReLU.
     private var output: Act?
-    // Folded inference weights (BN merged into the preceding conv), rebuilt when `foldedVersion` changes.
-    private var folded: [(weights: [Float], bias: [Float])] = []
-    private var foldedDownsample: (weights: [Float], bias: [Float])?
-    private var foldedVersion = -1
 
     init(name: String, inPlanes: Int, planes: Int, stride: Int, bottleneck: Bool, rng: inout InitRandom) {
         let expansion = bottleneck ? 4 : 1
@@ -83,25 +79,17 @@ final class ResidualBlock {
 
     /// Evaluation-mode forward with every BN folded into its convolution, ReLUs and the residual add fused.
     func forwardFolded(_ x: Act, version: Int) throws -> Act {
-        if foldedVersion != version {
-            folded = zip(convs, norms).map { fold($0, $1) }
-            foldedDownsample = downsample.map { fold($0.conv, $0.norm) }
-            foldedVersion = version
-        }
         var h = x
         for i in 0..<convs.count - 1 {
-            h = try convs[i].forwardFolded(h, weights: folded[i].weights, bias: folded[i].bias, version: version,
-                                             epilogue: .relu)
+            h = try convs[i].forwardFolded(h, foldingIn: norms[i], version: version, epilogue: .relu)
         }
         var shortcut = x
-        if let d = downsample, let f = foldedDownsample {
-            shortcut = try d.conv.forwardFolded(x, weights: f.weights, bias: f.bias, version: version, epilogue: .none)
+        if let d = downsample {
+            shortcut = try d.conv.forwardFolded(x, foldingIn: d.norm, version: version, epilogue: .none)
         }
         // The last conv adds the shortcut and applies the block's ReLU in its own kernel.
         let last = convs.count - 1
-        return try convs[last].forwardFolded(h, weights: folded[last].weights, bias: folded[last].bias, version: version,
-                                             epilogue: .sumRelu,
-                                             residual: shortcut)
+        return try convs[last].forwardFolded(h, foldingIn: norms[last], version: version, epilogue: .sumRelu, residual: shortcut)
     }
 }
 

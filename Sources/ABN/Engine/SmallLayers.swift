@@ -50,50 +50,62 @@ final class Linear {
     }
 }
 
-/// 3×3 max pooling, stride 2, padding 1 (torchvision's ResNet stem), on plain NCHW.
+/// 3×3 max pooling, stride 2, padding 1 (torchvision's ResNet stem), in the input's layout (plain
+/// or channel-blocked), so the stem needs no reorders around it.
 final class MaxPool3x3s2 {
+    /// Per output value (indexed like the output): the winning input position in its plane.
     private var argmax: [Int32] = []
-    private var inputGeometry = (n: 0, c: 0, h: 0, w: 0)
+    private var inputGeometry = Geometry(n: 0, c: 0, h: 0, w: 0, block: 1)
 
     func forward(_ x: Act, keepForBackward: Bool) -> Act {
-        precondition(x.block == 1, "max pooling runs on plain NCHW")
         let oh = (x.h + 2 - 3) / 2 + 1, ow = (x.w + 2 - 3) / 2 + 1
-        var y = Act(zerosN: x.n, c: x.c, h: oh, w: ow)
+        let b = x.block, inPlane = x.plane, outPlane = oh * ow
+        var y = Act(uninitializedN: x.n, c: x.c, h: oh, w: ow, block: b)
         var arg = [Int32](repeating: 0, count: y.count)
         x.data.withUnsafeBufferPointer { p in
-            for nc in 0..<(x.n * x.c) {
-                let base = nc * x.plane
-                for oy in 0..<oh {
-                    for ox in 0..<ow {
-                        var best = -Float.infinity, bestIndex = -1
-                        for ky in 0..<3 {
-                            let iy = oy * 2 - 1 + ky
-                            if iy < 0 || iy >= x.h { continue }
-                            for kx in 0..<3 {
-                                let ix = ox * 2 - 1 + kx
-                                if ix < 0 || ix >= x.w { continue }
-                                let v = p[base + iy * x.w + ix]
-                                if v > best || bestIndex < 0 { best = v; bestIndex = iy * x.w + ix }
+            for i in 0..<x.n {
+                for ch in 0..<x.c {
+                    let src = Act.offset(i, ch, c: x.c, plane: inPlane, block: b)
+                    let dst = Act.offset(i, ch, c: x.c, plane: outPlane, block: b)
+                    for oy in 0..<oh {
+                        for ox in 0..<ow {
+                            var best = -Float.infinity, bestIndex = -1
+                            for ky in 0..<3 {
+                                let iy = oy * 2 - 1 + ky
+                                if iy < 0 || iy >= x.h { continue }
+                                for kx in 0..<3 {
+                                    let ix = ox * 2 - 1 + kx
+                                    if ix < 0 || ix >= x.w { continue }
+                                    let v = p[src + (iy * x.w + ix) * b]
+                                    if v > best || bestIndex < 0 { best = v; bestIndex = iy * x.w + ix }
+                                }
                             }
+                            let o = dst + (oy * ow + ox) * b
+                            y.data[o] = best
+                            arg[o] = Int32(bestIndex)
                         }
-                        let o = nc * oh * ow + oy * ow + ox
-                        y.data[o] = best
-                        arg[o] = Int32(bestIndex)
                     }
                 }
             }
         }
-        if keepForBackward { argmax = arg; inputGeometry = (x.n, x.c, x.h, x.w) }
+        if keepForBackward { argmax = arg; inputGeometry = x.geometry }
         return y
     }
 
+    /// dy in any layout; dx in the input's.
     func backward(_ dy: Act) -> Act {
-        let g = inputGeometry
-        var dx = Act(zerosN: g.n, c: g.c, h: g.h, w: g.w)
-        let outPlane = dy.plane, inPlane = g.h * g.w
-        for nc in 0..<(g.n * g.c) {
-            for j in 0..<outPlane {
-                dx.data[nc * inPlane + Int(argmax[nc * outPlane + j])] += dy.data[nc * outPlane + j]
+        let g = inputGeometry, b = g.block
+        let d = dy.reblocked(b)
+        var dx = Act(zerosN: g.n, c: g.c, h: g.h, w: g.w, block: b)
+        let outPlane = d.plane, inPlane = g.plane
+        for i in 0..<g.n {
+            for ch in 0..<g.c {
+                let src = Act.offset(i, ch, c: g.c, plane: inPlane, block: b)
+                let dst = Act.offset(i, ch, c: g.c, plane: outPlane, block: b)
+                for j in 0..<outPlane {
+                    let o = dst + j * b
+                    dx.data[src + Int(argmax[o]) * b] += d.data[o]
+                }
             }
         }
         return dx
