@@ -4,7 +4,8 @@ import Foundation
 
 /// Fine-tuning with the human-edited maps (Mitsuhara et al.): L = L_att + L_per + γ·L_map, with
 /// L_map = ‖M′ − M‖₂ per edited sample averaged over the edited samples of a batch, the feature
-/// extractor frozen. Defaults were chosen on the shortcut dataset (docs/formats-session.md, "Fine-tuning").
+/// extractor frozen; plus counterexamples built from the edited maps (docs/finetuning.md) and model
+/// selection on held-out targets. Defaults were chosen by the grid in docs/benchmarks.md.
 public struct FinetuneOptions: Codable, Sendable, Equatable {
     /// "attention+perception" (default) or "attention" (TrainableBranches raw values).
     public var branches: String = TrainableBranches.attentionAndPerception.rawValue
@@ -16,13 +17,28 @@ public struct FinetuneOptions: Codable, Sendable, Equatable {
     public var epochs: Int? = nil
     /// SGD with momentum 0.9 and weight decay 1e-4 (the official training's), constant rate.
     public var learningRate: Float = 0.02
-    /// Samples per step: edited ones plus replayed unedited ones.
+    /// Samples per step: targets, their counterexamples and replayed unedited samples.
     public var batchSize: Int = 32
-    /// Replayed unedited training samples per edited sample in each batch, so the rest is not forgotten.
+    /// Replayed unedited training samples per target in each batch, so the rest is not forgotten.
     public var replayRatio: Int = 1
+    /// Fresh counterexamples per target each time it enters a batch (0: the paper's recipe).
+    public var counterexamples: Int = FinetuneOptions.defaultCounterexamples
+    /// Whether a target also enters its batch as itself, besides its counterexamples (always without counterexamples).
+    public var keepOriginals: Bool = true
+    /// Fraction of the targets held out to choose the epoch by; nil: 0.1 with counterexamples, 0 without
+    /// (so `counterexamples = 0` alone is the paper's recipe exactly: every target trained on, last epoch kept).
+    public var holdout: Double? = nil
+    /// Stop after this many epochs without a better validation accuracy (0: never stop early).
+    public var patience: Int = 10
     public var seed: UInt64 = 0
 
+    public static let defaultCounterexamples = 1
+    /// Counterexamples of each held-out target in the validation set (built once).
+    public static let validationCounterexamples = 4
+
     public init() {}
+
+    public var effectiveHoldout: Double { holdout ?? (counterexamples > 0 ? 0.1 : 0) }
 
     /// The default length: at least 30 epochs and at least 900 steps, so a handful of edits still
     /// gets enough steps (100 edits, 1001 steps: +18 pt; the same at 30 epochs is 210 steps).
@@ -34,7 +50,15 @@ public struct FinetuneOptions: Codable, Sendable, Equatable {
 public struct FinetuneReport: Sendable {
     /// Samples with a target map: edited ones (newest edit) and accepted ones (their original map).
     public var editedSamples: Int
+    /// Of those, held out for validation (not trained on).
+    public var heldOut: Int
     public var steps: Int
+    /// Epochs run (fewer than planned when validation stopped early).
+    public var epochs: Int
+    /// Validation accuracy (perception branch, on the held-out targets' counterexamples) after each epoch.
+    public var validationAccuracy: [Double]
+    /// The epoch kept (1-based): the best by validation accuracy, or the last without validation.
+    public var keptEpoch: Int
     /// Mean γ·L_map over the last epoch's steps.
     public var finalMapLoss: Double
     public var outputSHA256: String
@@ -48,23 +72,32 @@ public struct FinetuneError: Error, CustomStringConvertible {
     public init(_ d: String) { description = d }
 }
 
-/// Progress of fine-tuning: steps done of the total, the epoch, and running mean losses.
+/// Progress of fine-tuning: steps done of the total, the epoch, running mean losses, and the
+/// validation accuracy of the epochs finished so far.
 public struct FinetuneProgress: Sendable {
     public var step: Int
     public var totalSteps: Int
     public var epoch: Int
     public var mapLoss: Double
     public var perceptionLoss: Double
+    /// After the last finished epoch, when there is a validation set.
+    public var validationAccuracy: Double?
+    /// The best so far and its epoch.
+    public var bestValidation: (accuracy: Double, epoch: Int)?
 }
 
 /// Fine-tunes `model` (in place) on the session's edited and accepted samples and writes it to `out`
 /// atomically (a temporary file, then rename: the destination never holds a partial model). Records
-/// the run (options, input and output model, before/after metrics on `evaluationSplit`) in the session.
+/// the run (options, input and output model, validation per epoch, before/after metrics on
+/// `evaluationSplit`) in the session.
 ///
 /// Targets: an edited sample's newest edit. An accepted-as-is sample's target is its original map:
 /// the annotator confirmed it, so fine-tuning should keep it there rather than let it drift.
-/// Each step takes up to batchSize/(1+replayRatio) target samples and fills the batch with unedited
-/// training samples of the session's split (drawn with replacement; no map loss for them).
+/// A fraction of the targets is held out: their counterexamples (built once) are the validation set,
+/// and the epoch with the best validation accuracy is the one written. Each step takes up to
+/// batchSize/(1+K+replayRatio) training targets, each with K fresh counterexamples (same label and
+/// target map), and fills the batch with unedited training samples of the session's split (drawn with
+/// replacement; no map loss for them). The test split is only measured, before and after.
 public func finetune(session: Session, model: LoadedModel, out: URL, options: FinetuneOptions, evaluationSplit: String? = "test",
                      progress: ((FinetuneProgress) -> Void)? = nil) throws -> FinetuneReport {
     guard let branches = TrainableBranches(rawValue: options.branches), branches != .all else {
@@ -73,6 +106,9 @@ public func finetune(session: Session, model: LoadedModel, out: URL, options: Fi
     guard options.epochs.map({ $0 >= 1 }) ?? true, options.batchSize >= 2, options.replayRatio >= 0, options.gamma >= 0, options.gamma.isFinite,
           options.learningRate > 0, options.learningRate.isFinite else {
         throw FinetuneError("fine-tuning needs epochs ≥ 1, batch size ≥ 2, replay ratio ≥ 0, finite γ ≥ 0 and a positive learning rate")
+    }
+    guard options.counterexamples >= 0, options.patience >= 0, (0..<1).contains(options.effectiveHoldout) else {
+        throw FinetuneError("fine-tuning needs counterexamples ≥ 0, patience ≥ 0 and a holdout fraction in [0, 1)")
     }
     let info = session.info
     let m = model.metadata
@@ -106,26 +142,39 @@ public func finetune(session: Session, model: LoadedModel, out: URL, options: Fi
         inputs[relativePath] = x
         return x
     }
-    let plan = BatchPlan(targets: targets.count, replayPool: replay.count, batchSize: options.batchSize, replayRatio: options.replayRatio)
     var options = options
+    var rng = SplitMix64(seed: options.seed)
+    let split = TargetSplit(count: targets.count, holdout: options.effectiveHoldout, rng: &rng)
+    let pool = try CounterexamplePool(targets: targets, training: split.training, mapHeight: info.mapHeight, mapWidth: info.mapWidth,
+                                      preprocessing: m.preprocessing, input: input)
+    let validation = try pool.validationSet(heldOut: split.heldOut, seed: SplitMix64.derive(options.seed, 0xDA7A))
+    let plan = BatchPlan(targets: split.training.count, replayPool: replay.count, batchSize: options.batchSize,
+                         replayRatio: options.replayRatio, counterexamples: options.counterexamples, originals: options.keepOriginals)
     let epochs = options.epochs ?? FinetuneOptions.automaticEpochs(batchesPerEpoch: plan.batchesPerEpoch)
     options.epochs = epochs  // recorded with the run as it was used
-    var rng = SplitMix64(seed: options.seed)
+    options.holdout = options.effectiveHoldout
     let sgd = SGD(learningRate: options.learningRate)
     let reporter = progress == nil ? ProgressReporter(label: "finetune", total: epochs * plan.batchesPerEpoch, unit: "batch") : nil
-    var steps = 0, lastMapLoss = 0.0
+    var steps = 0, lastMapLoss = 0.0, epochsRun = 0
+    var history: [Double] = []
+    var best: (accuracy: Double, epoch: Int, state: [String: StateTensor])?
     for epoch in 0..<epochs {
-        let order = rng.permutation(targets.count)
+        let order = rng.permutation(split.training.count).map { split.training[$0] }
         var mapLoss = 0.0, perLoss = 0.0, counted = 0
         for b in 0..<plan.batchesPerEpoch {
-            let chosen = order[(b * plan.targetsPerBatch)..<min(targets.count, (b + 1) * plan.targetsPerBatch)]
+            let chosen = order[(b * plan.targetsPerBatch)..<min(order.count, (b + 1) * plan.targetsPerBatch)]
             var xs: [Float] = [], labels: [Int] = [], maps: [Tensor?] = []
             for i in chosen {
-                xs += try input(targets[i].relativePath)
-                labels.append(targets[i].label)
-                maps.append(Tensor(shape: [1, info.mapHeight, info.mapWidth], data: targets[i].map))
+                let map = Tensor(shape: [1, info.mapHeight, info.mapWidth], data: targets[i].map)
+                let made = pool.counterexamples(of: i, count: options.counterexamples, rng: &rng)
+                let originals = options.keepOriginals || made.isEmpty ? [try input(targets[i].relativePath)] : []
+                for x in originals + made {
+                    xs += x
+                    labels.append(targets[i].label)
+                    maps.append(map)
+                }
             }
-            for _ in 0..<plan.replayPerBatch {
+            for _ in 0..<(plan.replayPerTarget * chosen.count) {
                 let s = replay[rng.nextInt(below: replay.count)]
                 xs += try input(s.relativePath)
                 labels.append(s.label)
@@ -141,20 +190,139 @@ public func finetune(session: Session, model: LoadedModel, out: URL, options: Fi
             mapLoss += Double(stats.mapLoss); perLoss += Double(stats.perceptionLoss); counted += 1
             steps += 1
             let p = FinetuneProgress(step: steps, totalSteps: epochs * plan.batchesPerEpoch, epoch: epoch + 1,
-                                     mapLoss: mapLoss / Double(counted), perceptionLoss: perLoss / Double(counted))
+                                     mapLoss: mapLoss / Double(counted), perceptionLoss: perLoss / Double(counted),
+                                     validationAccuracy: history.last, bestValidation: best.map { ($0.accuracy, $0.epoch) })
             progress?(p)
-            reporter?.update(done: steps, detail: String(format: "epoch %d map loss %.4f per %.3f", p.epoch, p.mapLoss, p.perceptionLoss))
+            reporter?.update(done: steps, detail: p.summary)
         }
         lastMapLoss = counted > 0 ? mapLoss / Double(counted) : 0
+        epochsRun = epoch + 1
+        guard let validation else { continue }
+        let accuracy = try validation.accuracy(of: model.model)
+        history.append(accuracy)
+        if best.map({ accuracy > $0.accuracy }) ?? true {
+            best = (accuracy, epoch + 1, Dictionary(uniqueKeysWithValues: model.model.stateDict().map { ($0.name, $0.tensor) }))
+        }
+        if options.patience > 0, let best, epoch + 1 - best.epoch >= options.patience { break }
     }
-    reporter?.finish(detail: String(format: "map loss %.4f", lastMapLoss))
+    if let best { try model.model.loadStateDict(best.state) }
+    let kept = best?.epoch ?? epochsRun
+    reporter?.finish(detail: String(format: "map loss %.4f", lastMapLoss)
+                     + (best.map { String(format: ", kept epoch %d of %d (validation %.1f%%)", $0.epoch, epochsRun, 100 * $0.accuracy) } ?? ""))
     try ModelFile.save(model.model, metadata: m, to: out)
     let written = try ModelFile.load(contentsOf: out)
     let after = try testFolder.map { try evaluate(model: written, folder: $0) }
-    try recordFinetuneRun(session: session, options: options, input: model, output: written, targets: targets.count, steps: steps,
-                          finalMapLoss: lastMapLoss, before: before, after: after)
-    return FinetuneReport(editedSamples: targets.count, steps: steps, finalMapLoss: lastMapLoss, outputSHA256: written.sha256,
-                          before: before, after: after)
+    let report = FinetuneReport(editedSamples: targets.count, heldOut: split.heldOut.count, steps: steps, epochs: epochsRun,
+                                validationAccuracy: history, keptEpoch: kept, finalMapLoss: lastMapLoss,
+                                outputSHA256: written.sha256, before: before, after: after)
+    try recordFinetuneRun(session: session, options: options, input: model, output: written, report: report)
+    return report
+}
+
+extension FinetuneProgress {
+    /// "epoch 3 map loss 0.0123 per 0.456 val 71.2% (best 73.0% @2)".
+    public var summary: String {
+        var s = String(format: "epoch %d map loss %.4f per %.3f", epoch, mapLoss, perceptionLoss)
+        if let v = validationAccuracy { s += String(format: " val %.1f%%", 100 * v) }
+        if let b = bestValidation { s += String(format: " (best %.1f%% @%d)", 100 * b.accuracy, b.epoch) }
+        return s
+    }
+}
+
+/// Which targets are trained on and which are held out for validation: a seeded shuffle, the first
+/// ⌊fraction·count⌋ held out (none when that is 0 or would leave fewer than two to train on).
+struct TargetSplit: Equatable {
+    var training: [Int]
+    var heldOut: [Int]
+
+    init(count: Int, holdout: Double, rng: inout SplitMix64) {
+        let n = Int((holdout * Double(count)).rounded(.down))
+        guard n > 0, count - n >= 2 else {
+            training = Array(0..<count)
+            heldOut = []
+            return
+        }
+        let order = rng.permutation(count)
+        heldOut = Array(order[..<n]).sorted()
+        training = Array(order[n...]).sorted()
+    }
+}
+
+/// The targets' inputs and replaced regions, and counterexamples drawn from them. Donors are
+/// training targets only, so no held-out image enters a training batch.
+struct CounterexamplePool {
+    let targets: [FinetuneTarget]
+    let channels: Int
+    /// Per target: the pixels its counterexamples replace (nil: it has no evidence to keep).
+    let replaced: [[Bool]?]
+    let images: [Int: [Float]]
+    let donors: [Int]
+
+    init(targets: [FinetuneTarget], training: [Int], mapHeight: Int, mapWidth: Int, preprocessing p: Preprocessing,
+         input: (String) throws -> [Float]) throws {
+        self.targets = targets
+        channels = p.channels
+        let regions: [[Bool]?] = targets.map { t in
+            let r = Counterexamples.replacedRegion(original: t.originalMap, edited: t.map, mapHeight: mapHeight, mapWidth: mapWidth,
+                                                    height: p.height, width: p.width)
+            return r.allSatisfy { $0 } ? nil : r
+        }
+        var images: [Int: [Float]] = [:]
+        for i in targets.indices where regions[i] != nil { images[i] = try input(targets[i].relativePath) }
+        replaced = regions
+        self.images = images
+        donors = training.filter { regions[$0] != nil }
+    }
+
+    /// `count` fresh counterexamples of target `i` (none when it has no evidence or there is no other donor).
+    func counterexamples(of i: Int, count: Int, rng: inout SplitMix64) -> [[Float]] {
+        guard count > 0, let replace = replaced[i], let image = images[i] else { return [] }
+        let others = donors.filter { $0 != i }
+        guard !others.isEmpty else { return [] }
+        return (0..<count).map { _ in
+            var chosen: [Int] = []
+            for _ in 0..<min(Counterexamples.maxDonors, others.count) {
+                var d = others[rng.nextInt(below: others.count)]
+                while chosen.contains(d) { d = others[rng.nextInt(below: others.count)] }
+                chosen.append(d)
+            }
+            return Counterexamples.compose(image: image, channels: channels, replace: replace,
+                                           donors: chosen.map { Counterexamples.Donor(image: images[$0]!, usable: replaced[$0]!) })
+        }
+    }
+
+    /// The held-out targets' counterexamples, built once; nil when nothing is held out or none can be built.
+    func validationSet(heldOut: [Int], seed: UInt64) throws -> ValidationSet? {
+        var rng = SplitMix64(seed: seed)
+        var xs: [[Float]] = [], labels: [Int] = []
+        for i in heldOut {
+            for x in counterexamples(of: i, count: FinetuneOptions.validationCounterexamples, rng: &rng) {
+                xs.append(x)
+                labels.append(targets[i].label)
+            }
+        }
+        return labels.isEmpty ? nil : ValidationSet(inputs: xs, labels: labels)
+    }
+}
+
+/// Fixed validation inputs and labels; accuracy of the perception branch in evaluation mode.
+struct ValidationSet {
+    var inputs: [[Float]]
+    var labels: [Int]
+
+    func accuracy(of model: ABNModel, batch: Int = 64) throws -> Double {
+        let c = model.config
+        var correct = 0
+        for start in stride(from: 0, to: labels.count, by: batch) {
+            let end = min(labels.count, start + batch)
+            let x = Tensor(shape: [end - start, c.inputChannels, c.inputHeight, c.inputWidth], data: inputs[start..<end].flatMap { $0 })
+            let logits = try model.forward(x, training: false).perceptionLogits
+            for (row, label) in zip(start..<end, labels[start..<end]) where argmax(Array(logits.data[(row - start) * c.numClasses..<(row - start + 1) * c.numClasses])) == label {
+                correct += 1
+            }
+        }
+        return Double(correct) / Double(labels.count)
+    }
 }
 
 /// A sample and the map fine-tuning pulls its attention towards.
@@ -162,50 +330,58 @@ public struct FinetuneTarget: Sendable, Equatable {
     public var relativePath: String
     public var label: Int
     public var map: [Float]
+    /// The model's own map when collected: what the edit changed (erase-only edits replace only what was erased).
+    public var originalMap: [Float]
 }
 
 /// Edited samples → their newest edit; accepted, unedited samples → their original map; others none.
 public func fineTuningTargets(_ samples: [SessionSample]) -> [FinetuneTarget] {
     samples.compactMap { s in
-        if s.edited { return FinetuneTarget(relativePath: s.relativePath, label: s.label, map: s.currentMap) }
-        if s.accepted { return FinetuneTarget(relativePath: s.relativePath, label: s.label, map: s.originalMap) }
+        if s.edited { return FinetuneTarget(relativePath: s.relativePath, label: s.label, map: s.currentMap, originalMap: s.originalMap) }
+        if s.accepted { return FinetuneTarget(relativePath: s.relativePath, label: s.label, map: s.originalMap, originalMap: s.originalMap) }
         return nil
     }
 }
 
-/// How target and replayed samples share a batch.
+/// How targets, their counterexamples and replayed samples share a batch: each target brings itself,
+/// `counterexamples` counterexamples and `replayRatio` replayed samples.
 struct BatchPlan: Equatable {
     var targetsPerBatch: Int
-    var replayPerBatch: Int
+    var replayPerTarget: Int
     var batchesPerEpoch: Int
 
-    init(targetsPerBatch: Int, replayPerBatch: Int, batchesPerEpoch: Int) {
+    init(targetsPerBatch: Int, replayPerTarget: Int, batchesPerEpoch: Int) {
         self.targetsPerBatch = targetsPerBatch
-        self.replayPerBatch = replayPerBatch
+        self.replayPerTarget = replayPerTarget
         self.batchesPerEpoch = batchesPerEpoch
     }
 
-    init(targets: Int, replayPool: Int, batchSize: Int, replayRatio: Int) {
-        targetsPerBatch = max(1, batchSize / (1 + replayRatio))
-        replayPerBatch = replayPool == 0 ? 0 : batchSize - targetsPerBatch
+    init(targets: Int, replayPool: Int, batchSize: Int, replayRatio: Int, counterexamples: Int = 0, originals: Bool = true) {
+        targetsPerBatch = max(1, batchSize / ((originals || counterexamples == 0 ? 1 : 0) + counterexamples + replayRatio))
+        replayPerTarget = replayPool == 0 ? 0 : replayRatio
         batchesPerEpoch = (targets + targetsPerBatch - 1) / targetsPerBatch
     }
 }
 
-private func recordFinetuneRun(session: Session, options: FinetuneOptions, input: LoadedModel, output: LoadedModel, targets: Int,
-                               steps: Int, finalMapLoss: Double, before: EvalReport?, after: EvalReport?) throws {
+private func recordFinetuneRun(session: Session, options: FinetuneOptions, input: LoadedModel, output: LoadedModel,
+                               report: FinetuneReport) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     struct Parameters: Encodable {
         var options: FinetuneOptions
         var input_model: String, input_sha256: String, output_model: String, output_sha256: String
-        var target_samples: Int, steps: Int
+        var target_samples: Int, held_out: Int, steps: Int, epochs_run: Int
     }
-    struct Results: Encodable { var before: EvalReport?; var after: EvalReport?; var final_map_loss: Double }
+    struct Results: Encodable {
+        var before: EvalReport?; var after: EvalReport?; var final_map_loss: Double
+        var validation_accuracy: [Double]; var kept_epoch: Int
+    }
     let parameters = Parameters(options: options, input_model: input.url.standardizedFileURL.path, input_sha256: input.sha256,
                                 output_model: output.url.standardizedFileURL.path, output_sha256: output.sha256,
-                                target_samples: targets, steps: steps)
+                                target_samples: report.editedSamples, held_out: report.heldOut, steps: report.steps, epochs_run: report.epochs)
+    let results = Results(before: report.before, after: report.after, final_map_loss: report.finalMapLoss,
+                          validation_accuracy: report.validationAccuracy, kept_epoch: report.keptEpoch)
     try session.recordRun(kind: "finetune",
                           parameters: String(decoding: try encoder.encode(parameters), as: UTF8.self),
-                          results: String(decoding: try encoder.encode(Results(before: before, after: after, final_map_loss: finalMapLoss)), as: UTF8.self))
+                          results: String(decoding: try encoder.encode(results), as: UTF8.self))
 }

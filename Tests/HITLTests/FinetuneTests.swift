@@ -87,8 +87,9 @@ final class FinetuneTests: XCTestCase {
             var seen: [FinetuneProgress] = []
             let report = try finetune(session: session, model: model, out: out, options: quick(branches)) { seen.append($0) }
             XCTAssertEqual(report.editedSamples, 6)
-            XCTAssertEqual(report.steps, 3, "6 targets, 2 per batch of 4 with replay 1:1")
-            XCTAssertEqual(seen.map(\.step), [1, 2, 3])
+            XCTAssertEqual(report.heldOut, 0, "⌊0.1 · 6⌋ = 0")
+            XCTAssertEqual(report.steps, 6, "6 targets, 1 per batch of 4: itself, one counterexample, one replayed sample")
+            XCTAssertEqual(seen.map(\.step), [1, 2, 3, 4, 5, 6])
             XCTAssertEqual(report.outputSHA256, try ModelFile.sha256(of: out))
             let before = try ModelFile.read(contentsOf: inputURL).tensors
             let after = try ModelFile.read(contentsOf: out).tensors
@@ -157,8 +158,12 @@ final class FinetuneTests: XCTestCase {
                                          s(4, edits: 1, accepted: true)])
         XCTAssertEqual(targets.map(\.relativePath), ["c/1.png", "c/2.png", "c/4.png"])
         XCTAssertEqual(targets.map(\.map), [[1], [0.25], [1]], "edited: newest edit; accepted as is: the original map")
-        XCTAssertEqual(BatchPlan(targets: 10, replayPool: 100, batchSize: 32, replayRatio: 1), BatchPlan(targetsPerBatch: 16, replayPerBatch: 16, batchesPerEpoch: 1))
-        XCTAssertEqual(BatchPlan(targets: 100, replayPool: 100, batchSize: 32, replayRatio: 3), BatchPlan(targetsPerBatch: 8, replayPerBatch: 24, batchesPerEpoch: 13))
-        XCTAssertEqual(BatchPlan(targets: 5, replayPool: 0, batchSize: 4, replayRatio: 1), BatchPlan(targetsPerBatch: 2, replayPerBatch: 0, batchesPerEpoch: 3))
+        XCTAssertEqual(targets.map(\.originalMap), [[0.25], [0.25], [0.25]])
+        XCTAssertEqual(BatchPlan(targets: 10, replayPool: 100, batchSize: 32, replayRatio: 1), BatchPlan(targetsPerBatch: 16, replayPerTarget: 1, batchesPerEpoch: 1))
+        XCTAssertEqual(BatchPlan(targets: 100, replayPool: 100, batchSize: 32, replayRatio: 3), BatchPlan(targetsPerBatch: 8, replayPerTarget: 3, batchesPerEpoch: 13))
+        XCTAssertEqual(BatchPlan(targets: 5, replayPool: 0, batchSize: 4, replayRatio: 1), BatchPlan(targetsPerBatch: 2, replayPerTarget: 0, batchesPerEpoch: 3))
+        // With counterexamples each target brings itself, K counterexamples and its replayed samples: 32 / (1 + 2 + 1) = 8.
+        XCTAssertEqual(BatchPlan(targets: 450, replayPool: 100, batchSize: 32, replayRatio: 1, counterexamples: 2),
+                       BatchPlan(targetsPerBatch: 8, replayPerTarget: 1, batchesPerEpoch: 57))
     }
 }

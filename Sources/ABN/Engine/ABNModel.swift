@@ -60,6 +60,9 @@ public final class ABNModel {
     let fc: Linear
     /// Bumped whenever parameters or statistics change, so folded inference weights are rebuilt.
     private var version = 0
+    /// The same for the feature extractor alone: a fine-tuning step leaves it unchanged, so its folded
+    /// weights survive the step.
+    private var featureVersion = 0
     public let mapHeight: Int
     public let mapWidth: Int
     let featureChannels: Int
@@ -224,6 +227,7 @@ public final class ABNModel {
             }
         }
         version += 1
+        featureVersion += 1
     }
 
     // MARK: - Forward
@@ -257,9 +261,16 @@ public final class ABNModel {
         return h
     }
 
-    private func runTrace(_ x: Act, training: Bool) throws -> Trace {
-        var fe = try stem(x, training: training)
-        for s in featureStages { fe = try s.forward(fe, training: training) }
+    /// With the feature extractor frozen (fine-tuning) nothing flows back into it and its BatchNorms use
+    /// their running statistics, so its forward is the folded inference one: no activations kept.
+    private func runTrace(_ x: Act, training: Bool, frozenFeatures: Bool = false) throws -> Trace {
+        var fe: Act
+        if frozenFeatures {
+            fe = try featuresFolded(x)
+        } else {
+            fe = try stem(x, training: training)
+            for s in featureStages { fe = try s.forward(fe, training: training) }
+        }
         let (logits, maps, map) = try attend(fe, training: training)
         let rx = apply(map: map, to: fe)
         let p = try perceptionStage.forward(rx, training: training)
@@ -295,6 +306,7 @@ public final class ABNModel {
         if !training { return try inferenceForward(input) }
         let t = try runTrace(input, training: true)
         version += 1  // running statistics moved
+        featureVersion += 1
         return output(t)
     }
 
@@ -312,9 +324,9 @@ public final class ABNModel {
     }
 
     private func featuresFolded(_ x: Act) throws -> Act {
-        var h = try conv1.forwardFolded(x, foldingIn: bn1, version: version, epilogue: .relu, block: stemBlock)
+        var h = try conv1.forwardFolded(x, foldingIn: bn1, version: featureVersion, epilogue: .relu, block: stemBlock)
         if let maxpool { h = maxpool.forward(h, keepForBackward: false) }
-        for s in featureStages { h = try s.forwardFolded(h, version: version) }
+        for s in featureStages { h = try s.forwardFolded(h, version: featureVersion) }
         return h
     }
 
@@ -396,8 +408,9 @@ public final class ABNModel {
         setTrainable(trainable)
         defer { setTrainable(.all) }
         for p in parameters { p.zeroGrad() }
-        let t = try runTrace(x, training: true)
+        let t = try runTrace(x, training: true, frozenFeatures: trainable != .all)
         version += 1
+        if trainable == .all { featureVersion += 1 }
         let k = config.numClasses
         let att = SoftmaxCrossEntropy.lossAndGradient(logits: t.attentionLogits, labels: labels, classes: k)
         let per = SoftmaxCrossEntropy.lossAndGradient(logits: t.perceptionLogits, labels: labels, classes: k)
@@ -453,6 +466,7 @@ public final class ABNModel {
         optimizer.step(parameters.filter { $0.trainable })
         setTrainable(.all)
         version += 1
+        if trainable == .all { featureVersion += 1 }
         return stats
     }
 

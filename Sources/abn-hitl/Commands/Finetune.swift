@@ -7,10 +7,16 @@ struct Finetune: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fine-tune the attention and perception branches with the session's edited maps (L_att + L_per + γ·L_map).",
         discussion: """
-        The feature extractor is frozen (no gradient, BatchNorm statistics fixed). Each batch mixes edited samples, \
-        whose newest edit is the target map M′, with replayed unedited training samples so the rest is not \
-        forgotten. L_map = γ·‖M′ − M‖₂ per edited sample. Writes a new model file atomically and records the run \
-        (parameters, accuracy and attention metrics before and after on the test split) in the session.
+        Recipe: each edited sample trains with its map M′ (L_map = γ·‖M′ − M‖₂) and with fresh counterexamples that \
+        keep what the map marks as evidence and put other images' backgrounds everywhere else, so cues outside the \
+        evidence stop predicting the label; the epoch kept is the best on held-out edited samples' counterexamples.
+
+        The feature extractor is frozen (no gradient, BatchNorm statistics fixed). Each batch mixes edited samples \
+        and their counterexamples with replayed unedited training samples so the rest is not forgotten. \
+        --counterexamples 0 is the paper's recipe exactly (no counterexamples, no hold-out, last epoch kept). \
+        Writes a new model file atomically and records the run (parameters, validation accuracy per epoch, \
+        accuracy and attention metrics before and after on the test split, which is never used to choose) in the \
+        session. docs/finetuning.md has the construction and docs/benchmarks.md how the defaults were chosen.
         """)
 
     @Option(name: .long, help: "Session directory.")
@@ -40,6 +46,18 @@ struct Finetune: ParsableCommand {
     @Option(name: .long, help: "Replayed unedited samples per edited sample.")
     var replay: Int = FinetuneOptions().replayRatio
 
+    @Option(name: .long, help: "Counterexamples per edited sample each time it enters a batch; 0: the paper's recipe.")
+    var counterexamples: Int = FinetuneOptions().counterexamples
+
+    @Flag(name: .long, inversion: .prefixedNo, help: "Train on each edited sample itself too, besides its counterexamples.")
+    var originals = FinetuneOptions().keepOriginals
+
+    @Option(name: .long, help: ArgumentHelp("Fraction of edited samples held out to choose the epoch by. (default: 0.1, or 0 with --counterexamples 0)", valueName: "fraction"))
+    var holdout: Double?
+
+    @Option(name: .long, help: "Stop after this many epochs without a better validation accuracy; 0: never.")
+    var patience: Int = FinetuneOptions().patience
+
     @Option(name: .long, help: "Random seed.")
     var seed: UInt64 = 0
 
@@ -56,6 +74,9 @@ struct Finetune: ParsableCommand {
         guard gamma >= 0, (epochs ?? 1) >= 1, lr > 0, batchSize >= 2, replay >= 0 else {
             throw ValidationError("need --gamma ≥ 0, --epochs ≥ 1, --lr > 0, --batch-size ≥ 2, --replay ≥ 0")
         }
+        guard counterexamples >= 0, patience >= 0, holdout.map({ (0..<1).contains($0) }) ?? true else {
+            throw ValidationError("need --counterexamples ≥ 0, --patience ≥ 0 and --holdout in [0, 1)")
+        }
     }
 
     func run() throws {
@@ -71,9 +92,15 @@ struct Finetune: ParsableCommand {
             options.learningRate = lr
             options.batchSize = batchSize
             options.replayRatio = replay
+            options.counterexamples = counterexamples
+            options.holdout = holdout
+            options.keepOriginals = originals
+            options.patience = patience
             options.seed = seed
             let report = try finetune(session: s, model: loaded, out: URL(fileURLWithPath: out), options: options)
-            note("fine-tuned on \(report.editedSamples) edited samples in \(report.steps) steps; wrote \(out)")
+            let kept = report.validationAccuracy.isEmpty ? "" : String(format: "; kept epoch %d of %d (validation accuracy %.1f%% on %d held-out samples' counterexamples)",
+                report.keptEpoch, report.epochs, 100 * report.validationAccuracy[report.keptEpoch - 1], report.heldOut)
+            note("fine-tuned on \(report.editedSamples - report.heldOut) edited samples in \(report.steps) steps\(kept); wrote \(out)")
             if let before = report.before, let after = report.after {
                 print(compareReports(before, after))
             }
