@@ -19,12 +19,16 @@ public struct FinetuneOptions: Codable, Sendable, Equatable {
     public var learningRate: Float = 0.02
     /// Samples per step: targets, their counterexamples and replayed unedited samples.
     public var batchSize: Int = 32
-    /// Replayed unedited training samples per target in each batch, so the rest is not forgotten.
-    public var replayRatio: Int = 1
+    /// Replayed unedited training samples per target in each batch, so the rest is not forgotten;
+    /// nil: 1 without counterexamples (the paper's recipe), 0 with them (measured no better, and slower).
+    public var replayRatio: Int? = nil
     /// Fresh counterexamples per target each time it enters a batch (0: the paper's recipe).
     public var counterexamples: Int = FinetuneOptions.defaultCounterexamples
     /// Whether a target also enters its batch as itself, besides its counterexamples (always without counterexamples).
     public var keepOriginals: Bool = true
+    /// Mirror and shift each training input (and its target map with it): TargetAugmentation.
+    /// nil: on with counterexamples, off without (the paper's recipe).
+    public var augment: Bool? = nil
     /// Fraction of the targets held out to choose the epoch by; nil: 0.1 with counterexamples, 0 without
     /// (so `counterexamples = 0` alone is the paper's recipe exactly: every target trained on, last epoch kept).
     public var holdout: Double? = nil
@@ -32,13 +36,25 @@ public struct FinetuneOptions: Codable, Sendable, Equatable {
     public var patience: Int = 10
     public var seed: UInt64 = 0
 
-    public static let defaultCounterexamples = 1
+    public static let defaultCounterexamples = 2
     /// Counterexamples of each held-out target in the validation set (built once).
     public static let validationCounterexamples = 4
 
     public init() {}
 
+    // Settings left nil follow the recipe: counterexamples, or (with 0 of them) the paper's.
     public var effectiveHoldout: Double { holdout ?? (counterexamples > 0 ? 0.1 : 0) }
+    public var effectiveReplayRatio: Int { replayRatio ?? (counterexamples > 0 ? 0 : 1) }
+    public var effectiveAugment: Bool { augment ?? (counterexamples > 0) }
+
+    /// Every setting filled in, as a run records it.
+    public var resolved: FinetuneOptions {
+        var o = self
+        o.holdout = effectiveHoldout
+        o.replayRatio = effectiveReplayRatio
+        o.augment = effectiveAugment
+        return o
+    }
 
     /// The default length: at least 30 epochs and at least 900 steps, so a handful of edits still
     /// gets enough steps (100 edits, 1001 steps: +18 pt; the same at 30 epochs is 210 steps).
@@ -103,7 +119,7 @@ public func finetune(session: Session, model: LoadedModel, out: URL, options: Fi
     guard let branches = TrainableBranches(rawValue: options.branches), branches != .all else {
         throw FinetuneError("--branches must be attention+perception or attention, got '\(options.branches)'")
     }
-    guard options.epochs.map({ $0 >= 1 }) ?? true, options.batchSize >= 2, options.replayRatio >= 0, options.gamma >= 0, options.gamma.isFinite,
+    guard options.epochs.map({ $0 >= 1 }) ?? true, options.batchSize >= 2, options.effectiveReplayRatio >= 0, options.gamma >= 0, options.gamma.isFinite,
           options.learningRate > 0, options.learningRate.isFinite else {
         throw FinetuneError("fine-tuning needs epochs ≥ 1, batch size ≥ 2, replay ratio ≥ 0, finite γ ≥ 0 and a positive learning rate")
     }
@@ -149,11 +165,12 @@ public func finetune(session: Session, model: LoadedModel, out: URL, options: Fi
                                       preprocessing: m.preprocessing, input: input)
     let validation = try pool.validationSet(heldOut: split.heldOut, seed: SplitMix64.derive(options.seed, 0xDA7A))
     let plan = BatchPlan(targets: split.training.count, replayPool: replay.count, batchSize: options.batchSize,
-                         replayRatio: options.replayRatio, counterexamples: options.counterexamples, originals: options.keepOriginals)
+                         replayRatio: options.effectiveReplayRatio, counterexamples: options.counterexamples, originals: options.keepOriginals)
     let epochs = options.epochs ?? FinetuneOptions.automaticEpochs(batchesPerEpoch: plan.batchesPerEpoch)
     options.epochs = epochs  // recorded with the run as it was used
-    options.holdout = options.effectiveHoldout
+    options = options.resolved
     let sgd = SGD(learningRate: options.learningRate)
+    let augmentation = options.effectiveAugment ? TargetAugmentation(preprocessing: m.preprocessing, mapHeight: info.mapHeight, mapWidth: info.mapWidth) : nil
     let reporter = progress == nil ? ProgressReporter(label: "finetune", total: epochs * plan.batchesPerEpoch, unit: "batch") : nil
     var steps = 0, lastMapLoss = 0.0, epochsRun = 0
     var history: [Double] = []
@@ -164,21 +181,20 @@ public func finetune(session: Session, model: LoadedModel, out: URL, options: Fi
         for b in 0..<plan.batchesPerEpoch {
             let chosen = order[(b * plan.targetsPerBatch)..<min(order.count, (b + 1) * plan.targetsPerBatch)]
             var xs: [Float] = [], labels: [Int] = [], maps: [Tensor?] = []
+            func add(_ x: [Float], label: Int, map: [Float]?) {
+                let d = augmentation?.draw(using: &rng)
+                xs += d.map { augmentation!.apply($0, image: x) } ?? x
+                labels.append(label)
+                maps.append(map.map { m in Tensor(shape: [1, info.mapHeight, info.mapWidth], data: d.map { augmentation!.apply($0, map: m) } ?? m) })
+            }
             for i in chosen {
-                let map = Tensor(shape: [1, info.mapHeight, info.mapWidth], data: targets[i].map)
                 let made = pool.counterexamples(of: i, count: options.counterexamples, rng: &rng)
                 let originals = options.keepOriginals || made.isEmpty ? [try input(targets[i].relativePath)] : []
-                for x in originals + made {
-                    xs += x
-                    labels.append(targets[i].label)
-                    maps.append(map)
-                }
+                for x in originals + made { add(x, label: targets[i].label, map: targets[i].map) }
             }
             for _ in 0..<(plan.replayPerTarget * chosen.count) {
                 let s = replay[rng.nextInt(below: replay.count)]
-                xs += try input(s.relativePath)
-                labels.append(s.label)
-                maps.append(nil)
+                add(try input(s.relativePath), label: s.label, map: nil)
             }
             guard labels.count >= 2 else { continue }  // BatchNorm's batch statistics need two samples
             let x = Tensor(shape: [labels.count, m.inputChannels, m.inputHeight, m.inputWidth], data: xs)

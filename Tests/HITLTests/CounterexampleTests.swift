@@ -125,3 +125,31 @@ final class CounterexampleTests: XCTestCase {
         XCTAssertEqual(o.effectiveHoldout, 0.2)
     }
 }
+
+/// The fine-tuning augmentation moves an input and its map together (hand-worked 4×4 input, 2×2 map).
+final class TargetAugmentationTests: XCTestCase {
+    let aug = TargetAugmentation(preprocessing: Preprocessing(channels: 1, height: 4, width: 4, mean: [0.5], std: [0.5]), mapHeight: 2, mapWidth: 2)
+    let image: [Float] = (0..<16).map { Float($0) }
+    let map: [Float] = [1, 2, 3, 4]
+
+    func testShiftMovesWholeCellsAndPadsWithBlack() {
+        XCTAssertEqual(aug.maxShiftCells, 1)
+        XCTAssertEqual(aug.padding, [-1], "black: (0 − 0.5) / 0.5")
+        let d = TargetAugmentation.Draw(dx: 1, dy: 0, flip: false)
+        XCTAssertEqual(aug.apply(d, image: image), [-1, -1, 0, 1, -1, -1, 4, 5, -1, -1, 8, 9, -1, -1, 12, 13])
+        XCTAssertEqual(aug.apply(d, map: map), [0, 1, 0, 3])
+        let up = TargetAugmentation.Draw(dx: 0, dy: -1, flip: false)
+        XCTAssertEqual(aug.apply(up, image: image), [8, 9, 10, 11, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1])
+        XCTAssertEqual(aug.apply(up, map: map), [3, 4, 0, 0])
+    }
+
+    func testFlipMirrorsImageAndMapAlike() {
+        let d = TargetAugmentation.Draw(dx: 0, dy: 0, flip: true)
+        XCTAssertEqual(aug.apply(d, image: image), [3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12])
+        XCTAssertEqual(aug.apply(d, map: map), [2, 1, 4, 3])
+        // Flip, then shift right by a cell.
+        let both = TargetAugmentation.Draw(dx: 1, dy: 0, flip: true)
+        XCTAssertEqual(aug.apply(both, image: image), [-1, -1, 3, 2, -1, -1, 7, 6, -1, -1, 11, 10, -1, -1, 15, 14])
+        XCTAssertEqual(aug.apply(both, map: map), [0, 2, 0, 4])
+    }
+}

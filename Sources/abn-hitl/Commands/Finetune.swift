@@ -11,12 +11,12 @@ struct Finetune: ParsableCommand {
         keep what the map marks as evidence and put other images' backgrounds everywhere else, so cues outside the \
         evidence stop predicting the label; the epoch kept is the best on held-out edited samples' counterexamples.
 
-        The feature extractor is frozen (no gradient, BatchNorm statistics fixed). Each batch mixes edited samples \
-        and their counterexamples with replayed unedited training samples so the rest is not forgotten. \
-        --counterexamples 0 is the paper's recipe exactly (no counterexamples, no hold-out, last epoch kept). \
-        Writes a new model file atomically and records the run (parameters, validation accuracy per epoch, \
-        accuracy and attention metrics before and after on the test split, which is never used to choose) in the \
-        session. docs/finetuning.md has the construction and docs/benchmarks.md how the defaults were chosen.
+        The feature extractor is frozen (no gradient, BatchNorm statistics fixed). Inputs and their maps are \
+        mirrored and shifted alike. --counterexamples 0 is the paper's recipe exactly: no counterexamples, no \
+        augmentation, one replayed unedited sample per edited one, no hold-out, the last epoch kept. Writes a new \
+        model file atomically and records the run (parameters, validation accuracy per epoch, accuracy and \
+        attention metrics before and after on the test split, which is never used to choose) in the session. \
+        docs/finetuning.md has the construction; docs/benchmarks.md how the defaults were chosen.
         """)
 
     @Option(name: .long, help: "Session directory.")
@@ -43,11 +43,14 @@ struct Finetune: ParsableCommand {
     @Option(name: .long, help: "Batch size (edited + replayed samples).")
     var batchSize: Int = FinetuneOptions().batchSize
 
-    @Option(name: .long, help: "Replayed unedited samples per edited sample.")
-    var replay: Int = FinetuneOptions().replayRatio
+    @Option(name: .long, help: "Replayed unedited samples per edited sample. (default: 0, or 1 with --counterexamples 0)")
+    var replay: Int?
 
     @Option(name: .long, help: "Counterexamples per edited sample each time it enters a batch; 0: the paper's recipe.")
     var counterexamples: Int = FinetuneOptions().counterexamples
+
+    @Flag(name: .long, inversion: .prefixedNo, help: "Mirror and shift training inputs and their target maps alike. (default: on, off with --counterexamples 0)")
+    var augment: Bool?
 
     @Flag(name: .long, inversion: .prefixedNo, help: "Train on each edited sample itself too, besides its counterexamples.")
     var originals = FinetuneOptions().keepOriginals
@@ -71,7 +74,7 @@ struct Finetune: ParsableCommand {
         guard ["attention+perception", "attention"].contains(branches) else {
             throw ValidationError("--branches must be attention+perception or attention, got '\(branches)'")
         }
-        guard gamma >= 0, (epochs ?? 1) >= 1, lr > 0, batchSize >= 2, replay >= 0 else {
+        guard gamma >= 0, (epochs ?? 1) >= 1, lr > 0, batchSize >= 2, (replay ?? 0) >= 0 else {
             throw ValidationError("need --gamma ≥ 0, --epochs ≥ 1, --lr > 0, --batch-size ≥ 2, --replay ≥ 0")
         }
         guard counterexamples >= 0, patience >= 0, holdout.map({ (0..<1).contains($0) }) ?? true else {
@@ -95,6 +98,7 @@ struct Finetune: ParsableCommand {
             options.counterexamples = counterexamples
             options.holdout = holdout
             options.keepOriginals = originals
+            options.augment = augment
             options.patience = patience
             options.seed = seed
             let report = try finetune(session: s, model: loaded, out: URL(fileURLWithPath: out), options: options)
