@@ -100,13 +100,17 @@ struct Demo: ParsableCommand {
                 try ReviewApp.run(backend: backend, annotator: "demo")
             }
             if try s.samples().allSatisfy({ !$0.edited && !$0.accepted }) || !interactive {
-                step(5, "the object masks play the annotator (import-maps)")
+                if interactive {
+                    note("  nothing was edited or accepted, so the object masks play the annotator (import-maps)")
+                } else {
+                    step(5, "the object masks play the annotator (import-maps)")
+                }
                 let whatIf = WhatIf(model: loaded, dataRoot: data, split: "train")
                 let imported = try importMaps(session: s, masks: data.appendingPathComponent("masks/train"), whatIf: whatIf, annotator: "masks")
                 note("  \(imported.imported) maps imported")
             }
 
-            step(6, "fine-tune the attention and perception branches with L_map")
+            step(6, "fine-tune the attention and perception branches with L_map and counterexamples")
             let report = try finetune(session: s, model: loaded, out: tuned, options: FinetuneOptions())
             step(7, "before and after")
             if let b = report.before, let a = report.after { print(compareReports(b, a)) }
