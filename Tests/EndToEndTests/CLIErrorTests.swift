@@ -70,4 +70,26 @@ final class CLIErrorTests: XCTestCase {
         assertCleanFailure(r, mentions: "m.safetensors")
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
     }
+
+    /// import-maps --masks takes DATA/masks or DATA/masks/<split>; a folder with no mask for any
+    /// sample is exit 1 with one line naming it and the count.
+    func testImportMapsMaskLayoutsAndAFolderWithoutMasks() throws {
+        let dir = try CommandRunner.temporaryDirectory()
+        func run(_ args: [String]) throws -> CommandResult {
+            let r = try CommandRunner.run(args, cwd: dir)
+            XCTAssertEqual(r.status, 0, "\(args.joined(separator: " ")): \(r.stderr)")
+            return r
+        }
+        _ = try run(["synth", "--out", "data", "--train", "16", "--test", "8"])
+        _ = try run(["train", "--data", "data", "--out", "m.safetensors", "--epochs", "1", "--batch-size", "8"])
+        _ = try run(["collect", "--model", "m.safetensors", "--data", "data", "--session", "s", "--select", "all", "--limit", "8"])
+        let wrong = try CommandRunner.run(["import-maps", "--session", "s", "--masks", "data/masks/train/circle"], cwd: dir)
+        assertCleanFailure(wrong, mentions: "data/masks/train/circle: no mask found for any of the 8 samples")
+        XCTAssertTrue(wrong.stderr.contains("expected <masks>/<class>/<name>.png or <masks>/train/<class>/<name>.png"), wrong.stderr)
+        XCTAssertEqual(wrong.stderr.split(separator: "\n").count, 1, wrong.stderr)
+        let imported = try run(["import-maps", "--session", "s", "--masks", "data/masks"])
+        XCTAssertTrue(imported.stderr.contains("imported 8 maps into s from ") && imported.stderr.contains("data/masks/train\n"), imported.stderr)
+        let again = try run(["import-maps", "--session", "s", "--masks", "data/masks/train"])
+        XCTAssertTrue(again.stderr.contains("imported 0 maps into s from ") && again.stderr.contains("data/masks/train; 8 already had their mask's map"), again.stderr)
+    }
 }

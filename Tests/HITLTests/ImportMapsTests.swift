@@ -63,4 +63,59 @@ final class ImportMapsTests: XCTestCase {
         try FileManager.default.removeItem(at: wrong)
         XCTAssertEqual(try importMaps(session: session, masks: masks, whatIf: whatIf), ImportSummary(imported: 3, withoutMask: 1, unchanged: 0))
     }
+
+    /// --masks may be DATA/masks (the session's split folder inside is used) or DATA/masks/<split>:
+    /// both import the same maps.
+    func testBothMaskLayoutsImportTheSameMaps() throws {
+        let masks = Fixture.data.appendingPathComponent("masks")
+        XCTAssertEqual(masksFolder(masks, split: "train"), masks.appendingPathComponent("train"))
+        XCTAssertEqual(masksFolder(masks.appendingPathComponent("train"), split: "train"), masks.appendingPathComponent("train"))
+        var maps: [[[Float]]] = []
+        for folder in [masks, masks.appendingPathComponent("train")] {
+            let dir = try Fixture.temporaryDirectory()
+            let (model, session) = try collected(dir, limit: 5)
+            let summary = try importMaps(session: session, masks: folder, whatIf: WhatIf(model: model, session: session))
+            XCTAssertEqual(summary, ImportSummary(imported: 5, withoutMask: 0, unchanged: 0), folder.path)
+            let edits = try session.edits()
+            for (edit, sample) in zip(edits, try session.samples()) {
+                assertClose(edit.map, try Fixture.blockMeanMask(masks.appendingPathComponent("train/" + sample.relativePath)), 1e-6, sample.relativePath)
+            }
+            maps.append(edits.map(\.map))
+            // Again through the other layout: nothing new, and not an error.
+            let other = folder == masks ? masks.appendingPathComponent("train") : masks
+            XCTAssertEqual(try importMaps(session: session, masks: other, whatIf: WhatIf(model: model, session: session)),
+                           ImportSummary(imported: 0, withoutMask: 0, unchanged: 5))
+        }
+        XCTAssertEqual(maps[0], maps[1])
+    }
+
+    /// A folder where no sample has a mask (a level too deep, another layout, the images themselves)
+    /// is a one-line error naming it, the layouts expected and the count; nothing is written.
+    func testAFolderWithNoMaskForAnySampleIsAnErrorAndNothingIsImported() throws {
+        let dir = try Fixture.temporaryDirectory()
+        let (model, session) = try collected(dir, limit: 6)
+        let whatIf = WhatIf(model: model, session: session)
+        let empty = dir.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let wrongNames = dir.appendingPathComponent("wrong")
+        try FileManager.default.createDirectory(at: wrongNames.appendingPathComponent("circle"), withIntermediateDirectories: true)
+        try ImageIO.writePNG(Image(width: 32, height: 32, channels: 1, pixels: [UInt8](repeating: 255, count: 1024)),
+                             to: wrongNames.appendingPathComponent("circle/mask-00000.png"))
+        let tooDeep = Fixture.data.appendingPathComponent("masks/train/circle")
+        for folder in [empty, wrongNames, tooDeep] {
+            assertOneLineError(try importMaps(session: session, masks: folder, whatIf: whatIf),
+                               mentions: [folder.path + ":", "no mask found for any of the 6 samples", "<masks>/<class>/<name>.png",
+                                          "<masks>/train/<class>/<name>.png", "nothing imported"])
+            XCTAssertEqual(try session.edits().count, 0, folder.path)
+        }
+        // DATA itself: DATA/train holds the images, not masks.
+        assertOneLineError(try importMaps(session: session, masks: Fixture.data, whatIf: whatIf),
+                           mentions: [Fixture.data.appendingPathComponent("train").path, "image folder", "nothing imported"])
+        XCTAssertEqual(try session.edits().count, 0)
+        XCTAssertTrue(try session.samples().allSatisfy { !$0.edited })
+        // Once imported, a wrong folder is still an error (no sample has a mask there), not "unchanged".
+        XCTAssertEqual(try importMaps(session: session, masks: Fixture.data.appendingPathComponent("masks"), whatIf: whatIf).imported, 6)
+        assertOneLineError(try importMaps(session: session, masks: empty, whatIf: whatIf), mentions: ["no mask found for any of the 6 samples"])
+        XCTAssertEqual(try session.edits().count, 6)
+    }
 }

@@ -8,15 +8,16 @@ struct ImportMaps: ParsableCommand {
         commandName: "import-maps",
         abstract: "Record masks (white = evidence) as edited maps for the session's samples.",
         discussion: """
-        For each collected sample with a mask at the same relative path under --masks (the layout of \
-        DATA/masks/<split>/), records an edit whose map is the mask area-averaged to map resolution, with the \
-        prediction under it. Brings in maps drawn in another tool, or lets the dataset's masks play the annotator.
+        For each collected sample with a mask at the same relative path under --masks, records an edit whose \
+        map is the mask area-averaged to map resolution, with the prediction under it. --masks may be DATA/masks \
+        (the session's split folder inside is used) or DATA/masks/<split> itself. Finding no mask for any sample \
+        is an error. Brings in maps drawn in another tool, or lets the dataset's masks play the annotator.
         """)
 
     @Option(name: .long, help: "Session directory.")
     var session: String
 
-    @Option(name: .long, help: "Directory of masks: <class>/<name>.png, like DATA/masks/train.")
+    @Option(name: .long, help: "Directory of masks: DATA/masks (<split>/<class>/<name>.png) or DATA/masks/<split> (<class>/<name>.png).")
     var masks: String
 
     @Option(name: .long, help: "Annotator name recorded with each edit.")
@@ -34,8 +35,12 @@ struct ImportMaps: ParsableCommand {
             let s = try Session.open(URL(fileURLWithPath: session))
             let loaded = try loadSessionModel(s, override: model, allowChange: allowModelChange)
             let whatIf = WhatIf(model: loaded, dataRoot: URL(fileURLWithPath: s.info.dataRoot), split: s.info.split)
-            let summary = try importMaps(session: s, masks: URL(fileURLWithPath: masks), whatIf: whatIf, annotator: annotator)
-            note("imported \(summary.imported) maps into \(session)" + (summary.withoutMask > 0 ? "; \(summary.withoutMask) samples have no mask" : ""))
+            let masksURL = URL(fileURLWithPath: masks)
+            let summary = try importMaps(session: s, masks: masksURL, whatIf: whatIf, annotator: annotator)
+            var text = "imported \(summary.imported) maps into \(session) from \(masksFolder(masksURL, split: s.info.split).path)"
+            if summary.unchanged > 0 { text += "; \(summary.unchanged) already had their mask's map" }
+            if summary.withoutMask > 0 { text += "; \(summary.withoutMask) samples have no mask" }
+            note(text)
         }
     }
 }

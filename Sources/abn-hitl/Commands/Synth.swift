@@ -4,12 +4,12 @@ import Foundation
 
 struct Synth: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Generate the built-in shortcut dataset (shapes over textured noise, with a class-predicting colour patch in train).",
+        abstract: "Generate the built-in shortcut dataset (shapes over textured noise, with a class-predicting cue in train).",
         discussion: """
         Writes DIR/train and DIR/test in the ImageFolder layout (32×32 RGB PNG), DIR/masks/<split> marking the \
-        object and DIR/decoys/<split> marking the patch. In train the patch colour predicts the class for most \
-        samples; in test it is random, so a model that leans on it does worse on test. The same seed gives \
-        byte-identical files.
+        object and DIR/decoys/<split> marking the cue. In train the cue (--shortcut-kind: a corner colour patch, \
+        a background tint or a stamped glyph) predicts the class for most samples; in test it is random, so a \
+        model that leans on it does worse on test. The same seed gives byte-identical files.
         """)
 
     @Option(name: .long, help: "Directory to create the dataset in.")
@@ -24,8 +24,11 @@ struct Synth: ParsableCommand {
     @Option(name: .long, help: "Random seed.")
     var seed: UInt64 = 0
 
-    @Option(name: .long, help: ArgumentHelp("Fraction of train images whose patch has the class colour (the rest get a random one); 0 gives a shortcut-free control.", valueName: "fraction"))
+    @Option(name: .long, help: ArgumentHelp("Fraction of train images whose cue names their class (the rest get a random one); 0 gives a shortcut-free control.", valueName: "fraction"))
     var shortcut: Double = ShortcutDataset.trainPatchAgreement
+
+    @Option(name: .long, help: ArgumentHelp("The cue that predicts the class in train.", discussion: ShortcutKind.allCases.map { "\($0.rawValue): \($0.summary)" }.joined(separator: "\n"), valueName: "kind"))
+    var shortcutKind: ShortcutKind = .patch
 
     func validate() throws {
         guard train >= 1, test >= 1 else { throw ValidationError("--train and --test must be at least 1") }
@@ -36,8 +39,10 @@ struct Synth: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let root = URL(fileURLWithPath: out)
-            try ShortcutDataset.generate(at: root, train: train, test: test, seed: seed, trainAgreement: shortcut)
-            note("wrote \(train) train and \(test) test images with masks and decoys to \(root.path)")
+            try ShortcutDataset.generate(at: root, train: train, test: test, seed: seed, trainAgreement: shortcut, kind: shortcutKind)
+            note("wrote \(train) train and \(test) test images (shortcut kind \(shortcutKind.rawValue)) with masks and decoys to \(root.path)")
         }
     }
 }
+
+extension ShortcutKind: ExpressibleByArgument {}
