@@ -12,14 +12,15 @@
 # Settings (environment): KINDS, SEEDS, EDITS (samples collected and edited), RECIPES (names below),
 # TRAIN, TEST (images), EPOCHS (base training), ARCH, OUT, BIN.
 # Recipes: paper = `finetune --counterexamples 0` (Mitsuhara et al.: L_map, no counterexamples, no hold-out);
-#          default = `finetune` with its defaults (counterexamples, hold-out validation, best epoch kept).
+#          counterexamples = `finetune --counterexamples 2` (augmentation, hold-out validation, best epoch kept);
+#          default = `finetune` with its defaults (the 2026-12-02 grid's "default" rows had --counterexamples 2 as default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 KINDS=${KINDS:-"patch background stamp"}
 SEEDS=${SEEDS:-"0 1 2"}
 EDITS=${EDITS:-"500 100 1000"}
-RECIPES=${RECIPES:-"paper default"}
+RECIPES=${RECIPES:-"paper counterexamples"}
 TRAIN=${TRAIN:-2000}
 TEST=${TEST:-500}
 EPOCHS=${EPOCHS:-6}
@@ -32,6 +33,7 @@ BIN=${BIN:-.build/release/abn-hitl}
 recipe_args() {
   case "$1" in
     paper) echo "--counterexamples 0" ;;
+    counterexamples) echo "--counterexamples 2" ;;
     default) echo "" ;;
     *) echo "$1" | tr '_' ' ' ;;   # e.g. "--counterexamples_2" for a custom recipe
   esac
@@ -99,7 +101,7 @@ for r in rows:
     groups.setdefault((r["kind"], r["recipe"], int(r["edits"])), []).append(r)
 print("| kind | recipe | edits | seeds | test accuracy (%) | decoy mass | mass in mask |")
 print("|---|---|---|---|---|---|---|")
-order = {"before": 0, "control": 1, "paper": 2, "default": 3}
+order = {"before": 0, "control": 1, "paper": 2, "counterexamples": 3, "default": 4}
 for (kind, recipe, n), rs in sorted(groups.items(), key=lambda g: (g[0][0], g[0][2], order.get(g[0][1], 9), g[0][1])):
     col = lambda k: [float(r[k]) for r in rs]
     print(f"| {kind} | {recipe} | {n or '–'} | {len(rs)} | {ms(col('test_acc'), 100)} | {ms(col('decoy_mass'), 1, 3)} | {ms(col('mass_in_mask'), 1, 3)} |")

@@ -118,6 +118,7 @@ final class CounterexampleTests: XCTestCase {
         XCTAssertEqual(TargetSplit(count: 9, holdout: 0.1, rng: &rng).heldOut, [], "⌊0.9⌋ = 0: nothing held out")
         XCTAssertEqual(TargetSplit(count: 2, holdout: 0.5, rng: &rng).heldOut, [], "at least two stay to train on")
         var o = FinetuneOptions()
+        o.counterexamples = 2
         XCTAssertEqual(o.effectiveHoldout, 0.1)
         o.counterexamples = 0
         XCTAssertEqual(o.effectiveHoldout, 0, "the paper's recipe: no hold-out")

@@ -7,10 +7,8 @@ import ABNData
 /// ResNet-20-ABN (g·M) trained by `Trainer` leans on the corner patch (test accuracy near chance);
 /// collect → import the object masks as edits → fine-tune with the default settings → attention
 /// moves off the patch and onto the object, and accuracy on the shortcut-free test split rises.
-/// The same edits fine-tuned with the paper's recipe (`counterexamples = 0`) must do clearly worse than
-/// the default counterexample recipe. The margins asserted are a fraction of those measured (the printed
-/// lines; docs/benchmarks.md has the full-size grid over kinds, seeds and edit counts). About five minutes
-/// in release on 2 cores.
+/// The margins asserted are a fraction of those measured (the printed line; docs/benchmarks.md has
+/// the full-size grid over seeds). About three minutes in release on 2 cores.
 final class CycleTests: XCTestCase {
     func testCollectImportFinetuneMovesAttentionOffTheDecoy() throws {
         let dir = try Fixture.temporaryDirectory()
@@ -45,17 +43,5 @@ final class CycleTests: XCTestCase {
         XCTAssertLessThan(decoyAfter, 0.7 * decoyBefore, "attention moves off the patch")
         XCTAssertGreaterThan(maskAfter, maskBefore + 0.2, "and onto the object")
         XCTAssertGreaterThan(after.accuracy, before.accuracy + 0.08, "and the perception branch uses the object")
-
-        var paper = FinetuneOptions()
-        paper.counterexamples = 0
-        let paperReport = try finetune(session: session, model: try ModelFile.load(contentsOf: modelURL),
-                                       out: dir.appendingPathComponent("tuned-paper.safetensors"), options: paper) { _ in }
-        let paperAfter = try XCTUnwrap(paperReport.after)
-        print(String(format: "cycle: the paper's recipe %.3f, counterexamples %.3f (kept epoch %d of %d, validation %@)",
-                     paperAfter.accuracy, after.accuracy, report.keptEpoch, report.epochs,
-                     report.validationAccuracy.map { String(format: "%.2f", $0) }.joined(separator: " ")))
-        XCTAssertEqual(paperReport.heldOut, 0, "the paper's recipe trains on every edit")
-        XCTAssertGreaterThan(report.heldOut, 0)
-        XCTAssertGreaterThan(after.accuracy, paperAfter.accuracy + 0.08, "counterexamples repair more than the paper's recipe")
     }
 }
