@@ -183,10 +183,15 @@ public func finetune(session: Session, model: LoadedModel, out: URL, options: Fi
             let chosen = order[(b * plan.targetsPerBatch)..<min(order.count, (b + 1) * plan.targetsPerBatch)]
             var xs: [Float] = [], labels: [Int] = [], maps: [Tensor?] = []
             func add(_ x: [Float], label: Int, map: [Float]?) {
-                let d = augmentation?.draw(using: &rng)
-                xs += d.map { augmentation!.apply($0, image: x) } ?? x
+                var x = x, map = map
+                if let a = augmentation {
+                    let d = a.draw(using: &rng)
+                    x = a.apply(d, image: x)
+                    map = map.map { a.apply(d, map: $0) }
+                }
+                xs += x
                 labels.append(label)
-                maps.append(map.map { m in Tensor(shape: [1, info.mapHeight, info.mapWidth], data: d.map { augmentation!.apply($0, map: m) } ?? m) })
+                maps.append(map.map { Tensor(shape: [1, info.mapHeight, info.mapWidth], data: $0) })
             }
             for i in chosen {
                 let made = pool.counterexamples(of: i, count: options.counterexamples, rng: &rng)
