@@ -3,13 +3,13 @@
 # architecture, tools/abn_torch.py), same threads and batch. Prints both and their ratios.
 # Usage: bench/compare.sh [--arch cifar-resnet20] [--batch-size 64] [--steps 20] [--threads 2]
 # ROUNDS=N (default 3) alternates the two N times, so a noisy machine hits both alike, and prints
-# every round and the median ratio. Needs the PyTorch reference (../shared/scripts/torch-reference-env)
-# or TORCH_PYTHON.
+# every round and the median ratio. Needs the PyTorch reference: ABN_TORCH_PYTHON, else tools/torch-env.sh
+# makes it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 args=("$@")
 rounds=${ROUNDS:-3}
-python=${TORCH_PYTHON:-$(../shared/scripts/torch-reference-env)}
+python=${ABN_TORCH_PYTHON:-$(bash tools/torch-env.sh)}
 bin=$(swift build -c release -Xswiftc -enable-testing --show-bin-path)/abn-hitl
 [ -x "$bin" ] || swift build -c release -Xswiftc -enable-testing >&2
 results=()

@@ -1,5 +1,5 @@
 """The official ABN ResNets (CIFAR and ImageNet variants) in PyTorch, written from the facts in
-../shared/DESIGN.md and the official code's structure, so tests and benchmarks have a reference
+the ABN paper and the official code (docs/architecture.md)'s structure, so tests and benchmarks have a reference
 with exactly the official state_dict names. Not a copy of the official code."""
 import math
 import torch

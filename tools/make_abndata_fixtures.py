@@ -9,7 +9,7 @@ from them, so the Swift tests check against independent implementations.
 - torch.nn.functional.interpolate(bilinear, align_corners=False) outputs;
 - numpy pad/crop/flip/normalise outputs for fixed crop offsets.
 
-Run with the reference environment: $(../shared/scripts/torch-reference-env) tools/make_abndata_fixtures.py
+Run with the reference environment: $(bash tools/torch-env.sh) tools/make_abndata_fixtures.py
 """
 import base64, io, struct, sys, zlib
 import numpy as np

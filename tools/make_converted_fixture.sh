@@ -4,7 +4,7 @@
 # with tools/convert_official_checkpoint.py, and that model's PyTorch outputs on a fixed input.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-py=${TORCH_PYTHON:-$(../shared/scripts/torch-reference-env)}
+py=${ABN_TORCH_PYTHON:-$(bash tools/torch-env.sh)}
 tmp=$(mktemp -d)
 "$py" - "$tmp" <<'PY'
 import sys, torch

@@ -1,7 +1,7 @@
 """Golden fixtures for the Swift engine's parity tests, from the PyTorch reference (tools/abn_torch.py).
 Weights and inputs come from a counter-based hash that the Swift tests compute identically
 (hash_values below), so only outputs are stored. Run:
-  $(../shared/scripts/torch-reference-env) tools/make_fixtures.py
+  $(bash tools/torch-env.sh) tools/make_fixtures.py
 Writes Tests/ABNTests/Fixtures/parity-cifar-resnet20.safetensors and parity-imagenet-resnet18.safetensors."""
 import os
 import sys

@@ -1,6 +1,6 @@
 """Writes small safetensors files with the reference `safetensors` package, so the Swift reader is
 tested against files it did not write. Values follow formulas the Swift tests recompute.
-Run: $(../shared/scripts/torch-reference-env) tools/make_io_fixtures.py"""
+Run: $(bash tools/torch-env.sh) tools/make_io_fixtures.py"""
 import os
 import numpy as np
 import torch

@@ -15,8 +15,10 @@ public struct FinetuneOptions: Codable, Sendable, Equatable {
     /// the task from what the edited maps let through, which takes many steps whatever the number of
     /// edits (docs/benchmarks.md: 630 steps gave +7 pt test accuracy, 1890 steps +52 pt).
     public var epochs: Int? = nil
-    /// SGD with momentum 0.9 and weight decay 1e-4 (the official training's), constant rate.
+    /// SGD with momentum 0.9 and weight decay 1e-4 (the official training's), constant rate (the
+    /// official step schedule, ×0.1 at 50% and 75%, measured worse: docs/benchmarks.md).
     public var learningRate: Float = 0.02
+
     /// Samples per step: targets, their counterexamples and replayed unedited samples.
     public var batchSize: Int = 32
     /// Replayed unedited training samples per target in each batch, so the rest is not forgotten;
@@ -32,14 +34,19 @@ public struct FinetuneOptions: Codable, Sendable, Equatable {
     /// Fraction of the targets held out to choose the epoch by; nil: 0.1 with counterexamples, 0 without
     /// (so `counterexamples = 0` alone is the paper's recipe exactly: every target trained on, last epoch kept).
     public var holdout: Double? = nil
-    /// Stop after this many epochs without a better validation accuracy (0: never stop early).
-    public var patience: Int = 10
+    /// Stop once this many steps have passed without a better validation accuracy (checked at the end
+    /// of each epoch); 0 (the default): run the planned epochs and keep the best. In steps, not epochs:
+    /// 100 edits make 9 steps an epoch, and a patience of 10 epochs stopped those runs before the
+    /// perception branch had relearnt anything.
+    public var patience: Int = 0
     public var seed: UInt64 = 0
 
-    // 0 until early stopping is fixed for small edit counts (docs/benchmarks.md: with 2, 100 and 300 edits stopped too early).
     public static let defaultCounterexamples = 0
-    /// Counterexamples of each held-out target in the validation set (built once).
-    public static let validationCounterexamples = 4
+    /// The validation set (built once) holds at least this many counterexamples of the held-out
+    /// targets, and at least `minimumValidationPerTarget` of each (with 10 held-out targets and 4 each,
+    /// one image was 2.5 points of validation accuracy).
+    public static let validationSize = 256
+    public static let minimumValidationPerTarget = 4
 
     public init() {}
 
@@ -176,6 +183,7 @@ public func finetune(session: Session, model: LoadedModel, out: URL, options: Fi
     var steps = 0, lastMapLoss = 0.0, epochsRun = 0
     var history: [Double] = []
     var best: (accuracy: Double, epoch: Int, state: [String: StateTensor])?
+    var selection = EpochSelection()
     for epoch in 0..<epochs {
         let order = rng.permutation(split.training.count).map { split.training[$0] }
         var mapLoss = 0.0, perLoss = 0.0, counted = 0
@@ -222,10 +230,10 @@ public func finetune(session: Session, model: LoadedModel, out: URL, options: Fi
         guard let validation else { continue }
         let accuracy = try validation.accuracy(of: model.model)
         history.append(accuracy)
-        if best.map({ accuracy > $0.accuracy }) ?? true {
+        if selection.record(accuracy: accuracy, epoch: epoch + 1, step: steps) {
             best = (accuracy, epoch + 1, Dictionary(uniqueKeysWithValues: model.model.stateDict().map { ($0.name, $0.tensor) }))
         }
-        if options.patience > 0, let best, epoch + 1 - best.epoch >= options.patience { break }
+        if selection.shouldStop(step: steps, patience: options.patience) { break }
     }
     if let best { try model.model.loadStateDict(best.state) }
     let kept = best?.epoch ?? epochsRun
@@ -248,6 +256,28 @@ extension FinetuneProgress {
         if let v = validationAccuracy { s += String(format: " val %.1f%%", 100 * v) }
         if let b = bestValidation { s += String(format: " (best %.1f%% @%d)", 100 * b.accuracy, b.epoch) }
         return s
+    }
+}
+
+/// Which epoch to keep, by validation accuracy: the best, a tie going to the later epoch (it has
+/// trained longer on the same evidence); and when to stop: `patience` steps after the best.
+struct EpochSelection: Equatable {
+    private(set) var best: (accuracy: Double, epoch: Int, step: Int)?
+
+    /// Records an epoch's accuracy; true when it is the new best.
+    mutating func record(accuracy: Double, epoch: Int, step: Int) -> Bool {
+        guard best.map({ accuracy >= $0.accuracy }) ?? true else { return false }
+        best = (accuracy, epoch, step)
+        return true
+    }
+
+    func shouldStop(step: Int, patience: Int) -> Bool {
+        guard patience > 0, let best else { return false }
+        return step - best.step >= patience
+    }
+
+    static func == (a: EpochSelection, b: EpochSelection) -> Bool {
+        a.best?.accuracy == b.best?.accuracy && a.best?.epoch == b.best?.epoch && a.best?.step == b.best?.step
     }
 }
 
@@ -317,8 +347,9 @@ struct CounterexamplePool {
     func validationSet(heldOut: [Int], seed: UInt64) throws -> ValidationSet? {
         var rng = SplitMix64(seed: seed)
         var xs: [[Float]] = [], labels: [Int] = []
+        let perTarget = ValidationSet.counterexamplesPerTarget(heldOut: heldOut.count)
         for i in heldOut {
-            for x in counterexamples(of: i, count: FinetuneOptions.validationCounterexamples, rng: &rng) {
+            for x in counterexamples(of: i, count: perTarget, rng: &rng) {
                 xs.append(x)
                 labels.append(targets[i].label)
             }
@@ -331,6 +362,11 @@ struct CounterexamplePool {
 struct ValidationSet {
     var inputs: [[Float]]
     var labels: [Int]
+
+    /// Enough per held-out target to make `validationSize` in all, and at least `minimumValidationPerTarget`.
+    static func counterexamplesPerTarget(heldOut: Int) -> Int {
+        heldOut == 0 ? 0 : max(FinetuneOptions.minimumValidationPerTarget, (FinetuneOptions.validationSize + heldOut - 1) / heldOut)
+    }
 
     func accuracy(of model: ABNModel, batch: Int = 64) throws -> Double {
         let c = model.config

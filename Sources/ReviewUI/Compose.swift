@@ -61,7 +61,7 @@ public enum Compose {
         for i in 0..<n {
             let pixel = RGB(rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2])
             guard let values else { out[i] = pixel; continue }
-            let heat = Jet.fast(values[i])
+            let heat = RGB.jet(values[i])
             if view == .map { out[i] = heat; continue }
             out[i] = mix(pixel, heat, blendWeight)
         }

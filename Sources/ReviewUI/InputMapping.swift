@@ -1,5 +1,5 @@
 // Keys and mouse reports → review actions. Pure (it reads the state and the layout, nothing else),
-// so the key bindings of DESIGN.md are tested without a terminal.
+// so the key bindings (docs/guide.md, "5. Review") are tested without a terminal.
 
 import HITL
 

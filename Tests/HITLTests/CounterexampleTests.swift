@@ -105,7 +105,7 @@ final class CounterexampleTests: XCTestCase {
         XCTAssertNotEqual(made[0], image(1), "something was replaced")
         XCTAssertTrue(pool.counterexamples(of: 0, count: 0, rng: &rng).isEmpty)
         let validation = try XCTUnwrap(try pool.validationSet(heldOut: [3], seed: 9))
-        XCTAssertEqual(validation.labels, [3, 3, 3, 3])
+        XCTAssertEqual(validation.labels, Array(repeating: 3, count: 256), "one held-out target: all 256 of the validation set")
         XCTAssertEqual(try pool.validationSet(heldOut: [3], seed: 9)?.inputs, validation.inputs, "built the same way every time")
     }
 
@@ -124,6 +124,28 @@ final class CounterexampleTests: XCTestCase {
         XCTAssertEqual(o.effectiveHoldout, 0, "the paper's recipe: no hold-out")
         o.holdout = 0.2
         XCTAssertEqual(o.effectiveHoldout, 0.2)
+    }
+
+    /// 256 validation counterexamples in all, at least 4 per held-out target (hand-computed).
+    func testValidationSize() {
+        XCTAssertEqual(ValidationSet.counterexamplesPerTarget(heldOut: 0), 0)
+        XCTAssertEqual(ValidationSet.counterexamplesPerTarget(heldOut: 10), 26, "⌈256/10⌉: 100 edits hold out 10")
+        XCTAssertEqual(ValidationSet.counterexamplesPerTarget(heldOut: 64), 4)
+        XCTAssertEqual(ValidationSet.counterexamplesPerTarget(heldOut: 100), 4, "never fewer than 4 each")
+    }
+
+    /// The kept epoch is the best, the later one on ties; patience counts steps since the best.
+    func testEpochSelection() {
+        var s = EpochSelection()
+        XCTAssertTrue(s.record(accuracy: 0.5, epoch: 1, step: 9))
+        XCTAssertFalse(s.record(accuracy: 0.4, epoch: 2, step: 18))
+        XCTAssertTrue(s.record(accuracy: 0.5, epoch: 3, step: 27), "a tie goes to the later epoch")
+        XCTAssertEqual(s.best?.epoch, 3)
+        XCTAssertFalse(s.record(accuracy: 0.45, epoch: 4, step: 36))
+        XCTAssertFalse(s.shouldStop(step: 36, patience: 10), "9 steps since the best")
+        XCTAssertTrue(s.shouldStop(step: 37, patience: 10))
+        XCTAssertFalse(s.shouldStop(step: 10_000, patience: 0), "0: never stop early")
+        XCTAssertFalse(EpochSelection().shouldStop(step: 100, patience: 1), "no epoch measured yet")
     }
 }
 

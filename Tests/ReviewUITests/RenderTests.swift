@@ -131,11 +131,12 @@ final class RenderTests: XCTestCase {
     }
 
     func testJetAndPaletteByHand() {
-        XCTAssertEqual(Jet.color(0), RGB(0, 0, 128))
-        XCTAssertEqual(Jet.color(1), RGB(128, 0, 0))
-        // 0.5: red (0.5−0.35)/0.31 = 0.4839 → 123; green 1; blue 1 − 0.16/0.31 → 123.
-        XCTAssertEqual(Jet.color(0.5), RGB(123, 255, 123))
-        XCTAssertEqual(Jet.color(.nan), Jet.color(0))
+        XCTAssertEqual(RGB.jet(0), RGB(0, 0, 128))
+        XCTAssertEqual(RGB.jet(1), RGB(128, 0, 0))
+        // The canvas colours through the 256-entry table: 0.5 → entry 128, x = 128/255 = 0.50196:
+        // red (x−0.35)/0.31 = 0.4902 → 125; green 1; blue 1 − (x−0.34)/0.31 = 0.4775 → 122.
+        XCTAssertEqual(RGB.jet(0.5), RGB(125, 255, 122))
+        XCTAssertEqual(RGB.jet(.nan), RGB.jet(0))
         XCTAssertEqual(Palette.xterm256(.black), 16)
         XCTAssertEqual(Palette.xterm256(.white), 231)
         XCTAssertEqual(Palette.xterm256(RGB(255, 0, 0)), 196)

@@ -5,12 +5,12 @@
 # padding + random 32x32 crop + random horizontal flip, normalise, batch of 64. No caching.
 #
 # Usage: bench/decode/run.sh [DATA_DIR]   (default /tmp/abn-decode-bench; generated if absent)
-# Environment: BENCH_SECONDS (default 5), TORCH_REF_PYTHON (python with numpy and Pillow).
+# Environment: BENCH_SECONDS (default 5), ABN_TORCH_PYTHON (python with numpy and Pillow; default: tools/torch-env.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir=${1:-/tmp/abn-decode-bench}
 seconds=${BENCH_SECONDS:-5}
-python=${TORCH_REF_PYTHON:-$(../shared/scripts/torch-reference-env)}
+python=${ABN_TORCH_PYTHON:-$(bash tools/torch-env.sh)}
 
 bin=$(swift build -c release -Xswiftc -enable-testing --show-bin-path)/abn-hitl
 [ -x "$bin" ] || swift build -c release -Xswiftc -enable-testing >&2

@@ -19,6 +19,15 @@ public enum Jet {
         return (UInt8((r * 255).rounded()), UInt8((g * 255).rounded()), UInt8((b * 255).rounded()))
     }
 
+    /// 256 entries (value·255 rounded), for inner loops that colour many cells (the review UI's canvas).
+    public static let table: [(UInt8, UInt8, UInt8)] = (0..<256).map { color(Float($0) / 255) }
+
+    /// `color` through `table`: within half a step of 1/255 of the exact value.
+    public static func fast(_ v: Float) -> (UInt8, UInt8, UInt8) {
+        let x = v.isNaN ? 0 : min(1, max(0, v))
+        return table[Int((x * 255).rounded())]
+    }
+
     static func interpolate(_ points: [(Double, Double)], _ x: Double) -> Double {
         for i in 1..<points.count where x <= points[i].0 {
             let (x0, y0) = points[i - 1], (x1, y1) = points[i]

@@ -58,7 +58,7 @@ struct Finetune: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Fraction of edited samples held out to choose the epoch by. (default: 0.1, or 0 with --counterexamples 0)", valueName: "fraction"))
     var holdout: Double?
 
-    @Option(name: .long, help: "Stop after this many epochs without a better validation accuracy; 0: never.")
+    @Option(name: .long, help: "Stop once this many steps pass without a better validation accuracy (checked each epoch); 0: run every planned epoch and keep the best.")
     var patience: Int = FinetuneOptions().patience
 
     @Option(name: .long, help: "Random seed.")
