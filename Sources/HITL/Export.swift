@@ -13,7 +13,7 @@ public struct ExportSummary: Sendable, Equatable {
 /// (8× for 32×32) as PNG; plus edits.csv (every edit, the whole history) and manifest.json
 /// (provenance). The same session gives byte-identical files: sorted keys, shortest round-trip
 /// float text, and nothing that depends on the time or place of the export. Formats:
-/// docs/formats-session.md.
+/// docs/formats.md.
 public func export(session: Session, to out: URL) throws -> ExportSummary {
     let info = session.info
     var isDir: ObjCBool = false

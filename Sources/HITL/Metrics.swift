@@ -1,6 +1,6 @@
 /// Attention metrics of one map against a mask, both at map resolution, row-major, values in [0, 1]
 /// (a mask at image resolution is first area-averaged with MapResampling.areaAverage). Definitions
-/// as the ABN paper and the pointing game define them; the edge cases are choices, documented in docs/formats-session.md:
+/// as the ABN paper and the pointing game define them; the edge cases are choices, documented in docs/formats.md:
 /// - mass in mask Σ(M·mask)/ΣM, 0 when ΣM = 0 (no attention anywhere puts none in the mask);
 /// - pointing game: the argmax cell of M (the first in row-major order on ties) has mask ≥ 0.5;
 /// - IoU of {M ≥ 0.5} and {mask ≥ 0.5}, 1 when both sets are empty (they agree exactly);

@@ -53,7 +53,7 @@ public final class SessionReviewBackend: ReviewBackend {
     }
 
     public func commitEdit(sampleIndex: Int, map: AttentionMap, whatIf: [Float]) throws {
-        try session.appendEdit(sampleID: Int64(sampleIndex), map: map.values, annotator: annotator, source: "review", whatIf: whatIf)
+        try session.appendEdit(sampleID: Int64(sampleIndex), map: map.values, annotator: annotator, source: EditSource.review, whatIf: whatIf)
         refresh(sampleIndex)
     }
 

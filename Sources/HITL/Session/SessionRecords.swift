@@ -66,11 +66,10 @@ public struct SessionSample: Sendable, Equatable {
 
 /// Where an edit came from (the `source` column). Other strings are accepted for tools to come.
 public enum EditSource {
+    /// The review UI: a stroke, an undo, a redo or a reset (not told apart yet).
     public static let review = "review"
+    /// import-maps.
     public static let `import` = "import"
-    public static let reset = "reset"
-    public static let undo = "undo"
-    public static let redo = "redo"
 }
 
 /// An edit to append: the map at map resolution and the perception branch's answer under it.

@@ -1,6 +1,6 @@
 import GRDB
 
-/// The versioned schema of session.sqlite (docs/formats-session.md). Migrations only ever add:
+/// The versioned schema of session.sqlite (docs/formats.md). Migrations only ever add:
 /// a session written by an older abn-hitl opens in a newer one; a newer one's file is refused.
 enum SessionSchema {
     /// The newest schema version this tool writes and reads (one per migration).
