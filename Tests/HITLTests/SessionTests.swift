@@ -46,7 +46,7 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(samples[0].attentionPredicted, 1)
         XCTAssertEqual(samples[0].currentMap, [0.1, 0.2, 0.3, 0.4])
         try s.appendEdit(sampleID: samples[0].id, map: [1, 1, 0, 0], annotator: "ann", source: EditSource.review, whatIf: [0.2, 0.8])
-        try s.appendEdit(sampleID: samples[0].id, map: [0.1, 0.2, 0.3, 0.4], annotator: "ann", source: EditSource.reset, whatIf: [0.7, 0.3])
+        try s.appendEdit(sampleID: samples[0].id, map: [0.1, 0.2, 0.3, 0.4], annotator: "ann", source: "reset", whatIf: [0.7, 0.3])
         try s.accept(sampleID: samples[1].id, annotator: "ann")
         // Reopened from disk: the newest edit is the current map; the history keeps both.
         let again = try Session.open(url)
