@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Sets up (apt packages, build) and runs every test: unit, parity with PyTorch (committed
+# Sets up (apt packages, build, the PyTorch environment) and runs every test: unit, parity with PyTorch (committed
 # fixtures, no PyTorch needed), and end-to-end tests of the built executable, including tmux.
 # Ends with one summary line: "tests: N passed, N failed, N skipped".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
+# The PyTorch side (safetensors, torch) for the interop tests; made once, about a minute.
+ABN_TORCH_PYTHON=${ABN_TORCH_PYTHON:-$(bash tools/torch-env.sh)}
+export ABN_TORCH_PYTHON
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0

@@ -104,11 +104,13 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertTrue(bytes[8..<(8 + n)].reversed().prefix { $0 != UInt8(ascii: "}") }.allSatisfy { $0 == 0x20 })
     }
 
-    /// Where the reference Python package is installed (developer machines; CI has none), it must
-    /// read what we write: values, dtypes, shapes and metadata.
+    /// The reference Python package must read what we write: values, dtypes, shapes and metadata.
+    /// tools/test.sh makes its environment (tools/torch-env.sh) and sets ABN_TORCH_PYTHON.
     func testReferenceLibraryReadsWrittenFile() throws {
-        let python = ProcessInfo.processInfo.environment["ABN_TORCH_PYTHON"] ?? "/tmp/abn-torch-ref/bin/python"
-        guard FileManager.default.isExecutableFile(atPath: python) else { throw XCTSkip("no reference python at \(python)") }
+        let python = ProcessInfo.processInfo.environment["ABN_TORCH_PYTHON"] ?? "/tmp/abn-torch-env/bin/python"
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            return XCTFail("no reference python at \(python): run `bash tools/torch-env.sh` and set ABN_TORCH_PYTHON to what it prints")
+        }
         let url = try ioTempDirectory("abn-st").appendingPathComponent("m.safetensors")
         try SafeTensors.write([("conv.weight", .float32(Tensor(shape: [2, 1, 1, 3], data: [0.5, -1, 2, 1e-3, 7, -0.0]))),
                                ("bn.num_batches_tracked", .int64(shape: [], values: [123456789012]))],
