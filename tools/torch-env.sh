@@ -30,8 +30,6 @@ if [ ! -x "$py" ] || ! "$py" -c 'import torch, safetensors, numpy, PIL' 2>/dev/n
   fi
   "$py" -m pip install -q safetensors numpy pillow >&2
 fi
-for p in "${extra[@]}"; do
-  "$py" -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('${p//-/_}') is None)" 2>/dev/null \
-    || "$py" -m pip install -q "$p" >&2
-done
+# pip leaves a package that is already there alone.
+[ ${#extra[@]} -eq 0 ] || "$py" -m pip install -q "${extra[@]}" >&2
 echo "$py"

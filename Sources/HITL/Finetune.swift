@@ -18,7 +18,6 @@ public struct FinetuneOptions: Codable, Sendable, Equatable {
     /// SGD with momentum 0.9 and weight decay 1e-4 (the official training's), constant rate (the
     /// official step schedule, ×0.1 at 50% and 75%, measured worse: docs/benchmarks.md).
     public var learningRate: Float = 0.02
-
     /// Samples per step: targets, their counterexamples and replayed unedited samples.
     public var batchSize: Int = 32
     /// Replayed unedited training samples per target in each batch, so the rest is not forgotten;
@@ -182,8 +181,8 @@ public func finetune(session: Session, model: LoadedModel, out: URL, options: Fi
     let reporter = progress == nil ? ProgressReporter(label: "finetune", total: epochs * plan.batchesPerEpoch, unit: "batch") : nil
     var steps = 0, lastMapLoss = 0.0, epochsRun = 0
     var history: [Double] = []
-    var best: (accuracy: Double, epoch: Int, state: [String: StateTensor])?
     var selection = EpochSelection()
+    var bestState: [String: StateTensor]?  // the weights of selection.best
     for epoch in 0..<epochs {
         let order = rng.permutation(split.training.count).map { split.training[$0] }
         var mapLoss = 0.0, perLoss = 0.0, counted = 0
@@ -221,7 +220,7 @@ public func finetune(session: Session, model: LoadedModel, out: URL, options: Fi
             steps += 1
             let p = FinetuneProgress(step: steps, totalSteps: epochs * plan.batchesPerEpoch, epoch: epoch + 1,
                                      mapLoss: mapLoss / Double(counted), perceptionLoss: perLoss / Double(counted),
-                                     validationAccuracy: history.last, bestValidation: best.map { ($0.accuracy, $0.epoch) })
+                                     validationAccuracy: history.last, bestValidation: selection.best.map { ($0.accuracy, $0.epoch) })
             progress?(p)
             reporter?.update(done: steps, detail: p.summary)
         }
@@ -231,14 +230,14 @@ public func finetune(session: Session, model: LoadedModel, out: URL, options: Fi
         let accuracy = try validation.accuracy(of: model.model)
         history.append(accuracy)
         if selection.record(accuracy: accuracy, epoch: epoch + 1, step: steps) {
-            best = (accuracy, epoch + 1, Dictionary(uniqueKeysWithValues: model.model.stateDict().map { ($0.name, $0.tensor) }))
+            bestState = Dictionary(uniqueKeysWithValues: model.model.stateDict().map { ($0.name, $0.tensor) })
         }
         if selection.shouldStop(step: steps, patience: options.patience) { break }
     }
-    if let best { try model.model.loadStateDict(best.state) }
-    let kept = best?.epoch ?? epochsRun
+    if let bestState { try model.model.loadStateDict(bestState) }
+    let kept = selection.best?.epoch ?? epochsRun
     reporter?.finish(detail: String(format: "map loss %.4f", lastMapLoss)
-                     + (best.map { String(format: ", kept epoch %d of %d (validation %.1f%%)", $0.epoch, epochsRun, 100 * $0.accuracy) } ?? ""))
+                     + (selection.best.map { String(format: ", kept epoch %d of %d (validation %.1f%%)", $0.epoch, epochsRun, 100 * $0.accuracy) } ?? ""))
     try ModelFile.save(model.model, metadata: m, to: out)
     let written = try ModelFile.load(contentsOf: out)
     let after = try testFolder.map { try evaluate(model: written, folder: $0) }
@@ -261,7 +260,7 @@ extension FinetuneProgress {
 
 /// Which epoch to keep, by validation accuracy: the best, a tie going to the later epoch (it has
 /// trained longer on the same evidence); and when to stop: `patience` steps after the best.
-struct EpochSelection: Equatable {
+struct EpochSelection {
     private(set) var best: (accuracy: Double, epoch: Int, step: Int)?
 
     /// Records an epoch's accuracy; true when it is the new best.
@@ -274,10 +273,6 @@ struct EpochSelection: Equatable {
     func shouldStop(step: Int, patience: Int) -> Bool {
         guard patience > 0, let best else { return false }
         return step - best.step >= patience
-    }
-
-    static func == (a: EpochSelection, b: EpochSelection) -> Bool {
-        a.best?.accuracy == b.best?.accuracy && a.best?.epoch == b.best?.epoch && a.best?.step == b.best?.step
     }
 }
 
