@@ -1,3 +1,5 @@
+import ABN
+
 /// Attention metrics of one map against a mask, both at map resolution, row-major, values in [0, 1]
 /// (a mask at image resolution is first area-averaged with MapResampling.areaAverage). Definitions
 /// as the ABN paper and the pointing game define them; the edge cases are choices, documented in docs/formats.md:

@@ -58,10 +58,3 @@ func percent(_ p: Float) -> String {
     guard p.isFinite else { return "?%" }
     return "\(Int((min(1, max(0, p)) * 100).rounded()))%"
 }
-
-/// Class with the highest probability (first on ties), or nil for an empty or all-NaN vector.
-func argmax(_ p: [Float]) -> Int? {
-    var best: Int?
-    for (i, v) in p.enumerated() where v.isFinite && (best == nil || v > p[best!]) { best = i }
-    return best
-}

@@ -1,5 +1,7 @@
 // The status bar: what the model says, what it would say under the edited map, and the brush.
 
+import ABN
+
 func renderStatus(_ state: ReviewState, _ layout: ReviewLayout, _ style: RenderStyle, _ grid: inout CellGrid) {
     let rect = layout.status
     let bar = style.statusBar
@@ -26,7 +28,8 @@ func statusLines(_ state: ReviewState) -> [String] {
         + "  attention \(prediction(s.attentionPredicted, s.attentionProbabilities))"
     var second: String
     let edited = state.histories[state.selected].isEdited
-    if let w = state.currentWhatIf, let top = argmax(w) {
+    if let w = state.currentWhatIf, w.contains(where: \.isFinite) {
+        let top = argmax(w)
         second = " what-if (\(edited ? "edited" : "model's") map) \(prediction(top, w))  top-3:"
         let order = w.indices.filter { w[$0].isFinite }.sorted { w[$0] > w[$1] || (w[$0] == w[$1] && $0 < $1) }
         for k in order.prefix(3) { second += " \(prediction(k, w))" }

@@ -127,16 +127,22 @@ enum SoftmaxCrossEntropy {
             for v in row { sum += exp(Double(v - maxv)) }
             let logSum = log(sum) + Double(maxv)
             loss += logSum - Double(row[labels[b]])
-            var best = 0
             for j in 0..<k {
-                if row[j] > row[best] { best = j }
                 let p = exp(Double(row[j]) - logSum)
                 grad[b * k + j] = Float((p - (j == labels[b] ? 1 : 0)) / Double(n))
             }
-            if best == labels[b] { correct += 1 }
+            if argmax(row) == labels[b] { correct += 1 }
         }
         return (Float(loss / Double(n)), grad, correct)
     }
+}
+
+/// Index of the largest value, the first one on ties (so predictions are reproducible). A NaN is never
+/// the largest; an empty or all-NaN vector gives 0. The one argmax of the package.
+public func argmax(_ v: [Float]) -> Int {
+    var best = -1
+    for i in v.indices where !v[i].isNaN && (best < 0 || v[i] > v[best]) { best = i }
+    return max(best, 0)
 }
 
 /// Row-wise softmax of [N, K] logits, in Double for accuracy.

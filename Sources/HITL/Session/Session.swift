@@ -1,3 +1,4 @@
+import ABN
 import Foundation
 import GRDB
 

@@ -26,13 +26,6 @@ func utcNow() -> String {
     return f.string(from: Date())
 }
 
-/// Index of the largest value, the first one on ties (so predictions are reproducible).
-func argmax(_ v: [Float]) -> Int {
-    var best = 0
-    for i in v.indices where v[i] > v[best] { best = i }
-    return best
-}
-
 /// One-line errors that name the file: "PATH: problem".
 public struct SessionError: Error, CustomStringConvertible, Equatable {
     public let description: String

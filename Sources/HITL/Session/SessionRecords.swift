@@ -1,3 +1,4 @@
+import ABN
 import Foundation
 
 /// What a session knows about where its samples came from.

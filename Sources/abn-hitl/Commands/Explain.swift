@@ -56,7 +56,7 @@ struct Explain: ParsableCommand {
                 let attProbs = softmax(out.attentionLogits.data)
                 let h = out.attentionMap.shape[2], w = out.attentionMap.shape[3]
                 let rows = (0..<h).map { Array(out.attentionMap.data[($0 * w)..<($0 * w + w)]) }
-                let best = probs.indices.max { probs[$0] < probs[$1] }!
+                let best = argmax(probs)
                 results.append(Result(image: path, predicted: m.classes[best], probabilities: probs,
                                       attention_probabilities: attProbs, attention_map: rows))
             }
@@ -66,7 +66,7 @@ struct Explain: ParsableCommand {
                 print("\(pad("image", 40)) \(pad("predicted", 14)) \(pad("p", 7)) \(pad("attention branch", 18)) map min/mean/max")
                 for r in results {
                     let best = r.probabilities.max() ?? 0
-                    let attBest = r.attention_probabilities.indices.max { r.attention_probabilities[$0] < r.attention_probabilities[$1] }!
+                    let attBest = argmax(r.attention_probabilities)
                     let flat = r.attention_map.flatMap { $0 }
                     let mean = flat.reduce(0, +) / Float(max(flat.count, 1))
                     print("\(pad(r.image, 40)) \(pad(r.predicted, 14)) \(pad(String(format: "%.3f", best), 7)) \(pad(m.classes[attBest], 18)) \(String(format: "%.2f/%.2f/%.2f", flat.min() ?? 0, mean, flat.max() ?? 0))")
