@@ -83,7 +83,7 @@ extension ReviewState {
             imageError = text
         case .whatIfComputed(let index, let map, let probabilities):
             guard let p = position(ofSampleIndex: index) else { return [] }
-            whatIf[p] = WhatIf(map: map, probabilities: probabilities)
+            whatIf[p] = EditedPrediction(map: map, probabilities: probabilities)
         case .saved(let index, let map):
             guard let p = position(ofSampleIndex: index) else { return [] }
             samples[p].currentMap = map

@@ -2,8 +2,8 @@
 // is still unsaved. Only `reduce` (Reduce.swift) changes it; the renderer only reads it.
 import HITL
 
-/// The perception branch's probabilities under one particular map.
-public struct WhatIf: Equatable, Sendable {
+/// The perception branch's probabilities under one particular map (the result of HITL's WhatIf, kept per sample).
+public struct EditedPrediction: Equatable, Sendable {
     public var map: AttentionMap
     public var probabilities: [Float]
 }
@@ -31,7 +31,7 @@ public struct ReviewState: Equatable, Sendable {
     public var image: ReviewImage?
     public var imageError: String?
     /// Latest what-if per position, with the map it was computed for.
-    public var whatIf: [Int: WhatIf] = [:]
+    public var whatIf: [Int: EditedPrediction] = [:]
     /// Positions whose current map the backend has not yet confirmed as stored.
     public var unsaved: Set<Int> = []
     /// One line for the status bar (errors, hints).

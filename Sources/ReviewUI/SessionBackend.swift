@@ -7,7 +7,7 @@ import HITL
 /// what-if from the model. Every commit is durable before it returns (one SQLite transaction).
 public final class SessionReviewBackend: ReviewBackend {
     public let session: Session
-    private let whatIfModel: HITL.WhatIf
+    private let whatIfModel: WhatIf
     private let annotator: String
     private var stored: [SessionSample]
     public private(set) var samples: [ReviewSample]
@@ -17,7 +17,7 @@ public final class SessionReviewBackend: ReviewBackend {
         self.session = session
         self.annotator = annotator
         let info = session.info
-        whatIfModel = HITL.WhatIf(model: model, dataRoot: URL(fileURLWithPath: info.dataRoot), split: info.split)
+        whatIfModel = WhatIf(model: model, dataRoot: URL(fileURLWithPath: info.dataRoot), split: info.split)
         stored = try session.samples()
         samples = []
         samples = stored.map(reviewSample)
