@@ -1,55 +1,19 @@
 // The picture under the canvas at image resolution: the image, the attention map, or both blended.
-// The map is upsampled bilinearly (half-pixel centres, edges clamped: like resizing the map to the
-// image as the official visualisation does) and coloured with jet.
+// The map is upsampled bilinearly (MapResampling: half-pixel centres, edges clamped, like resizing
+// the map to the image as the official visualisation does) and coloured with jet.
 import HITL
 
 public enum Compose {
     /// Weight of the heatmap in the blend view.
     public static let blendWeight: Float = 0.5
 
-    /// Bilinear map value at the centre of image pixel (px, py). A malformed map reads as 0.
-    public static func mapValue(_ map: AttentionMap, px: Int, py: Int, imageWidth: Int, imageHeight: Int) -> Float {
-        guard map.isWellFormed, imageWidth > 0, imageHeight > 0 else { return 0 }
-        func axis(_ p: Int, _ n: Int, _ image: Int) -> (Int, Int, Float) {
-            let m = min(Float(n - 1), max(0, (Float(p) + 0.5) * Float(n) / Float(image) - 0.5))
-            let i0 = Int(m)
-            return (i0, min(i0 + 1, n - 1), m - Float(i0))
-        }
-        let (x0, x1, fx) = axis(px, map.width, imageWidth)
-        let (y0, y1, fy) = axis(py, map.height, imageHeight)
-        let v = map.values
-        let top = v[y0 * map.width + x0] * (1 - fx) + v[y0 * map.width + x1] * fx
-        let bottom = v[y1 * map.width + x0] * (1 - fx) + v[y1 * map.width + x1] * fx
-        let value = top * (1 - fy) + bottom * fy
-        return value.isNaN ? 0 : min(1, max(0, value))
-    }
-
-    /// Upsampled map values at image resolution, row-major: the same numbers as `mapValue`, with
-    /// the per-column and per-row interpolation weights computed once (a 224² image is 50k pixels).
+    /// Map values at image resolution, row-major, from MapResampling.upsampleBilinear (the export's
+    /// upsampler too), clamped to [0, 1] with NaN as 0 so a bad value cannot break the colours.
+    /// A malformed map reads as all 0.
     static func upsampled(_ map: AttentionMap, imageWidth w: Int, imageHeight h: Int) -> [Float] {
         guard map.isWellFormed, w > 0, h > 0 else { return [Float](repeating: 0, count: max(0, w) * max(0, h)) }
-        func axis(_ p: Int, _ n: Int, _ image: Int) -> (Int, Int, Float) {
-            let m = min(Float(n - 1), max(0, (Float(p) + 0.5) * Float(n) / Float(image) - 0.5))
-            let i0 = Int(m)
-            return (i0, min(i0 + 1, n - 1), m - Float(i0))
-        }
-        let columns = (0..<w).map { axis($0, map.width, w) }
-        let rows = (0..<h).map { axis($0, map.height, h) }
-        let v = map.values, mw = map.width
-        var out = [Float](repeating: 0, count: w * h)
-        out.withUnsafeMutableBufferPointer { o in
-            for y in 0..<h {
-                let (y0, y1, fy) = rows[y]
-                for x in 0..<w {
-                    let (x0, x1, fx) = columns[x]
-                    let top = v[y0 * mw + x0] * (1 - fx) + v[y0 * mw + x1] * fx
-                    let bottom = v[y1 * mw + x0] * (1 - fx) + v[y1 * mw + x1] * fx
-                    let value = top * (1 - fy) + bottom * fy
-                    o[y * w + x] = value.isNaN ? 0 : min(1, max(0, value))
-                }
-            }
-        }
-        return out
+        return MapResampling.upsampleBilinear(map.values, height: map.height, width: map.width, toHeight: h, toWidth: w)
+            .map { $0.isNaN ? 0 : min(1, max(0, $0)) }
     }
 
     /// RGB per image pixel for the view.

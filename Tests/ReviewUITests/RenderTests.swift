@@ -125,9 +125,8 @@ final class RenderTests: XCTestCase {
         // 1×2 map [0, 1] over a 4-pixel-wide image: map x = (px + 0.5)·2/4 − 0.5 → −0.25 (clamped
         // to 0), 0.25, 0.75, 1.25 (clamped to 1).
         let map = AttentionMap(height: 1, width: 2, values: [0, 1])
-        let v = (0..<4).map { Compose.mapValue(map, px: $0, py: 0, imageWidth: 4, imageHeight: 1) }
-        XCTAssertEqual(v, [0, 0.25, 0.75, 1])
-        XCTAssertEqual(Compose.mapValue(AttentionMap(height: 3, width: 3, values: []), px: 0, py: 0, imageWidth: 4, imageHeight: 4), 0)
+        XCTAssertEqual(Compose.upsampled(map, imageWidth: 4, imageHeight: 1), [0, 0.25, 0.75, 1])
+        XCTAssertEqual(Compose.upsampled(AttentionMap(height: 3, width: 3, values: []), imageWidth: 2, imageHeight: 2), [0, 0, 0, 0])
     }
 
     func testJetAndPaletteByHand() {
@@ -161,11 +160,10 @@ final class RenderTests: XCTestCase {
 }
 
 final class ComposeTests: XCTestCase {
-    func testFastUpsamplingMatchesPointwiseBilinear() {
-        let map = AttentionMap(height: 3, width: 4, values: (0..<12).map { Float($0 * 7 % 12) / 11 })
-        let fast = Compose.upsampled(map, imageWidth: 9, imageHeight: 7)
-        for y in 0..<7 { for x in 0..<9 {
-            XCTAssertEqual(fast[y * 9 + x], Compose.mapValue(map, px: x, py: y, imageWidth: 9, imageHeight: 7), accuracy: 1e-6)
-        } }
+    func testUpsampledValuesAreClampedAndNaNIsZero() {
+        // [2, −1] over 4 pixels mixes as 2, ¾·2 − ¼ = 1.25, ¼·2 − ¾ = −0.25, −1, then clamps to [0, 1].
+        XCTAssertEqual(Compose.upsampled(AttentionMap(height: 1, width: 2, values: [2, -1]), imageWidth: 4, imageHeight: 1), [1, 1, 0, 0])
+        // A NaN reaches every pixel that mixes it in (0.0·NaN is NaN); only the last pixel reads cell 1 alone.
+        XCTAssertEqual(Compose.upsampled(AttentionMap(height: 1, width: 2, values: [.nan, 1]), imageWidth: 4, imageHeight: 1), [0, 0, 0, 1])
     }
 }
