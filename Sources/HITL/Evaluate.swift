@@ -77,10 +77,8 @@ public func evaluate(model: LoadedModel, folder: ImageFolder, progress: Progress
     var attentionCorrect = 0, n = 0
     var mass = 0.0, pointing = 0.0, iou = 0.0, masked = 0
     var decoy = 0.0, decoyed = 0
-    // Masks are loaded at the model's input size (as the image is) and area-averaged to the map grid.
     func mapMask(_ url: URL) throws -> [Float] {
-        MapResampling.areaAverage(try loadMask(url, height: m.inputHeight, width: m.inputWidth),
-                                  height: m.inputHeight, width: m.inputWidth, toHeight: mh, toWidth: mw)
+        try loadMapMask(url, inputHeight: m.inputHeight, inputWidth: m.inputWidth, mapHeight: mh, mapWidth: mw)
     }
     try predictAll(model: model, folder: folder, progress: progress) { predictions in
         for p in predictions {

@@ -33,8 +33,7 @@ public func export(session: Session, to out: URL) throws -> ExportSummary {
     for sample in samples where sample.edited || sample.accepted {
         let stem = "\(String(format: "%05d", sample.id))-" + sample.relativePath.replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: ".", with: "_")
-        let image = try ImageIO.decode(fileAt: root.appendingPathComponent(sample.relativePath))
-            .converted(toChannels: 3).resizedBilinear(width: info.inputWidth, height: info.inputHeight)
+        let image = try loadDisplayImage(root.appendingPathComponent(sample.relativePath), width: info.inputWidth, height: info.inputHeight)
         let (h, w, H, W) = (info.mapHeight, info.mapWidth, info.inputHeight, info.inputWidth)
         let files = ManifestFiles(image: stem + "-image.png", original_map: stem + "-original.png", edited_map: stem + "-edited.png",
                                   blend: stem + "-blend.png", difference: stem + "-difference.png")

@@ -48,9 +48,8 @@ public func importMaps(session: Session, masks: URL, whatIf: WhatIf, annotator: 
         guard imageInfo.width == maskInfo.width, imageInfo.height == maskInfo.height else {
             throw SessionError(maskURL.path, "mask is \(maskInfo.width)×\(maskInfo.height) but its image \(sample.relativePath) is \(imageInfo.width)×\(imageInfo.height); nothing imported")
         }
-        let mask = try loadMask(maskURL, height: info.inputHeight, width: info.inputWidth)
-        let map = MapResampling.areaAverage(mask, height: info.inputHeight, width: info.inputWidth,
-                                            toHeight: info.mapHeight, toWidth: info.mapWidth)
+        let map = try loadMapMask(maskURL, inputHeight: info.inputHeight, inputWidth: info.inputWidth,
+                                  mapHeight: info.mapHeight, mapWidth: info.mapWidth)
         if sample.edited && sample.currentMap == map {
             unchanged += 1
             continue

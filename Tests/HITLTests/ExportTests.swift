@@ -35,6 +35,16 @@ final class ExportTests: XCTestCase {
         XCTAssertEqual(original.pixels, try ImageIO.decode(fileAt: a.appendingPathComponent(stem + "-edited.png")).pixels)
         let difference = try ImageIO.decode(fileAt: a.appendingPathComponent(stem + "-difference.png"))
         XCTAssertTrue(difference.pixels.allSatisfy { $0 == 255 }, "no change: white")
+        // The image picture is the 32×32 source itself (already the input size), each pixel an 8×8 block.
+        let source = try ImageIO.decode(fileAt: Fixture.data.appendingPathComponent("train/" + samples[0].relativePath)).converted(toChannels: 3)
+        let picture = try ImageIO.decode(fileAt: a.appendingPathComponent(stem + "-image.png"))
+        XCTAssertEqual([source.width, picture.width, picture.height], [32, 256, 256])
+        for (x, y) in [(0, 0), (31, 0), (5, 17), (31, 31)] {
+            for dx in [0, 7] {
+                let p = ((8 * y + dx) * 256 + 8 * x + dx) * 3, q = (y * 32 + x) * 3
+                XCTAssertEqual(Array(picture.pixels[p..<(p + 3)]), Array(source.pixels[q..<(q + 3)]), "pixel (\(x), \(y))")
+            }
+        }
         // edits.csv: a header and one row per edit, in order, fields quoted where needed.
         let csv = try String(contentsOf: a.appendingPathComponent("edits.csv"), encoding: .utf8)
         let lines = csv.split(separator: "\n", omittingEmptySubsequences: false)
@@ -67,5 +77,16 @@ final class ExportTests: XCTestCase {
         let file = dir.appendingPathComponent("afile")
         try Data("x".utf8).write(to: file)
         assertOneLineError(try export(session: session, to: file), mentions: [file.path, "is a file"])
+    }
+
+    func testDisplayImageIsRGBAtTheInputSize() throws {
+        // Grey [0, 200] at 2×1 to 4×2 with half-pixel centres: x samples 0 (clamped), 0.25, 0.75, 1 (clamped)
+        // → 0, 50, 150, 200; both rows read the one source row; grey becomes three equal channels.
+        let url = try Fixture.temporaryDirectory().appendingPathComponent("grey.png")
+        try ImageIO.writePNG(Image(width: 2, height: 1, channels: 1, pixels: [0, 200]), to: url)
+        let image = try loadDisplayImage(url, width: 4, height: 2)
+        XCTAssertEqual([image.width, image.height, image.channels], [4, 2, 3])
+        let row: [UInt8] = [0, 0, 0, 50, 50, 50, 150, 150, 150, 200, 200, 200]
+        XCTAssertEqual(image.pixels, row + row)
     }
 }
