@@ -43,6 +43,8 @@ public enum MapResampling {
     /// pixel x samples the source at (x + 0.5)·w/W − 0.5, clamped to the edge cells. This is what
     /// cv2.resize(INTER_LINEAR) on float32 and torch's interpolate(bilinear, align_corners=False) do,
     /// and cv2.resize is what the ABN authors' visualisation uses to bring the map to the image.
+    /// ABNData's resizeBilinear (model inputs, masks) is the same rule with Float source coordinates;
+    /// not merged because fine-tuning's counterexamples use this one and would move by rounding.
     public static func upsampleBilinear(_ map: [Float], height h: Int, width w: Int, toHeight H: Int, toWidth W: Int) -> [Float] {
         precondition(map.count == h * w && h > 0 && w > 0 && H > 0 && W > 0)
         func taps(_ n: Int, _ N: Int) -> [(Int, Int, Float)] {
