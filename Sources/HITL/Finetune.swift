@@ -7,8 +7,8 @@ import Foundation
 /// extractor frozen; plus counterexamples built from the edited maps (docs/finetuning.md) and model
 /// selection on held-out targets. Defaults were chosen by the grid in docs/benchmarks.md.
 public struct FinetuneOptions: Codable, Sendable, Equatable {
-    /// "attention+perception" (default) or "attention" (TrainableBranches raw values).
-    public var branches: String = TrainableBranches.attentionAndPerception.rawValue
+    /// The attention and perception branches (default), or the attention branch alone; never `.all`.
+    public var branches: TrainableBranches = .attentionAndPerception
     /// Weight of L_map.
     public var gamma: Float = 1
     /// Passes over the edited samples; nil: `automaticEpochs`. The perception branch has to relearn
@@ -123,9 +123,8 @@ public struct FinetuneProgress: Sendable {
 /// replacement; no map loss for them). The test split is only measured, before and after.
 public func finetune(session: Session, model: LoadedModel, out: URL, options: FinetuneOptions, evaluationSplit: String? = "test",
                      progress: ((FinetuneProgress) -> Void)? = nil) throws -> FinetuneReport {
-    guard let branches = TrainableBranches(rawValue: options.branches), branches != .all else {
-        throw FinetuneError("--branches must be attention+perception or attention, got '\(options.branches)'")
-    }
+    let branches = options.branches
+    guard branches != .all else { throw FinetuneError("fine-tuning trains attention+perception or attention, not all branches") }
     guard options.epochs.map({ $0 >= 1 }) ?? true, options.batchSize >= 2, options.effectiveReplayRatio >= 0, options.gamma >= 0, options.gamma.isFinite,
           options.learningRate > 0, options.learningRate.isFinite else {
         throw FinetuneError("fine-tuning needs epochs ≥ 1, batch size ≥ 2, replay ratio ≥ 0, finite γ ≥ 0 and a positive learning rate")

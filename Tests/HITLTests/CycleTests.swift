@@ -16,7 +16,7 @@ final class CycleTests: XCTestCase {
         try ShortcutDataset.generate(at: data, train: 1200, test: 400, seed: 11)
         var train = TrainOptions(dataRoot: data.path)
         train.epochs = 5
-        train.attention = AttentionMechanism.multiply.rawValue
+        train.attention = .multiply
         train.seed = 5
         let modelURL = dir.appendingPathComponent("trained.safetensors")
         let trainer = try Trainer(options: train, out: modelURL)

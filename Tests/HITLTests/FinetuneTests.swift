@@ -17,7 +17,7 @@ final class FinetuneTests: XCTestCase {
 
     func quick(_ branches: TrainableBranches = .attentionAndPerception) -> FinetuneOptions {
         var o = FinetuneOptions()
-        o.branches = branches.rawValue
+        o.branches = branches
         o.epochs = 1
         o.batchSize = 4
         o.learningRate = 0.05

@@ -11,7 +11,7 @@ public struct ABNOutput {
 }
 
 /// Which parts a training step updates.
-public enum TrainableBranches: String, CaseIterable, Sendable {
+public enum TrainableBranches: String, CaseIterable, Sendable, Codable {
     /// Everything (ordinary training).
     case all
     /// The feature extractor frozen: no gradient, no update, BatchNorm statistics fixed.

@@ -13,7 +13,7 @@ public struct TrainOptions: Codable, Equatable, Sendable {
     public var momentum: Float = 0.9
     public var weightDecay: Float = 1e-4
     /// g·M by default: the mechanism the human-in-the-loop cycle repairs best (docs/benchmarks.md).
-    public var attention: String = AttentionMechanism.multiply.rawValue
+    public var attention: AttentionMechanism = .multiply
     /// "CxHxW"; nil takes the size and channel count of the first training image.
     public var input: String?
     public var seed: UInt64 = 0
@@ -21,6 +21,9 @@ public struct TrainOptions: Codable, Equatable, Sendable {
     public var skipBad: Bool = false
 
     public init(dataRoot: String) { self.dataRoot = dataRoot }
+
+    /// The defaults, for the command line to show.
+    public static let defaults = TrainOptions(dataRoot: "")
 }
 
 /// Where a run stands: the next batch to train is `batch` of `epoch` (both from 0).
@@ -75,7 +78,7 @@ public final class Trainer {
         let root = URL(fileURLWithPath: options.dataRoot)
         folder = try ImageFolder(root: root, split: "train", skipBad: options.skipBad)
         let arch = try ABNArchitecture(parsing: options.arch)
-        let attention = AttentionMechanism(rawValue: options.attention)!
+        let attention = options.attention
         let (c, h, w) = try Trainer.inputGeometry(options.input, folder: folder)
         let stats = try channelStatistics(folder, channels: c, height: h, width: w)
         metadata = ModelMetadata(arch: arch, classes: folder.classes, inputChannels: c, inputHeight: h, inputWidth: w,
@@ -109,9 +112,6 @@ public final class Trainer {
         guard o.epochs >= 1 else { throw TrainError("--epochs must be at least 1, got \(o.epochs)") }
         guard o.batchSize >= 2 else { throw TrainError("--batch-size must be at least 2 (BatchNorm needs a batch), got \(o.batchSize)") }
         guard o.learningRate > 0, o.learningRate.isFinite else { throw TrainError("--lr must be positive, got \(o.learningRate)") }
-        guard AttentionMechanism(rawValue: o.attention) != nil else {
-            throw TrainError("--attention must be residual or multiply, got '\(o.attention)'")
-        }
         _ = try ABNArchitecture(parsing: o.arch)
     }
 

@@ -28,8 +28,7 @@ struct Bench: ParsableCommand {
     @Option(name: .long, help: "Measured steps for each of training and inference.")
     var steps: Int = 20
 
-    @Option(name: .long, help: "Compute threads.")
-    var threads: Int = 2
+    @OptionGroup var compute: ComputeOptions
 
     @Flag(name: .long, help: "Print one JSON object.")
     var json = false
@@ -48,7 +47,6 @@ struct Bench: ParsableCommand {
         guard seconds > 0, seconds <= 3600 else { throw ValidationError("--seconds must be between 0 and 3600") }
         guard batchSize >= 2, batchSize <= 4096 else { throw ValidationError("--batch-size must be between 2 and 4096") }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
-        guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
     }
 
     func run() throws {
@@ -56,7 +54,7 @@ struct Bench: ParsableCommand {
         if let decode { return try runDecode(URL(fileURLWithPath: decode)) }
         try reportingErrors {
             let architecture = try ABNArchitecture(parsing: arch)
-            let result = try runBenchmark(arch: architecture, batchSize: batchSize, steps: steps, threads: threads,
+            let result = try runBenchmark(arch: architecture, batchSize: batchSize, steps: steps, threads: compute.threads,
                                           progress: json ? nil : { note($0) })
             if json {
                 try printJSON(result)
@@ -71,7 +69,7 @@ struct Bench: ParsableCommand {
 
     private func runKernels() throws {
         try reportingErrors {
-            let rows = try compareConvolutionKernels(threads: threads)
+            let rows = try compareConvolutionKernels(threads: compute.threads)
             if json { return try printJSON(["layers": rows]) }
             for r in rows {
                 let gflops = 2.0 * Double(r.batch * r.inChannels * r.outChannels * 9 * r.size * r.size) / r.directMilliseconds / 1e6

@@ -27,7 +27,7 @@ struct Collect: ParsableCommand {
     var split: String = "train"
 
     @Option(name: .long, help: "misclassified or all.")
-    var select: String = "misclassified"
+    var select: CollectSelection = .misclassified
 
     @Option(name: .long, help: "Keep at most N samples (the first in the order above).")
     var limit: Int?
@@ -35,11 +35,9 @@ struct Collect: ParsableCommand {
     @Flag(name: .long, help: "Accept a model other than the one the session was collected with, and record the change.")
     var allowModelChange = false
 
-    @Option(name: .long, help: "Compute threads.")
-    var threads: Int = 2
+    @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
-        guard CollectSelection(rawValue: select) != nil else { throw ValidationError("--select must be misclassified or all, got '\(select)'") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
     }
 
@@ -47,12 +45,12 @@ struct Collect: ParsableCommand {
         try reportingErrors {
             try requireFile(model, "model")
             try requireDirectory(data, "dataset")
-            setComputeThreads(threads)
+            compute.apply()
             let loaded = try ModelFile.load(contentsOf: URL(fileURLWithPath: model))
             let folder = try ImageFolder(root: URL(fileURLWithPath: data), split: split)
             try checkClasses(folder: folder, model: loaded)
             let summary = try collect(model: loaded, folder: folder, session: URL(fileURLWithPath: session),
-                                      selection: CollectSelection(rawValue: select)!, limit: limit,
+                                      selection: select, limit: limit,
                                       allowModelChange: allowModelChange,
                                       progress: ProgressReporter(label: "collect \(split)", total: folder.samples.count))
             note("scanned \(summary.scanned) images (accuracy \(percent(summary.accuracy))); selected \(summary.selected), added \(summary.added) new to \(session)")

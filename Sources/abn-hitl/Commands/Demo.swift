@@ -34,19 +34,17 @@ struct Demo: ParsableCommand {
     var epochs: Int = 6
 
     @Option(name: .long, help: "Attention mechanism of the demo model: residual (g·(1+M)) or multiply (g·M).")
-    var attention: String = "multiply"
+    var attention: AttentionMechanism = TrainOptions.defaults.attention
 
-    @Option(name: .long, help: "Compute threads.")
-    var threads: Int = 2
+    @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
-        guard ["residual", "multiply"].contains(attention) else { throw ValidationError("--attention must be residual or multiply") }
         guard train >= 64, epochs >= 1 else { throw ValidationError("--train must be at least 64 and --epochs at least 1") }
     }
 
     func run() throws {
         try reportingErrors {
-            setComputeThreads(threads)
+            compute.apply()
             let fm = FileManager.default
             let work = URL(fileURLWithPath: workdir)
             let data = work.appendingPathComponent("data")
@@ -65,7 +63,7 @@ struct Demo: ParsableCommand {
                 try ShortcutDataset.generate(at: data, train: train, test: max(200, train / 4), seed: 0)
             }
 
-            step(2, "train an ABN (\(attention)) for \(epochs) epochs")
+            step(2, "train an ABN (\(attention.rawValue)) for \(epochs) epochs")
             if fm.fileExists(atPath: model.path) {
                 note("  (reusing \(model.path))")
             } else {

@@ -24,8 +24,7 @@ struct Eval: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object.")
     var json = false
 
-    @Option(name: .long, help: "Compute threads.")
-    var threads: Int = 2
+    @OptionGroup var compute: ComputeOptions
 
     @Flag(name: .long, help: "Skip unreadable images with a warning instead of stopping.")
     var skipBad = false
@@ -37,7 +36,7 @@ struct Eval: ParsableCommand {
         try reportingErrors {
             try requireFile(model, "model")
             try requireDirectory(data, "dataset")
-            setComputeThreads(threads)
+            compute.apply()
             let loaded = try ModelFile.load(contentsOf: URL(fileURLWithPath: model))
             let folder = try ImageFolder(root: URL(fileURLWithPath: data), split: split, skipBad: skipBad)
             try checkClasses(folder: folder, model: loaded)

@@ -29,7 +29,7 @@ struct Finetune: ParsableCommand {
     var model: String?
 
     @Option(name: .long, help: "attention+perception, or attention (only the attention branch).")
-    var branches: String = "attention+perception"
+    var branches: TrainableBranches = FinetuneOptions().branches
 
     @Option(name: .long, help: "Weight γ of the map loss.")
     var gamma: Float = FinetuneOptions().gamma
@@ -67,13 +67,9 @@ struct Finetune: ParsableCommand {
     @Flag(name: .long, help: "Accept a model other than the session's, and record the change.")
     var allowModelChange = false
 
-    @Option(name: .long, help: "Compute threads.")
-    var threads: Int = 2
+    @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
-        guard ["attention+perception", "attention"].contains(branches) else {
-            throw ValidationError("--branches must be attention+perception or attention, got '\(branches)'")
-        }
         guard gamma >= 0, (epochs ?? 1) >= 1, lr > 0, batchSize >= 2, (replay ?? 0) >= 0 else {
             throw ValidationError("need --gamma ≥ 0, --epochs ≥ 1, --lr > 0, --batch-size ≥ 2, --replay ≥ 0")
         }
@@ -84,7 +80,7 @@ struct Finetune: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            setComputeThreads(threads)
+            compute.apply()
             try checkWritable(out)
             let s = try Session.open(URL(fileURLWithPath: session))
             let loaded = try loadSessionModel(s, override: model, allowChange: allowModelChange)

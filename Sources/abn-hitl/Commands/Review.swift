@@ -27,12 +27,11 @@ struct Review: ParsableCommand {
     @Flag(name: .long, help: "Accept a model other than the session's, and record the change.")
     var allowModelChange = false
 
-    @Option(name: .long, help: "Compute threads.")
-    var threads: Int = 2
+    @OptionGroup var compute: ComputeOptions
 
     func run() throws {
         try reportingErrors {
-            setComputeThreads(threads)
+            compute.apply()
             let s = try Session.open(URL(fileURLWithPath: session))
             let loaded = try loadSessionModel(s, override: model, allowChange: allowModelChange)
             let backend = try SessionReviewBackend(session: s, model: loaded, annotator: annotator)

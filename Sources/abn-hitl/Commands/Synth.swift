@@ -45,4 +45,3 @@ struct Synth: ParsableCommand {
     }
 }
 
-extension ShortcutKind: ExpressibleByArgument {}

@@ -20,28 +20,27 @@ struct Train: ParsableCommand {
     var out: String
 
     @Option(name: .long, help: "Architecture: cifar-resnet20/32/44/56/110 or imagenet-resnet18/34/50/101/152.")
-    var arch: String = "cifar-resnet20"
+    var arch: String = TrainOptions.defaults.arch
 
     @Option(name: .long, help: "Epochs.")
-    var epochs: Int = 10
+    var epochs: Int = TrainOptions.defaults.epochs
 
     @Option(name: .long, help: "Batch size.")
-    var batchSize: Int = 64
+    var batchSize: Int = TrainOptions.defaults.batchSize
 
     @Option(name: .long, help: "Initial learning rate.")
-    var lr: Float = 0.1
+    var lr: Float = TrainOptions.defaults.learningRate
 
     @Option(name: .long, help: "Attention mechanism: multiply (g·M), which lets edited maps switch a spurious cue off, or residual (g·(1+M), the original ABN's), which can only amplify. multiply is the default because fine-tuning with edited maps repairs it far more (docs/benchmarks.md).")
-    var attention: String = "multiply"
+    var attention: AttentionMechanism = TrainOptions.defaults.attention
 
     @Option(name: .long, help: "Model input as CxHxW (default: the first training image's size and channels).")
     var input: String?
 
     @Option(name: .long, help: "Random seed (weights, shuffling, augmentation).")
-    var seed: UInt64 = 0
+    var seed: UInt64 = TrainOptions.defaults.seed
 
-    @Option(name: .long, help: "Compute threads.")
-    var threads: Int = 2
+    @OptionGroup var compute: ComputeOptions
 
     @Option(name: .long, help: "Continue an interrupted run from its checkpoint (MODEL.ckpt).")
     var resume: String?
@@ -54,16 +53,12 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         if resume == nil, data == nil { throw ValidationError("--data is required (or --resume CHECKPOINT)") }
-        guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
-        guard ["residual", "multiply"].contains(attention) else {
-            throw ValidationError("--attention must be residual or multiply, got '\(attention)'")
-        }
     }
 
     func run() throws {
         try reportingErrors {
             if let resume { try requireFile(resume, "checkpoint") } else { try requireDirectory(data!, "dataset") }
-            setComputeThreads(threads)
+            compute.apply()
             try checkWritable(out)
             let outURL = URL(fileURLWithPath: out)
             let trainer: Trainer
