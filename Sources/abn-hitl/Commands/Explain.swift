@@ -23,8 +23,7 @@ struct Explain: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object instead of a table.")
     var json = false
 
-    @Option(name: .long, help: "Compute threads.")
-    var threads: Int = 2
+    @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
         guard !images.isEmpty else { throw ValidationError("give at least one image") }
@@ -44,7 +43,7 @@ struct Explain: ParsableCommand {
         try reportingErrors {
             try requireFile(model, "model")
             for path in images { try requireFile(path, "image") }
-            setComputeThreads(threads)
+            compute.apply()
             let loaded = try ModelFile.load(contentsOf: URL(fileURLWithPath: model))
             let m = loaded.metadata
             var results: [Result] = []
