@@ -215,12 +215,11 @@ final class SessionTests: XCTestCase {
 
     func testSecondWriterHoldingTheLock() throws {
         // Another connection with its own file lock holds the write lock: a clear error after the
-        // 2 s busy timeout, not a hang, and the edit is not half-written.
+        // 2 s busy timeout, not a hang, and the edit is not half-written; a lock released in time is waited for.
         let url = dir.appendingPathComponent("locked")
         let s = try Session.openOrCreate(url, info: info)
         try s.addSamples([sample("y/a.png")])
         let holder = try DatabaseQueue(path: url.appendingPathComponent("session.sqlite").path)
-        let started = Date()
         try holder.inDatabase { db in
             try db.execute(sql: "BEGIN IMMEDIATE")
             assertOneLine(try s.appendEdit(sampleID: 1, map: [0, 0, 0, 0], annotator: "a", source: "review", whatIf: [1, 0]),
@@ -230,10 +229,29 @@ final class SessionTests: XCTestCase {
             XCTAssertEqual(try Session.open(url).samples().count, 1)
             try db.execute(sql: "ROLLBACK")
         }
-        let waited = Date().timeIntervalSince(started)
-        XCTAssertGreaterThan(waited, 1.5, "waited for the busy timeout")
-        XCTAssertLessThan(waited, 20)
+        XCTAssertEqual(try s.edits().count, 0, "nothing half-written")
+        // Waiting, not failing at once: the lock is taken again and released only after the edit has
+        // started, so the edit goes through only if it waits for the lock (well inside the timeout).
+        let held = DispatchSemaphore(value: 0), editing = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            do {
+                try holder.inDatabase { db in
+                    try db.execute(sql: "BEGIN IMMEDIATE")
+                    held.signal()
+                    editing.wait()
+                    Thread.sleep(forTimeInterval: 0.3)
+                    try db.execute(sql: "ROLLBACK")
+                }
+            } catch {
+                XCTFail("holder: \(error)")
+                held.signal()
+            }
+            done.signal()
+        }
+        held.wait()
+        editing.signal()
         try s.appendEdit(sampleID: 1, map: [0, 0, 0, 0], annotator: "a", source: "review", whatIf: [1, 0])
+        done.wait()
         XCTAssertEqual(try s.edits().count, 1)
     }
 
