@@ -65,10 +65,12 @@ final class TrainEvalTests: XCTestCase {
         let data = try smallDataset()
         let dir = try CommandRunner.temporaryDirectory()
         let straight = dir.appendingPathComponent("straight.safetensors").path
-        let common = ["--data", data.path, "--epochs", "3", "--batch-size", "16", "--seed", "5"]
+        // 256 images in batches of 24: ten full batches and a partial one of 16 each epoch.
+        let common = ["--data", data.path, "--epochs", "3", "--batch-size", "24", "--seed", "5"]
         XCTAssertEqual(try CommandRunner.run(["train", "--out", straight] + common).status, 0)
 
-        // Interrupt the same run with SIGINT once its first checkpoint exists, then resume it.
+        // Interrupt the same run with SIGINT once its first checkpoint (end of epoch 1) exists: it stops
+        // after the batch it is on, in epoch 2 (two more epochs take far longer than the 10 ms poll).
         let resumed = dir.appendingPathComponent("resumed.safetensors").path
         let process = Process()
         process.executableURL = CommandRunner.executable
@@ -80,15 +82,39 @@ final class TrainEvalTests: XCTestCase {
         while !FileManager.default.fileExists(atPath: checkpoint), process.isRunning, Date() < deadline { usleep(10_000) }
         if process.isRunning { kill(process.processIdentifier, SIGINT) }
         process.waitUntilExit()
-        if process.terminationStatus == 130 {
-            XCTAssertFalse(FileManager.default.fileExists(atPath: resumed), "no model before the run completes")
-            let r = try CommandRunner.run(["train", "--resume", checkpoint, "--out", resumed])
-            XCTAssertEqual(r.status, 0, r.stderr)
-        } else {
-            XCTAssertEqual(process.terminationStatus, 0, "the run finished before the signal arrived")
-        }
+        XCTAssertEqual(process.terminationStatus, 130, "the run must be interrupted, not finish before the signal")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: resumed), "no model before the run completes")
+
+        // The checkpoint holds the run's settings: a flag resume would ignore is refused, and --out defaults to the run's.
+        let refused = try CommandRunner.run(["train", "--resume", checkpoint, "--epochs", "5", "--seed", "1"])
+        XCTAssertEqual(refused.status, 64)
+        XCTAssertTrue(refused.stderr.contains("--resume continues the checkpoint's run with its own settings; drop --epochs, --seed"), refused.stderr)
+        let r = try CommandRunner.run(["train", "--resume", checkpoint])
+        XCTAssertEqual(r.status, 0, r.stderr)
         let a = try Data(contentsOf: URL(fileURLWithPath: straight))
         let b = try Data(contentsOf: URL(fileURLWithPath: resumed))
         XCTAssertEqual(a, b, "resumed run must give the same bytes as the uninterrupted one")
+    }
+
+    /// Partial batches are trained on (PyTorch's default); only a last batch of one image is left out.
+    func testEveryImageIsTrainedOnWithAPartialLastBatch() throws {
+        let dir = try CommandRunner.temporaryDirectory()
+        for (images, trained) in [(70, 70), (65, 64)] {
+            let data = dir.appendingPathComponent("data\(images)")
+            XCTAssertEqual(try CommandRunner.run(["synth", "--out", data.path, "--train", "\(images)", "--test", "4"]).status, 0)
+            let r = try CommandRunner.run(["train", "--data", data.path, "--out", dir.appendingPathComponent("m\(images).safetensors").path,
+                                           "--epochs", "1", "--batch-size", "64"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stderr.contains("epoch 1/1 done: \(trained) img"), "\(images) images in batches of 64 train \(trained): \(r.stderr)")
+        }
+        // One class folder holding one image (copied from the 70-image set).
+        let one = dir.appendingPathComponent("one")
+        try FileManager.default.createDirectory(at: one.appendingPathComponent("train/circle"), withIntermediateDirectories: true)
+        let circles = dir.appendingPathComponent("data70/train/circle")
+        let first = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: circles.path).sorted().first)
+        try FileManager.default.copyItem(at: circles.appendingPathComponent(first), to: one.appendingPathComponent("train/circle/\(first)"))
+        let r = try CommandRunner.run(["train", "--data", one.path, "--out", dir.appendingPathComponent("one.safetensors").path])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("1 training image(s); training needs at least 2"), r.stderr)
     }
 }

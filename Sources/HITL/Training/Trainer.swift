@@ -77,6 +77,7 @@ public final class Trainer {
         try Trainer.validate(options)
         let root = URL(fileURLWithPath: options.dataRoot)
         folder = try ImageFolder(root: root, split: "train", skipBad: options.skipBad)
+        try Trainer.requireTwoImages(folder)
         let arch = try ABNArchitecture(parsing: options.arch)
         let attention = options.attention
         let (c, h, w) = try Trainer.inputGeometry(options.input, folder: folder)
@@ -96,6 +97,7 @@ public final class Trainer {
         outURL = out ?? URL(fileURLWithPath: saved.outPath)
         checkpointURL = checkpoint
         folder = try ImageFolder(root: URL(fileURLWithPath: options.dataRoot), split: "train", skipBad: options.skipBad)
+        try Trainer.requireTwoImages(folder)
         guard folder.classes == saved.metadata.classes else {
             throw TrainError("\(options.dataRoot): classes \(folder.classes) differ from the checkpoint's \(saved.metadata.classes)")
         }
@@ -115,6 +117,12 @@ public final class Trainer {
         _ = try ABNArchitecture(parsing: o.arch)
     }
 
+    static func requireTwoImages(_ folder: ImageFolder) throws {
+        guard folder.samples.count >= 2 else {
+            throw TrainError("\(folder.splitURL.path): \(folder.samples.count) training image(s); training needs at least 2 (BatchNorm's batch statistics)")
+        }
+    }
+
     /// "3x32x32" → (3, 32, 32); nil → the first training image's size and channels (gray stays 1).
     static func inputGeometry(_ text: String?, folder: ImageFolder) throws -> (Int, Int, Int) {
         if let text {
@@ -126,26 +134,34 @@ public final class Trainer {
         return (channels, image.height, image.width)
     }
 
-    public var batchesPerEpoch: Int { max(1, folder.samples.count / options.batchSize) }
+    /// Every image is trained on each epoch, the last batch partial (PyTorch's default, which the
+    /// official training uses), except a last batch of one image: BatchNorm's batch statistics need two.
+    public var batchesPerEpoch: Int { Trainer.batchesPerEpoch(images: folder.samples.count, batchSize: options.batchSize) }
+
+    static func batchesPerEpoch(images: Int, batchSize: Int) -> Int {
+        images / batchSize + (images % batchSize >= 2 ? 1 : 0)
+    }
 
     /// Runs until the last epoch or a stop request; returns what happened.
     public func run() throws -> TrainResult {
         let loader = try BatchLoader(folder: folder, preprocessing: metadata.preprocessing, batchSize: options.batchSize,
                                      shuffle: true, augmentation: options.augment ? .cifar : .none, seed: options.seed,
-                                     dropLast: true)
+                                     dropLast: false)
         var summaries: [EpochSummary] = []
-        let perEpoch = loader.batchesPerEpoch
+        let perEpoch = batchesPerEpoch
+        let imagesPerEpoch = folder.samples.count - (folder.samples.count % options.batchSize == 1 ? 1 : 0)
         while position.epoch < options.epochs {
             let epoch = position.epoch
             optimizer.learningRate = schedule.learningRate(epoch: epoch)
             let progress = showProgress
-                ? ProgressReporter(label: "epoch \(epoch + 1)/\(options.epochs)", total: perEpoch * options.batchSize) : nil
+                ? ProgressReporter(label: "epoch \(epoch + 1)/\(options.epochs)", total: imagesPerEpoch) : nil
             var att = 0.0, per = 0.0, attCorrect = 0, perCorrect = 0, seen = 0
             let started = Date()
             let batches = loader.epoch(epoch)
             var batchIndex = -1
             while let batch = try batches.next() {
                 batchIndex += 1
+                if batchIndex >= perEpoch { break }  // a last batch of one image
                 if batchIndex < position.batch { continue }  // already trained before the resume
                 let x = Tensor(shape: [batch.count, metadata.inputChannels, metadata.inputHeight, metadata.inputWidth],
                                data: batch.inputs)
@@ -156,7 +172,7 @@ public final class Trainer {
                 perCorrect += stats.perceptionCorrect
                 seen += stats.count
                 position.batch = batchIndex + 1
-                progress?.update(done: position.batch * options.batchSize,
+                progress?.update(done: seen,
                                  detail: String(format: "batch %d/%d loss att %.3f per %.3f acc %.1f%%", position.batch, perEpoch, att / Double(seen),
                                                 per / Double(seen), 100 * Double(perCorrect) / Double(seen)))
                 if StopSignal.isRequested { break }

@@ -10,35 +10,37 @@ struct Train: ParsableCommand {
         Input size and channel count come from the training images (or --input); normalisation from the training \
         split's per-channel mean and std; both are recorded in the model file. A checkpoint MODEL.ckpt is written \
         atomically every epoch. Ctrl-C stops after the current batch with the checkpoint saved; --resume MODEL.ckpt \
-        continues the run with the same result as an uninterrupted one.
+        continues the run with the same result as an uninterrupted one (the checkpoint holds the run's settings, so \
+        --resume takes only --out, to write the model elsewhere, and --threads). Every image is trained on each \
+        epoch, the last batch partial, except a last batch of one image.
         """)
 
     @Option(name: .long, help: "Dataset root with train/<class>/*.png|jpg (and optionally test/).")
     var data: String?
 
-    @Option(name: .long, help: "Model file to write (safetensors).")
-    var out: String
+    @Option(name: .long, help: "Model file to write (safetensors); with --resume, default: the interrupted run's.")
+    var out: String?
 
-    @Option(name: .long, help: "Architecture: cifar-resnet20/32/44/56/110 or imagenet-resnet18/34/50/101/152.")
-    var arch: String = TrainOptions.defaults.arch
+    @Option(name: .long, help: "Architecture: cifar-resnet20/32/44/56/110 or imagenet-resnet18/34/50/101/152. (default: \(TrainOptions.defaults.arch))")
+    var arch: String?
 
-    @Option(name: .long, help: "Epochs.")
-    var epochs: Int = TrainOptions.defaults.epochs
+    @Option(name: .long, help: "Epochs. (default: \(TrainOptions.defaults.epochs))")
+    var epochs: Int?
 
-    @Option(name: .long, help: "Batch size.")
-    var batchSize: Int = TrainOptions.defaults.batchSize
+    @Option(name: .long, help: "Batch size. (default: \(TrainOptions.defaults.batchSize))")
+    var batchSize: Int?
 
-    @Option(name: .long, help: "Initial learning rate.")
-    var lr: Float = TrainOptions.defaults.learningRate
+    @Option(name: .long, help: "Initial learning rate. (default: \(TrainOptions.defaults.learningRate))")
+    var lr: Float?
 
-    @Option(name: .long, help: "Attention mechanism: multiply (g·M), which lets edited maps switch a spurious cue off, or residual (g·(1+M), the original ABN's), which can only amplify. multiply is the default because fine-tuning with edited maps repairs it far more (docs/benchmarks.md).")
-    var attention: AttentionMechanism = TrainOptions.defaults.attention
+    @Option(name: .long, help: "Attention mechanism: multiply (g·M), which lets edited maps switch a spurious cue off, or residual (g·(1+M), the original ABN's), which can only amplify. multiply is the default because fine-tuning with edited maps repairs it far more (docs/benchmarks.md). (default: \(TrainOptions.defaults.attention.rawValue))")
+    var attention: AttentionMechanism?
 
     @Option(name: .long, help: "Model input as CxHxW (default: the first training image's size and channels).")
     var input: String?
 
-    @Option(name: .long, help: "Random seed (weights, shuffling, augmentation).")
-    var seed: UInt64 = TrainOptions.defaults.seed
+    @Option(name: .long, help: "Random seed (weights, shuffling, augmentation). (default: \(TrainOptions.defaults.seed))")
+    var seed: UInt64?
 
     @OptionGroup var compute: ComputeOptions
 
@@ -52,30 +54,41 @@ struct Train: ParsableCommand {
     var skipBad = false
 
     func validate() throws {
-        if resume == nil, data == nil { throw ValidationError("--data is required (or --resume CHECKPOINT)") }
+        guard resume == nil else {
+            // The checkpoint holds the run's settings; a flag that would be ignored is refused instead.
+            let ignored = [("--data", data != nil), ("--arch", arch != nil), ("--epochs", epochs != nil), ("--batch-size", batchSize != nil),
+                           ("--lr", lr != nil), ("--attention", attention != nil), ("--input", input != nil), ("--seed", seed != nil),
+                           ("--no-augment", noAugment), ("--skip-bad", skipBad)].filter(\.1).map(\.0)
+            if !ignored.isEmpty {
+                throw ValidationError("--resume continues the checkpoint's run with its own settings; drop \(ignored.joined(separator: ", "))")
+            }
+            return
+        }
+        if data == nil { throw ValidationError("--data is required (or --resume CHECKPOINT)") }
+        if out == nil { throw ValidationError("--out is required (the model file to write)") }
     }
 
     func run() throws {
         try reportingErrors {
             if let resume { try requireFile(resume, "checkpoint") } else { try requireDirectory(data!, "dataset") }
             compute.apply()
-            try checkWritable(out)
-            let outURL = URL(fileURLWithPath: out)
+            if let out { try checkWritable(out) }
             let trainer: Trainer
             if let resume {
-                trainer = try Trainer(resuming: URL(fileURLWithPath: resume), out: outURL)
+                trainer = try Trainer(resuming: URL(fileURLWithPath: resume), out: out.map { URL(fileURLWithPath: $0) })
+                try checkWritable(trainer.outURL.path)
             } else {
                 var options = TrainOptions(dataRoot: data!)
-                options.arch = arch
-                options.epochs = epochs
-                options.batchSize = batchSize
-                options.learningRate = lr
-                options.attention = attention
+                options.arch = arch ?? options.arch
+                options.epochs = epochs ?? options.epochs
+                options.batchSize = batchSize ?? options.batchSize
+                options.learningRate = lr ?? options.learningRate
+                options.attention = attention ?? options.attention
                 options.input = input
-                options.seed = seed
+                options.seed = seed ?? options.seed
                 options.augment = !noAugment
                 options.skipBad = skipBad
-                trainer = try Trainer(options: options, out: outURL)
+                trainer = try Trainer(options: options, out: URL(fileURLWithPath: out!))
             }
             for warning in trainer.folder.warnings { note("warning: \(warning)") }
             let m = trainer.metadata
@@ -87,7 +100,7 @@ struct Train: ParsableCommand {
                 note("skipped \(trainer.folder.skippedCount) bad files (listed above)")
             }
             if result.completed {
-                note("wrote \(outURL.path)")
+                note("wrote \(trainer.outURL.path)")
             } else {
                 throw ExitCode(130)
             }
