@@ -19,7 +19,7 @@ public struct CollectSummary: Sendable, Equatable {
 /// Runs the model over DATA/<split> (evaluation mode, batches of 64) and stores the selected samples
 /// in the session at `directory` (created if missing). See the folder variant.
 public func collect(model: LoadedModel, dataRoot: URL, split: String, session directory: URL, selection: CollectSelection = .misclassified,
-                    limit: Int? = nil, allowModelChange: Bool = false, progress: ProgressReporter? = nil) throws -> CollectSummary {
+                    limit: Int? = nil, allowModelChange: Bool = false, progress: ProgressHandler? = nil) throws -> CollectSummary {
     let folder = try ImageFolder(root: dataRoot, split: split)
     return try collect(model: model, folder: folder, session: directory, selection: selection, limit: limit,
                        allowModelChange: allowModelChange, progress: progress)
@@ -29,7 +29,7 @@ public func collect(model: LoadedModel, dataRoot: URL, split: String, session di
 /// branches' probabilities and the original map. Samples already in the session (by relative path)
 /// are not added twice; `limit` keeps the first N of the order, before that check.
 public func collect(model: LoadedModel, folder: ImageFolder, session directory: URL, selection: CollectSelection,
-                    limit: Int?, allowModelChange: Bool = false, progress: ProgressReporter? = nil) throws -> CollectSummary {
+                    limit: Int?, allowModelChange: Bool = false, progress: ProgressHandler? = nil) throws -> CollectSummary {
     let m = model.metadata
     guard folder.classes == m.classes else {
         throw SessionError(folder.splitURL.path, "classes \(folder.classes) differ from the model's \(m.classes) (\(model.url.path))")
@@ -51,7 +51,7 @@ public func collect(model: LoadedModel, folder: ImageFolder, session directory: 
     try session.checkModel(path: model.url.standardizedFileURL.path, sha256: model.sha256, allowChange: allowModelChange)
     var candidates: [(NewSample, wrong: Bool, confidence: Float)] = []
     var correct = 0, scanned = 0
-    try predictAll(model: model, folder: folder, progress: progress) { predictions in
+    try predictAll(model: model, folder: folder, progress: progress, label: "collect \(folder.split)") { predictions in
         for p in predictions {
             let sample = folder.samples[p.sampleIndex]
             scanned += 1
@@ -64,7 +64,6 @@ public func collect(model: LoadedModel, folder: ImageFolder, session directory: 
                                          attentionProbabilities: p.attentionProbabilities, originalMap: p.map), wrong, confidence))
         }
     }
-    progress?.finish()
     candidates.sort { a, b in
         if a.wrong != b.wrong { return a.wrong }
         if a.confidence != b.confidence { return a.wrong ? a.confidence > b.confidence : a.confidence < b.confidence }

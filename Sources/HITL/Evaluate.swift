@@ -40,7 +40,8 @@ public struct Prediction: Sendable {
 
 /// Runs the model over every sample of a folder in batches (evaluation mode, BN folded), calling
 /// `body` with each batch's predictions.
-public func predictAll(model: LoadedModel, folder: ImageFolder, batchSize: Int = 64, progress: ProgressReporter? = nil,
+public func predictAll(model: LoadedModel, folder: ImageFolder, batchSize: Int = 64, progress: ProgressHandler? = nil,
+                       label: String = "predict",
                        body: ([Prediction]) throws -> Void) throws {
     let m = model.metadata
     let loader = try BatchLoader(folder: folder, preprocessing: m.preprocessing, batchSize: batchSize, shuffle: false,
@@ -62,13 +63,14 @@ public func predictAll(model: LoadedModel, folder: ImageFolder, batchSize: Int =
         }
         try body(predictions)
         done += batch.count
-        progress?.update(done: done)
+        progress?(WorkProgress(label: label, done: done, total: folder.samples.count))
     }
+    progress?(WorkProgress(label: label, done: done, total: folder.samples.count, finished: true))
 }
 
 /// Accuracy of both branches, per-class accuracy, confusion, and attention metrics where the
 /// folder has masks (mass in mask, pointing game, IoU) or decoys (decoy mass).
-public func evaluate(model: LoadedModel, folder: ImageFolder, progress: ProgressReporter? = nil) throws -> EvalReport {
+public func evaluate(model: LoadedModel, folder: ImageFolder, progress: ProgressHandler? = nil) throws -> EvalReport {
     let classes = model.metadata.classes
     let k = classes.count
     let mh = model.model.mapHeight, mw = model.model.mapWidth
@@ -80,7 +82,8 @@ public func evaluate(model: LoadedModel, folder: ImageFolder, progress: Progress
     func mapMask(_ url: URL) throws -> [Float] {
         try loadMapMask(url, inputHeight: m.inputHeight, inputWidth: m.inputWidth, mapHeight: mh, mapWidth: mw)
     }
-    try predictAll(model: model, folder: folder, progress: progress) { predictions in
+    let label = "eval \(folder.split)"
+    try predictAll(model: model, folder: folder, progress: progress, label: label) { predictions in
         for p in predictions {
             let sample = folder.samples[p.sampleIndex]
             confusion[sample.label][p.predicted] += 1
@@ -99,7 +102,6 @@ public func evaluate(model: LoadedModel, folder: ImageFolder, progress: Progress
             }
         }
     }
-    progress?.finish()
     var perClass: [String: Double] = [:]
     for (c, name) in classes.enumerated() {
         let total = confusion[c].reduce(0, +)

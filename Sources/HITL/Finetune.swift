@@ -177,7 +177,6 @@ public func finetune(session: Session, model: LoadedModel, out: URL, options: Fi
     options = options.resolved
     let sgd = SGD(learningRate: options.learningRate)
     let augmentation = options.effectiveAugment ? TargetAugmentation(preprocessing: m.preprocessing, mapHeight: info.mapHeight, mapWidth: info.mapWidth) : nil
-    let reporter = progress == nil ? ProgressReporter(label: "finetune", total: epochs * plan.batchesPerEpoch, unit: "batch") : nil
     var steps = 0, lastMapLoss = 0.0, epochsRun = 0
     var history: [Double] = []
     var selection = EpochSelection()
@@ -221,7 +220,6 @@ public func finetune(session: Session, model: LoadedModel, out: URL, options: Fi
                                      mapLoss: mapLoss / Double(counted), perceptionLoss: perLoss / Double(counted),
                                      validationAccuracy: history.last, bestValidation: selection.best.map { ($0.accuracy, $0.epoch) })
             progress?(p)
-            reporter?.update(done: steps, detail: p.summary)
         }
         lastMapLoss = counted > 0 ? mapLoss / Double(counted) : 0
         epochsRun = epoch + 1
@@ -235,8 +233,6 @@ public func finetune(session: Session, model: LoadedModel, out: URL, options: Fi
     }
     if let bestState { try model.model.loadStateDict(bestState) }
     let kept = selection.best?.epoch ?? epochsRun
-    reporter?.finish(detail: String(format: "map loss %.4f", lastMapLoss)
-                     + (selection.best.map { String(format: ", kept epoch %d of %d (validation %.1f%%)", $0.epoch, epochsRun, 100 * $0.accuracy) } ?? ""))
     try ModelFile.save(model.model, metadata: m, to: out)
     let written = try ModelFile.load(contentsOf: out)
     let after = try testFolder.map { try evaluate(model: written, folder: $0) }
@@ -248,6 +244,11 @@ public func finetune(session: Session, model: LoadedModel, out: URL, options: Fi
 }
 
 extension FinetuneProgress {
+    /// For a progress printer: steps done of the total, with `summary` as the detail.
+    public var work: WorkProgress {
+        WorkProgress(label: "finetune", done: step, total: totalSteps, unit: "batch", detail: summary)
+    }
+
     /// "epoch 3 map loss 0.0123 per 0.456 val 71.2% (best 73.0% @2)".
     public var summary: String {
         var s = String(format: "epoch %d map loss %.4f per %.3f", epoch, mapLoss, perceptionLoss)

@@ -20,7 +20,6 @@ final class CycleTests: XCTestCase {
         train.seed = 5
         let modelURL = dir.appendingPathComponent("trained.safetensors")
         let trainer = try Trainer(options: train, out: modelURL)
-        trainer.log = { _ in }
         XCTAssertTrue(try trainer.run().completed)
         let trained = try ModelFile.load(contentsOf: modelURL)
 

@@ -1,8 +1,5 @@
-import Foundation
-
-/// Formats progress of long work (training, collecting, fine-tuning) with rate and ETA.
-/// Pure formatting lives in `ProgressLine`; `ProgressReporter` decides where and how often to print:
-/// a redrawn bar on a terminal, plain periodic lines otherwise (logs, CI, pipes).
+/// Formats progress of long work (training, collecting, fine-tuning) with rate and ETA: pure, so the
+/// command line's printer and the tests share it.
 public struct ProgressLine {
     /// "1:02:03" or "4:05" for a duration in seconds.
     public static func duration(_ seconds: Double) -> String {
@@ -33,51 +30,29 @@ public struct ProgressLine {
     }
 }
 
-/// Prints progress to stderr: a single redrawn line on a terminal, a plain line every
-/// `plainInterval` seconds otherwise, and always a final line.
-public final class ProgressReporter {
-    private let label: String
-    private let total: Int
-    private let unit: String
-    private let isTerminal: Bool
-    private let plainInterval: Double
-    private let start = Date()
-    private var lastPrint = Date.distantPast
-    private var rateWindow: [(time: Date, done: Int)] = []
+/// How far a long piece of work is: what the cores (train, collect, evaluate, finetune) report.
+/// They never print; the command line decides how to show it (ProgressPrinter: a redrawn bar on a
+/// terminal, periodic plain lines otherwise).
+public struct WorkProgress: Sendable, Equatable {
+    /// What is being done: "epoch 3/6", "collect train", "eval test", "finetune".
+    public var label: String
+    public var done: Int
+    public var total: Int
+    /// What `done` counts: "img", "batch".
+    public var unit: String
+    /// Losses, accuracy and the like.
+    public var detail: String
+    /// The last report of this piece of work (its summary in `detail`).
+    public var finished: Bool
 
-    public init(label: String, total: Int, unit: String = "img", plainInterval: Double = 10,
-                isTerminal: Bool = isatty(STDERR_FILENO) != 0) {
+    public init(label: String, done: Int, total: Int, unit: String = "img", detail: String = "", finished: Bool = false) {
         self.label = label
+        self.done = done
         self.total = total
         self.unit = unit
-        self.isTerminal = isTerminal
-        self.plainInterval = plainInterval
-    }
-
-    /// Reports `done` units of `total`; `detail` carries losses, accuracy and the like.
-    public func update(done: Int, detail: String = "", force: Bool = false) {
-        let now = Date()
-        rateWindow.append((now, done))
-        // A sliding window keeps the rate current when speed changes (e.g. after warm-up).
-        while rateWindow.count > 2, now.timeIntervalSince(rateWindow[0].time) > 20 { rateWindow.removeFirst() }
-        let elapsed = now.timeIntervalSince(rateWindow[0].time)
-        let rate = elapsed > 0 ? Double(done - rateWindow[0].done) / elapsed : 0
-        let interval = isTerminal ? 0.1 : plainInterval
-        guard force || done >= total || now.timeIntervalSince(lastPrint) >= interval else { return }
-        lastPrint = now
-        let line = ProgressLine.render(label: label, done: done, total: total, detail: detail, rate: rate,
-                                       unit: unit, barWidth: isTerminal ? 20 : 0)
-        if isTerminal {
-            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
-        } else {
-            FileHandle.standardError.write(Data((line + "\n").utf8))
-        }
-    }
-
-    /// Ends the line on a terminal so the next output starts cleanly.
-    public func finish(detail: String = "") {
-        let seconds = Date().timeIntervalSince(start)
-        let line = "\(label) done: \(total) \(unit) in \(ProgressLine.duration(seconds))" + (detail.isEmpty ? "" : ", " + detail)
-        FileHandle.standardError.write(Data(((isTerminal ? "\r\u{1B}[K" : "") + line + "\n").utf8))
+        self.detail = detail
+        self.finished = finished
     }
 }
+
+public typealias ProgressHandler = (WorkProgress) -> Void

@@ -47,6 +47,8 @@ public struct TrainResult: Sendable {
     public var completed: Bool
     public var epochs: [EpochSummary]
     public var checkpoint: URL
+    /// Where a stopped run stopped (the next batch to train); nil when completed.
+    public var stoppedAt: TrainPosition?
 }
 
 /// Trains an ABN with the official schedule, writing an atomic checkpoint every epoch (and on a
@@ -61,8 +63,8 @@ public final class Trainer {
     private let optimizer: SGD
     private let schedule: StepSchedule
     private var position: TrainPosition
-    public var log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-    public var showProgress = true
+    /// Receives each batch's progress and each epoch's summary (none when nil).
+    public var progress: ProgressHandler?
 
     /// The checkpoint that goes with a model path: `model.safetensors` → `model.safetensors.ckpt`.
     public static func checkpointURL(for out: URL) -> URL {
@@ -153,8 +155,7 @@ public final class Trainer {
         while position.epoch < options.epochs {
             let epoch = position.epoch
             optimizer.learningRate = schedule.learningRate(epoch: epoch)
-            let progress = showProgress
-                ? ProgressReporter(label: "epoch \(epoch + 1)/\(options.epochs)", total: imagesPerEpoch) : nil
+            let label = "epoch \(epoch + 1)/\(options.epochs)"
             var att = 0.0, per = 0.0, attCorrect = 0, perCorrect = 0, seen = 0
             let started = Date()
             let batches = loader.epoch(epoch)
@@ -172,16 +173,14 @@ public final class Trainer {
                 perCorrect += stats.perceptionCorrect
                 seen += stats.count
                 position.batch = batchIndex + 1
-                progress?.update(done: seen,
-                                 detail: String(format: "batch %d/%d loss att %.3f per %.3f acc %.1f%%", position.batch, perEpoch, att / Double(seen),
-                                                per / Double(seen), 100 * Double(perCorrect) / Double(seen)))
+                progress?(WorkProgress(label: label, done: seen, total: imagesPerEpoch,
+                                       detail: String(format: "batch %d/%d loss att %.3f per %.3f acc %.1f%%", position.batch, perEpoch, att / Double(seen),
+                                                      per / Double(seen), 100 * Double(perCorrect) / Double(seen))))
                 if StopSignal.isRequested { break }
             }
             if StopSignal.isRequested && position.batch < perEpoch {
                 try saveCheckpoint()
-                FileHandle.standardError.write(Data("\n".utf8))
-                log("stopped at epoch \(epoch + 1), batch \(position.batch)/\(perEpoch); checkpoint saved to \(checkpointURL.path); continue with --resume \(checkpointURL.path)")
-                return TrainResult(completed: false, epochs: summaries, checkpoint: checkpointURL)
+                return TrainResult(completed: false, epochs: summaries, checkpoint: checkpointURL, stoppedAt: position)
             }
             let seconds = Date().timeIntervalSince(started)
             let summary = EpochSummary(epoch: epoch, attentionLoss: att / Double(max(seen, 1)),
@@ -192,16 +191,17 @@ public final class Trainer {
             summaries.append(summary)
             position = TrainPosition(epoch: epoch + 1, batch: 0)
             try saveCheckpoint()
-            progress?.finish(detail: String(format: "loss att %.3f per %.3f, train acc %.1f%% (attention %.1f%%)",
-                                            summary.attentionLoss, summary.perceptionLoss,
-                                            100 * summary.trainAccuracy, 100 * summary.attentionTrainAccuracy))
+            progress?(WorkProgress(label: label, done: seen, total: imagesPerEpoch,
+                                   detail: String(format: "loss att %.3f per %.3f, train acc %.1f%% (attention %.1f%%)",
+                                                  summary.attentionLoss, summary.perceptionLoss,
+                                                  100 * summary.trainAccuracy, 100 * summary.attentionTrainAccuracy),
+                                   finished: true))
             if StopSignal.isRequested && position.epoch < options.epochs {
-                log("stopped after epoch \(epoch + 1); checkpoint saved to \(checkpointURL.path); continue with --resume \(checkpointURL.path)")
-                return TrainResult(completed: false, epochs: summaries, checkpoint: checkpointURL)
+                return TrainResult(completed: false, epochs: summaries, checkpoint: checkpointURL, stoppedAt: position)
             }
         }
         try ModelFile.save(model, metadata: metadata, to: outURL)
-        return TrainResult(completed: true, epochs: summaries, checkpoint: checkpointURL)
+        return TrainResult(completed: true, epochs: summaries, checkpoint: checkpointURL, stoppedAt: nil)
     }
 
     private func saveCheckpoint() throws {

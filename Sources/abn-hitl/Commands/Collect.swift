@@ -52,7 +52,7 @@ struct Collect: ParsableCommand {
             let summary = try collect(model: loaded, folder: folder, session: URL(fileURLWithPath: session),
                                       selection: select, limit: limit,
                                       allowModelChange: allowModelChange,
-                                      progress: ProgressReporter(label: "collect \(split)", total: folder.samples.count))
+                                      progress: ProgressPrinter().handler)
             note("scanned \(summary.scanned) images (accuracy \(percent(summary.accuracy))); selected \(summary.selected), added \(summary.added) new to \(session)")
         }
     }

@@ -71,10 +71,11 @@ struct Demo: ParsableCommand {
                 options.epochs = epochs
                 options.attention = attention
                 let trainer = try Trainer(options: options, out: model)
+                trainer.progress = ProgressPrinter().handler
                 StopSignal.install()
                 let result = try trainer.run()
                 StopSignal.uninstall()
-                guard result.completed else { throw ExitCode(130) }
+                guard result.completed else { throw stopped(result) }
             }
             let loaded = try ModelFile.load(contentsOf: model)
 
@@ -87,7 +88,7 @@ struct Demo: ParsableCommand {
 
             step(4, "collect samples into \(session)")
             let summary = try collect(model: loaded, folder: trainFolder, session: sessionURL, selection: .all, limit: 500,
-                                      allowModelChange: true)
+                                      allowModelChange: true, progress: ProgressPrinter().handler)
             note("  \(summary.added) new samples (\(summary.selected) selected)")
 
             let s = try Session.open(sessionURL)
@@ -109,7 +110,7 @@ struct Demo: ParsableCommand {
             }
 
             step(6, "fine-tune the attention and perception branches with L_map and counterexamples")
-            let report = try finetune(session: s, model: loaded, out: tuned, options: FinetuneOptions())
+            let report = try runFinetune(session: s, model: loaded, out: tuned, options: FinetuneOptions())
             step(7, "before and after")
             if let b = report.before, let a = report.after { print(compareReports(b, a)) }
             note("\nsession: \(session) (abn-hitl review \(session); abn-hitl export --session \(session) --out audit)")

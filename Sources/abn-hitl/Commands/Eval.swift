@@ -41,7 +41,7 @@ struct Eval: ParsableCommand {
             let folder = try ImageFolder(root: URL(fileURLWithPath: data), split: split, skipBad: skipBad)
             try checkClasses(folder: folder, model: loaded)
             for warning in folder.warnings { note("warning: \(warning)") }
-            let report = try evaluate(model: loaded, folder: folder, progress: json ? nil : ProgressReporter(label: "eval \(split)", total: folder.samples.count))
+            let report = try evaluate(model: loaded, folder: folder, progress: json ? nil : ProgressPrinter().handler)
             if json {
                 try printJSON(report)
             } else {

@@ -93,19 +93,24 @@ struct Train: ParsableCommand {
             for warning in trainer.folder.warnings { note("warning: \(warning)") }
             let m = trainer.metadata
             note("training \(m.arch.name) (\(m.attention.rawValue)) on \(trainer.folder.samples.count) images, \(m.classes.count) classes, input \(m.inputChannels)x\(m.inputHeight)x\(m.inputWidth), \(trainer.options.epochs) epochs")
+            trainer.progress = ProgressPrinter().handler
             StopSignal.install()
             defer { StopSignal.uninstall() }
             let result = try trainer.run()
             if trainer.folder.skippedCount > 0 {
                 note("skipped \(trainer.folder.skippedCount) bad files (listed above)")
             }
-            if result.completed {
-                note("wrote \(trainer.outURL.path)")
-            } else {
-                throw ExitCode(130)
-            }
+            guard result.completed else { throw stopped(result) }
+            note("wrote \(trainer.outURL.path)")
         }
     }
+}
+
+/// Says where a stopped run stopped and how to continue it; the exit code of an interrupt.
+func stopped(_ result: TrainResult) -> ExitCode {
+    let at = result.stoppedAt.map { $0.batch == 0 ? "after epoch \($0.epoch)" : "in epoch \($0.epoch + 1) after batch \($0.batch)" } ?? ""
+    note("\nstopped \(at); checkpoint saved to \(result.checkpoint.path); continue with --resume \(result.checkpoint.path)")
+    return ExitCode(130)
 }
 
 /// Fails early, before hours of work, when the output cannot be written.
