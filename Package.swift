@@ -33,7 +33,7 @@ let package = Package(
 
         .testTarget(name: "ABNTests", dependencies: ["ABN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ABNDataTests", dependencies: ["ABNData"]),
-        .testTarget(name: "HITLTests", dependencies: ["HITL"]),
+        .testTarget(name: "HITLTests", dependencies: ["HITL"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ReviewUITests", dependencies: ["ReviewUI"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ABN", "ABNData", "HITL"]),
     ],

@@ -190,27 +190,32 @@ final class SessionTests: XCTestCase {
         }
         assertOneLine(try Session.open(url), mentions: [path, "written by a newer abn-hitl (schema 99", "knows up to \(SessionSchema.version)"])
 
-        // A file written by the v1 schema (no prediction columns) opens, is migrated, and keeps its rows.
+        // A file written by abn-hitl's schema v1 (no prediction columns), frozen in Fixtures/session-v1
+        // (tools/make_session_v1_fixture.py), opens, is migrated, and keeps its rows; v1 rows have no
+        // stored predictions, so they are read as the argmax of the stored probabilities.
         let old = dir.appendingPathComponent("old")
         try FileManager.default.createDirectory(at: old, withIntermediateDirectories: true)
+        let fixture = try XCTUnwrap(Bundle.module.url(forResource: "Fixtures/session-v1/session", withExtension: "sqlite"))
         let oldPath = old.appendingPathComponent("session.sqlite").path
-        let q = try DatabaseQueue(path: oldPath)
-        try SessionSchema.migrator.migrate(q, upTo: "v1")
-        try q.write { d in
-            for (k, v) in [("model_path", "/m.safetensors"), ("model_sha256", info.modelSHA256), ("data_root", "/data"), ("split", "train"),
-                           ("classes", #"["x","y"]"#), ("map_size", "2x2"), ("input", "3x4x4"), ("created_at", "2026-01-01T00:00:00.000Z")] {
-                try d.execute(sql: "INSERT INTO meta VALUES (?, ?)", arguments: [k, v])
-            }
-            try d.execute(sql: "INSERT INTO samples (relative_path, label, probabilities, attention_probabilities, original_map, collected_at) VALUES (?, 1, ?, ?, ?, 'then')",
-                          arguments: ["y/a.png", FloatBlob.encode([0.2, 0.8]), FloatBlob.encode([0.9, 0.1]), FloatBlob.encode([0, 0, 0, 1])])
-        }
+        try FileManager.default.copyItem(atPath: fixture.path, toPath: oldPath)
         let migrated = try Session.open(old)
-        XCTAssertEqual(migrated.info, info)
+        XCTAssertEqual(migrated.info, SessionInfo(modelPath: "/models/m.safetensors", modelSHA256: String(repeating: "ab", count: 32),
+                                                  dataRoot: "/data/shapes", split: "train", classes: ["circle", "cross"], mapHeight: 2, mapWidth: 2,
+                                                  inputChannels: 3, inputHeight: 4, inputWidth: 4))
         let s = try migrated.samples()
-        XCTAssertEqual(s.map(\.predicted), [1])
-        XCTAssertEqual(s.map(\.attentionPredicted), [0])
+        XCTAssertEqual(s.map(\.relativePath), ["cross/00001.png", "circle/00002.png"])
+        XCTAssertEqual(s.map(\.label), [1, 0])
+        XCTAssertEqual(s.map(\.predicted), [0, 1], "argmax of [0.7, 0.3] and [0.2, 0.8]")
+        XCTAssertEqual(s.map(\.attentionPredicted), [1, 0], "argmax of [0.4, 0.6] and [0.55, 0.45]")
+        XCTAssertEqual(s.map(\.edited), [true, false])
+        XCTAssertEqual(s.map(\.accepted), [false, true])
+        XCTAssertEqual(s[0].currentMap, [0, 0, 1, 1], "the v1 edit")
+        XCTAssertEqual(s[1].currentMap, [0, 0.5, 1, 0.25], "no edit: the original map")
         try migrated.appendEdit(sampleID: 1, map: [1, 1, 1, 1], annotator: "a", source: "review", whatIf: [0, 1])
+        XCTAssertEqual(try migrated.samples()[0].currentMap, [1, 1, 1, 1])
+        let q = try DatabaseQueue(path: oldPath)
         XCTAssertEqual(try q.read { try Int.fetchOne($0, sql: "SELECT MAX(version) FROM schema_version") }, SessionSchema.version)
+        XCTAssertEqual(try q.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM runs") }, 1, "the v1 run is kept")
     }
 
     func testSecondWriterHoldingTheLock() throws {
