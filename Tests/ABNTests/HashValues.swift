@@ -23,7 +23,7 @@ enum HashValues {
     /// The same scaled state as make_fixtures.hashed_state.
     static func state(for model: ABNModel) -> [String: StateTensor] {
         var out: [String: StateTensor] = [:]
-        let fcIn = model.fc.inFeatures
+        let fcIn = model.perception.fc.inFeatures
         for (name, t) in model.stateDict() {
             if name.hasSuffix("num_batches_tracked") { out[name] = .int64(shape: [], values: [0]); continue }
             let shape = t.shape

@@ -72,7 +72,7 @@ final class LayerGradientTests: XCTestCase {
 
     func testResidualBlocks() throws {
         for (bottleneck, stride, inPlanes) in [(false, 1, 4), (false, 2, 4), (true, 2, 8), (true, 1, 16)] {
-            let block = ResidualBlock(name: "b", inPlanes: inPlanes, planes: 4, stride: stride, bottleneck: bottleneck, rng: &rng)
+            let block = ResidualBlock(name: "b", inPlanes: inPlanes, planes: 4, stride: stride, kind: bottleneck ? .bottleneck : .basic, rng: &rng)
             var x = randomAct(2, inPlanes, 6, 6)
             let y0 = try block.forward(x, training: true)
             let r = (0..<y0.count).map { _ in Float(rng.normal()) }

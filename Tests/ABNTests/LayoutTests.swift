@@ -32,8 +32,8 @@ final class LayoutTests: XCTestCase {
     func testResidualBlockForwardAndBackwardAgree() throws {
         for (stride, inPlanes) in [(1, block), (2, block)] {
             let planes = 2 * block
-            let blocked = ResidualBlock(name: "b", inPlanes: inPlanes, planes: planes, stride: stride, bottleneck: false, rng: &rng)
-            let plain = ResidualBlock(name: "b", inPlanes: inPlanes, planes: planes, stride: stride, bottleneck: false, rng: &rng)
+            let blocked = ResidualBlock(name: "b", inPlanes: inPlanes, planes: planes, stride: stride, kind: .basic, rng: &rng)
+            let plain = ResidualBlock(name: "b", inPlanes: inPlanes, planes: planes, stride: stride, kind: .basic, rng: &rng)
             for ((c1, b1), (c2, b2)) in zip(blocked.layers, plain.layers) {
                 c2.weight.value = c1.weight.value
                 b1.weight.value = (0..<b1.channels).map { _ in Float(1 + 0.1 * rng.normal()) }

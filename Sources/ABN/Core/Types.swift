@@ -53,8 +53,9 @@ public struct ABNArchitecture: Sendable, Hashable, CustomStringConvertible {
                 throw ABNError.invalidArchitecture("CIFAR ResNet depth must be 6n+2 (20, 32, 44, 56, 110), got \(depth)")
             }
         case .imagenet:
-            guard [18, 34, 50, 101, 152].contains(depth) else {
-                throw ABNError.invalidArchitecture("ImageNet ResNet depth must be 18, 34, 50, 101 or 152, got \(depth)")
+            guard Self.imageNetBlocks[depth] != nil else {
+                let depths = Self.imageNetBlocks.keys.sorted().map(String.init)
+                throw ABNError.invalidArchitecture("ImageNet ResNet depth must be \(depths.dropLast().joined(separator: ", ")) or \(depths.last!), got \(depth)")
             }
         }
         self.family = family
@@ -72,38 +73,14 @@ public struct ABNArchitecture: Sendable, Hashable, CustomStringConvertible {
         guard rest.hasPrefix("resnet"), let depth = Int(rest.dropFirst(6)) else {
             throw ABNError.invalidArchitecture("unknown architecture '\(text)' (expected e.g. cifar-resnet20, imagenet-resnet18)")
         }
-        if family == nil { family = [18, 34, 50, 101, 152].contains(depth) ? .imagenet : .cifar }
+        if family == nil { family = Self.imageNetBlocks[depth] != nil ? .imagenet : .cifar }
         try self.init(family: family!, depth: depth)
     }
 
     /// The canonical name stored in model files (`abn.arch`).
     public var name: String { "\(family.rawValue)-resnet\(depth)" }
     public var description: String { name }
-
-    /// Bottleneck blocks (expansion 4) or Basic blocks (expansion 1), as the official code chooses.
-    public var usesBottleneck: Bool {
-        switch family {
-        case .cifar: return depth >= 44
-        case .imagenet: return depth >= 50
-        }
-    }
-
-    /// Blocks per stage: CIFAR has three stages, ImageNet four.
-    public var blocksPerStage: [Int] {
-        switch family {
-        case .cifar:
-            // The official code keeps n = (depth-2)/6 blocks per stage for Basic and Bottleneck alike.
-            let n = (depth - 2) / 6
-            return [n, n, n]
-        case .imagenet:
-            switch depth {
-            case 18: return [2, 2, 2, 2]
-            case 34, 50: return [3, 4, 6, 3]
-            case 101: return [3, 4, 23, 3]
-            default: return [3, 8, 36, 3]
-            }
-        }
-    }
+    // The blocks and widths of each backbone: Engine/Backbones.swift.
 }
 
 /// Everything needed to build a model: architecture, classes, input geometry, attention mechanism.

@@ -26,6 +26,11 @@ final class Conv2d {
                            value: (0..<count).map { _ in Float(rng.normal() * std) })
     }
 
+    convenience init(name: String, spec s: ConvSpec, rng: inout InitRandom) {
+        self.init(name: name, inChannels: s.inChannels, outChannels: s.outChannels, kernel: s.kernel, stride: s.stride,
+                  padding: s.padding, rng: &rng)
+    }
+
     private func defaultBlock(for x: Act) -> Int {
         x.block > 1 ? Layout.block(forChannels: outChannels) : 1
     }

@@ -1,5 +1,5 @@
-/// A ResNet block, Basic (two 3×3 convs) or Bottleneck (1×1, 3×3 with the stride, 1×1 to 4× planes),
-/// with the optional downsample Sequential(1×1 conv with stride, BN):
+/// A ResNet block of any BlockKind: its convolutions, each with its BatchNorm and a ReLU, but the last,
+/// which adds the shortcut (x, or the downsample Sequential(1×1 conv with the stride, BN)) before its ReLU:
 ///   Basic:      y = relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))
 ///   Bottleneck: y = relu(bn3(conv3(relu(bn2(conv2(relu(bn1(conv1(x)))))))) + shortcut(x))
 final class ResidualBlock {
@@ -9,29 +9,21 @@ final class ResidualBlock {
     // The block output, saved for the backward of its final ReLU.
     private var output: Act?
 
-    init(name: String, inPlanes: Int, planes: Int, stride: Int, bottleneck: Bool, rng: inout InitRandom) {
-        let expansion = bottleneck ? 4 : 1
+    init(name: String, inPlanes: Int, planes: Int, stride: Int, kind: BlockKind, rng: inout InitRandom) {
+        let specs = kind.convolutions(inPlanes: inPlanes, planes: planes, stride: stride)
         var convs: [Conv2d] = []
         var norms: [BatchNorm2d] = []
-        if bottleneck {
-            convs.append(Conv2d(name: name + ".conv1", inChannels: inPlanes, outChannels: planes, kernel: 1, rng: &rng))
-            norms.append(BatchNorm2d(name: name + ".bn1", channels: planes))
-            convs.append(Conv2d(name: name + ".conv2", inChannels: planes, outChannels: planes, kernel: 3, stride: stride, padding: 1, rng: &rng))
-            norms.append(BatchNorm2d(name: name + ".bn2", channels: planes))
-            convs.append(Conv2d(name: name + ".conv3", inChannels: planes, outChannels: planes * 4, kernel: 1, rng: &rng))
-            norms.append(BatchNorm2d(name: name + ".bn3", channels: planes * 4))
-        } else {
-            convs.append(Conv2d(name: name + ".conv1", inChannels: inPlanes, outChannels: planes, kernel: 3, stride: stride, padding: 1, rng: &rng))
-            norms.append(BatchNorm2d(name: name + ".bn1", channels: planes))
-            convs.append(Conv2d(name: name + ".conv2", inChannels: planes, outChannels: planes, kernel: 3, padding: 1, rng: &rng))
-            norms.append(BatchNorm2d(name: name + ".bn2", channels: planes))
+        for (i, s) in specs.enumerated() {
+            convs.append(Conv2d(name: name + ".conv\(i + 1)", spec: s, rng: &rng))
+            norms.append(BatchNorm2d(name: name + ".bn\(i + 1)", channels: s.outChannels))
         }
         self.convs = convs
         self.norms = norms
-        if stride != 1 || inPlanes != planes * expansion {
-            downsample = (Conv2d(name: name + ".downsample.0", inChannels: inPlanes, outChannels: planes * expansion,
-                                 kernel: 1, stride: stride, rng: &rng),
-                          BatchNorm2d(name: name + ".downsample.1", channels: planes * expansion))
+        let out = planes * kind.expansion
+        if stride != 1 || inPlanes != out {
+            downsample = (Conv2d(name: name + ".downsample.0", spec: ConvSpec(inChannels: inPlanes, outChannels: out, kernel: 1, stride: stride),
+                                 rng: &rng),
+                          BatchNorm2d(name: name + ".downsample.1", channels: out))
         } else {
             downsample = nil
         }
@@ -43,6 +35,8 @@ final class ResidualBlock {
         if let d = downsample { all.append((d.conv, d.norm)) }
         return all
     }
+
+    var entries: [StateEntry] { layers.flatMap { [StateEntry.parameter($0.weight), .norm($1)] } }
 
     // BatchNorm fuses the ReLUs and the residual add into its own passes over the data.
     func forward(_ x: Act, training: Bool) throws -> Act {
@@ -104,17 +98,16 @@ func fold(_ conv: Conv2d, _ bn: BatchNorm2d) -> (weights: [Float], bias: [Float]
     return (w, shift)
 }
 
-/// A stage: a sequence of blocks (layer1, layer2, …, att_layer3/4).
+/// A stage: a sequence of blocks (layer1, layer2, …, att_layer3/4) as its description says.
 final class Stage {
     let blocks: [ResidualBlock]
 
-    init(name: String, inPlanes: Int, planes: Int, count: Int, stride: Int, bottleneck: Bool, rng: inout InitRandom) {
-        let expansion = bottleneck ? 4 : 1
-        var blocks = [ResidualBlock(name: name + ".0", inPlanes: inPlanes, planes: planes, stride: stride,
-                                    bottleneck: bottleneck, rng: &rng)]
-        for i in 1..<max(count, 1) {
-            blocks.append(ResidualBlock(name: name + ".\(i)", inPlanes: planes * expansion, planes: planes, stride: 1,
-                                        bottleneck: bottleneck, rng: &rng))
+    init(_ d: StageDescription, rng: inout InitRandom) {
+        var blocks = [ResidualBlock(name: d.name + ".0", inPlanes: d.inPlanes, planes: d.planes, stride: d.stride,
+                                    kind: d.block, rng: &rng)]
+        for i in 1..<max(d.count, 1) {
+            blocks.append(ResidualBlock(name: d.name + ".\(i)", inPlanes: d.outChannels, planes: d.planes, stride: 1,
+                                        kind: d.block, rng: &rng))
         }
         self.blocks = blocks
     }
@@ -137,5 +130,5 @@ final class Stage {
         return h
     }
 
-    var layers: [(Conv2d, BatchNorm2d)] { blocks.flatMap { $0.layers } }
+    var entries: [StateEntry] { blocks.flatMap { $0.entries } }
 }

@@ -112,31 +112,6 @@ final class MaxPool3x3s2 {
     }
 }
 
-/// Softmax cross-entropy with the batch mean, and its gradient with respect to the logits.
-enum SoftmaxCrossEntropy {
-    /// Returns (mean loss, dL/dlogits, number of correct argmax predictions).
-    static func lossAndGradient(logits: [Float], labels: [Int], classes k: Int) -> (loss: Float, gradient: [Float], correct: Int) {
-        let n = labels.count
-        var grad = [Float](repeating: 0, count: n * k)
-        var loss = 0.0
-        var correct = 0
-        for b in 0..<n {
-            let row = Array(logits[(b * k)..<(b * k + k)])
-            let maxv = row.max() ?? 0
-            var sum = 0.0
-            for v in row { sum += exp(Double(v - maxv)) }
-            let logSum = log(sum) + Double(maxv)
-            loss += logSum - Double(row[labels[b]])
-            for j in 0..<k {
-                let p = exp(Double(row[j]) - logSum)
-                grad[b * k + j] = Float((p - (j == labels[b] ? 1 : 0)) / Double(n))
-            }
-            if argmax(row) == labels[b] { correct += 1 }
-        }
-        return (Float(loss / Double(n)), grad, correct)
-    }
-}
-
 /// Index of the largest value, the first one on ties (so predictions are reproducible). A NaN is never
 /// the largest; an empty or all-NaN vector gives 0. The one argmax of the package.
 public func argmax(_ v: [Float]) -> Int {

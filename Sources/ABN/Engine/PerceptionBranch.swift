@@ -1,0 +1,40 @@
+/// The perception branch: g·(1+M) or g·M (M broadcast over channels), layerN, GAP, fc → the decision.
+final class PerceptionBranch {
+    let stage: Stage
+    let fc: Linear
+    /// 1 for g·(1+M), 0 for g·M.
+    let mapOffset: Float
+    /// From the last training forward: g(x) and M (for the product's backward), the stage's output geometry.
+    private var saved: (features: Act, map: Act, output: Geometry)?
+
+    init(_ d: NetworkDescription, attention: AttentionMechanism, rng: inout InitRandom) {
+        stage = Stage(d.perceptionStage, rng: &rng)
+        fc = Linear(name: "fc", inFeatures: d.perceptionStage.outChannels, outFeatures: d.classes, rng: &rng)
+        mapOffset = attention == .residual ? 1 : 0
+    }
+
+    var entries: [StateEntry] { stage.entries + [.parameter(fc.weight), .parameter(fc.bias)] }
+
+    /// Logits [N·K] from g(x) and a map M [N, 1, h, w].
+    func forward(features fe: Act, map m: Act, training: Bool) throws -> [Float] {
+        let p = try stage.forward(Channelwise.scaled(fe, byMap: m, offset: mapOffset), training: training)
+        saved = training ? (fe, m, p.geometry) : nil
+        return fc.forward(Channelwise.mean(p), batch: p.n, keepForBackward: training)
+    }
+
+    /// Evaluation mode with the stage's BatchNorms folded in (`version` names the folded weights).
+    func forwardFolded(features fe: Act, map m: Act, version: Int) throws -> [Float] {
+        let p = try stage.forwardFolded(Channelwise.scaled(fe, byMap: m, offset: mapOffset), version: version)
+        return fc.forward(Channelwise.mean(p), batch: p.n, keepForBackward: false)
+    }
+
+    /// From dL/dlogits to (dL/dg(x), dL/dM), accumulating the gradients: fc → GAP → stage → the product.
+    func backward(_ dLogits: [Float]) throws -> (dFeatures: Act, dMap: [Float]) {
+        guard let s = saved else { throw ABNError.kernel("perception branch backward without a training forward") }
+        saved = nil
+        let dP = Channelwise.spread(fc.backward(dLogits), like: s.output)
+        let dRx = try stage.backward(dP)
+        let (dFe, dM) = Channelwise.scaledBackward(dRx, g: s.features, map: s.map, offset: mapOffset)
+        return (dFe, dM)
+    }
+}
