@@ -88,8 +88,8 @@ final class FinetuneTests: XCTestCase {
             let report = try finetune(session: session, model: model, out: out, options: quick(branches)) { seen.append($0) }
             XCTAssertEqual(report.editedSamples, 6)
             XCTAssertEqual(report.heldOut, 0, "⌊0.1 · 6⌋ = 0")
-            XCTAssertEqual(report.steps, 3, "6 targets, 2 per batch of 4 with replay 1:1 (the paper's recipe, the default)")
-            XCTAssertEqual(seen.map(\.step), [1, 2, 3])
+            XCTAssertEqual(report.steps, 6, "6 targets (none held out), each with 2 counterexamples: 1 per batch of 4 (no replay)")
+            XCTAssertEqual(seen.map(\.step), [1, 2, 3, 4, 5, 6])
             XCTAssertEqual(report.outputSHA256, try ModelFile.sha256(of: out))
             let before = try ModelFile.read(contentsOf: inputURL).tensors
             let after = try ModelFile.read(contentsOf: out).tensors

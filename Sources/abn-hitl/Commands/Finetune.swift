@@ -7,15 +7,14 @@ struct Finetune: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fine-tune the attention and perception branches with the session's edited maps (L_att + L_per + γ·L_map).",
         discussion: """
-        Default: the paper's recipe, each edited sample trained with its map M′ (L_map = γ·‖M′ − M‖₂). With \
-        --counterexamples 2 each edited sample also trains with fresh copies that keep its evidence and take other \
-        images' backgrounds elsewhere, and the epoch kept is the best on held-out edits (docs/finetuning.md).
+        Recipe: each edited sample trains with its map M′ (L_map) and 2 fresh counterexamples that keep its evidence and take \
+        other images' backgrounds elsewhere; the epoch kept is the best on held-out edits. --counterexamples 0: the paper's recipe.
 
         The feature extractor is frozen (no gradient, BatchNorm statistics fixed). With counterexamples, inputs and their \
-        maps are mirrored and shifted alike. --counterexamples 0 is the paper's recipe exactly: no counterexamples, no \
-        augmentation, one replayed unedited sample per edited one, no hold-out, the last epoch kept. Writes a new \
-        model file atomically and records the run (parameters, validation accuracy per epoch, accuracy and \
-        attention metrics before and after on the test split, which is never used to choose) in the session. \
+        maps are mirrored and shifted alike and 10% of the edited samples are held out. --counterexamples 0 is the paper's \
+        recipe exactly: no counterexamples, no augmentation, one replayed unedited sample per edited one, no hold-out, the \
+        last epoch kept. Writes a new model file atomically and records the run (parameters, validation accuracy per epoch, \
+        accuracy and attention metrics before and after on the test split, which is never used to choose) in the session. \
         docs/finetuning.md has the construction; docs/benchmarks.md how the defaults were chosen.
         """)
 
