@@ -2,6 +2,7 @@ import ArgumentParser
 import ABN
 import ABNData
 import HITL
+import Foundation
 
 /// `--threads`, shared by every command that computes.
 struct ComputeOptions: ParsableArguments {
@@ -31,4 +32,27 @@ extension TrainableBranches: ExpressibleByArgument {
     }
 
     public static var allValueStrings: [String] { allCases.filter { $0 != .all }.map(\.rawValue) }
+}
+
+/// `--model`, `--data` and `--skip-bad`, for the commands that run a model over a dataset split.
+struct ModelAndDataOptions: ParsableArguments {
+    @Option(name: .long, help: "Model file (safetensors).")
+    var model: String
+
+    @Option(name: .long, help: "Dataset root (ImageFolder layout).")
+    var data: String
+
+    @Flag(name: .long, help: "Skip unreadable images with a warning (each named) and a count instead of stopping.")
+    var skipBad = false
+
+    /// The model and the split, checked to have the same classes; warnings about skipped files printed.
+    func load(split: String) throws -> (LoadedModel, ImageFolder) {
+        try requireFile(model, "model")
+        try requireDirectory(data, "dataset")
+        let loaded = try ModelFile.load(contentsOf: URL(fileURLWithPath: model))
+        let folder = try ImageFolder(root: URL(fileURLWithPath: data), split: split, skipBad: skipBad)
+        try checkClasses(folder: folder, model: loaded)
+        for warning in folder.warnings { note("warning: \(warning)") }
+        return (loaded, folder)
+    }
 }

@@ -14,11 +14,7 @@ struct Collect: ParsableCommand {
         refuses a different model (by SHA-256) unless --allow-model-change is given, which is then recorded.
         """)
 
-    @Option(name: .long, help: "Model file (safetensors).")
-    var model: String
-
-    @Option(name: .long, help: "Dataset root (ImageFolder layout).")
-    var data: String
+    @OptionGroup var input: ModelAndDataOptions
 
     @Option(name: .long, help: "Session directory (created if missing), e.g. sessions/run1.")
     var session: String
@@ -43,16 +39,13 @@ struct Collect: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            try requireFile(model, "model")
-            try requireDirectory(data, "dataset")
             compute.apply()
-            let loaded = try ModelFile.load(contentsOf: URL(fileURLWithPath: model))
-            let folder = try ImageFolder(root: URL(fileURLWithPath: data), split: split)
-            try checkClasses(folder: folder, model: loaded)
+            let (loaded, folder) = try input.load(split: split)
             let summary = try collect(model: loaded, folder: folder, session: URL(fileURLWithPath: session),
                                       selection: select, limit: limit,
                                       allowModelChange: allowModelChange,
                                       progress: ProgressPrinter().handler)
+            if folder.skippedCount > 0 { note("skipped \(folder.skippedCount) bad files (listed above)") }
             note("scanned \(summary.scanned) images (accuracy \(percent(summary.accuracy))); selected \(summary.selected), added \(summary.added) new to \(session)")
         }
     }

@@ -12,11 +12,7 @@ struct Eval: ParsableCommand {
         against mask ≥ 0.5) or decoys/<split> (decoy mass: the share of attention on a known spurious cue).
         """)
 
-    @Option(name: .long, help: "Model file (safetensors).")
-    var model: String
-
-    @Option(name: .long, help: "Dataset root (ImageFolder layout).")
-    var data: String
+    @OptionGroup var input: ModelAndDataOptions
 
     @Option(name: .long, help: "Split to evaluate.")
     var split: String = "test"
@@ -26,21 +22,10 @@ struct Eval: ParsableCommand {
 
     @OptionGroup var compute: ComputeOptions
 
-    @Flag(name: .long, help: "Skip unreadable images with a warning instead of stopping.")
-    var skipBad = false
-
-    func validate() throws {
-    }
-
     func run() throws {
         try reportingErrors {
-            try requireFile(model, "model")
-            try requireDirectory(data, "dataset")
             compute.apply()
-            let loaded = try ModelFile.load(contentsOf: URL(fileURLWithPath: model))
-            let folder = try ImageFolder(root: URL(fileURLWithPath: data), split: split, skipBad: skipBad)
-            try checkClasses(folder: folder, model: loaded)
-            for warning in folder.warnings { note("warning: \(warning)") }
+            let (loaded, folder) = try input.load(split: split)
             let report = try evaluate(model: loaded, folder: folder, progress: json ? nil : ProgressPrinter().handler)
             if json {
                 try printJSON(report)
