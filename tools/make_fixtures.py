@@ -1,8 +1,11 @@
 """Golden fixtures for the Swift engine's parity tests, from the PyTorch reference (tools/abn_torch.py).
 Weights and inputs come from a counter-based hash that the Swift tests compute identically
 (hash_values below), so only outputs are stored. Run:
-  $(bash tools/torch-env.sh) tools/make_fixtures.py
-Writes Tests/ABNTests/Fixtures/parity-cifar-resnet20.safetensors and parity-imagenet-resnet18.safetensors."""
+  $(bash tools/torch-env.sh) tools/make_fixtures.py [residual|multiply|all] [--out DIR]
+residual (the default, as before): Tests/ABNTests/Fixtures/parity-cifar-resnet20.safetensors and
+parity-imagenet-resnet18.safetensors, the original ABN's g·(1+M). multiply:
+parity-cifar-resnet20-multiply.safetensors, g·M and fine-tuning with L_map (build_multiply below).
+--out writes to another folder (to check that a change leaves the files byte-identical)."""
 import os
 import sys
 import numpy as np
@@ -36,8 +39,11 @@ def hash_values(name, count):
     return ((z >> np.uint64(40)).astype(np.float64) / float(1 << 24) * 2 - 1).astype(np.float32)
 
 
-def hashed_state(model):
-    """Every state_dict entry from the hash, scaled like a trained network's."""
+def hashed_state(model, float32_scale=False):
+    """Every state_dict entry from the hash, scaled like a trained network's. float32_scale: conv
+    weights as u·s in float32 with s rounded once, as HashValues.state computes them, so Swift's and
+    PyTorch's starting weights are bit-identical (the default float64 product, which the residual
+    fixtures were made with, can differ from it by an ulp)."""
     state = {}
     for name, t in model.state_dict().items():
         n = t.numel()
@@ -55,7 +61,7 @@ def hashed_state(model):
             v = u / np.sqrt(model.fc.in_features)
         else:  # conv weight: uniform with the variance of the official normal init
             k = t.shape[0] * t.shape[2] * t.shape[3]  # k·k·C_out, as the official init
-            v = u * np.sqrt(3.0) * np.sqrt(2.0 / k)
+            v = u * np.float32(np.sqrt(3.0) * np.sqrt(2.0 / k)) if float32_scale else u * np.sqrt(3.0) * np.sqrt(2.0 / k)
         state[name] = torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32))
     return state
 
@@ -153,14 +159,171 @@ def forward_only(family, depth, classes, shape, batch):
     return out
 
 
-here = os.path.join(os.path.dirname(__file__), "..", "Tests", "ABNTests", "Fixtures")
-torch.set_num_threads(1)
-# Gradients at 16×16 (the CIFAR architecture pools globally, so any size works): few enough
-# activations that an input keeping every ReLU input clear of 0 exists. Forward outputs at 32×32.
-cifar = build("cifar", 20, 10, (3, 16, 16), 4, [3, 1, 4, 1], True)
-cifar.update(forward_only("cifar", 20, 10, (3, 32, 32), 4))
-save_file(cifar, os.path.join(here, "parity-cifar-resnet20.safetensors"),
-          metadata={"arch": "cifar-resnet20", "classes": "10", "input": "3x16x16 (gradients), 3x32x32 (full.*)", "torch": torch.__version__})
-save_file(build("imagenet", 18, 5, (3, 64, 64), 2, [2, 4], False), os.path.join(here, "parity-imagenet-resnet18.safetensors"),
-          metadata={"arch": "imagenet-resnet18", "classes": "5", "input": "3x64x64", "torch": torch.__version__})
-print("fixtures written")
+# ---- g·M and fine-tuning with L_map (parity-cifar-resnet20-multiply.safetensors) ----------------
+# Fine-tuning as the engine does it (ABNModel.trainStep with trainable: .attentionAndPerception or
+# .attention and MapTargets): L = L_att + L_per + L_map with L_map = γ · mean over the samples that
+# have a target map of ‖M′ − M‖₂ (each sample's L2 norm over its h×w map, not squared; samples
+# without a map add nothing and do not count in the mean). A frozen part gets no gradient and no
+# update (the optimizer sees only the trainable parameters, so no weight decay either), and its
+# BatchNorms run on their running statistics in training steps and leave them (and
+# num_batches_tracked) unchanged: the engine runs a frozen part as in evaluation mode, so the
+# reference puts the frozen modules in eval() (model.train() alone, which a PyTorch user freezing by
+# requires_grad=False might do, would normalise with batch statistics and move the running ones).
+# With .attention the perception branch is frozen that way too, and the gradient still passes
+# through it (in eval mode) to M.
+GAMMA = 0.5
+FEATURES = ("conv1", "bn1", "layer1", "layer2")  # g(x) of the CIFAR family
+PERCEPTION = ("layer3", "fc")
+FROZEN = {"attention+perception": FEATURES, "attention": FEATURES + PERCEPTION}
+
+
+def map_targets(batch, side, without):
+    """Target maps M′ [batch, 1, side, side] from the hash, uniform in [0, 1]; sample `without` has none."""
+    t = (hash_values("map-target", batch * side * side).reshape(batch, 1, side, side) + 1) / 2
+    has = np.ones(batch, dtype=np.int64)
+    t[without] = 0
+    has[without] = 0
+    return torch.from_numpy(np.ascontiguousarray(t, dtype=np.float32)), torch.from_numpy(has)
+
+
+def map_loss(m, targets, has, gamma):
+    """γ · mean over the samples with a target of the L2 norm of M − M′ over the map."""
+    norms = (m - targets).flatten(1).norm(dim=1)
+    return gamma * norms[has.bool()].mean()
+
+
+def fine_tune_steps(model, x, y, targets, has, trainable, steps=3):
+    """SGD (lr LR, momentum 0.9, weight decay 1e-4) on L_att + L_per + L_map over the trainable set's
+    parameters, the frozen modules in eval mode; returns the (L_att, L_per, L_map) of each step."""
+    frozen = FROZEN[trainable]
+    model.train()
+    params = []
+    for name, prm in model.named_parameters():
+        prm.requires_grad_(not name.startswith(tuple(f + "." for f in frozen)))
+        if prm.requires_grad:
+            params.append(prm)
+    for f in frozen:
+        getattr(model, f).eval()
+    opt = torch.optim.SGD(params, lr=LR, momentum=0.9, weight_decay=1e-4)
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        a, p, m = model(x)
+        la = torch.nn.functional.cross_entropy(a, y)
+        lp = torch.nn.functional.cross_entropy(p, y)
+        lm = map_loss(m, targets, has, GAMMA)
+        (la + lp + lm).backward()
+        opt.step()
+        losses.append([la.item(), lp.item(), lm.item()])
+    for prm in model.parameters():
+        prm.requires_grad_(True)
+    model.train()
+    return losses
+
+
+def min_relu_margin_fine_tuning(model, x, y, targets, has, trainable):
+    """min_relu_margin over the fine-tuning run's forward passes, leaving out the ReLUs inside the
+    frozen feature stages: no gradient goes back through them and their forward is continuous."""
+    import copy
+    model = copy.deepcopy(model)
+    margin = [float("inf")]
+    for name, m in model.named_modules():
+        if isinstance(m, torch.nn.ReLU) and not name.startswith(FEATURES):
+            m.register_forward_pre_hook(lambda mod, inp: margin.__setitem__(0, min(margin[0], float(inp[0].detach().abs().min()))))
+    fine_tune_steps(model, x, y, targets, has, trainable)
+    return margin[0]
+
+
+def choose_input(what, shape, batch, margin_of):
+    """The first hashed input whose ReLU margin (margin_of(x)) exceeds 2e-5, else the best of 60."""
+    best = (-1.0, None)
+    for attempt in range(60):
+        x = torch.from_numpy(hash_values(f"input{attempt}", batch * int(np.prod(shape))).reshape(batch, *shape))
+        best = max(best, (margin_of(x), attempt), key=lambda t: t[0])
+        if best[0] > 2e-5:
+            break
+    print(f"cifar-20 g·M {what}: input{best[1]}, ReLU margin {best[0]:.2e}")
+    return torch.from_numpy(hash_values(f"input{best[1]}", batch * int(np.prod(shape))).reshape(batch, *shape))
+
+
+def build_multiply(shape=(3, 16, 16), batch=4, labels=(3, 1, 4, 1), without=2):
+    """cifar-resnet20 with g·M: what build() stores for g·(1+M), and for each trainable set of
+    fine-tuning ("ft.attention+perception.", "ft.attention.") the whole state after three steps
+    from the hashed weights and the losses of each step. Each of the three runs has its own input
+    (".input"), the hashed input that keeps that run's ReLUs farthest from their kinks: over three
+    runs of three steps no single input clears every kink by 2e-5 at 16×16 under g·M. The weights are
+    hashed_state's with float32_scale, so frozen tensors can be compared bit for bit."""
+    torch.manual_seed(0)
+    model = ABN("cifar", 20, 10, attention="multiply")
+    model.load_state_dict(hashed_state(model, float32_scale=True), strict=True)
+    y = torch.tensor(list(labels))
+    side = shape[1] // 2  # the CIFAR feature extractor halves the input once
+    targets, has = map_targets(batch, side, without)
+    x = choose_input("gradients and three SGD steps", shape, batch, lambda x: min_relu_margin(model, x, y))
+    out = {"input_labels": y.to(torch.int64), "input": x}
+    model.eval()
+    with torch.no_grad():
+        a, p, m = model(x)
+    out.update({"eval.attention_logits": a, "eval.perception_logits": p, "eval.map": m})
+    model.train()
+    a, p, m = model(x)
+    out.update({"train.attention_logits": a.detach(), "train.perception_logits": p.detach(), "train.map": m.detach()})
+    loss = torch.nn.functional.cross_entropy(a, y) + torch.nn.functional.cross_entropy(p, y)
+    out["train.loss"] = loss.detach().reshape(1)
+    loss.backward()
+    for name, prm in model.named_parameters():
+        out["grad." + name] = prm.grad.detach().clone()
+    for name, buf in model.state_dict().items():
+        if "running" in name:
+            out["after1." + name] = buf.clone()
+    model.load_state_dict(hashed_state(model, float32_scale=True), strict=True)
+    three_sgd_steps(model, x, y)
+    for name, t in model.state_dict().items():
+        out["step3." + name] = t.clone()
+    out["ft.map_targets"] = targets
+    out["ft.has_map"] = has
+    out["ft.gamma"] = torch.tensor([GAMMA], dtype=torch.float32)
+    for trainable in FROZEN:
+        model = ABN("cifar", 20, 10, attention="multiply")
+        model.load_state_dict(hashed_state(model, float32_scale=True), strict=True)
+        x = choose_input(f"fine-tuning {trainable}", shape, batch,
+                         lambda x: min_relu_margin_fine_tuning(model, x, y, targets, has, trainable))
+        losses = fine_tune_steps(model, x, y, targets, has, trainable)
+        out[f"ft.{trainable}.input"] = x
+        out[f"ft.{trainable}.losses"] = torch.tensor(losses, dtype=torch.float32)
+        print(f"  (L_att, L_per, L_map) per step {[[round(v, 4) for v in l] for l in losses]}")
+        for name, t in model.state_dict().items():
+            out[f"ft.{trainable}.{name}"] = t.clone()
+    return {k: v.detach().contiguous() for k, v in out.items()}
+
+
+def write_residual(here):
+    # Gradients at 16×16 (the CIFAR architecture pools globally, so any size works): few enough
+    # activations that an input keeping every ReLU input clear of 0 exists. Forward outputs at 32×32.
+    cifar = build("cifar", 20, 10, (3, 16, 16), 4, [3, 1, 4, 1], True)
+    cifar.update(forward_only("cifar", 20, 10, (3, 32, 32), 4))
+    save_file(cifar, os.path.join(here, "parity-cifar-resnet20.safetensors"),
+              metadata={"arch": "cifar-resnet20", "classes": "10", "input": "3x16x16 (gradients), 3x32x32 (full.*)", "torch": torch.__version__})
+    save_file(build("imagenet", 18, 5, (3, 64, 64), 2, [2, 4], False), os.path.join(here, "parity-imagenet-resnet18.safetensors"),
+              metadata={"arch": "imagenet-resnet18", "classes": "5", "input": "3x64x64", "torch": torch.__version__})
+
+
+def write_multiply(here):
+    save_file(build_multiply(), os.path.join(here, "parity-cifar-resnet20-multiply.safetensors"),
+              metadata={"arch": "cifar-resnet20", "classes": "10", "attention": "multiply", "input": "3x16x16",
+                        "finetune": f"3 SGD steps, lr {LR}, gamma {GAMMA}, sample 2 without a target map",
+                        "torch": torch.__version__})
+
+
+if __name__ == "__main__":
+    import argparse
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("which", nargs="?", choices=["residual", "multiply", "all"], default="residual")
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "Tests", "ABNTests", "Fixtures"))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    if args.which in ("residual", "all"):
+        write_residual(args.out)
+    if args.which in ("multiply", "all"):
+        write_multiply(args.out)
+    print("fixtures written")

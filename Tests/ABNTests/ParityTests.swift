@@ -3,7 +3,8 @@ import XCTest
 
 /// The engine against PyTorch (tools/make_fixtures.py with tools/abn_torch.py, the official
 /// architecture): outputs in evaluation and training mode, running statistics, the gradient of every
-/// parameter for L_att + L_per, and the state after three SGD steps. Relative error of a tensor is
+/// parameter for L_att + L_per, and the state after three SGD steps, for g·(1+M) and g·M; and for g·M
+/// three fine-tuning steps with L_map for both trainable sets. Relative error of a tensor is
 /// max|swift − torch| / max|torch|.
 final class ParityTests: XCTestCase {
     struct Fixture {
@@ -30,19 +31,33 @@ final class ParityTests: XCTestCase {
         return diff / scale
     }
 
-    func assertClose(_ a: [Float], _ b: [Float], _ tolerance: Float, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+    /// The largest relative error of each kind of check in this test, printed by `printWorst`.
+    var worst: [String: Float] = [:]
+
+    func note(_ kind: String, _ r: Float) { worst[kind] = max(worst[kind] ?? 0, r) }
+
+    func printWorst(_ title: String) {
+        print("\(title): largest relative errors: " + worst.keys.sorted().map { "\($0) \(worst[$0]!)" }.joined(separator: ", "))
+        worst = [:]
+    }
+
+    func assertClose(_ a: [Float], _ b: [Float], _ tolerance: Float, _ what: String, kind: String = "other",
+                     file: StaticString = #filePath, line: UInt = #line) {
         let r = relative(a, b)
+        note(kind, r)
         XCTAssertLessThanOrEqual(r, tolerance, "\(what): relative error \(r)", file: file, line: line)
     }
 
-    func model(_ arch: String, classes: Int, channels: Int, size: Int) throws -> ABNModel {
+    func model(_ arch: String, classes: Int, channels: Int, size: Int, attention: AttentionMechanism = .residual) throws -> ABNModel {
         let m = try ABNModel(config: ModelConfig(arch: try ABNArchitecture(parsing: arch), numClasses: classes,
-                                                 inputChannels: channels, inputHeight: size, inputWidth: size), seed: 0)
+                                                 inputChannels: channels, inputHeight: size, inputWidth: size,
+                                                 attention: attention), seed: 0)
         try m.loadStateDict(HashValues.state(for: m))
         return m
     }
 
-    func check(arch: String, fixture name: String, classes: Int, size: Int, batch: Int, tolerance: Float, full: Bool) throws {
+    func check(arch: String, fixture name: String, classes: Int, size: Int, batch: Int, tolerance: Float, full: Bool,
+               attention: AttentionMechanism = .residual) throws {
         let f = try load(name)
         let labels = f.ints("input_labels").map { Int($0) }
         XCTAssertEqual(labels.count, batch)
@@ -50,16 +65,17 @@ final class ParityTests: XCTestCase {
         func summary(_ name: String, _ data: [Float]) -> [Float] { full ? data : HashValues.checks(name, data) }
 
         // Evaluation mode (BN folded into the convolutions).
-        let m = try model(arch, classes: classes, channels: 3, size: size)
+        let m = try model(arch, classes: classes, channels: 3, size: size, attention: attention)
         let eval = try m.forward(x, training: false)
-        assertClose(eval.attentionLogits.data, f.floats("eval.attention_logits"), tolerance, "eval attention logits")
-        assertClose(eval.perceptionLogits.data, f.floats("eval.perception_logits"), tolerance, "eval perception logits")
-        assertClose(eval.attentionMap.data, f.floats("eval.map"), tolerance, "eval map")
+        assertClose(eval.attentionLogits.data, f.floats("eval.attention_logits"), tolerance, "eval attention logits", kind: "eval")
+        assertClose(eval.perceptionLogits.data, f.floats("eval.perception_logits"), tolerance, "eval perception logits", kind: "eval")
+        assertClose(eval.attentionMap.data, f.floats("eval.map"), tolerance, "eval map", kind: "eval")
 
         // Training mode forward + gradients.
         let stats = try m.computeGradients(input: x, labels: labels, trainable: .all, mapTargets: nil)
         let loss = f.floats("train.loss")[0]
         XCTAssertEqual(stats.attentionLoss + stats.perceptionLoss, loss, accuracy: abs(loss) * tolerance, "training loss")
+        note("train loss", abs(stats.attentionLoss + stats.perceptionLoss - loss) / abs(loss))
         let grads = m.gradients()
         // A gradient that is analytically zero (bn_att.bias: a per-channel shift before att_conv and a
         // batch-statistics BN is removed again) is compared against a floor of 1e-3 of the largest gradient.
@@ -68,30 +84,104 @@ final class ParityTests: XCTestCase {
             let a = summary(p.name, p.grad), b = f.floats("grad." + p.name)
             let diff = zip(a, b).map { abs($0 - $1) }.max() ?? 0
             let scale = max(b.map { abs($0) }.max() ?? 0, floor)
+            note("gradients", diff / scale)
             XCTAssertLessThanOrEqual(diff / scale, tolerance, "gradient of \(p.name): relative error \(diff / scale)")
         }
         for (name, t) in m.stateDict() where name.contains("running") {
             guard case .float32(let v) = t else { continue }
-            assertClose(summary(name, v.data), f.floats("after1." + name), tolerance, "\(name) after one training forward")
+            assertClose(summary(name, v.data), f.floats("after1." + name), tolerance, "\(name) after one training forward", kind: "running statistics")
         }
         XCTAssertEqual(grads.count, m.parameters.count)
 
         // Three SGD steps from the same weights.
-        let trained = try model(arch, classes: classes, channels: 3, size: size)
+        let trained = try model(arch, classes: classes, channels: 3, size: size, attention: attention)
         let sgd = SGD(learningRate: 0.01, momentum: 0.9, weightDecay: 1e-4)  // LR in make_fixtures.py
         for _ in 0..<3 { _ = try trained.trainStep(input: x, labels: labels, optimizer: sgd) }
         for (name, t) in trained.stateDict() {
             switch t {
             case .float32(let v):
-                assertClose(summary(name, v.data), f.floats("step3." + name), tolerance * 10, "\(name) after three SGD steps")
+                assertClose(summary(name, v.data), f.floats("step3." + name), tolerance * 10, "\(name) after three SGD steps", kind: "three steps")
             case .int64(_, let v):
                 XCTAssertEqual(v, f.ints("step3." + name), name)
             }
         }
+        printWorst("\(arch) \(attention)")
     }
 
     func testCIFARResNet20MatchesPyTorch() throws {
         try check(arch: "cifar-resnet20", fixture: "parity-cifar-resnet20", classes: 10, size: 16, batch: 4, tolerance: 1e-4, full: true)
+    }
+
+    /// g·M (AttentionMechanism.multiply): parity-cifar-resnet20-multiply (make_fixtures.py multiply).
+    func testCIFARResNet20MultiplyMatchesPyTorch() throws {
+        try check(arch: "cifar-resnet20", fixture: "parity-cifar-resnet20-multiply", classes: 10, size: 16, batch: 4,
+                  tolerance: 1e-4, full: true, attention: .multiply)
+    }
+
+    /// Three fine-tuning steps of L_att + L_per + γ·L_map (g·M, target maps for three of the four
+    /// samples) from the hashed weights, for each trainable set, against make_fixtures.fine_tune_steps:
+    /// the losses of each step, every trainable tensor (parameters and the trainable BatchNorms' running
+    /// statistics) within the three-step tolerance, and every frozen tensor bit-identical both to its
+    /// starting value and to PyTorch's (which keeps its frozen modules in eval mode, as the engine does).
+    func testCIFARResNet20FineTuningMatchesPyTorch() throws {
+        let f = try load("parity-cifar-resnet20-multiply")
+        let labels = f.ints("input_labels").map { Int($0) }
+        let batch = labels.count, side = 8
+        let targetData = f.floats("ft.map_targets"), has = f.ints("ft.has_map")
+        XCTAssertEqual(targetData.count, batch * side * side)
+        XCTAssertEqual(has.filter { $0 == 0 }.count, 1, "one sample without a target map")
+        let maps: [Tensor?] = (0..<batch).map { i in
+            has[i] == 0 ? nil : Tensor(shape: [1, side, side], data: Array(targetData[(i * side * side)..<((i + 1) * side * side)]))
+        }
+        let targets = MapTargets(maps: maps, gamma: f.floats("ft.gamma")[0])
+        let features = ["conv1.", "bn1.", "layer1.", "layer2."]
+        for (branches, frozen) in [(TrainableBranches.attentionAndPerception, features), (.attention, features + ["layer3.", "fc."])] {
+            let key = "ft.\(branches.rawValue)."
+            let x = Tensor(shape: [batch, 3, 16, 16], data: f.floats(key + "input"))
+            let m = try model("cifar-resnet20", classes: 10, channels: 3, size: 16, attention: .multiply)
+            XCTAssertEqual(m.mapHeight, side)
+            let before = Dictionary(uniqueKeysWithValues: m.stateDict().map { ($0.name, $0.tensor) })
+            let sgd = SGD(learningRate: 0.01, momentum: 0.9, weightDecay: 1e-4)  // LR in make_fixtures.py
+            let losses = f.floats(key + "losses")
+            XCTAssertEqual(losses.count, 9)
+            for step in 0..<3 {
+                let s = try m.trainStep(input: x, labels: labels, optimizer: sgd, trainable: branches, mapTargets: targets)
+                for (j, (mine, what)) in [(s.attentionLoss, "L_att"), (s.perceptionLoss, "L_per"), (s.mapLoss, "L_map")].enumerated() {
+                    let theirs = losses[step * 3 + j]
+                    let r = abs(mine - theirs) / abs(theirs)
+                    note("losses", r)
+                    XCTAssertLessThanOrEqual(r, 1e-4, "\(branches.rawValue) step \(step + 1) \(what): \(mine) against \(theirs)")
+                }
+            }
+            var frozenCount = 0, trainableCount = 0
+            for (name, t) in m.stateDict() {
+                if frozen.contains(where: { name.hasPrefix($0) }) {
+                    frozenCount += 1
+                    XCTAssertEqual(t, before[name], "\(name) is frozen with \(branches.rawValue) and must not change")
+                    switch t {
+                    case .float32(let v):
+                        XCTAssertEqual(v.data.map(\.bitPattern), f.floats(key + name).map(\.bitPattern), "\(name) (frozen) against PyTorch's")
+                    case .int64(_, let v):
+                        XCTAssertEqual(v, f.ints(key + name), name)
+                    }
+                    continue
+                }
+                trainableCount += 1
+                switch t {
+                case .float32(let v):
+                    // Everything trainable moves in three steps (a zero-gradient bn_att.bias still decays).
+                    XCTAssertNotEqual(t, before[name], "\(name) is trainable with \(branches.rawValue)")
+                    assertClose(v.data, f.floats(key + name), 1e-3, "\(name) after three fine-tuning steps (\(branches.rawValue))",
+                                kind: name.contains("running") ? "running statistics" : "parameters")
+                case .int64(_, let v):
+                    XCTAssertEqual(v, f.ints(key + name), name)
+                    XCTAssertEqual(v, [3], "\(name) counts the three training batches")
+                }
+            }
+            XCTAssertGreaterThan(frozenCount, 0)
+            XCTAssertGreaterThan(trainableCount, 0)
+            printWorst("fine-tuning \(branches.rawValue)")
+        }
     }
 
     /// Forward outputs at the CIFAR size 3×32×32 (the gradients above use 16×16; see make_fixtures.py).
