@@ -41,7 +41,7 @@ public struct FinetuneOptions: Codable, Sendable, Equatable {
     public var seed: UInt64 = 0
 
     /// Chosen on a development split over three shortcut kinds (docs/benchmarks.md, "Third pass"):
-    /// at 500 edits +22 (patch, 3 seeds), +6 (background, 2) and +23 (stamp, 1) points over the paper's recipe.
+    /// at 500 edits +22 (patch), +5 (background) and +14 (stamp) points over the paper's recipe, 3 seeds each.
     public static let defaultCounterexamples = 2
     /// The validation set (built once) holds at least this many counterexamples of the held-out
     /// targets, and at least `minimumValidationPerTarget` of each (with 10 held-out targets and 4 each,
