@@ -84,6 +84,22 @@ def three_sgd_steps(model, x, y):
         opt.step()
 
 
+def outputs_and_gradients(model, x, y, full, out):
+    """Eval and train outputs, the training loss L_att + L_per and every parameter's gradient, into `out`."""
+    model.eval()
+    with torch.no_grad():
+        a, p, m = model(x)
+    out.update({"eval.attention_logits": a, "eval.perception_logits": p, "eval.map": m})
+    model.train()
+    a, p, m = model(x)
+    out.update({"train.attention_logits": a.detach(), "train.perception_logits": p.detach(), "train.map": m.detach()})
+    loss = torch.nn.functional.cross_entropy(a, y) + torch.nn.functional.cross_entropy(p, y)
+    out["train.loss"] = loss.detach().reshape(1)
+    loss.backward()
+    for name, prm in model.named_parameters():
+        out["grad." + name] = prm.grad.detach().clone() if full else checks(name, prm.grad)
+
+
 def min_relu_margin(model, x, y):
     """The smallest |input| of any ReLU over the forward passes of three SGD steps: float32
     implementations that sum in different orders can disagree on which side of a kink a value near
@@ -115,18 +131,7 @@ def build(family, depth, classes, shape, batch, labels, full):
     x = torch.from_numpy(hash_values(f"input{attempt}", batch * int(np.prod(shape))).reshape(batch, *shape))
     print(f"{family}-{depth}: input{attempt}, ReLU margin {best[0]:.2e} over three SGD steps")
     out = {"input_labels": y.to(torch.int64), "input": x}
-    model.eval()
-    with torch.no_grad():
-        a, p, m = model(x)
-    out.update({"eval.attention_logits": a, "eval.perception_logits": p, "eval.map": m})
-    model.train()
-    a, p, m = model(x)
-    out.update({"train.attention_logits": a.detach(), "train.perception_logits": p.detach(), "train.map": m.detach()})
-    loss = torch.nn.functional.cross_entropy(a, y) + torch.nn.functional.cross_entropy(p, y)
-    out["train.loss"] = loss.detach().reshape(1)
-    loss.backward()
-    for name, prm in model.named_parameters():
-        out["grad." + name] = prm.grad.detach().clone() if full else checks(name, prm.grad)
+    outputs_and_gradients(model, x, y, full, out)
     for name, buf in model.state_dict().items():
         if "running" in name:
             out["after1." + name] = buf.clone() if full else checks(name, buf)
@@ -261,18 +266,7 @@ def build_multiply(shape=(3, 16, 16), batch=4, labels=(3, 1, 4, 1), without=2):
     targets, has = map_targets(batch, side, without)
     x = choose_input("gradients and three SGD steps", shape, batch, lambda x: min_relu_margin(model, x, y))
     out = {"input_labels": y.to(torch.int64), "input": x}
-    model.eval()
-    with torch.no_grad():
-        a, p, m = model(x)
-    out.update({"eval.attention_logits": a, "eval.perception_logits": p, "eval.map": m})
-    model.train()
-    a, p, m = model(x)
-    out.update({"train.attention_logits": a.detach(), "train.perception_logits": p.detach(), "train.map": m.detach()})
-    loss = torch.nn.functional.cross_entropy(a, y) + torch.nn.functional.cross_entropy(p, y)
-    out["train.loss"] = loss.detach().reshape(1)
-    loss.backward()
-    for name, prm in model.named_parameters():
-        out["grad." + name] = prm.grad.detach().clone()
+    outputs_and_gradients(model, x, y, True, out)
     for name, buf in model.state_dict().items():
         if "running" in name:
             out["after1." + name] = buf.clone()
