@@ -151,7 +151,7 @@ public final class Trainer {
                                      dropLast: false)
         var summaries: [EpochSummary] = []
         let perEpoch = batchesPerEpoch
-        let imagesPerEpoch = folder.samples.count - (folder.samples.count % options.batchSize == 1 ? 1 : 0)
+        let imagesPerEpoch = min(folder.samples.count, perEpoch * options.batchSize)  // all but a last lone image
         while position.epoch < options.epochs {
             let epoch = position.epoch
             optimizer.learningRate = schedule.learningRate(epoch: epoch)

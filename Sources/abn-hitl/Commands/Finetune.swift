@@ -97,9 +97,6 @@ struct Finetune: ParsableCommand {
             options.patience = patience
             options.seed = seed
             let report = try runFinetune(session: s, model: loaded, out: URL(fileURLWithPath: out), options: options)
-            let kept = report.validationAccuracy.isEmpty ? "" : String(format: "; kept epoch %d of %d (validation accuracy %.1f%% on %d held-out samples' counterexamples)",
-                report.keptEpoch, report.epochs, 100 * report.validationAccuracy[report.keptEpoch - 1], report.heldOut)
-            note("fine-tuned on \(report.editedSamples - report.heldOut) edited samples in \(report.steps) steps\(kept); wrote \(out)")
             if let before = report.before, let after = report.after {
                 print(compareReports(before, after))
             }
@@ -107,14 +104,15 @@ struct Finetune: ParsableCommand {
     }
 }
 
-/// Fine-tunes with a progress line per step and a closing line with the kept epoch.
+/// Fine-tunes with a progress line per step, then says what was trained, which epoch was kept and where it went.
 func runFinetune(session: Session, model: LoadedModel, out: URL, options: FinetuneOptions) throws -> FinetuneReport {
     let printer = ProgressPrinter()
     let report = try finetune(session: session, model: model, out: out, options: options) { printer.show($0.work) }
-    let kept = report.validationAccuracy.isEmpty ? "" : String(format: ", kept epoch %d of %d (validation %.1f%%)", report.keptEpoch, report.epochs,
-                                                                100 * report.validationAccuracy[report.keptEpoch - 1])
     printer.show(WorkProgress(label: "finetune", done: report.steps, total: report.steps, unit: "batch",
-                              detail: String(format: "map loss %.4f", report.finalMapLoss) + kept, finished: true))
+                              detail: String(format: "map loss %.4f", report.finalMapLoss), finished: true))
+    let kept = report.validationAccuracy.isEmpty ? "" : String(format: "; kept epoch %d of %d (validation accuracy %.1f%% on %d held-out samples' counterexamples)",
+        report.keptEpoch, report.epochs, 100 * report.validationAccuracy[report.keptEpoch - 1], report.heldOut)
+    note("fine-tuned on \(report.editedSamples - report.heldOut) edited samples in \(report.steps) steps\(kept); wrote \(out.path)")
     return report
 }
 
