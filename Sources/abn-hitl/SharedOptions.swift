@@ -23,6 +23,17 @@ extension AttentionMechanism: ExpressibleByArgument {}
 extension CollectSelection: ExpressibleByArgument {}
 extension ShortcutKind: ExpressibleByArgument {}
 
+/// `--arch`: any name ABNArchitecture(parsing:) accepts (resnet20 = cifar-resnet20, any CIFAR depth
+/// 6n+2); help and completion list the standard backbones.
+extension ABNArchitecture: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let arch = try? ABNArchitecture(parsing: argument) else { return nil }
+        self = arch
+    }
+
+    public static var allValueStrings: [String] { standard.map(\.name) }
+}
+
 /// Fine-tuning trains the attention and perception branches, or the attention branch alone; `all`
 /// (the feature extractor too) is not offered.
 extension TrainableBranches: ExpressibleByArgument {

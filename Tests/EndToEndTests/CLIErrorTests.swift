@@ -23,6 +23,28 @@ final class CLIErrorTests: XCTestCase {
         XCTAssertTrue(r.stderr.hasPrefix("Error: Unknown option '--no-such-option'\n"), r.stderr)
     }
 
+    /// Choices are typed: a value outside them is a usage error (exit 64) that lists the valid ones,
+    /// before any file is read.
+    func testChoiceOutsideItsValuesIsAUsageError() throws {
+        let cases: [([String], [String])] = [
+            (["train", "--data", "d", "--out", "m", "--arch", "resnet21"], ["'resnet21'", "cifar-resnet20", "imagenet-resnet152"]),
+            (["train", "--data", "d", "--out", "m", "--attention", "add"], ["'add'", "multiply", "residual"]),
+            (["finetune", "--session", "s", "--out", "m", "--branches", "all"], ["'all'", "attention+perception"]),
+            (["synth", "--out", "d", "--shortcut-kind", "colour"], ["'colour'", "patch", "background", "stamp"]),
+            (["bench", "--arch", "vgg16"], ["'vgg16'", "cifar-resnet110"]),
+        ]
+        for (args, mentions) in cases {
+            let r = try CommandRunner.run(args)
+            XCTAssertEqual(r.status, 64, "\(args): \(r.stderr)")
+            for word in mentions { XCTAssertTrue(r.stderr.contains(word), "\(args) mentions \(word): \(r.stderr)") }
+        }
+        // Any CIFAR depth 6n+2 and the short forms parse (resnet20 is CIFAR's, resnet18 ImageNet's).
+        for arch in ["cifar-resnet8", "resnet20", "resnet18"] {
+            let r = try CommandRunner.run(["bench", "--arch", arch, "--help"])
+            XCTAssertEqual(r.status, 0, "\(arch): \(r.stderr)")
+        }
+    }
+
     func testMissingModelFile() throws {
         let dir = try CommandRunner.temporaryDirectory()
         let missing = dir.appendingPathComponent("absent.safetensors").path

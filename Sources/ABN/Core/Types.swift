@@ -50,7 +50,7 @@ public struct ABNArchitecture: Sendable, Hashable, CustomStringConvertible {
         switch family {
         case .cifar:
             guard depth >= 8, (depth - 2) % 6 == 0 else {
-                throw ABNError.invalidArchitecture("CIFAR ResNet depth must be 6n+2 (20, 32, 44, 56, 110), got \(depth)")
+                throw ABNError.invalidArchitecture("CIFAR ResNet depth must be 6n+2 (\(Self.cifarDepths.map(String.init).joined(separator: ", "))), got \(depth)")
             }
         case .imagenet:
             guard Self.imageNetBlocks[depth] != nil else {

@@ -5,6 +5,14 @@ extension ABNArchitecture {
     /// ImageNet depths and their blocks per stage (torchvision's ResNets).
     static let imageNetBlocks: [Int: [Int]] = [18: [2, 2, 2, 2], 34: [3, 4, 6, 3], 50: [3, 4, 6, 3],
                                                101: [3, 4, 23, 3], 152: [3, 8, 36, 3]]
+    /// The CIFAR depths of the official code's experiments (any 6n+2 builds; these are the ones listed).
+    public static let cifarDepths = [20, 32, 44, 56, 110]
+
+    /// Every listed backbone, for help texts and shell completion.
+    public static var standard: [ABNArchitecture] {
+        cifarDepths.map { try! ABNArchitecture(family: .cifar, depth: $0) }
+            + imageNetBlocks.keys.sorted().map { try! ABNArchitecture(family: .imagenet, depth: $0) }
+    }
 
     /// Bottleneck blocks (expansion 4) or Basic blocks (expansion 1), as the official code chooses.
     public var usesBottleneck: Bool {

@@ -19,8 +19,8 @@ struct Bench: ParsableCommand {
         with Pillow.
         """)
 
-    @Option(name: .long, help: "Architecture.")
-    var arch: String = "cifar-resnet20"
+    @Option(name: .long, help: "Backbone.")
+    var arch: ABNArchitecture = try! ABNArchitecture(parsing: "cifar-resnet20")
 
     @Option(name: .long, help: "Batch size.")
     var batchSize: Int = 64
@@ -53,8 +53,7 @@ struct Bench: ParsableCommand {
         if kernels { return try runKernels() }
         if let decode { return try runDecode(URL(fileURLWithPath: decode)) }
         try reportingErrors {
-            let architecture = try ABNArchitecture(parsing: arch)
-            let result = try runBenchmark(arch: architecture, batchSize: batchSize, steps: steps, threads: compute.threads,
+            let result = try runBenchmark(arch: arch, batchSize: batchSize, steps: steps, threads: compute.threads,
                                           progress: json ? nil : { note($0) })
             if json {
                 try printJSON(result)

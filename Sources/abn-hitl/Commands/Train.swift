@@ -21,8 +21,8 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: "Model file to write (safetensors); with --resume, default: the interrupted run's.")
     var out: String?
 
-    @Option(name: .long, help: "Architecture: cifar-resnet20/32/44/56/110 or imagenet-resnet18/34/50/101/152. (default: \(TrainOptions.defaults.arch))")
-    var arch: String?
+    @Option(name: .long, help: "Backbone; any CIFAR depth 6n+2 also builds. (default: \(TrainOptions.defaults.arch))")
+    var arch: ABNArchitecture?
 
     @Option(name: .long, help: "Epochs. (default: \(TrainOptions.defaults.epochs))")
     var epochs: Int?
@@ -79,7 +79,7 @@ struct Train: ParsableCommand {
                 try checkWritable(trainer.outURL.path)
             } else {
                 var options = TrainOptions(dataRoot: data!)
-                options.arch = arch ?? options.arch
+                options.arch = arch?.name ?? options.arch
                 options.epochs = epochs ?? options.epochs
                 options.batchSize = batchSize ?? options.batchSize
                 options.learningRate = lr ?? options.learningRate
