@@ -7,7 +7,9 @@ import Foundation
 /// extractor frozen; plus counterexamples built from the edited maps (docs/finetuning.md) and model
 /// selection on held-out targets. Defaults were chosen by the grid in docs/benchmarks.md.
 public struct FinetuneOptions: Codable, Sendable, Equatable {
-    /// The attention and perception branches (default), or the attention branch alone; never `.all`.
+    /// The attention and perception branches (default, the feature extractor frozen), the attention
+    /// branch alone, or `.all`: the extractor too, opt-in, for a cue the frozen features cannot drop
+    /// (a background tint: 40% → 96% at 500 edits, docs/benchmarks.md "Fourth pass").
     public var branches: TrainableBranches = .attentionAndPerception
     /// Weight of L_map.
     public var gamma: Float = 1
@@ -25,6 +27,8 @@ public struct FinetuneOptions: Codable, Sendable, Equatable {
     public var replayRatio: Int? = nil
     /// Fresh counterexamples per target each time it enters a batch (0: the paper's recipe).
     public var counterexamples: Int = FinetuneOptions.defaultCounterexamples
+    /// Pixels the kept evidence region grows by in a counterexample; nil: Counterexamples.dilationRadius.
+    public var dilation: Int? = nil
     /// Whether a target also enters its batch as itself, besides its counterexamples (always without counterexamples).
     public var keepOriginals: Bool = true
     /// Mirror and shift each training input (and its target map with it): TargetAugmentation.
@@ -126,7 +130,6 @@ public struct FinetuneProgress: Sendable {
 public func finetune(session: Session, model: LoadedModel, out: URL, options: FinetuneOptions, evaluationSplit: String? = "test",
                      progress: ((FinetuneProgress) -> Void)? = nil) throws -> FinetuneReport {
     let branches = options.branches
-    guard branches != .all else { throw FinetuneError("fine-tuning trains attention+perception or attention, not all branches") }
     guard options.epochs.map({ $0 >= 1 }) ?? true, options.batchSize >= 2, options.effectiveReplayRatio >= 0, options.gamma >= 0, options.gamma.isFinite,
           options.learningRate > 0, options.learningRate.isFinite else {
         throw FinetuneError("fine-tuning needs epochs ≥ 1, batch size ≥ 2, replay ratio ≥ 0, finite γ ≥ 0 and a positive learning rate")
@@ -170,7 +173,7 @@ public func finetune(session: Session, model: LoadedModel, out: URL, options: Fi
     var rng = SplitMix64(seed: options.seed)
     let split = TargetSplit(count: targets.count, holdout: options.effectiveHoldout, rng: &rng)
     let pool = try CounterexamplePool(targets: targets, training: split.training, mapHeight: info.mapHeight, mapWidth: info.mapWidth,
-                                      preprocessing: m.preprocessing, input: input)
+                                      preprocessing: m.preprocessing, dilation: options.dilation, input: input)
     let validation = try pool.validationSet(heldOut: split.heldOut, seed: SplitMix64.derive(options.seed, 0xDA7A))
     let plan = BatchPlan(targets: split.training.count, replayPool: replay.count, batchSize: options.batchSize,
                          replayRatio: options.effectiveReplayRatio, counterexamples: options.counterexamples, originals: options.keepOriginals)
@@ -307,13 +310,13 @@ struct CounterexamplePool {
     let images: [Int: [Float]]
     let donors: [Int]
 
-    init(targets: [FinetuneTarget], training: [Int], mapHeight: Int, mapWidth: Int, preprocessing p: Preprocessing,
+    init(targets: [FinetuneTarget], training: [Int], mapHeight: Int, mapWidth: Int, preprocessing p: Preprocessing, dilation: Int?,
          input: (String) throws -> [Float]) throws {
         self.targets = targets
         channels = p.channels
         let regions: [[Bool]?] = targets.map { t in
             let r = Counterexamples.replacedRegion(original: t.originalMap, edited: t.map, mapHeight: mapHeight, mapWidth: mapWidth,
-                                                    height: p.height, width: p.width)
+                                                    height: p.height, width: p.width, dilation: dilation)
             return r.allSatisfy { $0 } ? nil : r
         }
         var images: [Int: [Float]] = [:]

@@ -34,16 +34,8 @@ extension ABNArchitecture: ExpressibleByArgument {
     public static var allValueStrings: [String] { standard.map(\.name) }
 }
 
-/// Fine-tuning trains the attention and perception branches, or the attention branch alone; `all`
-/// (the feature extractor too) is not offered.
-extension TrainableBranches: ExpressibleByArgument {
-    public init?(argument: String) {
-        guard let b = TrainableBranches(rawValue: argument), b != .all else { return nil }
-        self = b
-    }
-
-    public static var allValueStrings: [String] { allCases.filter { $0 != .all }.map(\.rawValue) }
-}
+/// `finetune --branches`: attention+perception (default), attention, or all (the feature extractor too).
+extension TrainableBranches: ExpressibleByArgument {}
 
 /// `--model`, `--data` and `--skip-bad`, for the commands that run a model over a dataset split.
 struct ModelAndDataOptions: ParsableArguments {

@@ -29,7 +29,7 @@ final class CLIErrorTests: XCTestCase {
         let cases: [([String], [String])] = [
             (["train", "--data", "d", "--out", "m", "--arch", "resnet21"], ["'resnet21'", "cifar-resnet20", "imagenet-resnet152"]),
             (["train", "--data", "d", "--out", "m", "--attention", "add"], ["'add'", "multiply", "residual"]),
-            (["finetune", "--session", "s", "--out", "m", "--branches", "all"], ["'all'", "attention+perception"]),
+            (["finetune", "--session", "s", "--out", "m", "--branches", "features"], ["'features'", "attention+perception", "all"]),
             (["synth", "--out", "d", "--shortcut-kind", "colour"], ["'colour'", "patch", "background", "stamp"]),
             (["bench", "--arch", "vgg16"], ["'vgg16'", "cifar-resnet110"]),
         ]

@@ -30,6 +30,18 @@ final class CounterexampleTests: XCTestCase {
         XCTAssertEqual(replaced, kept.map { !$0 })
     }
 
+    /// The same edit with the dilation given: 0 keeps the 2×2 block itself, 2 grows it to 0…5 × 0…5.
+    func testAGivenDilationReplacesTheDefault() {
+        var edited = [Float](repeating: 0, count: 16)
+        edited[1 * 4 + 1] = 1
+        let original = [Float](repeating: 0.2, count: 16)
+        for (dilation, kept) in [(0, square(2...3, 2...3)), (2, square(0...5, 0...5))] {
+            let replaced = Counterexamples.replacedRegion(original: original, edited: edited, mapHeight: 4, mapWidth: 4,
+                                                          height: 8, width: 8, dilation: dilation)
+            XCTAssertEqual(replaced, region(kept).map { !$0 }, "dilation \(dilation)")
+        }
+    }
+
     /// Erase-only: the model's map is 0.6 everywhere and the annotator set cell (0, 0) to 0. The erased
     /// amount, 0.6 in that cell, upsamples to 0.6 at (0, 0), 0.45 at (1, 0) and (0, 1), 0.3375 at (1, 1)
     /// and 0.15 at (2, 0): the pixels ≥ 0.25 are 0…1 × 0…1, dilated to 0…2 × 0…2. Only those are replaced.
@@ -89,7 +101,7 @@ final class CounterexampleTests: XCTestCase {
         func image(_ t: Int) -> [Float] {
             (0..<64).map { i in (i % 8) / 2 == t && (i / 8) / 2 == t ? Float(100 + t) : Float(t) }
         }
-        let pool = try CounterexamplePool(targets: targets, training: [0, 1, 2], mapHeight: 4, mapWidth: 4, preprocessing: p,
+        let pool = try CounterexamplePool(targets: targets, training: [0, 1, 2], mapHeight: 4, mapWidth: 4, preprocessing: p, dilation: nil,
                                           input: { image(Int($0)!) })
         XCTAssertEqual(pool.donors, [0, 1, 2])
         var rng = SplitMix64(seed: 1)

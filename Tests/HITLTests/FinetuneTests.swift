@@ -79,7 +79,7 @@ final class FinetuneTests: XCTestCase {
 
     func testFrozenPartsBitIdenticalInTheWrittenFileAndTheRunIsRecorded() throws {
         for (branches, frozen) in [(TrainableBranches.attentionAndPerception, ["conv1.", "bn1.", "layer1.", "layer2."]),
-                                   (.attention, ["conv1.", "bn1.", "layer1.", "layer2.", "layer3.", "fc."])] {
+                                   (.attention, ["conv1.", "bn1.", "layer1.", "layer2.", "layer3.", "fc."]), (.all, [])] {
             let dir = try Fixture.temporaryDirectory()
             let (model, session) = try editedSession(dir)
             let inputURL = model.url
@@ -103,7 +103,9 @@ final class FinetuneTests: XCTestCase {
                 }
             }
             XCTAssertTrue(changed.contains("att_conv3.weight") && changed.contains("bn_att3.running_mean"), "\(changed)")
-            XCTAssertEqual(changed.contains("fc.weight"), branches == .attentionAndPerception)
+            XCTAssertEqual(changed.contains("fc.weight"), branches != .attention)
+            // Unfrozen, the extractor's weights and BatchNorm statistics move too.
+            XCTAssertEqual(changed.contains("layer1.0.conv1.weight") && changed.contains("bn1.running_mean"), branches == .all, "\(changed)")
             // The run: parameters and before/after metrics on the test split, as JSON.
             let runs = try session.runs()
             XCTAssertEqual(runs.map(\.kind), ["finetune"])

@@ -41,12 +41,12 @@ public enum Counterexamples {
 
     /// The pixels a counterexample replaces, at input resolution (row-major height × width, true =
     /// replace). Maps are mapHeight × mapWidth, brought to the input by bilinear upsampling (half-pixel
-    /// centres), thresholded, then dilated by `dilationRadius` (a square neighbourhood). Evidence style:
+    /// centres), thresholded, then dilated by `dilation` pixels (default `dilationRadius`; a square neighbourhood). Evidence style:
     /// the complement of the dilated evidence; erase-only: the dilated erased region. An all-zero map
     /// has no evidence, so nothing can be kept: the result replaces everything (callers skip such targets).
     public static func replacedRegion(original: [Float], edited: [Float], mapHeight: Int, mapWidth: Int,
-                                      height: Int, width: Int) -> [Bool] {
-        let radius = dilationRadius(height: height, width: width)
+                                      height: Int, width: Int, dilation: Int? = nil) -> [Bool] {
+        let radius = dilation ?? dilationRadius(height: height, width: width)
         switch style(original: original, edited: edited) {
         case .evidence:
             let up = MapResampling.upsampleBilinear(edited, height: mapHeight, width: mapWidth, toHeight: height, toWidth: width)

@@ -10,7 +10,9 @@ struct Finetune: ParsableCommand {
         Recipe: each edited sample trains with its map M′ (L_map) and 2 fresh counterexamples that keep its evidence and take \
         other images' backgrounds elsewhere; the epoch kept is the best on held-out edits. --counterexamples 0: the paper's recipe.
 
-        The feature extractor is frozen (no gradient, BatchNorm statistics fixed). With counterexamples, inputs and their \
+        The feature extractor is frozen (no gradient, BatchNorm statistics fixed) unless --branches all: when the cue \
+        covers the image around the object (a background tint), the frozen features keep it and only unfreezing repairs \
+        the decision (docs/benchmarks.md). With counterexamples, inputs and their \
         maps are mirrored and shifted alike and 10% of the edited samples are held out. --counterexamples 0 is the paper's \
         recipe exactly: no counterexamples, no augmentation, one replayed unedited sample per edited one, no hold-out, the \
         last epoch kept. Writes a new model file atomically and records the run (parameters, validation accuracy per epoch, \
@@ -27,7 +29,7 @@ struct Finetune: ParsableCommand {
     @Option(name: .long, help: "Model to start from (default: the session's model).")
     var model: String?
 
-    @Option(name: .long, help: "attention+perception, or attention (only the attention branch).")
+    @Option(name: .long, help: "attention+perception (the feature extractor frozen), attention (only the attention branch), or all (the extractor too: repairs a cue the frozen features carry, such as a background tint; docs/finetuning.md).")
     var branches: TrainableBranches = FinetuneOptions().branches
 
     @Option(name: .long, help: "Weight γ of the map loss.")
@@ -47,6 +49,9 @@ struct Finetune: ParsableCommand {
 
     @Option(name: .long, help: "Counterexamples per edited sample each time it enters a batch; 0: the paper's recipe.")
     var counterexamples: Int = FinetuneOptions().counterexamples
+
+    @Option(name: .long, help: ArgumentHelp("Pixels a counterexample's kept evidence region grows by. (default: 1 per 32 px of the input's shorter side, at least 1)", valueName: "px"))
+    var dilation: Int?
 
     @Flag(name: .long, inversion: .prefixedNo, help: "Mirror and shift training inputs and their target maps alike. (default: on, off with --counterexamples 0)")
     var augment: Bool?
@@ -72,8 +77,8 @@ struct Finetune: ParsableCommand {
         guard gamma >= 0, (epochs ?? 1) >= 1, lr > 0, batchSize >= 2, (replay ?? 0) >= 0 else {
             throw ValidationError("need --gamma ≥ 0, --epochs ≥ 1, --lr > 0, --batch-size ≥ 2, --replay ≥ 0")
         }
-        guard counterexamples >= 0, patience >= 0, holdout.map({ (0..<1).contains($0) }) ?? true else {
-            throw ValidationError("need --counterexamples ≥ 0, --patience ≥ 0 and --holdout in [0, 1)")
+        guard counterexamples >= 0, patience >= 0, dilation.map({ $0 >= 0 }) ?? true, holdout.map({ (0..<1).contains($0) }) ?? true else {
+            throw ValidationError("need --counterexamples ≥ 0, --patience ≥ 0, --dilation ≥ 0 and --holdout in [0, 1)")
         }
     }
 
@@ -91,6 +96,7 @@ struct Finetune: ParsableCommand {
             options.batchSize = batchSize
             options.replayRatio = replay
             options.counterexamples = counterexamples
+            options.dilation = dilation
             options.holdout = holdout
             options.keepOriginals = originals
             options.augment = augment
