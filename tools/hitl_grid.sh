@@ -17,6 +17,7 @@
 # TRAIN, TEST, DEV (images), EPOCHS (base training), ARCH, OUT, BIN, THREADS, LANES, TABLE_ONLY.
 # Recipes: paper = `finetune --counterexamples 0` (Mitsuhara et al.: L_map, no counterexamples, no hold-out);
 #          counterexamples = `finetune --counterexamples 2` (augmentation, hold-out validation, best epoch kept);
+#          unfrozen = `finetune --counterexamples 2 --branches all` (the feature extractor trains too);
 #          default = `finetune` with its defaults (the 2026-12-02 grid's "default" rows had --counterexamples 2 as default);
 #          any other name is finetune's arguments with _ for spaces, e.g. --counterexamples_2_--replay_1.
 set -euo pipefail
@@ -33,7 +34,7 @@ THREADS=${THREADS:-2}
 TABLE_ONLY=${TABLE_ONLY:-0}
 LANES=${LANES:-1}
 GRID_JOB=${GRID_JOB:-0}
-EPOCHS=${EPOCHS:-6}
+EPOCHS=${EPOCHS:-15}   # 6 (the passes before the fourth) left the controls at 30–84%; 15 brings them to 98–100%
 ARCH=${ARCH:-cifar-resnet20}
 OUT=${OUT:-runs/grid}
 BIN=${BIN:-.build/release/abn-hitl}
@@ -44,6 +45,7 @@ recipe_args() {
   case "$1" in
     paper) echo "--counterexamples 0" ;;
     counterexamples) echo "--counterexamples 2" ;;
+    unfrozen) echo "--counterexamples 2 --branches all" ;;
     default) echo "" ;;
     *) echo "$1" | tr '_' ' ' ;;   # e.g. "--counterexamples_2" for a custom recipe
   esac
