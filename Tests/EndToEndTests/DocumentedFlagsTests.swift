@@ -23,29 +23,21 @@ final class DocumentedFlagsTests: XCTestCase {
         var checked = 0
         for file in try documentationFiles() {
             let text = try String(contentsOf: file, encoding: .utf8)
-            for (line, code) in Self.codeSnippets(in: text) {
-              for snippet in Self.commandsIn(code) {
-                let words = snippet.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-                guard var first = words.first else { continue }
-                var rest = words.dropFirst()
-                if first == "abn-hitl" || first.hasSuffix("/abn-hitl") {
-                    guard let command = rest.first else { continue }
-                    first = command
-                    rest = rest.dropFirst()
+            let snippets = Self.codeSnippets(in: text).flatMap { line, code in Self.commandsIn(code).map { (line, $0) } }
+            for (line, snippet) in snippets {
+                var words = snippet.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)[...]
+                if words.first == "abn-hitl" || words.first?.hasSuffix("/abn-hitl") == true { words = words.dropFirst() }
+                guard let first = words.first else { continue }
+                // After a command, its own flags; a bare flag, any command's; other tools' code, none.
+                let isCommand = flagsOf[first] != nil
+                guard isCommand || first.hasPrefix("--") else { continue }
+                let allowed = flagsOf[first] ?? anyCommand
+                let arguments = isCommand ? words.dropFirst() : words
+                for flag in Self.flags(in: arguments.joined(separator: " ")) {
+                    let message = isCommand ? "\(first) has no \(flag)" : "no command has \(flag)"
+                    XCTAssertTrue(allowed.contains(flag), "\(file.lastPathComponent):\(line): `\(snippet)`: \(message)")
+                    checked += 1
                 }
-                let where_ = "\(file.lastPathComponent):\(line): `\(snippet)`"
-                if let known = flagsOf[first] {
-                    for flag in Self.flags(in: rest.joined(separator: " ")) {
-                        XCTAssertTrue(known.contains(flag), "\(where_): \(first) has no \(flag)")
-                        checked += 1
-                    }
-                } else if first.hasPrefix("--") {
-                    for flag in Self.flags(in: words.joined(separator: " ")) {
-                        XCTAssertTrue(anyCommand.contains(flag), "\(where_): no command has \(flag)")
-                        checked += 1
-                    }
-                }
-              }
             }
         }
         // The README and the guide alone show dozens; far fewer means the scan stopped seeing them.

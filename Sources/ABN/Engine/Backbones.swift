@@ -8,6 +8,9 @@ extension ABNArchitecture {
     /// The CIFAR depths of the official code's experiments (any 6n+2 builds; these are the ones listed).
     public static let cifarDepths = [20, 32, 44, 56, 110]
 
+    /// The default of `train` and `bench`: small enough for 2 CPU cores, the official CIFAR baseline.
+    public static let defaultBackbone = try! ABNArchitecture(family: .cifar, depth: 20)
+
     /// Every listed backbone, for help texts and shell completion.
     public static var standard: [ABNArchitecture] {
         cifarDepths.map { try! ABNArchitecture(family: .cifar, depth: $0) }

@@ -6,7 +6,7 @@ import ABNData
 /// exactly the same run.
 public struct TrainOptions: Codable, Equatable, Sendable {
     public var dataRoot: String
-    public var arch: String = "cifar-resnet20"
+    public var arch: String = ABNArchitecture.defaultBackbone.name
     public var epochs: Int = 10
     public var batchSize: Int = 64
     public var learningRate: Float = 0.1

@@ -20,7 +20,7 @@ struct Bench: ParsableCommand {
         """)
 
     @Option(name: .long, help: "Backbone.")
-    var arch: ABNArchitecture = try! ABNArchitecture(parsing: "cifar-resnet20")
+    var arch: ABNArchitecture = .defaultBackbone
 
     @Option(name: .long, help: "Batch size.")
     var batchSize: Int = 64
