@@ -28,13 +28,12 @@ public func export(session: Session, to out: URL) throws -> ExportSummary {
         throw SessionError(out.path, "cannot create the export directory: \((error as NSError).localizedDescription)")
     }
     let byID = Dictionary(uniqueKeysWithValues: samples.map { ($0.id, $0) })
-    let root = URL(fileURLWithPath: info.dataRoot).appendingPathComponent(info.split)
     let scale = max(1, 256 / max(info.inputHeight, info.inputWidth))
     var manifestSamples: [ManifestSample] = []
     for sample in samples where sample.edited || sample.accepted {
         let stem = "\(String(format: "%05d", sample.id))-" + sample.relativePath.replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: ".", with: "_")
-        let image = try loadDisplayImage(root.appendingPathComponent(sample.relativePath), width: info.inputWidth, height: info.inputHeight)
+        let image = try loadDisplayImage(try info.sampleURL(sample.relativePath), width: info.inputWidth, height: info.inputHeight)
         let (h, w, H, W) = (info.mapHeight, info.mapWidth, info.inputHeight, info.inputWidth)
         let files = ManifestFiles(image: stem + "-image.png", original_map: stem + "-original.png", edited_map: stem + "-edited.png",
                                   blend: stem + "-blend.png", difference: stem + "-difference.png")

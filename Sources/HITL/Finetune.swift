@@ -165,7 +165,7 @@ public func finetune(session: Session, model: LoadedModel, out: URL, options: Fi
     var inputs: [String: [Float]] = [:]
     func input(_ relativePath: String) throws -> [Float] {
         if let x = inputs[relativePath] { return x }
-        let x = try loadInput(folder.splitURL.appendingPathComponent(relativePath), m.preprocessing)
+        let x = try loadInput(try SamplePath.resolve(relativePath, under: folder.splitURL), m.preprocessing)
         inputs[relativePath] = x
         return x
     }

@@ -42,7 +42,7 @@ public func importMaps(session: Session, masks: URL, whatIf: WhatIf, annotator: 
             missing += 1
             continue
         }
-        let imageURL = info.splitURL.appendingPathComponent(sample.relativePath)
+        let imageURL = try info.sampleURL(sample.relativePath)
         let imageInfo = try ImageIO.info(fileAt: imageURL)
         let maskInfo = try ImageIO.info(fileAt: maskURL)
         guard imageInfo.width == maskInfo.width, imageInfo.height == maskInfo.height else {

@@ -26,7 +26,7 @@ public final class WhatIf {
     /// The model input for a collected sample (its image, preprocessed as the model expects).
     public func input(relativePath: String) throws -> Tensor {
         let m = model.metadata
-        let url = splitURL.appendingPathComponent(relativePath)
+        let url = try SamplePath.resolve(relativePath, under: splitURL)
         return Tensor(shape: [1, m.inputChannels, m.inputHeight, m.inputWidth], data: try loadInput(url, m.preprocessing))
     }
 

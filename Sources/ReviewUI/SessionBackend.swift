@@ -43,7 +43,7 @@ public final class SessionReviewBackend: ReviewBackend {
     public func image(for sampleIndex: Int) throws -> ReviewImage {
         let s = try stored(sampleIndex)
         let info = session.info
-        let image = try loadDisplayImage(info.splitURL.appendingPathComponent(s.relativePath), width: info.inputWidth, height: info.inputHeight)
+        let image = try loadDisplayImage(try info.sampleURL(s.relativePath), width: info.inputWidth, height: info.inputHeight)
         return ReviewImage(width: image.width, height: image.height, rgb: image.pixels)
     }
 

@@ -123,14 +123,7 @@ final class CLIErrorTests: XCTestCase {
     /// makes export stop with one line naming the edit (it used to die with signal 4 converting the
     /// NaN to a pixel), and writes no export.
     func testNaNWeightsAndNaNStoredMapsAreReportedNotTrapped() throws {
-        let dir = try CommandRunner.temporaryDirectory()
-        func run(_ args: [String]) throws {
-            let r = try CommandRunner.run(args, cwd: dir)
-            XCTAssertEqual(r.status, 0, "\(args.joined(separator: " ")): \(r.stderr)")
-        }
-        try run(["synth", "--out", "data", "--train", "16", "--test", "8"])
-        try run(["train", "--data", "data", "--out", "m.safetensors", "--epochs", "1", "--batch-size", "8"])
-        try run(["collect", "--model", "m.safetensors", "--data", "data", "--session", "s", "--select", "all", "--limit", "4"])
+        let dir = try smallSession()
 
         // The model: conv1.weight's first value becomes NaN (its offset from the safetensors header).
         var bytes = try Data(contentsOf: dir.appendingPathComponent("m.safetensors"))
@@ -159,15 +152,52 @@ final class CLIErrorTests: XCTestCase {
                        (m, struct.pack("<%df" % k, *([1.0 / k] * k))))
             db.commit()
             """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        p.arguments = ["-c", python, dir.appendingPathComponent("s/session.sqlite").path]
-        try p.run(); p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0)
+        try writeBehindTheToolsBack(python, session: dir.appendingPathComponent("s"))
         let r = try CommandRunner.run(["export", "--session", "s", "--out", "audit"], cwd: dir)
         assertCleanFailure(r, mentions: "damaged map of edit 1 (sample 1): value nan at index 0")
         XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("audit").path))
+    }
+
+    /// A sample path that leaves the dataset (`..`, or a link out of it) is refused by export and
+    /// fine-tuning with one line; nothing outside is read and no export is made.
+    func testSamplePathsThatLeaveTheDatasetAreRefused() throws {
+        let dir = try smallSession()
+        try writeBehindTheToolsBack("""
+            import sqlite3, sys
+            db = sqlite3.connect(sys.argv[1])
+            r = db.execute("SELECT label, probabilities, attention_probabilities, original_map FROM samples WHERE id = 1").fetchone()
+            db.execute("INSERT INTO samples (relative_path, label, probabilities, attention_probabilities, original_map, collected_at) VALUES ('../../m.safetensors', ?, ?, ?, ?, 't')", r)
+            db.execute("INSERT INTO accepts (sample_id, annotator, created_at) VALUES ((SELECT MAX(id) FROM samples), 'x', 't')")
+            db.commit()
+            """, session: dir.appendingPathComponent("s"))
+        var r = try CommandRunner.run(["export", "--session", "s", "--out", "audit"], cwd: dir)
+        assertCleanFailure(r, mentions: "sample path '../../m.safetensors' is not a relative path inside this folder; refused")
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        r = try CommandRunner.run(["finetune", "--session", "s", "--out", "f.safetensors", "--epochs", "1"], cwd: dir)
+        assertCleanFailure(r, mentions: "sample path '../../m.safetensors' is not a relative path inside this folder; refused")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("f.safetensors").path))
+    }
+
+    /// synth → train → collect of 4 samples into session "s", in a new folder.
+    private func smallSession(_ name: String = #function) throws -> URL {
+        let dir = try CommandRunner.temporaryDirectory(name)
+        for args in [["synth", "--out", "data", "--train", "16", "--test", "8"],
+                     ["train", "--data", "data", "--out", "m.safetensors", "--epochs", "1", "--batch-size", "8"],
+                     ["collect", "--model", "m.safetensors", "--data", "data", "--session", "s", "--select", "all", "--limit", "4"]] {
+            let r = try CommandRunner.run(args, cwd: dir)
+            XCTAssertEqual(r.status, 0, "\(args.joined(separator: " ")): \(r.stderr)")
+        }
+        return dir
+    }
+
+    /// Runs a Python sqlite3 script on the session's database, as a hand edit or a damaged copy would.
+    private func writeBehindTheToolsBack(_ script: String, session: URL) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.arguments = ["-c", script, session.appendingPathComponent("session.sqlite").path]
+        try p.run(); p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, "the sqlite3 script failed")
     }
 
     private func firstImage(in folder: String) throws -> String {

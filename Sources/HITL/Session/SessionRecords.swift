@@ -1,4 +1,5 @@
 import ABN
+import ABNData
 import Foundation
 
 /// What a session knows about where its samples came from.
@@ -30,6 +31,9 @@ public struct SessionInfo: Equatable, Sendable {
 
     /// Where the split's images are: DATA/<split>.
     public var splitURL: URL { URL(fileURLWithPath: dataRoot).appendingPathComponent(split) }
+
+    /// The image file of a sample: SamplePath refuses names and links that leave the split folder.
+    public func sampleURL(_ relativePath: String) throws -> URL { try SamplePath.resolve(relativePath, under: splitURL) }
 }
 
 /// A sample as collect stores it.
