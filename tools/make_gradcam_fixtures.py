@@ -1,7 +1,12 @@
 """Fixtures for the CAM / Grad-CAM / Grad-CAM++ parity tests, from pytorch-grad-cam (the `grad-cam`
 package on PyPI) run on the reference architecture (tools/abn_torch.py) with hashed weights
-(make_fixtures.hashed_state). Run:
-  python=$(bash tools/torch-env.sh --extra grad-cam); $python tools/make_gradcam_fixtures.py [--out DIR]
+(make_fixtures.hashed_state). Run it in its own environment:
+  python3 -m venv /tmp/abn-gradcam-env && /tmp/abn-gradcam-env/bin/pip install grad-cam safetensors
+  /tmp/abn-gradcam-env/bin/python tools/make_gradcam_fixtures.py [--out DIR]
+(not `tools/torch-env.sh --extra grad-cam`: grad-cam needs torchvision, and PyPI's torchvision replaces
+the environment's CPU torch wheel with PyPI's CUDA build; the committed files were made with grad-cam
+1.5.7 and PyPI's torch 2.15.0, recorded in their metadata). --out DIR writes all four files to DIR,
+to check that a rerun gives the same bytes.
 Writes
   Tests/HITLTests/Fixtures/gradcam/cifar-resnet8.safetensors   the model, as an abn-hitl model file
   Tests/HITLTests/Fixtures/gradcam/cifar-resnet8-cams.safetensors
@@ -17,6 +22,7 @@ whose output is what the official ResNet-ABN global-average-pools into fc; the t
 perception logit (ClassifierOutputTarget). The ImageNet model is too large to store: the ABN test
 rebuilds it from the same hash (HashValues.state)."""
 import argparse
+import importlib.metadata
 import json
 import os
 import sys
@@ -28,7 +34,6 @@ sys.path.insert(0, os.path.dirname(__file__))
 from abn_torch import ABN
 from make_fixtures import hash_values, hashed_state
 
-import pytorch_grad_cam
 from pytorch_grad_cam import GradCAM, GradCAMPlusPlus
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
@@ -85,7 +90,7 @@ def main():
     hitl = a.out or os.path.join(ROOT, "Tests/HITLTests/Fixtures/gradcam")
     abn_dir = a.out or os.path.join(ROOT, "Tests/ABNTests/Fixtures")
     os.makedirs(hitl, exist_ok=True)
-    meta = {"grad-cam": getattr(pytorch_grad_cam, "__version__", "unknown"), "torch": torch.__version__}
+    meta = {"grad-cam": importlib.metadata.version("grad-cam"), "torch": torch.__version__}
 
     torch.manual_seed(0)
     cifar = ABN("cifar", 8, len(CLASSES), attention="residual")
