@@ -6,7 +6,8 @@ package on PyPI) run on the reference architecture (tools/abn_torch.py) with has
 (not `tools/torch-env.sh --extra grad-cam`: grad-cam needs torchvision, and PyPI's torchvision replaces
 the environment's CPU torch wheel with PyPI's CUDA build; the committed files were made with grad-cam
 1.5.7 and PyPI's torch 2.15.0, recorded in their metadata). --out DIR writes all four files to DIR,
-to check that a rerun gives the same bytes.
+to check a rerun: the tensor bytes are identical (the order of the metadata keys is the
+safetensors library's and may differ).
 Writes
   Tests/HITLTests/Fixtures/gradcam/cifar-resnet8.safetensors   the model, as an abn-hitl model file
   Tests/HITLTests/Fixtures/gradcam/cifar-resnet8-cams.safetensors
