@@ -14,8 +14,7 @@ public struct ClassMap: Sendable, Equatable {
     /// Normalised (pytorch-grad-cam's scale_cam_image), bilinear to H×W, normalised again: in [0, 1].
     /// For Grad-CAM(++) at the input size this is exactly what pytorch-grad-cam returns.
     public func resampled(toHeight H: Int, toWidth W: Int) -> [Float] {
-        ClassActivationMaps.normalised(MapResampling.upsampleBilinear(ClassActivationMaps.normalised(values), height: height, width: width,
-                                                                      toHeight: H, toWidth: W))
+        ClassActivationMaps.normalisedAndResampled(values, height: height, width: width, toHeight: H, toWidth: W)
     }
 }
 

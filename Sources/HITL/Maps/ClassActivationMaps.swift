@@ -81,10 +81,16 @@ public enum ClassActivationMaps {
         return shifted.map { $0 / scale }
     }
 
+    /// Normalise, bilinear (half-pixel centres, as cv2.resize) from [h×w] to [H×W], normalise again
+    /// (pytorch-grad-cam's compute_cam_per_layer, then aggregate_multi_layers): in [0, 1].
+    public static func normalisedAndResampled(_ m: [Float], height h: Int, width w: Int, toHeight H: Int, toWidth W: Int) -> [Float] {
+        normalised(MapResampling.upsampleBilinear(normalised(m), height: h, width: w, toHeight: H, toWidth: W))
+    }
+
     /// What pytorch-grad-cam's GradCAM / GradCAMPlusPlus return for one target layer, from the map at
-    /// the layer's resolution [h×w]: ReLU, normalise, bilinear (cv2.resize) to [H×W], normalise again
-    /// (its aggregate_multi_layers).
+    /// the layer's resolution: its ReLU (a no-op on our Grad-CAM maps, which have it already), then
+    /// normalisedAndResampled to the input size.
     public static func asPytorchGradCAM(_ m: [Float], height h: Int, width w: Int, toHeight H: Int, toWidth W: Int) -> [Float] {
-        normalised(MapResampling.upsampleBilinear(normalised(relu(m)), height: h, width: w, toHeight: H, toWidth: W))
+        normalisedAndResampled(relu(m), height: h, width: w, toHeight: H, toWidth: W)
     }
 }
