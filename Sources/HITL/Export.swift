@@ -20,12 +20,13 @@ public func export(session: Session, to out: URL) throws -> ExportSummary {
     if FileManager.default.fileExists(atPath: out.path, isDirectory: &isDir), !isDir.boolValue {
         throw SessionError(out.path, "the export destination is a file, not a directory")
     }
-    do { try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true) } catch {
-        throw SessionError(out.path, "cannot create the export directory: \((error as NSError).localizedDescription)")
-    }
+    // Everything is read (and validated) before the destination is created: a damaged session leaves no export behind.
     let samples = try session.samples()
     let edits = try session.edits()
     let accepts = try session.accepts()
+    do { try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true) } catch {
+        throw SessionError(out.path, "cannot create the export directory: \((error as NSError).localizedDescription)")
+    }
     let byID = Dictionary(uniqueKeysWithValues: samples.map { ($0.id, $0) })
     let root = URL(fileURLWithPath: info.dataRoot).appendingPathComponent(info.split)
     let scale = max(1, 256 / max(info.inputHeight, info.inputWidth))

@@ -118,4 +118,60 @@ final class CLIErrorTests: XCTestCase {
         let again = try run(["import-maps", "--session", "s", "--masks", "data/masks/train"])
         XCTAssertTrue(again.stderr.contains("imported 0 maps into s from ") && again.stderr.contains("data/masks/train; 8 already had their mask's map"), again.stderr)
     }
+
+    /// A model with a NaN weight is refused by name when loaded; a session with a NaN in a stored map
+    /// makes export stop with one line naming the edit (it used to die with signal 4 converting the
+    /// NaN to a pixel), and writes no export.
+    func testNaNWeightsAndNaNStoredMapsAreReportedNotTrapped() throws {
+        let dir = try CommandRunner.temporaryDirectory()
+        func run(_ args: [String]) throws {
+            let r = try CommandRunner.run(args, cwd: dir)
+            XCTAssertEqual(r.status, 0, "\(args.joined(separator: " ")): \(r.stderr)")
+        }
+        try run(["synth", "--out", "data", "--train", "16", "--test", "8"])
+        try run(["train", "--data", "data", "--out", "m.safetensors", "--epochs", "1", "--batch-size", "8"])
+        try run(["collect", "--model", "m.safetensors", "--data", "data", "--session", "s", "--select", "all", "--limit", "4"])
+
+        // The model: conv1.weight's first value becomes NaN (its offset from the safetensors header).
+        var bytes = try Data(contentsOf: dir.appendingPathComponent("m.safetensors"))
+        let headerLength = Int(bytes.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+        let header = try XCTUnwrap(JSONSerialization.jsonObject(with: bytes.subdata(in: 8..<(8 + headerLength))) as? [String: Any])
+        let entry = try XCTUnwrap(header["conv1.weight"] as? [String: Any])
+        let start = 8 + headerLength + (try XCTUnwrap((entry["data_offsets"] as? [Int])?.first))
+        bytes.replaceSubrange(start..<(start + 4), with: [0x00, 0x00, 0xC0, 0x7F])  // a quiet NaN, little-endian
+        try bytes.write(to: dir.appendingPathComponent("nan.safetensors"))
+        let image = dir.appendingPathComponent("data/test").path
+        for args in [["explain", "--model", "nan.safetensors", try firstImage(in: image)], ["eval", "--model", "nan.safetensors", "--data", "data"]] {
+            let r = try CommandRunner.run(args, cwd: dir)
+            assertCleanFailure(r, mentions: "nan.safetensors")
+            XCTAssertTrue(r.stderr.contains("NaN or infinite values in conv1.weight"), r.stderr)
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        }
+
+        // The session: an edit row whose map holds a NaN, written behind the tool's back.
+        let python = """
+            import sqlite3, struct, sys
+            db = sqlite3.connect(sys.argv[1])
+            n = len(db.execute("SELECT original_map FROM samples WHERE id = 1").fetchone()[0]) // 4
+            k = len(db.execute("SELECT probabilities FROM samples WHERE id = 1").fetchone()[0]) // 4
+            m = struct.pack("<%df" % n, float("nan"), *([0.5] * (n - 1)))
+            db.execute("INSERT INTO edits (sample_id, map, annotator, created_at, source, whatif_probabilities) VALUES (1, ?, 'x', 't', 'review', ?)",
+                       (m, struct.pack("<%df" % k, *([1.0 / k] * k))))
+            db.commit()
+            """
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.arguments = ["-c", python, dir.appendingPathComponent("s/session.sqlite").path]
+        try p.run(); p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        let r = try CommandRunner.run(["export", "--session", "s", "--out", "audit"], cwd: dir)
+        assertCleanFailure(r, mentions: "damaged map of edit 1 (sample 1): value nan at index 0")
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("audit").path))
+    }
+
+    private func firstImage(in folder: String) throws -> String {
+        let files = try XCTUnwrap(FileManager.default.enumerator(atPath: folder)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".png") }.sorted())
+        return folder + "/" + (try XCTUnwrap(files.first))
+    }
 }

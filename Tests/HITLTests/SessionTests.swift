@@ -126,14 +126,57 @@ final class SessionTests: XCTestCase {
         try s.addSamples([sample("y/a.png")])
         let db = try DatabaseQueue(path: url.appendingPathComponent("session.sqlite").path)
         try db.write { try $0.execute(sql: "INSERT INTO edits (sample_id, map, annotator, created_at, source, whatif_probabilities) VALUES (1, X'0000803F', 'x', 't', 'review', X'')") }
-        assertOneLine(try s.samples(), mentions: [url.appendingPathComponent("session.sqlite").path, "damaged edit map in row 1"])
-        assertOneLine(try s.edits(), mentions: ["damaged edit map in row 1"])
+        assertOneLine(try s.samples(), mentions: [url.appendingPathComponent("session.sqlite").path, "damaged map of edit 1 (sample 1)"])
+        assertOneLine(try s.edits(), mentions: ["damaged map of edit 1 (sample 1)"])
         let other = dir.appendingPathComponent("t")
         let t = try Session.openOrCreate(other, info: info)
         try DatabaseQueue(path: other.appendingPathComponent("session.sqlite").path).write {
             try $0.execute(sql: "INSERT INTO samples (relative_path, label, probabilities, attention_probabilities, original_map, collected_at) VALUES ('z', 7, X'', X'', X'', 't')")
         }
         assertOneLine(try t.samples(), mentions: ["damaged label 7"])
+    }
+
+    /// Values that decode but cannot be a map or a probability (NaN, infinity, outside [0, 1]) are
+    /// reported with the sample and edit they sit in, so they never reach export's pixel conversion.
+    func testNonFiniteOrOutOfRangeStoredValuesAreReportedWithTheirRow() throws {
+        func blob(_ v: [Float]) -> Data { Data(v.flatMap { f in withUnsafeBytes(of: f.bitPattern.littleEndian) { Array($0) } }) }
+        let map: [Float] = [0, 0.5, 0, 0], probabilities: [Float] = [0.5, 0.5]
+        func damaged(_ v: [Float], _ value: Float) -> [Float] { var d = v; d[1] = value; return d }
+        // (column, bad value, what samples() says, what edits() says; nil: that call does not read it)
+        let editCases: [(String, Float, String?, String)] = [
+            ("map", .nan, "map of edit 1 (sample 1): value nan at index 1", "map of edit 1 (sample 1): value nan at index 1"),
+            ("map", .infinity, "map of edit 1 (sample 1): value inf at index 1", "map of edit 1 (sample 1): value inf at index 1"),
+            ("map", 1.25, "map of edit 1 (sample 1): value 1.25 at index 1", "map of edit 1 (sample 1): value 1.25 at index 1"),
+            ("whatif_probabilities", -0.5, nil, "whatif_probabilities of edit 1 (sample 1): value -0.5 at index 1"),
+        ]
+        for (n, (column, value, fromSamples, fromEdits)) in editCases.enumerated() {
+            let url = dir.appendingPathComponent("e\(n)")
+            let s = try Session.openOrCreate(url, info: info)
+            try s.addSamples([sample("y/a.png")])
+            try DatabaseQueue(path: url.appendingPathComponent("session.sqlite").path).write {
+                try $0.execute(sql: "INSERT INTO edits (sample_id, map, annotator, created_at, source, whatif_probabilities) VALUES (1, ?, 'x', 't', 'review', ?)",
+                               arguments: [blob(column == "map" ? damaged(map, value) : map), blob(column == "map" ? probabilities : damaged(probabilities, value))])
+            }
+            if let fromSamples { assertOneLine(try s.samples(), mentions: [url.appendingPathComponent("session.sqlite").path, "damaged \(fromSamples)"]) }
+            else { XCTAssertEqual(try s.samples().first?.currentMap, map) }
+            assertOneLine(try s.edits(), mentions: ["damaged \(fromEdits)"])
+        }
+        let sampleCases: [(String, Float, String)] = [
+            ("original_map", .nan, "original_map of sample 1: value nan at index 1"),
+            ("probabilities", 1.5, "probabilities of sample 1: value 1.5 at index 1"),
+            ("attention_probabilities", -.infinity, "attention_probabilities of sample 1: value -inf at index 1"),
+        ]
+        for (n, (column, value, says)) in sampleCases.enumerated() {
+            let url = dir.appendingPathComponent("s\(n)")
+            let s = try Session.openOrCreate(url, info: info)
+            try DatabaseQueue(path: url.appendingPathComponent("session.sqlite").path).write {
+                try $0.execute(sql: "INSERT INTO samples (relative_path, label, probabilities, attention_probabilities, original_map, collected_at) VALUES ('y/a.png', 0, ?, ?, ?, 't')",
+                               arguments: [blob(column == "probabilities" ? damaged(probabilities, value) : probabilities),
+                                           blob(column == "attention_probabilities" ? damaged(probabilities, value) : probabilities),
+                                           blob(column == "original_map" ? damaged(map, value) : map)])
+            }
+            assertOneLine(try s.samples(), mentions: ["damaged \(says)"])
+        }
     }
 
     func testModelChangeNeedsPermissionAndIsRecorded() throws {

@@ -110,10 +110,12 @@ public enum ABNError: Error, CustomStringConvertible, Equatable {
     case stateDict(missing: [String], unexpected: [String], mismatched: [String])
     case modelFile(path: String, problem: String)
     case kernel(String)
+    /// The network's outputs hold NaN or infinity (weights that overflow), so nothing it says can be used.
+    case nonFiniteOutput(String)
 
     public var description: String {
         switch self {
-        case .invalidArchitecture(let s), .shapeMismatch(let s), .kernel(let s): return s
+        case .invalidArchitecture(let s), .shapeMismatch(let s), .kernel(let s), .nonFiniteOutput(let s): return s
         case .modelFile(let path, let problem): return "\(path): \(problem)"
         case .stateDict(let missing, let unexpected, let mismatched):
             var parts: [String] = []

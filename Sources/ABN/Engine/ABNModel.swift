@@ -180,12 +180,22 @@ public final class ABNModel {
         let input = try checkInput(x)
         if !training {
             let r = try inferenceForward(try features.forwardFolded(input, version: featureVersion))
+            try checkFinite(r.attentionLogits, "attention logits")
+            try checkFinite(r.perceptionLogits, "perception logits")
+            try checkFinite(r.map.data, "attention map")
             return output(attentionLogits: r.attentionLogits, perceptionLogits: r.perceptionLogits, map: r.map)
         }
         let t = try trainingForward(input, frozenFeatures: false)
         version += 1  // running statistics moved
         featureVersion += 1
         return output(attentionLogits: t.attentionLogits, perceptionLogits: t.perceptionLogits, map: t.map)
+    }
+
+    /// Every command that reads a model's answers goes through the evaluation-mode entry points,
+    /// so a model whose weights overflow is reported there rather than printed as "nan".
+    private func checkFinite(_ values: [Float], _ what: String) throws {
+        guard let i = values.firstIndex(where: { !$0.isFinite }) else { return }
+        throw ABNError.nonFiniteOutput("the model's \(what) are not finite (\(values[i]) at index \(i)): its weights overflow or the input is not finite")
     }
 
     // MARK: - Explanations (CAM, Grad-CAM)
@@ -203,6 +213,10 @@ public final class ABNModel {
         let fe = try features.forwardFolded(try checkInput(x), version: featureVersion)
         let (logits, m) = try attention.forward(fe, training: false, version: version)
         let (perLogits, stage) = try perception.forwardFoldedKeepingStage(features: fe, map: m, version: version)
+        try checkFinite(logits, "attention logits")
+        try checkFinite(perLogits, "perception logits")
+        try checkFinite(m.data, "attention map")
+        try checkFinite(stage.data, "perception stage activations")
         return (output(attentionLogits: logits, perceptionLogits: perLogits, map: m), stage.tensor)
     }
 
@@ -239,6 +253,8 @@ public final class ABNModel {
     public func attentionBranch(features: Tensor) throws -> (logits: Tensor, map: Tensor) {
         let fe = try featureAct(features)
         let (logits, m) = try attention.forward(fe, training: false, version: version)
+        try checkFinite(logits, "attention logits")
+        try checkFinite(m.data, "attention map")
         return (Tensor(shape: [fe.n, config.numClasses], data: logits), m.tensor)
     }
 
@@ -249,7 +265,9 @@ public final class ABNModel {
             throw ABNError.shapeMismatch("map must be [\(fe.n), 1, \(mapHeight), \(mapWidth)], got \(map.shape)")
         }
         let m = Act(n: fe.n, c: 1, h: mapHeight, w: mapWidth, data: map.data)
-        return Tensor(shape: [fe.n, config.numClasses], data: try perception.forwardFolded(features: fe, map: m, version: version))
+        let logits = try perception.forwardFolded(features: fe, map: m, version: version)
+        try checkFinite(logits, "perception logits")
+        return Tensor(shape: [fe.n, config.numClasses], data: logits)
     }
 
     // MARK: - Training

@@ -67,6 +67,7 @@ extension ModelFile {
         var tensors = given
         let expected = model.stateDict()
         var missing: [String] = [], mismatched: [String] = [], wrongKind: [String] = [], badCount: [String] = []
+        var nonFinite: [String] = []
         for (name, want) in expected {
             guard let got = tensors[name] else {
                 if name.hasSuffix(".num_batches_tracked") { tensors[name] = .int64(shape: want.shape, values: [0]) } else { missing.append(name) }
@@ -75,6 +76,9 @@ extension ModelFile {
             switch (want, got) {
             case (.float32, .float32):
                 if got.shape != want.shape { mismatched.append("\(name) \(got.shape) (expected \(want.shape))") }
+                // A NaN or infinite weight (a diverged run, a damaged file) makes every output NaN:
+                // refused here, once, rather than printed as "nan" by every command.
+                else if case .float32(let t) = got, !t.data.allSatisfy(\.isFinite) { nonFinite.append(name) }
             case (.int64, .float32(let t)):
                 // A counter saved as a float: accept whole, non-negative, exactly representable values.
                 guard t.count == 1, t.shape.count <= 1, let v = t.data.first, v.isFinite, v >= 0, v <= 16_777_216, v == v.rounded() else {
@@ -102,6 +106,7 @@ extension ModelFile {
         list("mis-shaped", mismatched)
         list("integer where a float tensor is expected:", wrongKind)
         list("num_batches_tracked that is not a non-negative whole number:", badCount)
+        list("NaN or infinite values in", nonFinite)
         guard parts.isEmpty else {
             throw ABNError.modelFile(path: path, problem: "\(against(model.config)): " + parts.joined(separator: "; "))
         }

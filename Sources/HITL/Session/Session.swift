@@ -154,11 +154,16 @@ public final class Session {
         }
     }
 
-    /// A blob of `count` Float32 values; anything else is a damaged row, reported rather than trusted
-    /// (a hand-edited file must not crash export or the UI with an out-of-range index).
-    private func floats(_ data: Data?, _ column: String, row id: Int64, count: Int) throws -> [Float] {
+    /// A blob of `count` Float32 values, each finite and in [0, 1] (maps and probabilities both are);
+    /// anything else is a damaged row, reported by where it sits rather than trusted: a hand-edited or
+    /// corrupted file must not crash export or the UI with an out-of-range index or a NaN that reaches
+    /// an integer conversion.
+    private func unitFloats(_ data: Data?, _ what: String, count: Int) throws -> [Float] {
         guard let data, let v = FloatBlob.decode(data), v.count == count else {
-            throw SessionError(databaseURL.path, "damaged \(column) in row \(id) (expected \(count) little-endian Float32 values)")
+            throw SessionError(databaseURL.path, "damaged \(what) (expected \(count) little-endian Float32 values)")
+        }
+        if let i = v.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) {
+            throw SessionError(databaseURL.path, "damaged \(what): value \(v[i]) at index \(i) is not a finite number in [0, 1]")
         }
         return v
     }
@@ -224,6 +229,7 @@ public final class Session {
             try Row.fetchAll(d, sql: """
                 SELECT s.id, s.relative_path, s.label, s.probabilities, s.attention_probabilities, s.original_map,
                        (SELECT map FROM edits e WHERE e.sample_id = s.id ORDER BY e.id DESC LIMIT 1) AS current_map,
+                       (SELECT id FROM edits e WHERE e.sample_id = s.id ORDER BY e.id DESC LIMIT 1) AS current_edit_id,
                        (SELECT COUNT(*) FROM edits e WHERE e.sample_id = s.id) AS edit_count,
                        (SELECT COUNT(*) FROM accepts a WHERE a.sample_id = s.id) AS accept_count
                 FROM samples s ORDER BY s.id
@@ -234,13 +240,14 @@ public final class Session {
             let id: Int64 = r["id"]
             let label: Int = r["label"]
             guard (0..<k).contains(label) else { throw SessionError(databaseURL.path, "damaged label \(label) in samples row \(id)") }
-            let original = try floats(r["original_map"], "original_map", row: id, count: plane)
+            let original = try unitFloats(r["original_map"], "original_map of sample \(id)", count: plane)
             let current: Data? = r["current_map"]
+            let currentEdit: Int64? = r["current_edit_id"]
             return SessionSample(id: id, relativePath: r["relative_path"], label: label,
-                                 probabilities: try floats(r["probabilities"], "probabilities", row: id, count: k),
-                                 attentionProbabilities: try floats(r["attention_probabilities"], "attention_probabilities", row: id, count: k),
+                                 probabilities: try unitFloats(r["probabilities"], "probabilities of sample \(id)", count: k),
+                                 attentionProbabilities: try unitFloats(r["attention_probabilities"], "attention_probabilities of sample \(id)", count: k),
                                  originalMap: original,
-                                 currentMap: try current.map { try floats($0, "edit map", row: id, count: plane) } ?? original,
+                                 currentMap: try current.map { try unitFloats($0, "map of edit \(currentEdit ?? -1) (sample \(id))", count: plane) } ?? original,
                                  editCount: r["edit_count"], accepted: (r["accept_count"] as Int) > 0)
         }
     }
@@ -304,10 +311,10 @@ public final class Session {
     public func edits() throws -> [EditRecord] {
         let rows = try read { try Row.fetchAll($0, sql: "SELECT * FROM edits ORDER BY id") }
         return try rows.map { r in
-            let id: Int64 = r["id"]
-            return EditRecord(id: id, sampleID: r["sample_id"], map: try floats(r["map"], "edit map", row: id, count: info.mapHeight * info.mapWidth),
+            let id: Int64 = r["id"], sample: Int64 = r["sample_id"]
+            return EditRecord(id: id, sampleID: sample, map: try unitFloats(r["map"], "map of edit \(id) (sample \(sample))", count: info.mapHeight * info.mapWidth),
                               annotator: r["annotator"], createdAt: r["created_at"], source: r["source"],
-                              whatIfProbabilities: try floats(r["whatif_probabilities"], "whatif_probabilities", row: id, count: info.classes.count))
+                              whatIfProbabilities: try unitFloats(r["whatif_probabilities"], "whatif_probabilities of edit \(id) (sample \(sample))", count: info.classes.count))
         }
     }
 

@@ -167,6 +167,11 @@ public final class Trainer {
                 let x = Tensor(shape: [batch.count, metadata.inputChannels, metadata.inputHeight, metadata.inputWidth],
                                data: batch.inputs)
                 let stats = try model.trainStep(input: x, labels: batch.labels, optimizer: optimizer)
+                // Diverged weights would be written as a model every command then refuses: stop here,
+                // keeping the last good checkpoint.
+                guard stats.attentionLoss.isFinite, stats.perceptionLoss.isFinite else {
+                    throw TrainError("training diverged (loss is not finite at epoch \(position.epoch + 1), batch \(batchIndex + 1)); try a smaller --lr; the last checkpoint is kept and no model was written")
+                }
                 att += Double(stats.attentionLoss) * Double(stats.count)
                 per += Double(stats.perceptionLoss) * Double(stats.count)
                 attCorrect += stats.attentionCorrect
