@@ -66,4 +66,21 @@ public protocol ReviewBackend: AnyObject {
     func commitEdit(sampleIndex: Int, map: AttentionMap, whatIf: [Float]) throws
     /// Marks the sample as reviewed and correct as it is.
     func accept(sampleIndex: Int) throws
+    /// The class activation map the `c` key shows ("gradcam", "gradcam++", "cam"), nil if none.
+    var classMapName: String? { get }
+    /// That map for the sample, normalised to [0, 1] at the attention map's size (read-only).
+    func classMap(for sampleIndex: Int) throws -> AttentionMap
+}
+
+/// Backends without a class activation map (the tests' in-memory ones unless they give one).
+public extension ReviewBackend {
+    var classMapName: String? { nil }
+    func classMap(for sampleIndex: Int) throws -> AttentionMap {
+        throw ReviewBackendError(description: "this backend has no class activation map")
+    }
+}
+
+public struct ReviewBackendError: Error, CustomStringConvertible {
+    public let description: String
+    public init(description: String) { self.description = description }
 }

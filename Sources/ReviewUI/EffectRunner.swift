@@ -33,6 +33,9 @@ public enum EffectRunner {
         case .accept(let index):
             do { try backend.accept(sampleIndex: index); return [.accepted(sampleIndex: index)] }
             catch { return [.effectFailed(sampleIndex: index, message: "accept failed: \(describe(error))")] }
+        case .requestClassMap(let index):
+            do { return [.classMapComputed(sampleIndex: index, map: try backend.classMap(for: index))] }
+            catch { return [.effectFailed(sampleIndex: index, message: "class map failed: \(describe(error))")] }
         case .quit:
             return []
         }
@@ -51,7 +54,8 @@ public struct ReviewDriver {
 
     public init(backend: ReviewBackend, annotator: String) {
         self.backend = backend
-        state = ReviewState(classNames: backend.classNames, samples: backend.samples, annotator: annotator)
+        state = ReviewState(classNames: backend.classNames, samples: backend.samples, annotator: annotator,
+                            classMapName: backend.classMapName)
         run(initialEffects(state))
     }
 

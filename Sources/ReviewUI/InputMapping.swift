@@ -75,6 +75,7 @@ private func keyActions(_ key: Key, _ state: ReviewState) -> [ReviewAction] {
         case "\u{12}", "\u{19}": return [.redo]       // Ctrl-R, Ctrl-Y
         case "r": return [.reset]
         case "o": return [.cycleView]
+        case "c": return [.toggleClassMap]
         case "a": return [.accept]
         case "?": return [.toggleHelp]
         case "q", "\u{3}": return [.quit]             // q, Ctrl-C (raw mode delivers it as a key)

@@ -29,6 +29,7 @@ extension ReviewState {
             cursor = clampedToImage(BrushPoint(cursor.x + Double(dx), cursor.y + Double(dy)))
         case .setCursor(let p): cursor = clampedToImage(p)
         case .applyBrush:
+            if refusedWhileClassMapShown() { return [] }
             let pending = finishStroke()
             return pending + commitStroke(BrushStroke(tool: tool, radius: radius, points: [cursor]))
         case .setTool(let t): tool = t
@@ -37,6 +38,7 @@ extension ReviewState {
             radiusChosen = true
             if let stroke { self.stroke?.radius = radius; updatePreview(stroke.points) }
         case .beginStroke(let t, let p):
+            if refusedWhileClassMapShown() { return [] }
             let pending = finishStroke()
             guard image != nil, selectedSample != nil else { return pending }
             focus = .canvas
@@ -51,13 +53,21 @@ extension ReviewState {
             stroke = current
             updatePreview(current.points)
         case .endStroke: return finishStroke()
-        case .undo: return finishStroke() + historyStep { $0.undo() }
-        case .redo: return finishStroke() + historyStep { $0.redo() }
-        case .reset: return finishStroke() + historyStep { $0.reset() }
+        case .undo: return refusedWhileClassMapShown() ? [] : finishStroke() + historyStep { $0.undo() }
+        case .redo: return refusedWhileClassMapShown() ? [] : finishStroke() + historyStep { $0.redo() }
+        case .reset: return refusedWhileClassMapShown() ? [] : finishStroke() + historyStep { $0.reset() }
         case .accept:
             guard let sample = selectedSample else { return [] }
             return finishStroke() + [.accept(sampleIndex: sample.index)]
         case .cycleView: view = view.next
+        case .toggleClassMap:
+            guard classMapName != nil else { message = "no class activation map (the backend offers none)"; return [] }
+            let pending = finishStroke()
+            showClassMap.toggle()
+            return pending + classMapRequest(for: selected)
+        case .classMapComputed(let index, let map):
+            guard let p = position(ofSampleIndex: index) else { return [] }
+            classMaps[p] = map
         case .toggleHelp: showHelp.toggle()
         case .quit:
             let pending = finishStroke()
@@ -109,7 +119,21 @@ extension ReviewState {
         selected = p
         image = nil
         imageError = nil
-        return pending + [.loadImage(sampleIndex: samples[p].index)] + whatIfRequest(for: p)
+        return pending + [.loadImage(sampleIndex: samples[p].index)] + whatIfRequest(for: p) + classMapRequest(for: p)
+    }
+
+    /// The class activation map of position p when it is shown and not known yet.
+    func classMapRequest(for p: Int) -> [ReviewEffect] {
+        guard showClassMap, samples.indices.contains(p), classMaps[p] == nil else { return [] }
+        return [.requestClassMap(sampleIndex: samples[p].index)]
+    }
+
+    /// Edits change the attention map, which is hidden while the class map is shown: refuse them
+    /// rather than change what cannot be seen.
+    private mutating func refusedWhileClassMapShown() -> Bool {
+        guard showClassMap else { return false }
+        message = "\(classMapName ?? "class map") is read-only: c shows the attention map again"
+        return true
     }
 
     /// A what-if request when the sample shows an edited map whose prediction is not known yet.

@@ -7,7 +7,7 @@ func renderCanvas(_ state: ReviewState, _ layout: ReviewLayout, _ style: RenderS
     let area = layout.canvasArea
     var header = " "
     if let s = state.selectedSample { header += "\(s.relativePath)  " }
-    header += "[\(state.view.rawValue)]"
+    header += "[\(state.view.rawValue)" + (state.showClassMap ? ", \(state.classMapName ?? "class map") (read-only)]" : "]")
     grid.text(header, area.column, 0, width: area.columns,
               attributes: state.focus == .canvas ? [.bold, .underline] : [.bold])
     guard let image = state.image, image.isWellFormed else {

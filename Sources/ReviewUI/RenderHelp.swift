@@ -13,6 +13,7 @@ let helpLines: [String] = [
     "Ctrl-R, Ctrl-Y  redo",
     "r               reset to the model's map",
     "o               view: blend / map / image",
+    "c               class activation map instead (read-only)",
     "a               accept the sample as it is",
     "?               this help (any key closes)",
     "q, Ctrl-C       quit (everything is saved)",

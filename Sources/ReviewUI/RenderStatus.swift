@@ -37,6 +37,7 @@ func statusLines(_ state: ReviewState) -> [String] {
         second = " what-if (edited map) …"
     }
     var third = " tool \(state.tool.rawValue)  radius \(radiusText(state.radius))px  view \(state.view.rawValue)"
+    if state.showClassMap { third += " \(state.classMapName ?? "class map")" }
     third += state.allSaved ? "  saved" : "  UNSAVED"
     if s.accepted { third += "  accepted" }
     third += "  ?:help"

@@ -34,6 +34,8 @@ public enum ReviewAction: Equatable, Sendable {
     case reset
     case accept
     case cycleView
+    /// Show the class activation map instead of the attention map, or back (read-only while shown).
+    case toggleClassMap
     case toggleHelp
     case quit
     // Results of effects
@@ -42,6 +44,7 @@ public enum ReviewAction: Equatable, Sendable {
     case whatIfComputed(sampleIndex: Int, map: AttentionMap, probabilities: [Float])
     case saved(sampleIndex: Int, map: AttentionMap)
     case accepted(sampleIndex: Int)
+    case classMapComputed(sampleIndex: Int, map: AttentionMap)
     case effectFailed(sampleIndex: Int, message: String)
 }
 
@@ -52,5 +55,6 @@ public enum ReviewEffect: Equatable, Sendable {
     /// Store `map` as a new edit (computing its what-if first); an undo or reset is also a commit.
     case commitEdit(sampleIndex: Int, map: AttentionMap)
     case accept(sampleIndex: Int)
+    case requestClassMap(sampleIndex: Int)
     case quit
 }

@@ -23,6 +23,12 @@ public struct ReviewState: Equatable, Sendable {
     /// Brush centre in image pixel coordinates.
     public var cursor = BrushPoint(x: 0, y: 0)
     public var view: CanvasView = .blend
+    /// The backend's class activation map ("gradcam", …), nil when it has none; `c` shows it
+    /// instead of the attention map, read-only.
+    public var classMapName: String?
+    public var showClassMap = false
+    /// Class activation maps by position, once computed.
+    public var classMaps: [Int: AttentionMap] = [:]
     public var showHelp = false
     /// The mouse drag in progress, and the map it would produce.
     public var stroke: BrushStroke?
@@ -39,8 +45,9 @@ public struct ReviewState: Equatable, Sendable {
     public var quitting = false
     public var annotator: String
 
-    public init(classNames: [String], samples: [ReviewSample], annotator: String = "") {
+    public init(classNames: [String], samples: [ReviewSample], annotator: String = "", classMapName: String? = nil) {
         self.classNames = classNames
+        self.classMapName = classMapName
         self.samples = samples
         self.histories = samples.map { EditHistory(original: $0.originalMap, current: $0.currentMap) }
         self.annotator = annotator
@@ -48,9 +55,11 @@ public struct ReviewState: Equatable, Sendable {
 
     public var selectedSample: ReviewSample? { samples.indices.contains(selected) ? samples[selected] : nil }
 
-    /// The map to draw for the selected sample: the drag preview while dragging, else the current map.
+    /// The map to draw for the selected sample: the class activation map when shown (nil until it
+    /// arrives), else the drag preview while dragging, else the current map.
     public var displayedMap: AttentionMap? {
         guard histories.indices.contains(selected) else { return nil }
+        if showClassMap { return classMaps[selected] }
         return strokePreview ?? histories[selected].current
     }
 

@@ -12,10 +12,15 @@ public final class SessionReviewBackend: ReviewBackend {
     private var stored: [SessionSample]
     public private(set) var samples: [ReviewSample]
     public var classNames: [String] { session.info.classes }
+    /// What the `c` key shows (cam, gradcam or gradcam++; not abn).
+    public let classMapMethod: ExplanationMethod
+    public var classMapName: String? { classMapMethod.rawValue }
 
-    public init(session: Session, model: LoadedModel, annotator: String) throws {
+    public init(session: Session, model: LoadedModel, annotator: String, classMapMethod: ExplanationMethod = .gradcam) throws {
+        guard classMapMethod != .abn else { throw SessionError(session.directory.path, "the class map to show must be cam, gradcam or gradcam++") }
         self.session = session
         self.annotator = annotator
+        self.classMapMethod = classMapMethod
         let info = session.info
         whatIfModel = WhatIf(model: model, dataRoot: URL(fileURLWithPath: info.dataRoot), split: info.split)
         stored = try session.samples()
@@ -49,6 +54,17 @@ public final class SessionReviewBackend: ReviewBackend {
 
     public func whatIf(sampleIndex: Int, map: AttentionMap) throws -> [Float] {
         try whatIfModel.probabilities(relativePath: try stored(sampleIndex).relativePath, map: map.values)
+    }
+
+    /// As `explain --method` computes it: the model's own forward (its own attention map), for the
+    /// perception branch's prediction, normalised and resampled to the attention map's size.
+    public func classMap(for sampleIndex: Int) throws -> AttentionMap {
+        let info = session.info
+        let input = try whatIfModel.input(relativePath: try stored(sampleIndex).relativePath)
+        let e = try explain(whatIfModel.model.model, input: input.data, methods: [classMapMethod])
+        guard let map = e.classMaps.first else { throw SessionError(session.directory.path, "no \(classMapMethod.rawValue) map") }
+        return AttentionMap(height: info.mapHeight, width: info.mapWidth,
+                            values: map.resampled(toHeight: info.mapHeight, toWidth: info.mapWidth))
     }
 
     public func commitEdit(sampleIndex: Int, map: AttentionMap, whatIf: [Float]) throws {

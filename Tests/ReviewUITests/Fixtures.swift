@@ -38,6 +38,16 @@ final class MemoryBackend: ReviewBackend {
     }
 
     func accept(sampleIndex: Int) throws { accepted.append(sampleIndex) }
+
+    /// nil: no class activation map (the protocol's default); else classMap gives a map whose every
+    /// cell is the sample index / 10, so tests see which sample's map is shown.
+    var classMapName: String?
+    private(set) var classMapCalls: [Int] = []
+    func classMap(for sampleIndex: Int) throws -> AttentionMap {
+        guard classMapName != nil else { throw Failure(description: "no class map") }
+        classMapCalls.append(sampleIndex)
+        return AttentionMap(height: 2, width: 2, fill: Float(sampleIndex) / 10)
+    }
 }
 
 enum Fixture {

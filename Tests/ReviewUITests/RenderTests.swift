@@ -116,7 +116,7 @@ final class RenderTests: XCTestCase {
         s.showHelp = true
         let text = render(s, size: TerminalSize(columns: 80, rows: 30)).lines.joined(separator: "\n")
         for key in ["j/k", "n / p", "Tab", "h/j/k/l", "space", "b / e", "[ / ]", "u, Ctrl-Z", "Ctrl-R, Ctrl-Y",
-                    "r ", "o ", "a ", "? ", "q, Ctrl-C", "left drag", "right drag", "wheel"] {
+                    "r ", "o ", "c ", "a ", "? ", "q, Ctrl-C", "left drag", "right drag", "wheel"] {
             XCTAssertTrue(text.contains(key), key)
         }
     }

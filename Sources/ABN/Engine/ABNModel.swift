@@ -198,6 +198,41 @@ public final class ABNModel {
         throw ABNError.nonFiniteOutput("the model's \(what) are not finite (\(values[i]) at index \(i)): its weights overflow or the input is not finite")
     }
 
+    // MARK: - Explanations (CAM, Grad-CAM)
+
+    /// The perception stage's state_dict prefix (`layer3` for CIFAR ResNets, `layer4` for ImageNet ones):
+    /// the target layer pytorch-grad-cam would be given for this model.
+    public var perceptionStageName: String { network.perceptionStage.name }
+
+    /// The fc weight [K, C]: CAM's class weights over the perception stage's channels.
+    public var classifierWeight: Tensor { Tensor(shape: perception.fc.weight.shape, data: perception.fc.weight.value) }
+
+    /// An evaluation-mode forward (as `forward(_:training: false)`) that also returns the perception
+    /// stage's output A [N, C, h', w'] (after the last block's ReLU, before global average pooling).
+    public func forwardKeepingPerceptionStage(_ x: Tensor) throws -> (output: ABNOutput, stage: Tensor) {
+        let fe = try features.forwardFolded(try checkInput(x), version: featureVersion)
+        let (logits, m) = try attention.forward(fe, training: false, version: version)
+        let (perLogits, stage) = try perception.forwardFoldedKeepingStage(features: fe, map: m, version: version)
+        try checkFinite(logits, "attention logits")
+        try checkFinite(perLogits, "perception logits")
+        try checkFinite(m.data, "attention map")
+        try checkFinite(stage.data, "perception stage activations")
+        return (output(attentionLogits: logits, perceptionLogits: perLogits, map: m), stage.tensor)
+    }
+
+    /// ∂(perception logit of `classes[i]`)/∂A for each sample i, A the stage output of `stageShape`
+    /// [N, C, h', w'] (plain layout, as forwardKeepingPerceptionStage returns it). The logit, not the
+    /// softmax, as pytorch-grad-cam's ClassifierOutputTarget.
+    public func perceptionLogitGradient(stageShape: [Int], classes: [Int]) throws -> Tensor {
+        let k = config.numClasses, c = network.perceptionStage.outChannels
+        guard stageShape.count == 4, stageShape[1] == c, classes.count == stageShape[0] else {
+            throw ABNError.shapeMismatch("stage output must be [\(classes.count), \(c), h, w], got \(stageShape)")
+        }
+        guard classes.allSatisfy({ $0 >= 0 && $0 < k }) else { throw ABNError.shapeMismatch("classes must lie in 0..<\(k)") }
+        let g = Geometry(n: stageShape[0], c: c, h: stageShape[2], w: stageShape[3], block: 1)
+        return perception.logitGradient(classes: classes, like: g).tensor
+    }
+
     // MARK: - What-if
 
     /// g(x) in evaluation mode: [N, C', h, w].

@@ -24,8 +24,23 @@ final class PerceptionBranch {
 
     /// Evaluation mode with the stage's BatchNorms folded in (`version` names the folded weights).
     func forwardFolded(features fe: Act, map m: Act, version: Int) throws -> [Float] {
+        try forwardFoldedKeepingStage(features: fe, map: m, version: version).logits
+    }
+
+    /// forwardFolded, also returning the stage's output A (after its last ReLU, before GAP): the
+    /// activation CAM and Grad-CAM read.
+    func forwardFoldedKeepingStage(features fe: Act, map m: Act, version: Int) throws -> (logits: [Float], stage: Act) {
         let p = try stage.forwardFolded(Channelwise.scaled(fe, byMap: m, offset: mapOffset), version: version)
-        return fc.forward(Channelwise.mean(p), batch: p.n, keepForBackward: false)
+        return (fc.forward(Channelwise.mean(p), batch: p.n, keepForBackward: false), p)
+    }
+
+    /// ∂logit_{c_i}/∂A for one class c_i per sample, A of geometry `g`: the backward of fc and GAP from
+    /// a one-hot logit gradient (nothing between A and the logits has a state, so no forward is needed,
+    /// and no parameter gradient is accumulated).
+    func logitGradient(classes: [Int], like g: Geometry) -> Act {
+        var oneHot = [Float](repeating: 0, count: g.n * fc.outFeatures)
+        for (i, c) in classes.enumerated() { oneHot[i * fc.outFeatures + c] = 1 }
+        return Channelwise.spread(fc.inputGradient(oneHot, batch: g.n), like: g)
     }
 
     /// From dL/dlogits to (dL/dg(x), dL/dM), accumulating the gradients: fc → GAP → stage → the product.

@@ -35,14 +35,24 @@ final class Linear {
     /// dy [N, out] → dx [N, in]; accumulates dW, db.
     func backward(_ dy: [Float]) -> [Float] {
         let n = batch
+        if weight.trainable {
+            for b in 0..<n {
+                for o in 0..<outFeatures {
+                    let g = dy[b * outFeatures + o]
+                    bias.grad[o] += g
+                    for i in 0..<inFeatures { weight.grad[o * inFeatures + i] += g * input[b * inFeatures + i] }
+                }
+            }
+        }
+        return inputGradient(dy, batch: n)
+    }
+
+    /// dy [N, out] → dx = dy · W [N, in] alone: needs no saved input and touches no parameter gradient.
+    func inputGradient(_ dy: [Float], batch n: Int) -> [Float] {
         var dx = [Float](repeating: 0, count: n * inFeatures)
         for b in 0..<n {
             for o in 0..<outFeatures {
                 let g = dy[b * outFeatures + o]
-                if weight.trainable {
-                    bias.grad[o] += g
-                    for i in 0..<inFeatures { weight.grad[o * inFeatures + i] += g * input[b * inFeatures + i] }
-                }
                 for i in 0..<inFeatures { dx[b * inFeatures + i] += g * weight.value[o * inFeatures + i] }
             }
         }

@@ -36,3 +36,16 @@ public enum Jet {
         return points[points.count - 1].1
     }
 }
+
+/// The colour maps `explain --colormap` offers, by the names OpenCV's COLORMAP_* constants (which
+/// pytorch-grad-cam's show_cam_on_image takes) use in lower case. Only jet so far: the colours are
+/// matplotlib's (as the ABN authors draw their maps), which differ slightly from cv2.COLORMAP_JET's.
+public enum Colormap: String, CaseIterable, Sendable {
+    case jet
+
+    public func color(_ v: Float) -> (UInt8, UInt8, UInt8) {
+        switch self {
+        case .jet: return Jet.color(v)
+        }
+    }
+}

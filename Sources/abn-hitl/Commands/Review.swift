@@ -10,7 +10,8 @@ struct Review: ParsableCommand {
         discussion: """
         Keys: j/k or arrows move in the list, n/p next/previous sample, Tab list ↔ canvas, h/j/k/l or arrows move \
         the brush on the canvas, space applies the brush, b paint, e erase, [ ] radius, u or Ctrl-Z undo, \
-        Ctrl-R or Ctrl-Y redo, r reset to the model's map, o cycle blend/map/image, a accept as is, ? help, q quit. \
+        Ctrl-R or Ctrl-Y redo, r reset to the model's map, o cycle blend/map/image, c show the class activation map \
+        of --cam instead of the attention map (read-only; c again returns), a accept as is, ? help, q quit. \
         Mouse: left drag applies the tool, right drag the other one, wheel changes the radius. Every stroke is \
         saved to the session before the next key is read.
         """)
@@ -24,6 +25,10 @@ struct Review: ParsableCommand {
     @Option(name: .long, help: "Model for the live prediction (default: the session's model).")
     var model: String?
 
+    @Option(name: .long, help: ArgumentHelp("Class activation map the c key shows: cam, gradcam or gradcam++ (as explain --method).",
+                                            valueName: "method"))
+    var cam: String = "gradcam"
+
     @Flag(name: .long, help: "Accept a model other than the session's, and record the change.")
     var allowModelChange = false
 
@@ -31,10 +36,13 @@ struct Review: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            guard let camMethod = ExplanationMethod(rawValue: cam.lowercased()), camMethod != .abn else {
+                throw CommandError("--cam '\(cam)': unknown class activation map (cam, gradcam, gradcam++)")
+            }
             compute.apply()
             let s = try Session.open(URL(fileURLWithPath: session))
             let loaded = try loadSessionModel(s, override: model, allowChange: allowModelChange)
-            let backend = try SessionReviewBackend(session: s, model: loaded, annotator: annotator)
+            let backend = try SessionReviewBackend(session: s, model: loaded, annotator: annotator, classMapMethod: camMethod)
             guard !backend.samples.isEmpty else { throw CommandError("\(session): the session has no samples (collect some first)") }
             try ReviewApp.run(backend: backend, annotator: annotator)
         }
