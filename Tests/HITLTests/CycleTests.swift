@@ -6,8 +6,8 @@ import ABNData
 /// The whole human-in-the-loop cycle on the grid's patch configuration (docs/benchmarks.md: 2000
 /// training images, 6 epochs, 500 mask edits), with the defaults a user gets: a
 /// ResNet-20-ABN (g·M) trained by `Trainer` leans on the corner patch (test accuracy near chance);
-/// collect → import the object masks as edits → fine-tune with the default recipe (counterexamples)
-/// and, from the same model and session, with the paper's recipe (`counterexamples = 0`) → attention
+/// collect → import the object masks as edits → fine-tune with the default recipe (counterexamples,
+/// the whole network training) and, from the same model and session, with the paper's recipe (`counterexamples = 0`) → attention
 /// moves off the patch and onto the object with both, and the default's accuracy on the
 /// shortcut-free test split beats the paper's recipe's. The margins asserted are a fraction of those
 /// measured (the printed lines; docs/benchmarks.md has the grid over kinds and seeds: the paper's

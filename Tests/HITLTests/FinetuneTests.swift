@@ -142,6 +142,23 @@ final class FinetuneTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("y.safetensors").path))
     }
 
+    /// What trains when --branches is not given: the whole network with counterexamples (the default
+    /// recipe), the paper's attention and perception branches with `counterexamples = 0`; an explicit
+    /// setting wins either way, and the run records the resolved value.
+    func testBranchesFollowTheRecipeUnlessGiven() {
+        var o = FinetuneOptions()
+        XCTAssertEqual(o.effectiveBranches, .all)
+        XCTAssertEqual(o.resolved.branches, .all)
+        o.counterexamples = 0
+        XCTAssertEqual(o.effectiveBranches, .attentionAndPerception)
+        XCTAssertEqual(o.resolved.branches, .attentionAndPerception)
+        o.branches = .all
+        XCTAssertEqual(o.effectiveBranches, .all)
+        o.counterexamples = 2
+        o.branches = .attentionAndPerception
+        XCTAssertEqual(o.resolved.branches, .attentionAndPerception)
+    }
+
     /// The default length: at least 30 epochs and at least 900 steps (hand-computed).
     func testAutomaticEpochs() {
         XCTAssertEqual(FinetuneOptions.automaticEpochs(batchesPerEpoch: 63), 30)    // 1000 edits, batch 32: 1890 steps

@@ -109,7 +109,7 @@ struct Demo: ParsableCommand {
                 note("  \(imported.imported) maps imported")
             }
 
-            step(6, "fine-tune the attention and perception branches with L_map and counterexamples")
+            step(6, "fine-tune with L_map and counterexamples")
             let report = try runFinetune(session: s, model: loaded, out: tuned, options: FinetuneOptions())
             step(7, "before and after")
             if let b = report.before, let a = report.after { print(compareReports(b, a)) }

@@ -5,17 +5,17 @@ import Foundation
 
 struct Finetune: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Fine-tune the attention and perception branches with the session's edited maps (L_att + L_per + γ·L_map).",
+        abstract: "Fine-tune the model with the session's edited maps (L_att + L_per + γ·L_map) and counterexamples made from them.",
         discussion: """
         Recipe: each edited sample trains with its map M′ (L_map) and 2 fresh counterexamples that keep its evidence and take \
         other images' backgrounds elsewhere; the epoch kept is the best on held-out edits. --counterexamples 0: the paper's recipe.
 
-        The feature extractor is frozen (no gradient, BatchNorm statistics fixed) unless --branches all: when the cue \
-        covers the image around the object (a background tint), the frozen features keep it and only unfreezing repairs \
-        the decision (docs/benchmarks.md). With counterexamples, inputs and their \
+        The feature extractor trains with the branches: a cue the base model learnt into its features (a background \
+        tint) stays in frozen features, and unfreezing repaired every measured run (docs/benchmarks.md); \
+        --branches attention+perception keeps it frozen (the paper's shape). With counterexamples, inputs and their \
         maps are mirrored and shifted alike and 10% of the edited samples are held out. --counterexamples 0 is the paper's \
-        recipe exactly: no counterexamples, no augmentation, one replayed unedited sample per edited one, no hold-out, the \
-        last epoch kept. Writes a new model file atomically and records the run (parameters, validation accuracy per epoch, \
+        recipe exactly: the feature extractor frozen, no counterexamples, no augmentation, one replayed unedited sample per \
+        edited one, no hold-out, the last epoch kept. Writes a new model file atomically and records the run (parameters, validation accuracy per epoch, \
         accuracy and attention metrics before and after on the test split, which is never used to choose) in the session. \
         docs/finetuning.md has the construction; docs/benchmarks.md how the defaults were chosen.
         """)
@@ -29,8 +29,8 @@ struct Finetune: ParsableCommand {
     @Option(name: .long, help: "Model to start from (default: the session's model).")
     var model: String?
 
-    @Option(name: .long, help: "attention+perception (the feature extractor frozen), attention (only the attention branch), or all (the extractor too: repairs a cue the frozen features carry, such as a background tint; docs/finetuning.md).")
-    var branches: TrainableBranches = FinetuneOptions().branches
+    @Option(name: .long, help: "all (the feature extractor trains too), attention+perception (the extractor frozen, the paper's shape), or attention (only the attention branch). (default: all, or attention+perception with --counterexamples 0)")
+    var branches: TrainableBranches?
 
     @Option(name: .long, help: "Weight γ of the map loss.")
     var gamma: Float = FinetuneOptions().gamma
@@ -118,7 +118,13 @@ func runFinetune(session: Session, model: LoadedModel, out: URL, options: Finetu
                               detail: String(format: "map loss %.4f", report.finalMapLoss), finished: true))
     let kept = report.validationAccuracy.isEmpty ? "" : String(format: "; kept epoch %d of %d (validation accuracy %.1f%% on %d held-out samples' counterexamples)",
         report.keptEpoch, report.epochs, 100 * report.validationAccuracy[report.keptEpoch - 1], report.heldOut)
-    note("fine-tuned on \(report.editedSamples - report.heldOut) edited samples in \(report.steps) steps\(kept); wrote \(out.path)")
+    let trained: String
+    switch options.effectiveBranches {
+    case .all: trained = "the whole network"
+    case .attentionAndPerception: trained = "the attention and perception branches (feature extractor frozen)"
+    case .attention: trained = "the attention branch"
+    }
+    note("fine-tuned \(trained) on \(report.editedSamples - report.heldOut) edited samples in \(report.steps) steps\(kept); wrote \(out.path)")
     return report
 }
 
