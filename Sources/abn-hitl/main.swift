@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HITL
 
 /// The one executable. Each subcommand is a small struct in Commands/; errors become one line on
 /// stderr and exit status 1 (see CommandSupport.swift).
@@ -15,4 +16,6 @@ struct ABNHITL: ParsableCommand {
                       Export.self, Explain.self, Bench.self, Demo.self])
 }
 
+// A session another process is writing to is waited for; say so rather than seem to hang.
+Session.lockNotice = { note($0) }
 ABNHITL.main()

@@ -179,6 +179,41 @@ final class CLIErrorTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("f.safetensors").path))
     }
 
+    /// Two writers on one session: two collects at once keep every row once; import-maps waits for a
+    /// lock another process holds for 3 s (saying so after 2 s) instead of failing.
+    func testConcurrentWritersWaitAndKeepEveryRow() throws {
+        let dir = try smallSession()
+        let first = Process(), second = Process()
+        for (p, limit) in [(first, "12"), (second, "16")] {
+            p.executableURL = CommandRunner.executable
+            p.arguments = ["collect", "--model", "m.safetensors", "--data", "data", "--session", "s", "--select", "all", "--limit", limit]
+            p.currentDirectoryURL = dir
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+        }
+        first.waitUntilExit(); second.waitUntilExit()
+        XCTAssertEqual([first.terminationStatus, second.terminationStatus], [0, 0])
+        let again = try CommandRunner.run(["collect", "--model", "m.safetensors", "--data", "data", "--session", "s", "--select", "all"], cwd: dir)
+        XCTAssertTrue(again.stderr.contains("added 0 new"), "every one of the 16 training images is in the session once: \(again.stderr)")
+
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        holder.arguments = ["-c", """
+            import sqlite3, sys, time
+            db = sqlite3.connect(sys.argv[1], isolation_level=None)
+            db.execute("BEGIN IMMEDIATE"); print("held", flush=True); time.sleep(3.5); db.execute("ROLLBACK")
+            """, dir.appendingPathComponent("s/session.sqlite").path]
+        let out = Pipe()
+        holder.standardOutput = out
+        try holder.run()
+        _ = out.fileHandleForReading.availableData  // "held": the lock is taken
+        let r = try CommandRunner.run(["import-maps", "--session", "s", "--masks", "data/masks"], cwd: dir)
+        holder.waitUntilExit()
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("waiting for another abn-hitl process that is writing to this session"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("imported 16 maps"), r.stderr)
+    }
+
     /// synth → train → collect of 4 samples into session "s", in a new folder.
     private func smallSession(_ name: String = #function) throws -> URL {
         let dir = try CommandRunner.temporaryDirectory(name)

@@ -263,7 +263,13 @@ final class SessionTests: XCTestCase {
 
     func testSecondWriterHoldingTheLock() throws {
         // Another connection with its own file lock holds the write lock: a clear error after the
-        // 2 s busy timeout, not a hang, and the edit is not half-written; a lock released in time is waited for.
+        // wait (shortened here from 600 s), not a hang, and the edit is not half-written; the wait is
+        // announced once after 2 s; a lock released in time is waited for.
+        let saved = Session.lockTimeout
+        Session.lockTimeout = 2.5
+        defer { Session.lockTimeout = saved; Session.lockNotice = nil }
+        let notices = NoticeLog()
+        Session.lockNotice = { notices.append($0) }
         let url = dir.appendingPathComponent("locked")
         let s = try Session.openOrCreate(url, info: info)
         try s.addSamples([sample("y/a.png")])
@@ -271,7 +277,8 @@ final class SessionTests: XCTestCase {
         try holder.inDatabase { db in
             try db.execute(sql: "BEGIN IMMEDIATE")
             assertOneLine(try s.appendEdit(sampleID: 1, map: [0, 0, 0, 0], annotator: "a", source: "review", whatIf: [1, 0]),
-                          mentions: [url.path, "locked by another abn-hitl process"])
+                          mentions: [url.path, "locked by another abn-hitl process", "waited 2 s"])
+            XCTAssertEqual(notices.lines, [url.appendingPathComponent("session.sqlite").path + ": waiting for another abn-hitl process that is writing to this session"])
             // Readers are not blocked by a writer (WAL), and opening an up-to-date session writes nothing.
             XCTAssertEqual(try s.samples().count, 1)
             XCTAssertEqual(try Session.open(url).samples().count, 1)
@@ -323,4 +330,12 @@ final class SessionTests: XCTestCase {
         assertOneLine(try Session.openOrCreate(fresh, info: info), mentions: [fresh.path, "read-only"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: fresh.appendingPathComponent("session.sqlite").path))
     }
+}
+
+/// Lines given to Session.lockNotice, which SQLite's busy handler calls from the writing thread.
+final class NoticeLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    func append(_ line: String) { lock.lock(); stored.append(line); lock.unlock() }
+    var lines: [String] { lock.lock(); defer { lock.unlock() }; return stored }
 }

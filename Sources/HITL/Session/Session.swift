@@ -50,7 +50,18 @@ public final class Session {
             throw SessionError(p, "read-only: \(what) is not writable, and a session records every step")
         }
         var config = Configuration()
-        config.busyMode = .timeout(2)
+        // Another process writing (a second collect, import-maps beside review) holds the lock for
+        // milliseconds to seconds: wait for it, say so once after a while, give up only much later.
+        let path = file.path
+        config.busyMode = .callback { tries in
+            let waited = Double(tries) * Session.lockPollInterval
+            if tries == Int(Session.lockNoticeAfter / Session.lockPollInterval) {
+                Session.lockNotice?("\(path): waiting for another abn-hitl process that is writing to this session")
+            }
+            guard waited < Session.lockTimeout else { return false }
+            Thread.sleep(forTimeInterval: Session.lockPollInterval)
+            return true
+        }
         config.foreignKeysEnabled = true
         do {
             db = try DatabasePool(path: file.path, configuration: config)
@@ -83,12 +94,20 @@ public final class Session {
         }
     }
 
+    /// How long a write waits for another process's lock before failing (tests shorten it).
+    nonisolated(unsafe) public static var lockTimeout: TimeInterval = 600
+    /// After this long waiting, `lockNotice` is told once per wait.
+    public static let lockNoticeAfter: TimeInterval = 2
+    static let lockPollInterval: TimeInterval = 0.02
+    /// Where "waiting for the lock" goes: the commands print it on stderr; nil (the UI) says nothing.
+    nonisolated(unsafe) public static var lockNotice: (@Sendable (String) -> Void)?
+
     /// Turns SQLite's errors into the problem a user can act on.
     static func describe(_ error: Error) -> String {
         if let e = error as? DatabaseError {
             switch e.resultCode {
             case .SQLITE_NOTADB, .SQLITE_CORRUPT: return "not a session database (file is corrupt or not SQLite)"
-            case .SQLITE_BUSY, .SQLITE_LOCKED: return "locked by another abn-hitl process writing to it (waited 2 s; try again when it has finished)"
+            case .SQLITE_BUSY, .SQLITE_LOCKED: return "locked by another abn-hitl process writing to it (waited \(Int(lockTimeout)) s; try again when it has finished)"
             case .SQLITE_READONLY: return "read-only: cannot record anything here"
             case .SQLITE_CANTOPEN: return "cannot open the session database (missing directory or permissions)"
             case .SQLITE_FULL: return "disk full"

@@ -44,6 +44,7 @@ struct Review: ParsableCommand {
             let loaded = try loadSessionModel(s, override: model, allowChange: allowModelChange)
             let backend = try SessionReviewBackend(session: s, model: loaded, annotator: annotator, classMapMethod: camMethod)
             guard !backend.samples.isEmpty else { throw CommandError("\(session): the session has no samples (collect some first)") }
+            Session.lockNotice = nil  // stderr would scribble over the screen; the save indicator shows the wait
             try ReviewApp.run(backend: backend, annotator: annotator)
         }
     }
