@@ -16,6 +16,14 @@ struct ABNHITL: ParsableCommand {
                       Export.self, Explain.self, Bench.self, Demo.self])
 }
 
+// libgomp reads OMP_WAIT_POLICY once, when it loads (before any of this runs), and its default spins
+// idle threads for a while: with another CPU-bound process on the machine that cost training 300 →
+// 71 img/s (docs/benchmarks.md). So unless the user chose a policy, run again with PASSIVE set.
+if getenv("OMP_WAIT_POLICY") == nil {
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1)
+    execv("/proc/self/exe", CommandLine.unsafeArgv)  // returns only on failure: then carry on as we are
+}
+
 // A session another process is writing to is waited for; say so rather than seem to hang.
 Session.lockNotice = { note($0) }
 ABNHITL.main()
