@@ -312,8 +312,7 @@ final class SessionTests: XCTestCase {
 
     func testReadOnlySessionDirectory() throws {
         let url = dir.appendingPathComponent("ro")
-        let s = try Session.openOrCreate(url, info: info)
-        try s.addSamples([sample("y/a.png")])
+        do { _ = try Session.openOrCreate(url, info: info).addSamples([sample("y/a.png")]) }  // closed: its -wal checkpointed away
         let fresh = dir.appendingPathComponent("ro-new")
         try FileManager.default.createDirectory(at: fresh, withIntermediateDirectories: true)
         chmod(url.path, 0o555)
@@ -326,9 +325,13 @@ final class SessionTests: XCTestCase {
             XCTAssertEqual(seteuid(65534), 0)
         }
         defer { if asRoot { _ = seteuid(0) } }
-        assertOneLine(try Session.open(url), mentions: [url.path, "read-only"])
+        assertOneLine(try Session.open(url), mentions: [url.path, "read-only", "export can still read it"])
         assertOneLine(try Session.openOrCreate(fresh, info: info), mentions: [fresh.path, "read-only"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: fresh.appendingPathComponent("session.sqlite").path))
+        // Export's way in: the rows are there, and a write is refused with one line, not a crash.
+        let reader = try Session.open(url, readOnly: true)
+        XCTAssertEqual(try reader.samples().map(\.relativePath), ["y/a.png"])
+        assertOneLine(try reader.appendEdit(sampleID: 1, map: [0, 0, 0, 0], annotator: "a", source: "review", whatIf: [1, 0]), mentions: ["read-only"])
     }
 }
 

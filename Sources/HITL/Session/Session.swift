@@ -9,11 +9,14 @@ import GRDB
 public final class Session {
     public let directory: URL
     public var databaseURL: URL { directory.appendingPathComponent("session.sqlite") }
-    private let db: DatabasePool
+    private let db: any DatabaseWriter
     public private(set) var info: SessionInfo
+    /// Opened only to read (export): every write is refused by SQLite.
+    public let readOnly: Bool
 
     /// Opens an existing session (every command but collect); `directory` names it in every error.
-    public static func open(_ directory: URL) throws -> Session {
+    /// `readOnly` (export) also opens a session whose directory or file is not writable.
+    public static func open(_ directory: URL, readOnly: Bool = false) throws -> Session {
         let path = directory.path
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
@@ -23,7 +26,7 @@ public final class Session {
         guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("session.sqlite").path) else {
             throw SessionError(path, "not a session: session.sqlite is missing")
         }
-        return try Session(directory: directory, create: nil)
+        return try Session(directory: directory, create: nil, readOnly: readOnly)
     }
 
     /// Opens the session at `directory`, creating it with `info` when it does not exist yet.
@@ -40,16 +43,19 @@ public final class Session {
         return try Session(directory: directory, create: info)
     }
 
-    private init(directory: URL, create: SessionInfo?) throws {
+    private init(directory: URL, create: SessionInfo?, readOnly: Bool = false) throws {
         self.directory = directory
+        self.readOnly = readOnly
         let file = directory.appendingPathComponent("session.sqlite")
         // SQLite in WAL mode writes -wal and -shm files next to the database: the directory must be
         // writable even to read. Checked with the effective user, as the kernel will.
-        for (p, what) in [(directory.path, "the session directory"), (file.path, "session.sqlite")]
-        where FileManager.default.fileExists(atPath: p) && faccessat(AT_FDCWD, p, W_OK, AT_EACCESS) != 0 {
-            throw SessionError(p, "read-only: \(what) is not writable, and a session records every step")
+        let unwritable = [(directory.path, "the session directory"), (file.path, "session.sqlite")]
+            .first { FileManager.default.fileExists(atPath: $0.0) && faccessat(AT_FDCWD, $0.0, W_OK, AT_EACCESS) != 0 }
+        if let (p, what) = unwritable, !readOnly {
+            throw SessionError(p, "read-only: \(what) is not writable, and a session records every step (export can still read it)")
         }
         var config = Configuration()
+        config.readonly = readOnly
         // Another process writing (a second collect, import-maps beside review) holds the lock for
         // milliseconds to seconds: wait for it, say so once after a while, give up only much later.
         let path = file.path
@@ -64,7 +70,17 @@ public final class Session {
         }
         config.foreignKeysEnabled = true
         do {
-            db = try DatabasePool(path: file.path, configuration: config)
+            if readOnly, unwritable != nil {
+                // WAL needs a writable -shm beside the file to read. With no -wal left (the session was
+                // closed cleanly) a session nobody here can write may be read as immutable; with one,
+                // its rows are only there, and SQLite reads it read-only through the existing -shm
+                // (URI names: Debian's libsqlite3 is built with them).
+                let escaped = file.path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? file.path
+                let wal = (try? FileManager.default.attributesOfItem(atPath: file.path + "-wal")[.size] as? Int) ?? nil
+                db = try DatabaseQueue(path: "file:\(escaped)?" + ((wal ?? 0) > 0 ? "mode=ro" : "immutable=1"), configuration: config)
+            } else {
+                db = try DatabasePool(path: file.path, configuration: config)
+            }
         } catch {
             throw SessionError(file.path, Session.describe(error))
         }
@@ -77,6 +93,9 @@ public final class Session {
             case .newer(let v):
                 throw SessionError(file.path, "written by a newer abn-hitl (schema \(v); this one knows up to \(SessionSchema.version)); upgrade abn-hitl to open it")
             case .empty, .needsMigration:
+                guard !readOnly else {
+                    throw SessionError(file.path, "cannot read this session without writing: it is empty or has an older schema (open it once with review or collect to migrate it)")
+                }
                 try SessionSchema.migrator.migrate(db)
             case .current:
                 break

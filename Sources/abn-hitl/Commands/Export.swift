@@ -20,7 +20,7 @@ struct Export: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let s = try Session.open(URL(fileURLWithPath: session))
+            let s = try Session.open(URL(fileURLWithPath: session), readOnly: true)
             let summary = try export(session: s, to: URL(fileURLWithPath: out))
             note("exported \(summary.samples) samples and \(summary.edits) edits to \(out)")
         }
