@@ -76,6 +76,28 @@ final class ModelFileTests: XCTestCase {
         XCTAssertEqual(tensors.count, model.stateDict().count)
     }
 
+    /// Finite weights so large that the outputs overflow: evaluation-mode forward and the what-if
+    /// branches report non-finite outputs instead of returning them (every command goes through these).
+    func testOverflowingWeightsAreReportedAsNonFiniteOutputs() throws {
+        let (model, _) = try smallModel()
+        var tensors = Dictionary(uniqueKeysWithValues: model.stateDict().map { ($0.name, $0.tensor) })
+        // logit = 3e38 · (1 + Σ pooled features) overflows once the (non-negative) features sum past 0.14.
+        for name in ["fc.weight", "fc.bias"] {
+            guard case .float32(let t) = try XCTUnwrap(tensors[name]) else { return XCTFail("\(name) is a float tensor") }
+            tensors[name] = .float32(Tensor(shape: t.shape, data: t.data.map { _ in 3e38 }))
+        }
+        try model.loadStateDict(tensors)
+        let x = Tensor(shape: [2, 1, 8, 8], data: (0..<128).map { Float($0 % 7) / 7 })
+        XCTAssertThrowsError(try model.forward(x, training: false)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("the model's perception logits are not finite"), "\(error)")
+        }
+        let features = try model.extractFeatures(x)
+        let map = try model.attentionBranch(features: features).map
+        XCTAssertThrowsError(try model.perceptionBranch(features: features, map: map)) { error in
+            XCTAssertTrue("\(error)".contains("not finite"), "\(error)")
+        }
+    }
+
     /// The message names the file, the architecture it was checked against, and the tensors.
     func testStateDictMismatchIsOneLineNamingTensors() throws {
         let (model, meta) = try smallModel()

@@ -97,6 +97,15 @@ final class CLIErrorTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
     }
 
+    /// A learning rate that makes the loss overflow stops training with one line; no model is written.
+    func testDivergingTrainingStopsWithoutWritingAModel() throws {
+        let dir = try CommandRunner.temporaryDirectory()
+        XCTAssertEqual(try CommandRunner.run(["synth", "--out", "data", "--train", "32", "--test", "8"], cwd: dir).status, 0)
+        let r = try CommandRunner.run(["train", "--data", "data", "--out", "m.safetensors", "--epochs", "2", "--batch-size", "8", "--lr", "1e8"], cwd: dir)
+        assertCleanFailure(r, mentions: "training diverged (loss is not finite at epoch 1")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("m.safetensors").path))
+    }
+
     /// import-maps --masks takes DATA/masks or DATA/masks/<split>; a folder with no mask for any
     /// sample is exit 1 with one line naming it and the count.
     func testImportMapsMaskLayoutsAndAFolderWithoutMasks() throws {
