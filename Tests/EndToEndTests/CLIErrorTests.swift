@@ -110,11 +110,7 @@ final class CLIErrorTests: XCTestCase {
     /// sample is exit 1 with one line naming it and the count.
     func testImportMapsMaskLayoutsAndAFolderWithoutMasks() throws {
         let dir = try CommandRunner.temporaryDirectory()
-        func run(_ args: [String]) throws -> CommandResult {
-            let r = try CommandRunner.run(args, cwd: dir)
-            XCTAssertEqual(r.status, 0, "\(args.joined(separator: " ")): \(r.stderr)")
-            return r
-        }
+        func run(_ args: [String]) throws -> CommandResult { try CommandRunner.succeed(args, cwd: dir) }
         _ = try run(["synth", "--out", "data", "--train", "16", "--test", "8"])
         _ = try run(["train", "--data", "data", "--out", "m.safetensors", "--epochs", "1", "--batch-size", "8"])
         _ = try run(["collect", "--model", "m.safetensors", "--data", "data", "--session", "s", "--select", "all", "--limit", "8"])
@@ -229,8 +225,7 @@ final class CLIErrorTests: XCTestCase {
         for args in [["synth", "--out", "data", "--train", "16", "--test", "8"],
                      ["train", "--data", "data", "--out", "m.safetensors", "--epochs", "1", "--batch-size", "8"],
                      ["collect", "--model", "m.safetensors", "--data", "data", "--session", "s", "--select", "all", "--limit", "4"]] {
-            let r = try CommandRunner.run(args, cwd: dir)
-            XCTAssertEqual(r.status, 0, "\(args.joined(separator: " ")): \(r.stderr)")
+            try CommandRunner.succeed(args, cwd: dir)
         }
         return dir
     }

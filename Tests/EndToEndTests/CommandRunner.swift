@@ -56,6 +56,14 @@ enum CommandRunner {
                              stderr: String(decoding: errData, as: UTF8.self), timedOut: timedOut)
     }
 
+    /// A step that must succeed: exit 0, or a failure that shows the command and its stderr.
+    @discardableResult
+    static func succeed(_ arguments: [String], cwd: URL, file: StaticString = #filePath, line: UInt = #line) throws -> CommandResult {
+        let r = try run(arguments, cwd: cwd)
+        XCTAssertEqual(r.status, 0, "\(arguments.joined(separator: " ")): \(r.stderr)", file: file, line: line)
+        return r
+    }
+
     static func temporaryDirectory(_ name: String = #function) throws -> URL {
         let safe = name.filter { $0.isLetter || $0.isNumber }
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("abn-e2e-\(safe)-\(UUID().uuidString.prefix(8))")
