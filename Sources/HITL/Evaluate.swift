@@ -20,9 +20,11 @@ public struct EvalReport: Codable, Sendable, Equatable {
     public var perClassAccuracy: [String: Double]
     public var confusion: [[Int]]
     public var attention: Attention?
+    /// Only with `eval --faithfulness`.
+    public var faithfulness: FaithfulnessReport?
 
     enum CodingKeys: String, CodingKey {
-        case split, n, accuracy, confusion, attention
+        case split, n, accuracy, confusion, attention, faithfulness
         case attentionBranchAccuracy = "attention_branch_accuracy"
         case perClassAccuracy = "per_class_accuracy"
     }
@@ -38,18 +40,30 @@ public struct Prediction: Sendable {
     public var attentionPredicted: Int { argmax(attentionProbabilities) }
 }
 
+/// Every sample of a folder in file order, preprocessed as the model expects, in batches; progress
+/// counts images. The loop under predictAll and faithfulness.
+public func forEachBatch(model: LoadedModel, folder: ImageFolder, batchSize: Int = 64, progress: ProgressHandler? = nil,
+                         label: String, body: (Batch) throws -> Void) throws {
+    let loader = try BatchLoader(folder: folder, preprocessing: model.metadata.preprocessing, batchSize: batchSize, shuffle: false,
+                                 augmentation: .none, seed: 0, cacheImages: false)
+    let batches = loader.epoch(0)
+    var done = 0
+    while let batch = try batches.next() {
+        try body(batch)
+        done += batch.count
+        progress?(WorkProgress(label: label, done: done, total: folder.samples.count))
+    }
+    progress?(WorkProgress(label: label, done: done, total: folder.samples.count, finished: true))
+}
+
 /// Runs the model over every sample of a folder in batches (evaluation mode, BN folded), calling
 /// `body` with each batch's predictions.
 public func predictAll(model: LoadedModel, folder: ImageFolder, batchSize: Int = 64, progress: ProgressHandler? = nil,
                        label: String = "predict",
                        body: ([Prediction]) throws -> Void) throws {
     let m = model.metadata
-    let loader = try BatchLoader(folder: folder, preprocessing: m.preprocessing, batchSize: batchSize, shuffle: false,
-                                 augmentation: .none, seed: 0, cacheImages: false)
-    let batches = loader.epoch(0)
-    var done = 0
     let plane = model.model.mapHeight * model.model.mapWidth
-    while let batch = try batches.next() {
+    try forEachBatch(model: model, folder: folder, batchSize: batchSize, progress: progress, label: label) { batch in
         let x = Tensor(shape: [batch.count, m.inputChannels, m.inputHeight, m.inputWidth], data: batch.inputs)
         let out = try model.model.forward(x, training: false)
         let k = m.classes.count
@@ -62,10 +76,7 @@ public func predictAll(model: LoadedModel, folder: ImageFolder, batchSize: Int =
                 map: Array(out.attentionMap.data[(i * plane)..<(i * plane + plane)])))
         }
         try body(predictions)
-        done += batch.count
-        progress?(WorkProgress(label: label, done: done, total: folder.samples.count))
     }
-    progress?(WorkProgress(label: label, done: done, total: folder.samples.count, finished: true))
 }
 
 /// Accuracy of both branches, per-class accuracy, confusion, and attention metrics where the

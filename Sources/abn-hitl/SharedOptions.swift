@@ -34,6 +34,54 @@ extension ABNArchitecture: ExpressibleByArgument {
     public static var allValueStrings: [String] { standard.map(\.name) }
 }
 
+/// `explain --method`, `eval --method`, `review --cam`: one of abn, cam, gradcam, gradcam++ (any case).
+extension ExplanationMethod: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument.trimmingCharacters(in: .whitespaces).lowercased()) }
+}
+
+/// A `--method` value: one method or several separated by commas, each of them valid or the whole
+/// value is a usage error.
+struct ExplanationMethodList: ExpressibleByArgument {
+    var methods: [ExplanationMethod]
+
+    init?(argument: String) {
+        var methods: [ExplanationMethod] = []
+        for part in argument.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let m = ExplanationMethod(argument: String(part)) else { return nil }
+            methods.append(m)
+        }
+        self.methods = methods
+    }
+
+    static var allValueStrings: [String] { ExplanationMethod.allValueStrings }
+
+    /// Repeated --method values in order, each method once.
+    static func flattened(_ lists: [ExplanationMethodList]) -> [ExplanationMethod] {
+        lists.flatMap(\.methods).reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
+    }
+}
+
+/// `review --cam`: a class activation map, so any method but abn.
+struct ClassMapMethod: ExpressibleByArgument {
+    var method: ExplanationMethod
+
+    init(_ method: ExplanationMethod) { self.method = method }
+
+    init?(argument: String) {
+        guard let m = ExplanationMethod(argument: argument), m != .abn else { return nil }
+        method = m
+    }
+
+    var defaultValueDescription: String { method.rawValue }
+
+    static var allValueStrings: [String] { ExplanationMethod.allCases.filter { $0 != .abn }.map(\.rawValue) }
+}
+
+/// `explain --colormap` (any case).
+extension Colormap: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+}
+
 /// `finetune --branches`: attention+perception (default), attention, or all (the feature extractor too).
 extension TrainableBranches: ExpressibleByArgument {}
 

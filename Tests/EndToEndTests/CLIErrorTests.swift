@@ -32,6 +32,13 @@ final class CLIErrorTests: XCTestCase {
             (["finetune", "--session", "s", "--out", "m", "--branches", "features"], ["'features'", "attention+perception", "all"]),
             (["synth", "--out", "d", "--shortcut-kind", "colour"], ["'colour'", "patch", "background", "stamp"]),
             (["bench", "--arch", "vgg16"], ["'vgg16'", "cifar-resnet110"]),
+            (["explain", "--model", "m", "--method", "gradcam,lime", "x.png"], ["'gradcam,lime'", "abn", "gradcam++"]),
+            (["explain", "--model", "m", "--colormap", "viridis", "x.png"], ["'viridis'", "jet"]),
+            (["review", "s", "--cam", "abn"], ["'abn'", "cam", "gradcam++"]),
+            (["eval", "--model", "m", "--data", "d", "--faithfulness", "--method", "lime"], ["'lime'", "gradcam"]),
+            // Not choices, but usage all the same: eval's --steps and --method only mean something with --faithfulness.
+            (["eval", "--model", "m", "--data", "d", "--faithfulness", "--steps", "0"], ["--steps"]),
+            (["eval", "--model", "m", "--data", "d", "--method", "cam"], ["--faithfulness"]),
         ]
         for (args, mentions) in cases {
             let r = try CommandRunner.run(args)

@@ -81,13 +81,11 @@ final class ExplainTests: XCTestCase {
         let file = try CommandRunner.temporaryDirectory().appendingPathComponent("a-file")
         try Data("x".utf8).write(to: file)
         let cases: [([String], String)] = [
-            (["--method", "gradcam,lime"], "--method 'lime'"),
             (["--method", "cam", "--target", "4"], "--target '4'"),
             (["--method", "cam", "--target", "dog"], "--target 'dog'"),
             (["--target", "cross"], "--target applies"),
             (["--out", file.path], file.path),
             (["--alpha", "1.5"], "--alpha"),
-            (["--colormap", "viridis"], "--colormap 'viridis'"),
         ]
         for (args, mention) in cases {
             let r = try CommandRunner.run(["explain", "--model", model] + args + [image])

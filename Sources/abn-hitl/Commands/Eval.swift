@@ -10,6 +10,15 @@ struct Eval: ParsableCommand {
         discussion: """
         Attention metrics appear where the dataset has masks/<split> (mass in mask, pointing game, IoU of M ≥ 0.5 \
         against mask ≥ 0.5) or decoys/<split> (decoy mass: the share of attention on a known spurious cue).
+
+        --faithfulness adds deletion and insertion AUC (Petsiuk et al., RISE) of each --method's map (default abn,cam,gradcam; \
+        gradcam++ too): per image, the pixels are ranked by the map (upsampled bilinearly to the input), removed most \
+        salient first in --steps equal steps (deletion; removed pixels become the normalisation mean, 0 after \
+        normalising) or put back in that order into the mean image (insertion), and the perception branch's \
+        probability of the class it predicts on the unmodified image is recorded after each step; the AUC is the \
+        trapezoid area over the fraction changed, 0–1. Lower deletion and higher insertion AUC mean the map ranks \
+        the pixels the decision depends on first. The means over the split are reported, and in --json as \
+        "faithfulness": {"n", "steps", "baseline", "methods": {METHOD: {"deletion_auc", "insertion_auc"}}}.
         """)
 
     @OptionGroup var input: ModelAndDataOptions
@@ -20,13 +29,35 @@ struct Eval: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object.")
     var json = false
 
+    @Flag(name: .long, help: "Also measure deletion and insertion AUC of each --method's map.")
+    var faithfulness = false
+
+    @Option(name: .long, help: ArgumentHelp("Maps --faithfulness scores: abn, cam, gradcam, gradcam++ (repeatable, or comma-separated; default abn,cam,gradcam).",
+                                            valueName: "method"))
+    var method: [ExplanationMethodList] = []
+
+    @Option(name: .long, help: "Steps of the --faithfulness curves (pixels changed per step: pixels/steps).")
+    var steps: Int = 32
+
     @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        if !faithfulness && (!method.isEmpty || steps != 32) {
+            throw ValidationError("--method and --steps apply with --faithfulness")
+        }
+    }
 
     func run() throws {
         try reportingErrors {
             compute.apply()
             let (loaded, folder) = try input.load(split: split)
-            let report = try evaluate(model: loaded, folder: folder, progress: json ? nil : ProgressPrinter().handler)
+            var report = try evaluate(model: loaded, folder: folder, progress: json ? nil : ProgressPrinter().handler)
+            if faithfulness {
+                let chosen = ExplanationMethodList.flattened(method)
+                report.faithfulness = try HITL.faithfulness(model: loaded, folder: folder, methods: chosen.isEmpty ? [.abn, .cam, .gradcam] : chosen,
+                                                            steps: steps, progress: json ? nil : ProgressPrinter().handler)
+            }
             if json {
                 try printJSON(report)
             } else {
@@ -55,6 +86,14 @@ func formatReport(_ r: EvalReport, classes: [String]) -> String {
         if let v = a.pointingGame { lines.append("pointing game:          \(percent(v))") }
         if let v = a.iou { lines.append("IoU (M ≥ 0.5 vs mask):  \(String(format: "%.3f", v))") }
         if let v = a.decoyMass { lines.append("decoy mass:             \(String(format: "%.3f", v))") }
+    }
+    if let f = r.faithfulness {
+        lines.append("faithfulness (\(f.n) images, \(f.steps) steps, removed pixels = the normalisation mean):")
+        lines.append("  method      deletion AUC (lower is better)  insertion AUC (higher is better)")
+        for method in ExplanationMethod.allCases.map(\.rawValue) {
+            guard let s = f.methods[method] else { continue }
+            lines.append("  " + pad(method, 11) + " " + pad(String(format: "%.3f", s.deletionAUC), 31) + " " + String(format: "%.3f", s.insertionAUC))
+        }
     }
     let width = max(8, (classes.map(\.count).max() ?? 0) + 1)
     lines.append("")

@@ -36,7 +36,7 @@ struct Explain: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Maps to compute: abn, cam, gradcam, gradcam++ (repeatable, or comma-separated).",
                                             valueName: "method"))
-    var method: [String] = []
+    var method: [ExplanationMethodList] = []
 
     @Option(name: .long, help: ArgumentHelp("Class for cam/gradcam/gradcam++: a class name or index (default: the perception branch's prediction).",
                                             valueName: "class"))
@@ -47,7 +47,7 @@ struct Explain: ParsableCommand {
     var out: String?
 
     @Option(name: .long, help: "Colour map of the PNGs (OpenCV's COLORMAP_* name, lower case): jet.")
-    var colormap: String = "jet"
+    var colormap: Colormap = .jet
 
     @Option(name: .long, help: "Weight of the coloured map in the blend, 0–1 (pytorch-grad-cam's show_cam_on_image: image_weight = 1 − alpha).")
     var alpha: Float = 0.5
@@ -77,19 +77,6 @@ struct Explain: ParsableCommand {
 
     struct Output: Encodable { var results: [Result] }
 
-    /// --method values, in order, each once; an unknown one is named.
-    static func parseMethods(_ values: [String]) throws -> [ExplanationMethod] {
-        var methods: [ExplanationMethod] = []
-        for part in values.flatMap({ $0.split(separator: ",", omittingEmptySubsequences: false) }) {
-            let name = part.trimmingCharacters(in: .whitespaces).lowercased()
-            guard let m = ExplanationMethod(rawValue: name) else {
-                throw CommandError("--method '\(part)': unknown method (abn, cam, gradcam, gradcam++)")
-            }
-            if !methods.contains(m) { methods.append(m) }
-        }
-        return methods.isEmpty ? [.abn] : methods
-    }
-
     /// --target as a class name, else as an index into the model's classes.
     static func parseTarget(_ text: String, classes: [String]) throws -> Int {
         if let i = classes.firstIndex(of: text) { return i }
@@ -103,10 +90,8 @@ struct Explain: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let methods = try Self.parseMethods(method)
-            guard let colors = Colormap(rawValue: colormap.lowercased()) else {
-                throw CommandError("--colormap '\(colormap)': unknown colour map (\(Colormap.allCases.map(\.rawValue).joined(separator: ", ")))")
-            }
+            let flattened = ExplanationMethodList.flattened(method)
+            let methods = flattened.isEmpty ? [ExplanationMethod.abn] : flattened
             guard (0...1).contains(alpha) else { throw CommandError("--alpha \(alpha): must lie in 0–1") }
             try requireFile(model, "model")
             for path in images { try requireFile(path, "image") }
@@ -134,7 +119,7 @@ struct Explain: ParsableCommand {
                 if let dir = outDir {
                     let stem = String(format: "%02d", index + 1) + "-" + url.deletingPathExtension().lastPathComponent
                     try writePictures(e, methods: methods, image: try loadDisplayImage(url, width: m.inputWidth, height: m.inputHeight),
-                                      colormap: colors, to: dir, stem: stem)
+                                      colormap: colormap, to: dir, stem: stem)
                 }
             }
             if json {

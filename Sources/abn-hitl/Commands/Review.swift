@@ -27,7 +27,7 @@ struct Review: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Class activation map the c key shows: cam, gradcam or gradcam++ (as explain --method).",
                                             valueName: "method"))
-    var cam: String = "gradcam"
+    var cam = ClassMapMethod(.gradcam)
 
     @Flag(name: .long, help: "Accept a model other than the session's, and record the change.")
     var allowModelChange = false
@@ -36,13 +36,10 @@ struct Review: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            guard let camMethod = ExplanationMethod(rawValue: cam.lowercased()), camMethod != .abn else {
-                throw CommandError("--cam '\(cam)': unknown class activation map (cam, gradcam, gradcam++)")
-            }
             compute.apply()
             let s = try Session.open(URL(fileURLWithPath: session))
             let loaded = try loadSessionModel(s, override: model, allowChange: allowModelChange)
-            let backend = try SessionReviewBackend(session: s, model: loaded, annotator: annotator, classMapMethod: camMethod)
+            let backend = try SessionReviewBackend(session: s, model: loaded, annotator: annotator, classMapMethod: cam.method)
             guard !backend.samples.isEmpty else { throw CommandError("\(session): the session has no samples (collect some first)") }
             Session.lockNotice = nil  // stderr would scribble over the screen; the save indicator shows the wait
             try ReviewApp.run(backend: backend, annotator: annotator)
