@@ -75,14 +75,19 @@ final class TerminalTmuxTests: XCTestCase {
         // 4. Ctrl-Z undoes the erase: stored as a new edit whose map is the previous one.
         try t.sendKeys("C-z")
         try waitForLog(4)
-        // 5. Wheel up grows the radius 3 → 4; accept.
+        let edited = try t.waitFor("what-if (edited map)")
+        XCTAssertTrue(edited.contains(" 1*  0✓  2 untouched of 3"), edited)
+        // 5. Wheel up grows the radius 3 → 4; accept, which moves on to the next sample (#11).
         try t.sendLiteral(TmuxHarness.sgrMouse(button: 64, column: c0, row: r0))
         try t.sendLiteral("a")
         try waitForLog(5)
         // The list row shows both marks (* edited, ✓ accepted) once the accept is drawn.
         let screen = try t.waitFor("60% *✓")
+        XCTAssertTrue(screen.contains(" Samples 2/3"), screen)
+        XCTAssertTrue(screen.contains(" 1*  1✓  2 untouched of 3"), screen)
+        XCTAssertTrue(screen.contains(" #11  label cat"), screen)
+        XCTAssertTrue(screen.contains("what-if (model's map)"), screen)
         XCTAssertTrue(screen.contains("radius 4px"), screen)
-        XCTAssertTrue(screen.contains("what-if (edited map)"), screen)
         XCTAssertTrue(screen.contains(" 10 cat→dog"), screen)
         XCTAssertTrue(screen.contains("saved"), screen)
         XCTAssertTrue(screen.contains("▀"), screen)
