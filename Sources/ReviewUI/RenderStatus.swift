@@ -42,7 +42,9 @@ func statusLines(_ state: ReviewState) -> [String] {
     if s.accepted { third += "  accepted" }
     third += "  ?:help"
     // While typing, the third line is the filter prompt (the header may be too narrow to show it).
-    if state.typingFilter { third = " filter: \(state.filterText)_   Enter keeps it, Esc clears it" }
+    if state.typingFilter {
+        third = " filter: \(state.filterText)_   Enter keeps it, Esc clears it" + (state.allSaved ? "  saved" : "  UNSAVED")
+    }
     return [first, second, third]
 }
 

@@ -122,6 +122,11 @@ final class RenderTests: XCTestCase {
                     "N or .", "/ ", "F ", "s ", "--no-advance"] {
             XCTAssertTrue(text.contains(key), key)
         }
+        // 22 lines and the frame: the whole box fits 80×24, first line to last.
+        XCTAssertEqual(helpLines.count, 22)
+        let small = render(s, size: TerminalSize(columns: 80, rows: 24)).lines
+        XCTAssertTrue(small[0].contains("┌") && small[23].contains("└"), small.joined(separator: "\n"))
+        XCTAssertTrue(small[1].contains(" Keys ") && small[22].contains("List marks: * edited"), small.joined(separator: "\n"))
     }
 
     func testBilinearUpsamplingWithHalfPixelCentres() {

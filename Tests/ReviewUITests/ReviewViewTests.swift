@@ -201,7 +201,7 @@ final class ReviewViewTests: XCTestCase {
         s = reduce(s, .deleteFilterCharacter).0
         XCTAssertEqual(s.filterText, "shi")
         XCTAssertEqual(s.visiblePositions, [2, 3], "test/ship/…, cat→ship")
-        XCTAssertEqual(statusLines(s)[2], " filter: shi_   Enter keeps it, Esc clears it")
+        XCTAssertEqual(statusLines(s)[2], " filter: shi_   Enter keeps it, Esc clears it  saved")
         s = reduce(s, .endFilter).0
         XCTAssertFalse(s.typingFilter)
         XCTAssertEqual(s.filterText, "shi")
