@@ -52,10 +52,10 @@ public struct ReviewDriver {
     public private(set) var state: ReviewState
     let backend: ReviewBackend
 
-    public init(backend: ReviewBackend, annotator: String) {
+    public init(backend: ReviewBackend, annotator: String, advanceOnAccept: Bool = true) {
         self.backend = backend
         state = ReviewState(classNames: backend.classNames, samples: backend.samples, annotator: annotator,
-                            classMapName: backend.classMapName)
+                            classMapName: backend.classMapName, advanceOnAccept: advanceOnAccept)
         run(initialEffects(state))
     }
 

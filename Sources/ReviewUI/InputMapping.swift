@@ -49,6 +49,7 @@ private func keyActions(_ key: Key, _ state: ReviewState) -> [ReviewAction] {
         if key == .character("q") || key == .character("\u{3}") { return [.toggleHelp, .quit] }
         return [.toggleHelp]
     }
+    if state.typingFilter { return filterKeyActions(key) }
     let canvas = state.focus == .canvas
     switch key {
     case .up: return canvas ? [.moveCursor(dx: 0, dy: -1)] : [.moveSelection(-1)]
@@ -77,10 +78,27 @@ private func keyActions(_ key: Key, _ state: ReviewState) -> [ReviewAction] {
         case "o": return [.cycleView]
         case "c": return [.toggleClassMap]
         case "a": return [.accept]
+        case "/": return [.beginFilter]
+        case "s": return [.cycleSort]
+        case "F": return [.cycleQuickFilter]
+        case "N", ".": return [.nextUntouched]
         case "?": return [.toggleHelp]
         case "q", "\u{3}": return [.quit]             // q, Ctrl-C (raw mode delivers it as a key)
         default: return []
         }
+    }
+}
+
+/// Keys while `/` is typing a filter: only these, so a typed "a" does not accept. Ctrl-C still quits.
+private func filterKeyActions(_ key: Key) -> [ReviewAction] {
+    switch key {
+    case .enter, .character("\r"), .character("\n"): return [.endFilter]
+    case .escape, .character("\u{1B}"): return [.clearFilter]
+    // Backspace arrives as DEL, as Ctrl-H, or as curses' KEY_BACKSPACE (263).
+    case .character("\u{7F}"), .character("\u{8}"), .other(263): return [.deleteFilterCharacter]
+    case .character("\u{3}"): return [.quit]
+    case .character(let c) where c.value >= 0x20: return [.typeFilter(c)]
+    default: return []
     }
 }
 
@@ -105,9 +123,11 @@ private func mouseActions(_ m: MouseEvent, _ state: ReviewState, _ size: Termina
             case .middle: return []
             }
         }
-        if button == .left, layout.list.contains(m.column, m.row), m.row > layout.list.row {
-            let p = layout.listTop(selected: state.selected, count: state.samples.count) + m.row - layout.list.row - 1
-            return p < state.samples.count ? [.focus(.list), .selectSample(position: p)] : [.focus(.list)]
+        if button == .left, layout.list.contains(m.column, m.row), m.row >= layout.list.row + ReviewLayout.listHeaderRows {
+            let view = state.visiblePositions
+            let i = layout.listTop(selected: state.viewIndex(in: view) ?? 0, count: view.count)
+                + m.row - layout.list.row - ReviewLayout.listHeaderRows
+            return i < view.count ? [.focus(.list), .selectSample(position: view[i])] : [.focus(.list)]
         }
         return []
     }

@@ -12,9 +12,11 @@ public struct ReviewLayout: Equatable, Sendable {
     public static let minimumColumns = 48
     public static let minimumRows = 12
     static let statusRows = 3
+    /// The list's header: what is shown, then progress (ReviewView.swift).
+    public static let listHeaderRows = 2
 
     public let size: TerminalSize
-    /// Sample list, first row is its header.
+    /// Sample list, its first `listHeaderRows` rows the header.
     public let list: CellRect
     /// The area the image may use (below the canvas header).
     public let canvasArea: CellRect
@@ -66,9 +68,9 @@ public struct ReviewLayout: Equatable, Sendable {
         ((Double(column - image.column) + 0.5) / scale, Double(2 * (row - image.row) + 1) / scale)
     }
 
-    /// First list position shown: the selection stays visible, centred when the list scrolls.
+    /// First view index shown: the selection stays visible, centred when the list scrolls.
     public func listTop(selected: Int, count: Int) -> Int {
-        let visible = max(1, list.rows - 1)
+        let visible = max(1, list.rows - Self.listHeaderRows)
         guard count > visible else { return 0 }
         return min(max(0, selected - visible / 2), count - visible)
     }

@@ -18,10 +18,27 @@ extension ReviewState {
     mutating func apply(_ action: ReviewAction) -> [ReviewEffect] {
         message = nil
         switch action {
-        case .moveSelection(let d): return select(selected + d)
-        case .nextSample: return select(selected + 1)
-        case .previousSample: return select(selected - 1)
+        case .moveSelection(let d): return moveInView(d)
+        case .nextSample: return moveInView(1)
+        case .previousSample: return moveInView(-1)
         case .selectSample(let p): return select(p)
+        case .nextUntouched: return selectNextUntouched()
+        case .cycleSort: sortOrder = sortOrder.next
+        case .cycleQuickFilter:
+            quickFilter = quickFilter.next
+            return keepSelectionInView()
+        case .beginFilter: typingFilter = true
+        case .typeFilter(let c):
+            filterText.unicodeScalars.append(c)
+            return keepSelectionInView()
+        case .deleteFilterCharacter:
+            if !filterText.isEmpty { filterText.removeLast() }
+            return keepSelectionInView()
+        case .endFilter: typingFilter = false
+        case .clearFilter:
+            typingFilter = false
+            filterText = ""
+            return keepSelectionInView()
         case .toggleFocus: focus = focus == .list ? .canvas : .list
         case .focus(let f): focus = f
         case .moveCursor(let dx, let dy):
@@ -58,7 +75,8 @@ extension ReviewState {
         case .reset: return refusedWhileClassMapShown() ? [] : finishStroke() + historyStep { $0.reset() }
         case .accept:
             guard let sample = selectedSample else { return [] }
-            return finishStroke() + [.accept(sampleIndex: sample.index)]
+            let effects = finishStroke() + [.accept(sampleIndex: sample.index)]
+            return advanceOnAccept ? effects + moveInView(1) : effects
         case .cycleView: view = view.next
         case .toggleClassMap:
             guard classMapName != nil else { message = "no class activation map (the backend offers none)"; return [] }
@@ -120,6 +138,37 @@ extension ReviewState {
         image = nil
         imageError = nil
         return pending + [.loadImage(sampleIndex: samples[p].index)] + whatIfRequest(for: p) + classMapRequest(for: p)
+    }
+
+    /// Moves `d` places in the view. A selection the view no longer shows (an edit under the
+    /// untouched filter, say) moves to the nearest shown sample on that side in the sort order.
+    private mutating func moveInView(_ d: Int) -> [ReviewEffect] {
+        let view = visiblePositions
+        guard !view.isEmpty else { return [] }
+        if let i = viewIndex(in: view) { return select(view[min(max(0, i + d), view.count - 1)]) }
+        let order = sorted(Array(samples.indices))
+        guard let rank = order.firstIndex(of: selected) else { return select(view[0]) }
+        let shown = Set(view)
+        let after = order[(rank + 1)...].first(where: shown.contains), before = order[..<rank].last(where: shown.contains)
+        return select((d >= 0 ? after ?? before : before ?? after) ?? view[0])
+    }
+
+    private mutating func selectNextUntouched() -> [ReviewEffect] {
+        let view = visiblePositions
+        let i = viewIndex(in: view) ?? -1
+        guard let p = (view[(i + 1)...] + view[..<max(0, i)]).first(where: isUntouched) else {
+            let scope = view.count == samples.count ? "" : " in this view"
+            message = isUntouched(selected) ? "no other untouched sample\(scope)" : "no untouched sample\(scope)"
+            return []
+        }
+        return select(p)
+    }
+
+    /// After the view changed: a selection it no longer shows moves to the view's first sample.
+    private mutating func keepSelectionInView() -> [ReviewEffect] {
+        let view = visiblePositions
+        guard let first = view.first, !view.contains(selected) else { return [] }
+        return select(first)
     }
 
     /// The class activation map of position p when it is shown and not known yet.

@@ -1,28 +1,29 @@
 // The `?` overlay: every key and mouse action, in a box over the middle of the screen.
 
+// At most 22 lines, so the box fits an 80×24 terminal.
 let helpLines: [String] = [
     "Keys",
     "j/k, Up/Down    move in the list (list focus)",
-    "n / p           next / previous sample",
+    "n / p           next / previous sample in the list",
+    "N or .          next untouched sample (neither edited nor accepted)",
+    "/               filter as you type (path, class, cat->dog); Enter, Esc",
+    "F               show all / untouched / edited / accepted",
+    "s               sort: collect order / confidence / class / edited first",
     "Tab             switch focus list <-> canvas",
     "h/j/k/l, arrows move the brush (canvas focus)",
     "space           apply the brush at the cursor",
     "b / e           paint (raise) / erase (lower)",
     "[ / ]           smaller / larger brush",
-    "u, Ctrl-Z       undo the last stroke",
-    "Ctrl-R, Ctrl-Y  redo",
+    "u, Ctrl-Z       undo the last stroke;  Ctrl-R, Ctrl-Y  redo",
     "r               reset to the model's map",
     "o               view: blend / map / image",
     "c               class activation map instead (read-only)",
-    "a               accept the sample as it is",
-    "?               this help (any key closes)",
-    "q, Ctrl-C       quit (everything is saved)",
+    "a               accept as it is, then the next sample (unless --no-advance)",
+    "?               this help (any key closes);  q, Ctrl-C  quit (all saved)",
     "Mouse",
-    "left drag       paint with the current tool",
-    "right drag      paint with the other tool",
-    "wheel           change the brush radius",
-    "click a row     select that sample",
-    "List marks: * edited, ✓ accepted",
+    "left drag       paint with the current tool; right drag: the other one",
+    "wheel           brush radius;  click a row: select that sample",
+    "List marks: * edited, ✓ accepted; header: shown, then progress",
 ]
 
 func renderHelp(_ layout: ReviewLayout, _ style: RenderStyle, _ grid: inout CellGrid) {

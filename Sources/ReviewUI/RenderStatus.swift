@@ -27,7 +27,7 @@ func statusLines(_ state: ReviewState) -> [String] {
     let first = " #\(s.index)  label \(state.className(s.label))  perception \(prediction(s.predicted, s.probabilities))"
         + "  attention \(prediction(s.attentionPredicted, s.attentionProbabilities))"
     var second: String
-    let edited = state.histories[state.selected].isEdited
+    let edited = state.isEdited(state.selected)
     if let w = state.currentWhatIf, w.contains(where: \.isFinite) {
         let top = argmax(w)
         second = " what-if (\(edited ? "edited" : "model's") map) \(prediction(top, w))  top-3:"
@@ -41,6 +41,10 @@ func statusLines(_ state: ReviewState) -> [String] {
     third += state.allSaved ? "  saved" : "  UNSAVED"
     if s.accepted { third += "  accepted" }
     third += "  ?:help"
+    // While typing, the third line is the filter prompt (the header may be too narrow to show it).
+    if state.typingFilter {
+        third = " filter: \(state.filterText)_   Enter keeps it, Esc clears it" + (state.allSaved ? "  saved" : "  UNSAVED")
+    }
     return [first, second, third]
 }
 

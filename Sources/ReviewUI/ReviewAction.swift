@@ -19,6 +19,17 @@ public enum ReviewAction: Equatable, Sendable {
     case selectSample(position: Int)
     case toggleFocus
     case focus(ReviewFocus)
+    /// The next sample in the view that is neither edited nor accepted (wrapping round).
+    case nextUntouched
+    // What the list shows
+    case cycleSort
+    case cycleQuickFilter
+    /// `/`: keys type into the filter until Enter (keep it) or Escape (clear it).
+    case beginFilter
+    case typeFilter(Unicode.Scalar)
+    case deleteFilterCharacter
+    case endFilter
+    case clearFilter
     // Brush
     case moveCursor(dx: Int, dy: Int)
     case setCursor(BrushPoint)

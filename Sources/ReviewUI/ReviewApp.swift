@@ -4,11 +4,12 @@ import HITL
 public enum ReviewApp {
     /// Blocks until the person quits (q, Ctrl-C) or SIGINT/SIGTERM/SIGHUP arrives; every completed
     /// stroke is committed through `backend` before the next input is read. The terminal is restored
-    /// (mouse reporting off, endwin) on every exit path, including thrown errors.
-    public static func run(backend: ReviewBackend, annotator: String) throws {
+    /// (mouse reporting off, endwin) on every exit path, including thrown errors. `advanceOnAccept`:
+    /// `a` moves on to the next sample in the list (`review --no-advance` turns it off).
+    public static func run(backend: ReviewBackend, annotator: String, advanceOnAccept: Bool = true) throws {
         let terminal = try Terminal()
         defer { terminal.stop() }
-        var driver = ReviewDriver(backend: backend, annotator: annotator)
+        var driver = ReviewDriver(backend: backend, annotator: annotator, advanceOnAccept: advanceOnAccept)
         var size = terminal.size
         var needsDraw = true
         while true {

@@ -44,13 +44,24 @@ public struct ReviewState: Equatable, Sendable {
     public var message: String?
     public var quitting = false
     public var annotator: String
+    /// What the list shows (ReviewView.swift): `/` types the text, `F` and `s` cycle the others.
+    public var filterText = ""
+    /// While true, keys type into `filterText` and no other binding fires.
+    public var typingFilter = false
+    public var quickFilter: QuickFilter = .all
+    public var sortOrder: SortOrder = .collect
+    /// `a` moves on to the next sample in the view after accepting (off: `review --no-advance`).
+    public var advanceOnAccept: Bool
 
-    public init(classNames: [String], samples: [ReviewSample], annotator: String = "", classMapName: String? = nil) {
+    public init(classNames: [String], samples: [ReviewSample], annotator: String = "", classMapName: String? = nil,
+                advanceOnAccept: Bool = true) {
         self.classNames = classNames
         self.classMapName = classMapName
         self.samples = samples
         self.histories = samples.map { EditHistory(original: $0.originalMap, current: $0.currentMap) }
         self.annotator = annotator
+        self.advanceOnAccept = advanceOnAccept
+        selected = firstUntouched
     }
 
     public var selectedSample: ReviewSample? { samples.indices.contains(selected) ? samples[selected] : nil }

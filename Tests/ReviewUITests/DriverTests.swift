@@ -23,6 +23,25 @@ final class DriverTests: XCTestCase {
         XCTAssertEqual(d.state.currentWhatIf, [0.2, 0.71, 0.09], "back at the model's map: its own output")
     }
 
+    /// Through the backend: opening at the first untouched sample, accept-and-advance and its switch
+    /// (what `review --no-advance` passes).
+    func testOpensAtFirstUntouchedAndAcceptMovesOnUnlessTurnedOff() {
+        let backend = Fixture.backend()
+        backend.samples[0].accepted = true  // #7 accepted: the review opens at #8
+        var d = ReviewDriver(backend: backend, annotator: "t")
+        XCTAssertEqual(d.state.selected, 1)
+        XCTAssertEqual(d.state.image, Fixture.image(width: 4, height: 4), "its image loaded")
+        d.send(.accept)
+        XCTAssertEqual(backend.accepted, [8])
+        XCTAssertEqual(d.state.selected, 2, "moved on to #9")
+        XCTAssertNotNil(d.state.image)
+        XCTAssertEqual(d.state.progress, ReviewProgress(edited: 0, accepted: 2, untouched: 1, total: 3))
+        var stay = ReviewDriver(backend: Fixture.backend(), annotator: "t", advanceOnAccept: false)
+        stay.send(.accept)
+        XCTAssertEqual(stay.state.selected, 0)
+        XCTAssertTrue(stay.state.samples[0].accepted)
+    }
+
     func testFailedCommitShowsUnsavedAndMessage() {
         let backend = Fixture.backend()
         backend.failCommits = true

@@ -61,8 +61,9 @@ final class InputMappingTests: XCTestCase {
         XCTAssertEqual(m(.release, 30, 1), [])
         XCTAssertEqual(m(.wheelUp, 2, 2), [.adjustRadius(1)])
         XCTAssertEqual(m(.wheelDown, 30, 2), [.adjustRadius(-1)])
-        // List rows start at row 1: row 3 is position 2.
-        XCTAssertEqual(m(.press(.left), 5, 3), [.focus(.list), .selectSample(position: 2)])
+        // List rows start below the two header rows: row 4 is position 2, row 1 (progress) is no sample.
+        XCTAssertEqual(m(.press(.left), 5, 4), [.focus(.list), .selectSample(position: 2)])
+        XCTAssertEqual(m(.press(.left), 5, 1), [])
         XCTAssertEqual(m(.press(.left), 5, 7), [.focus(.list)])
         s = reduce(s, .beginStroke(.paint, BrushPoint(1, 1))).0
         XCTAssertEqual(m(.motion, 32, 1), [.extendStroke(BrushPoint(1.125, 0.25))])

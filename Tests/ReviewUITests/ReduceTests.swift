@@ -113,6 +113,8 @@ final class ReduceTests: XCTestCase {
         XCTAssertEqual(reduce(s, .cycleView).0.view, .map)
         XCTAssertEqual(reduce(s, .toggleFocus).0.focus, .canvas)
         XCTAssertTrue(reduce(s, .toggleHelp).0.showHelp)
+        XCTAssertEqual(reduce(s, .accept).1, [.accept(sampleIndex: 7), .loadImage(sampleIndex: 8)], "accept and move on")
+        s.advanceOnAccept = false
         XCTAssertEqual(reduce(s, .accept).1, [.accept(sampleIndex: 7)])
         XCTAssertTrue(reduce(s, .accepted(sampleIndex: 7)).0.samples[0].accepted)
     }

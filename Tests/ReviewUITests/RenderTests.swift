@@ -55,11 +55,13 @@ final class RenderTests: XCTestCase {
         let s = Fixture.state(Fixture.backend())
         let g = render(s, size: size)
         XCTAssertEqual(String(g.lines[0].prefix(24)), " Samples 1/3            ")
-        XCTAssertEqual(String(g.lines[1].prefix(24)), " 7 cat→dog        71%   ")
-        XCTAssertEqual(String(g.lines[2].prefix(24)), " 8 cat→dog        71%   ")
-        XCTAssertEqual(g[1, 1]?.background, Theme.highlight)
-        XCTAssertEqual(g[1, 1]?.foreground, Theme.highlightText)
-        XCTAssertEqual(g[1, 2]?.background, Theme.background)
+        // Progress: " of 3" would make 25 columns, so it is left out rather than cut.
+        XCTAssertEqual(String(g.lines[1].prefix(24)), " 0*  0✓  3 untouched    ")
+        XCTAssertEqual(String(g.lines[2].prefix(24)), " 7 cat→dog        71%   ")
+        XCTAssertEqual(String(g.lines[3].prefix(24)), " 8 cat→dog        71%   ")
+        XCTAssertEqual(g[1, 2]?.background, Theme.highlight)
+        XCTAssertEqual(g[1, 2]?.foreground, Theme.highlightText)
+        XCTAssertEqual(g[1, 3]?.background, Theme.background)
         XCTAssertEqual(g[24, 4]?.character, "│")
         var edited = s
         edited.histories[1].commit(AttentionMap(height: 2, width: 2, fill: 1))
@@ -101,7 +103,7 @@ final class RenderTests: XCTestCase {
         s.view = .map
         let g = render(s, size: size, colors: .monochrome)
         XCTAssertEqual(g[28, 1], Cell("█"))
-        XCTAssertEqual(g[1, 1]?.attributes, [.reverse, .bold])
+        XCTAssertEqual(g[1, 2]?.attributes, [.reverse, .bold])
         XCTAssertEqual(g[0, 9]?.attributes, [.reverse])
         // Image view: luminance of (200,100,50) = (0.299·200 + 0.587·100 + 0.114·50)/255 = 0.4868 → '▒'.
         s.view = .image
@@ -116,9 +118,15 @@ final class RenderTests: XCTestCase {
         s.showHelp = true
         let text = render(s, size: TerminalSize(columns: 80, rows: 30)).lines.joined(separator: "\n")
         for key in ["j/k", "n / p", "Tab", "h/j/k/l", "space", "b / e", "[ / ]", "u, Ctrl-Z", "Ctrl-R, Ctrl-Y",
-                    "r ", "o ", "c ", "a ", "? ", "q, Ctrl-C", "left drag", "right drag", "wheel"] {
+                    "r ", "o ", "c ", "a ", "? ", "q, Ctrl-C", "left drag", "right drag", "wheel",
+                    "N or .", "/ ", "F ", "s ", "--no-advance"] {
             XCTAssertTrue(text.contains(key), key)
         }
+        // 22 lines and the frame: the whole box fits 80×24, first line to last.
+        XCTAssertEqual(helpLines.count, 22)
+        let small = render(s, size: TerminalSize(columns: 80, rows: 24)).lines
+        XCTAssertTrue(small[0].contains("┌") && small[23].contains("└"), small.joined(separator: "\n"))
+        XCTAssertTrue(small[1].contains(" Keys ") && small[22].contains("List marks: * edited"), small.joined(separator: "\n"))
     }
 
     func testBilinearUpsamplingWithHalfPixelCentres() {

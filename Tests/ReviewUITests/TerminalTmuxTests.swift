@@ -75,14 +75,19 @@ final class TerminalTmuxTests: XCTestCase {
         // 4. Ctrl-Z undoes the erase: stored as a new edit whose map is the previous one.
         try t.sendKeys("C-z")
         try waitForLog(4)
-        // 5. Wheel up grows the radius 3 → 4; accept.
+        let edited = try t.waitFor("what-if (edited map)")
+        XCTAssertTrue(edited.contains(" 1*  0✓  2 untouched of 3"), edited)
+        // 5. Wheel up grows the radius 3 → 4; accept, which moves on to the next sample (#11).
         try t.sendLiteral(TmuxHarness.sgrMouse(button: 64, column: c0, row: r0))
         try t.sendLiteral("a")
         try waitForLog(5)
         // The list row shows both marks (* edited, ✓ accepted) once the accept is drawn.
         let screen = try t.waitFor("60% *✓")
+        XCTAssertTrue(screen.contains(" Samples 2/3"), screen)
+        XCTAssertTrue(screen.contains(" 1*  1✓  2 untouched of 3"), screen)
+        XCTAssertTrue(screen.contains(" #11  label cat"), screen)
+        XCTAssertTrue(screen.contains("what-if (model's map)"), screen)
         XCTAssertTrue(screen.contains("radius 4px"), screen)
-        XCTAssertTrue(screen.contains("what-if (edited map)"), screen)
         XCTAssertTrue(screen.contains(" 10 cat→dog"), screen)
         XCTAssertTrue(screen.contains("saved"), screen)
         XCTAssertTrue(screen.contains("▀"), screen)
@@ -106,6 +111,44 @@ final class TerminalTmuxTests: XCTestCase {
         XCTAssertEqual(try t.waitForExit(), 0)
         XCTAssertEqual(logLines().last, "exited")
         XCTAssertEqual(try t.format("#{mouse_sgr_flag}#{mouse_button_flag}#{alternate_on}"), "000")
+    }
+
+    /// `/` through the real terminal: typed keys (even "a") go into the filter, Backspace, Enter and
+    /// Escape arrive as curses delivers them; then F, s and N through the header.
+    func testSlashFilterTypingEnterEscapeAndQuickFilter() throws {
+        let t = try startHost()
+        defer { t.close(); try? FileManager.default.removeItem(atPath: log) }
+        try t.waitFor("Samples 1/3")
+        try t.sendLiteral("/a")
+        try t.waitFor(" 1/3 of 3 · /a_")
+        XCTAssertTrue(try t.capture().contains(" filter: a_   Enter keeps it, Esc clears it"))
+        try t.sendKeys("BSpace")
+        try t.sendLiteral("2.png")
+        // Only #12 (train/cat/2.png) is shown, and selected: the status line says so.
+        var screen = try t.waitFor(" 1/1 of 3 · /2.png_")
+        XCTAssertTrue(screen.contains(" #12  label cat"), screen)
+        XCTAssertFalse(screen.contains(" 10 cat→dog"), screen)
+        try t.sendKeys("Enter")
+        try t.waitFor(" 1/1 of 3 · /2.png ")
+        try t.sendLiteral("a")
+        try waitForLog(1)
+        XCTAssertEqual(logLines(), ["accept 12"], "a typed into the filter accepted nothing")
+        try t.sendLiteral("/")
+        try t.waitFor("/2.png_")
+        try t.sendKeys("Escape")
+        screen = try t.waitFor(" Samples 3/3")
+        XCTAssertTrue(screen.contains(" 0*  1✓  2 untouched of 3"), screen)
+        // F: untouched (#10, #11): the selection (#12, accepted) moves to the first of them.
+        try t.sendLiteral("F")
+        screen = try t.waitFor(" 1/2 of 3 · untouched")
+        XCTAssertTrue(screen.contains(" #10  label cat"), screen)
+        try t.sendLiteral("N")
+        try t.waitFor(" #11  label cat")
+        try t.sendLiteral("s")
+        // Equal confidences keep collect order; the title is cut at the list's 33 columns.
+        try t.waitFor(" 2/2 of 3 · untouched · by confid│")
+        try t.sendLiteral("q")
+        XCTAssertEqual(try t.waitForExit(), 0)
     }
 
     func testTooSmallThenResizeRedraws() throws {

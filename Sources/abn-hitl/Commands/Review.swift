@@ -11,7 +11,11 @@ struct Review: ParsableCommand {
         Keys: j/k or arrows move in the list, n/p next/previous sample, Tab list ↔ canvas, h/j/k/l or arrows move \
         the brush on the canvas, space applies the brush, b paint, e erase, [ ] radius, u or Ctrl-Z undo, \
         Ctrl-R or Ctrl-Y redo, r reset to the model's map, o cycle blend/map/image, c show the class activation map \
-        of --cam instead of the attention map (read-only; c again returns), a accept as is, ? help, q quit. \
+        of --cam instead of the attention map (read-only; c again returns), a accept as is and move to the next \
+        sample (see --no-advance), N or . next untouched sample, / filter the list as you type (path, class, \
+        label->prediction; Enter keeps, Esc clears), F cycle all/untouched/edited/accepted, s cycle the sort \
+        (collect order, confidence, class, edited first), ? help, q quit. The review opens at the first sample \
+        neither edited nor accepted. \
         Mouse: left drag applies the tool, right drag the other one, wheel changes the radius. Every stroke is \
         saved to the session before the next key is read.
         """)
@@ -29,6 +33,9 @@ struct Review: ParsableCommand {
                                             valueName: "method"))
     var cam = ClassMapMethod(.gradcam)
 
+    @Flag(name: .long, help: "a accepts and stays on the sample (default: it moves on to the next one in the list).")
+    var noAdvance = false
+
     @Flag(name: .long, help: "Accept a model other than the session's, and record the change.")
     var allowModelChange = false
 
@@ -42,7 +49,7 @@ struct Review: ParsableCommand {
             let backend = try SessionReviewBackend(session: s, model: loaded, annotator: annotator, classMapMethod: cam.method)
             guard !backend.samples.isEmpty else { throw CommandError("\(session): the session has no samples (collect some first)") }
             Session.lockNotice = nil  // stderr would scribble over the screen; the save indicator shows the wait
-            try ReviewApp.run(backend: backend, annotator: annotator)
+            try ReviewApp.run(backend: backend, annotator: annotator, advanceOnAccept: !noAdvance)
         }
     }
 }
