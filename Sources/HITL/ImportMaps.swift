@@ -55,7 +55,7 @@ public func importMaps(session: Session, masks: URL, whatIf: WhatIf, annotator: 
             continue
         }
         let probabilities = try whatIf.probabilities(relativePath: sample.relativePath, map: map)
-        edits.append(NewEdit(sampleID: sample.id, map: map, annotator: annotator, source: EditSource.import,
+        edits.append(NewEdit(sampleID: sample.id, map: map, annotator: annotator, source: EditSource.import.rawValue,
                              whatIfProbabilities: probabilities))
     }
     if missing > 0 && edits.isEmpty && unchanged == 0 {

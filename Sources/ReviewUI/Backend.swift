@@ -62,8 +62,8 @@ public protocol ReviewBackend: AnyObject {
     func image(for sampleIndex: Int) throws -> ReviewImage
     /// Perception-branch probabilities with `map` in place of the model's attention map.
     func whatIf(sampleIndex: Int, map: AttentionMap) throws -> [Float]
-    /// Appends `map` as the sample's newest edit; durable before it returns.
-    func commitEdit(sampleIndex: Int, map: AttentionMap, whatIf: [Float]) throws
+    /// Appends `map` as the sample's newest edit, recording what made it; durable before it returns.
+    func commitEdit(sampleIndex: Int, map: AttentionMap, whatIf: [Float], source: EditSource) throws
     /// Marks the sample as reviewed and correct as it is.
     func accept(sampleIndex: Int) throws
     /// The class activation map the `c` key shows ("gradcam", "gradcam++", "cam"), nil if none.

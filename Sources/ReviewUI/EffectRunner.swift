@@ -12,7 +12,7 @@ public enum EffectRunner {
         case .requestWhatIf(let index, let map):
             do { return [.whatIfComputed(sampleIndex: index, map: map, probabilities: try backend.whatIf(sampleIndex: index, map: map))] }
             catch { return [.effectFailed(sampleIndex: index, message: "what-if failed: \(describe(error))")] }
-        case .commitEdit(let index, let map):
+        case .commitEdit(let index, let map, let source):
             var results: [ReviewAction] = []
             // The edit is stored even when the what-if fails: losing the person's work is worse
             // than an edit row without a prediction.
@@ -24,7 +24,7 @@ public enum EffectRunner {
                 results.append(.effectFailed(sampleIndex: index, message: "what-if failed: \(describe(error))"))
             }
             do {
-                try backend.commitEdit(sampleIndex: index, map: map, whatIf: probabilities)
+                try backend.commitEdit(sampleIndex: index, map: map, whatIf: probabilities, source: source)
                 results.append(.saved(sampleIndex: index, map: map))
             } catch {
                 results.append(.effectFailed(sampleIndex: index, message: "NOT SAVED: \(describe(error))"))

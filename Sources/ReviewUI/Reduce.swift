@@ -70,9 +70,9 @@ extension ReviewState {
             stroke = current
             updatePreview(current.points)
         case .endStroke: return finishStroke()
-        case .undo: return refusedWhileClassMapShown() ? [] : finishStroke() + historyStep { $0.undo() }
-        case .redo: return refusedWhileClassMapShown() ? [] : finishStroke() + historyStep { $0.redo() }
-        case .reset: return refusedWhileClassMapShown() ? [] : finishStroke() + historyStep { $0.reset() }
+        case .undo: return refusedWhileClassMapShown() ? [] : finishStroke() + historyStep(.undo) { $0.undo() }
+        case .redo: return refusedWhileClassMapShown() ? [] : finishStroke() + historyStep(.redo) { $0.redo() }
+        case .reset: return refusedWhileClassMapShown() ? [] : finishStroke() + historyStep(.reset) { $0.reset() }
         case .accept:
             guard let sample = selectedSample else { return [] }
             let effects = finishStroke() + [.accept(sampleIndex: sample.index)]
@@ -219,13 +219,14 @@ extension ReviewState {
             message = "no image to paint on"
             return []
         }
-        return historyStep { $0.apply(s, imageWidth: img.width, imageHeight: img.height) }
+        return historyStep(.stroke) { $0.apply(s, imageWidth: img.width, imageHeight: img.height) }
     }
 
-    /// Runs one history operation on the selected sample; a changed map is committed as a new edit.
-    private mutating func historyStep(_ op: (inout EditHistory) -> AttentionMap?) -> [ReviewEffect] {
+    /// Runs one history operation on the selected sample; a changed map is committed as a new edit
+    /// that records which operation made it.
+    private mutating func historyStep(_ source: EditSource, _ op: (inout EditHistory) -> AttentionMap?) -> [ReviewEffect] {
         guard histories.indices.contains(selected), let map = op(&histories[selected]) else { return [] }
         unsaved.insert(selected)
-        return [.commitEdit(sampleIndex: samples[selected].index, map: map)]
+        return [.commitEdit(sampleIndex: samples[selected].index, map: map, source: source)]
     }
 }

@@ -64,7 +64,7 @@ public enum ReviewEffect: Equatable, Sendable {
     case loadImage(sampleIndex: Int)
     case requestWhatIf(sampleIndex: Int, map: AttentionMap)
     /// Store `map` as a new edit (computing its what-if first); an undo or reset is also a commit.
-    case commitEdit(sampleIndex: Int, map: AttentionMap)
+    case commitEdit(sampleIndex: Int, map: AttentionMap, source: EditSource)
     case accept(sampleIndex: Int)
     case requestClassMap(sampleIndex: Int)
     case quit

@@ -67,8 +67,8 @@ public final class SessionReviewBackend: ReviewBackend {
                             values: map.resampled(toHeight: info.mapHeight, toWidth: info.mapWidth))
     }
 
-    public func commitEdit(sampleIndex: Int, map: AttentionMap, whatIf: [Float]) throws {
-        try session.appendEdit(sampleID: Int64(sampleIndex), map: map.values, annotator: annotator, source: EditSource.review, whatIf: whatIf)
+    public func commitEdit(sampleIndex: Int, map: AttentionMap, whatIf: [Float], source: EditSource) throws {
+        try session.appendEdit(sampleID: Int64(sampleIndex), map: map.values, annotator: annotator, source: source.rawValue, whatIf: whatIf)
         refresh(sampleIndex)
     }
 

@@ -42,7 +42,7 @@ final class LoggingBackend: ReviewBackend {
         return [0.1, mean, 0.9 - mean]
     }
 
-    func commitEdit(sampleIndex: Int, map: AttentionMap, whatIf: [Float]) throws {
+    func commitEdit(sampleIndex: Int, map: AttentionMap, whatIf: [Float], source: EditSource) throws {
         write("commit \(sampleIndex) " + map.values.map { String($0) }.joined(separator: ","))
     }
 

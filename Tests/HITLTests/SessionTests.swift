@@ -45,7 +45,7 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(samples[0].predicted, 0)
         XCTAssertEqual(samples[0].attentionPredicted, 1)
         XCTAssertEqual(samples[0].currentMap, [0.1, 0.2, 0.3, 0.4])
-        try s.appendEdit(sampleID: samples[0].id, map: [1, 1, 0, 0], annotator: "ann", source: EditSource.review, whatIf: [0.2, 0.8])
+        try s.appendEdit(sampleID: samples[0].id, map: [1, 1, 0, 0], annotator: "ann", source: EditSource.stroke.rawValue, whatIf: [0.2, 0.8])
         try s.appendEdit(sampleID: samples[0].id, map: [0.1, 0.2, 0.3, 0.4], annotator: "ann", source: "reset", whatIf: [0.7, 0.3])
         try s.accept(sampleID: samples[1].id, annotator: "ann")
         // Reopened from disk: the newest edit is the current map; the history keeps both.
@@ -56,7 +56,7 @@ final class SessionTests: XCTestCase {
         XCTAssertTrue(samples[1].accepted && !samples[1].edited)
         let edits = try again.edits()
         XCTAssertEqual(edits.map(\.map), [[1, 1, 0, 0], [0.1, 0.2, 0.3, 0.4]])
-        XCTAssertEqual(edits.map(\.source), ["review", "reset"])
+        XCTAssertEqual(edits.map(\.source), ["stroke", "reset"])
         XCTAssertEqual(edits[0].whatIfProbabilities, [0.2, 0.8])
         XCTAssertEqual(edits[0].whatIfPredicted, 1)
         // UTC ISO 8601 with milliseconds.

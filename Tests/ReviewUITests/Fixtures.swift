@@ -7,6 +7,8 @@ final class MemoryBackend: ReviewBackend {
     var samples: [ReviewSample]
     var images: [Int: ReviewImage]
     private(set) var commits: [(sampleIndex: Int, map: AttentionMap, whatIf: [Float])] = []
+    /// What made each commit, parallel to `commits`.
+    private(set) var sources: [EditSource] = []
     private(set) var accepted: [Int] = []
     private(set) var whatIfCalls = 0
     var failCommits = false
@@ -32,9 +34,10 @@ final class MemoryBackend: ReviewBackend {
         return (0..<k).map { $0 == 0 ? mean : (1 - mean) / Float(max(1, k - 1)) }
     }
 
-    func commitEdit(sampleIndex: Int, map: AttentionMap, whatIf: [Float]) throws {
+    func commitEdit(sampleIndex: Int, map: AttentionMap, whatIf: [Float], source: EditSource) throws {
         if failCommits { throw Failure(description: "disk full") }
         commits.append((sampleIndex, map, whatIf))
+        sources.append(source)
     }
 
     func accept(sampleIndex: Int) throws { accepted.append(sampleIndex) }

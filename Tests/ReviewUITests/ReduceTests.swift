@@ -36,7 +36,7 @@ final class ReduceTests: XCTestCase {
         // Disc of radius 1 at the centre of a 4×4 image over a 2×2 map: 13/64 of every cell
         // (worked out in EditingStrokeTests).
         let expected = AttentionMap(height: 2, width: 2, fill: 13.0 / 64.0)
-        XCTAssertEqual(effects, [.commitEdit(sampleIndex: 7, map: expected)])
+        XCTAssertEqual(effects, [.commitEdit(sampleIndex: 7, map: expected, source: .stroke)])
         XCTAssertEqual(s1.histories[0].current, expected)
         XCTAssertEqual(s1.unsaved, [0])
         XCTAssertFalse(s1.allSaved)
@@ -56,15 +56,15 @@ final class ReduceTests: XCTestCase {
         s = reduce(s, .applyBrush).0
         var e: [ReviewEffect]
         (s, e) = reduce(s, .undo)
-        XCTAssertEqual(e, [.commitEdit(sampleIndex: 7, map: original)])
+        XCTAssertEqual(e, [.commitEdit(sampleIndex: 7, map: original, source: .undo)])
         (s, e) = reduce(s, .undo)
         XCTAssertEqual(e, [], "nothing left to undo")
         (s, e) = reduce(s, .redo)
-        XCTAssertEqual(e, [.commitEdit(sampleIndex: 7, map: painted)])
+        XCTAssertEqual(e, [.commitEdit(sampleIndex: 7, map: painted, source: .redo)])
         (s, e) = reduce(s, .reset)
-        XCTAssertEqual(e, [.commitEdit(sampleIndex: 7, map: original)])
+        XCTAssertEqual(e, [.commitEdit(sampleIndex: 7, map: original, source: .reset)])
         (s, e) = reduce(s, .undo)
-        XCTAssertEqual(e, [.commitEdit(sampleIndex: 7, map: painted)], "reset is undoable")
+        XCTAssertEqual(e, [.commitEdit(sampleIndex: 7, map: painted, source: .undo)], "reset is undoable")
     }
 
     func testDragPreviewsAndCommitsOnceOnRelease() {
@@ -82,7 +82,7 @@ final class ReduceTests: XCTestCase {
         XCTAssertEqual(s.displayedMap, expected)
         XCTAssertEqual(s.histories[0].current, AttentionMap(height: 2, width: 2, fill: 0), "not committed mid-drag")
         (s, e) = reduce(s, .endStroke)
-        XCTAssertEqual(e, [.commitEdit(sampleIndex: 7, map: expected)])
+        XCTAssertEqual(e, [.commitEdit(sampleIndex: 7, map: expected, source: .stroke)])
         XCTAssertNil(s.stroke)
         XCTAssertNil(s.strokePreview)
     }
@@ -98,7 +98,7 @@ final class ReduceTests: XCTestCase {
         let (_, e2) = reduce(t, .quit)
         XCTAssertEqual(e2.count, 2)
         XCTAssertEqual(e2.last, .quit)
-        if case .commitEdit(7, let map) = e2.first { XCTAssertLessThan(map.values[0], 1) } else { XCTFail("\(e2)") }
+        if case .commitEdit(7, let map, .stroke) = e2.first { XCTAssertLessThan(map.values[0], 1) } else { XCTFail("\(e2)") }
     }
 
     func testToolRadiusViewFocusHelpAndAccept() {

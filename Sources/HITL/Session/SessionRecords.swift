@@ -70,11 +70,16 @@ public struct SessionSample: Sendable, Equatable {
 }
 
 /// Where an edit came from (the `source` column). Other strings are accepted for tools to come.
-public enum EditSource {
-    /// The review UI: a stroke, an undo, a redo or a reset (not told apart yet).
-    public static let review = "review"
+/// What made an edit row, as its `source` column records it (docs/formats.md).
+public enum EditSource: String, Sendable, CaseIterable {
+    /// Review: one completed brush stroke (a drag, or one dab).
+    case stroke
+    /// Review: an undo, a redo, a reset to the model's own map (each is a new row: history is append-only).
+    case undo, redo, reset
     /// import-maps.
-    public static let `import` = "import"
+    case `import`
+    /// Review rows written before strokes, undos, redos and resets were told apart.
+    case review
 }
 
 /// An edit to append: the map at map resolution and the perception branch's answer under it.
