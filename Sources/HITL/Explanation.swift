@@ -27,6 +27,14 @@ public struct Explanation: Sendable {
     public var mapHeight: Int, mapWidth: Int
     /// One per method other than `abn`, in the order asked.
     public var classMaps: [ClassMap]
+
+    /// A method's map at an image's size, as the pictures and the faithfulness curves use it: the ABN
+    /// map raw (bilinear), a class map as pytorch-grad-cam returns it (normalised, resampled,
+    /// normalised); nil for a method that was not computed.
+    public func map(_ method: ExplanationMethod, toHeight H: Int, toWidth W: Int) -> [Float]? {
+        if method == .abn { return MapResampling.upsampleBilinear(attentionMap, height: mapHeight, width: mapWidth, toHeight: H, toWidth: W) }
+        return classMaps.first { $0.method == method }?.resampled(toHeight: H, toWidth: W)
+    }
 }
 
 /// Runs the model on one input [C×H×W] (preprocessed) in evaluation mode and computes the class maps

@@ -117,13 +117,7 @@ public func faithfulness(model: LoadedModel, folder: ImageFolder, methods: [Expl
                 return out
             }
             for (mi, method) in methods.enumerated() {
-                let saliency: [Float]
-                if method == .abn {
-                    saliency = MapResampling.upsampleBilinear(e.attentionMap, height: e.mapHeight, width: e.mapWidth, toHeight: H, toWidth: W)
-                } else {
-                    guard let c = e.classMaps.first(where: { $0.method == method }) else { continue }
-                    saliency = c.resampled(toHeight: H, toWidth: W)
-                }
+                guard let saliency = e.map(method, toHeight: H, toWidth: W) else { continue }
                 let curves = try Faithfulness.curves(image: image, baseline: baseline, channels: C, saliency: saliency,
                                                      steps: steps, score: score)
                 deletion[mi] += curves.deletionAUC

@@ -162,14 +162,7 @@ struct Explain: ParsableCommand {
         let scale = max(1, 256 / max(H, W))
         var blends: [Image] = []
         for method in methods {
-            // The map at the image size: the ABN map raw, a class map as pytorch-grad-cam returns it.
-            let map: [Float]
-            if method == .abn {
-                map = MapResampling.upsampleBilinear(e.attentionMap, height: e.mapHeight, width: e.mapWidth, toHeight: H, toWidth: W)
-            } else {
-                guard let c = e.classMaps.first(where: { $0.method == method }) else { continue }
-                map = c.resampled(toHeight: H, toWidth: W)
-            }
+            guard let map = e.map(method, toHeight: H, toWidth: W) else { continue }
             let colored = MapPictures.colored(map, height: H, width: W, toHeight: H, toWidth: W, colormap: colormap)
             let blend = MapPictures.blend(image: image, map: map, height: H, width: W, alpha: alpha, colormap: colormap)
             try ImageIO.writePNG(MapPictures.enlarged(colored, by: scale), to: dir.appendingPathComponent("\(stem)-\(method.rawValue).png"))
