@@ -57,6 +57,11 @@ private func keyActions(_ key: Key, _ state: ReviewState) -> [ReviewAction] {
     case .left: return canvas ? [.moveCursor(dx: -1, dy: 0)] : []
     case .right: return canvas ? [.moveCursor(dx: 1, dy: 0)] : []
     case .tab: return [.toggleFocus]
+    // Shift+arrows as curses reports them: KEY_SLEFT, KEY_SRIGHT, KEY_SR (up), KEY_SF (down).
+    case .other(393): return [.moveCursorFast(dx: -1, dy: 0)]
+    case .other(402): return [.moveCursorFast(dx: 1, dy: 0)]
+    case .other(337): return [.moveCursorFast(dx: 0, dy: -1)]
+    case .other(336): return [.moveCursorFast(dx: 0, dy: 1)]
     case .escape, .enter, .other: return []
     case .character(let c):
         switch c {
@@ -64,6 +69,11 @@ private func keyActions(_ key: Key, _ state: ReviewState) -> [ReviewAction] {
         case "j": return canvas ? [.moveCursor(dx: 0, dy: 1)] : [.moveSelection(1)]
         case "h": return canvas ? [.moveCursor(dx: -1, dy: 0)] : []
         case "l": return canvas ? [.moveCursor(dx: 1, dy: 0)] : []
+        case "K": return [.moveCursorFast(dx: 0, dy: -1)]
+        case "J": return [.moveCursorFast(dx: 0, dy: 1)]
+        case "H": return [.moveCursorFast(dx: -1, dy: 0)]
+        case "L": return [.moveCursorFast(dx: 1, dy: 0)]
+        case "d": return [.togglePen]
         case "\t": return [.toggleFocus]
         case "n": return [.nextSample]
         case "p": return [.previousSample]

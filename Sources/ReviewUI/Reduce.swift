@@ -41,9 +41,18 @@ extension ReviewState {
             return keepSelectionInView()
         case .toggleFocus: focus = focus == .list ? .canvas : .list
         case .focus(let f): focus = f
-        case .moveCursor(let dx, let dy):
+        case .moveCursor(let dx, let dy): moveCursor(dx: dx, dy: dy)
+        case .moveCursorFast(let dx, let dy): moveCursor(dx: dx * fastStep, dy: dy * fastStep)
+        case .togglePen:
+            if penDown { return finishStroke() }
+            if refusedWhileClassMapShown() { return [] }
+            let pending = finishStroke()
+            guard image != nil, selectedSample != nil else { message = "no image to paint on"; return pending }
             focus = .canvas
-            cursor = clampedToImage(BrushPoint(cursor.x + Double(dx), cursor.y + Double(dy)))
+            stroke = BrushStroke(tool: tool, radius: radius, points: [cursor])
+            penDown = true
+            updatePreview([cursor])
+            return pending
         case .setCursor(let p): cursor = clampedToImage(p)
         case .applyBrush:
             if refusedWhileClassMapShown() { return [] }
@@ -129,6 +138,19 @@ extension ReviewState {
 
     private var imageSide: Int { image.map { max($0.width, $0.height) } ?? 128 }
 
+    /// Pixels a fast move (capital HJKL) covers: an eighth of a 32-pixel image, a sixteenth of a larger one.
+    var fastStep: Int { max(4, imageSide / 16) }
+
+    /// The brush moves; with the pen down the move extends the stroke (a line, like a drag).
+    private mutating func moveCursor(dx: Int, dy: Int) {
+        focus = .canvas
+        cursor = clampedToImage(BrushPoint(cursor.x + Double(dx), cursor.y + Double(dy)))
+        guard penDown, var current = stroke else { return }
+        if current.points.last != cursor { current.points.append(cursor) }
+        stroke = current
+        updatePreview(current.points)
+    }
+
     private mutating func select(_ position: Int) -> [ReviewEffect] {
         guard !samples.isEmpty else { return [] }
         let p = min(max(0, position), samples.count - 1)
@@ -208,6 +230,7 @@ extension ReviewState {
 
     /// Ends a drag in progress (if any) by committing it as one step.
     private mutating func finishStroke() -> [ReviewEffect] {
+        penDown = false
         guard let s = stroke else { return [] }
         stroke = nil
         strokePreview = nil

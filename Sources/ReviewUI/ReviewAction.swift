@@ -32,6 +32,10 @@ public enum ReviewAction: Equatable, Sendable {
     case clearFilter
     // Brush
     case moveCursor(dx: Int, dy: Int)
+    /// Move the brush by `fastStep` pixels per unit (capital HJKL, Shift+arrows).
+    case moveCursorFast(dx: Int, dy: Int)
+    /// Pen down: from here every brush move paints (one stroke, one undo step) until pen up.
+    case togglePen
     case setCursor(BrushPoint)
     case applyBrush
     case setTool(BrushTool)

@@ -32,6 +32,8 @@ public struct ReviewState: Equatable, Sendable {
     public var showHelp = false
     /// The mouse drag in progress, and the map it would produce.
     public var stroke: BrushStroke?
+    /// The stroke in progress is the keyboard's pen (`d`), not a mouse drag.
+    public var penDown = false
     public var strokePreview: AttentionMap?
     /// The selected sample's image, once loaded.
     public var image: ReviewImage?

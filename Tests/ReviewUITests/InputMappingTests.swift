@@ -43,6 +43,14 @@ final class InputMappingTests: XCTestCase {
         XCTAssertEqual(keys(c("?"), focus: .list), [.toggleHelp])
         XCTAssertEqual(keys(c("q"), focus: .list), [.quit])
         XCTAssertEqual(keys(c("\u{3}"), focus: .list), [.quit])
+        XCTAssertEqual(keys(c("H"), focus: .list), [.moveCursorFast(dx: -1, dy: 0)])
+        XCTAssertEqual(keys(c("J"), focus: .canvas), [.moveCursorFast(dx: 0, dy: 1)])
+        XCTAssertEqual(keys(c("K"), focus: .canvas), [.moveCursorFast(dx: 0, dy: -1)])
+        XCTAssertEqual(keys(c("L"), focus: .canvas), [.moveCursorFast(dx: 1, dy: 0)])
+        // curses' KEY_SLEFT, KEY_SRIGHT, KEY_SR, KEY_SF
+        XCTAssertEqual([393, 402, 337, 336].map { keys(.other($0), focus: .canvas) },
+                       [[.moveCursorFast(dx: -1, dy: 0)], [.moveCursorFast(dx: 1, dy: 0)], [.moveCursorFast(dx: 0, dy: -1)], [.moveCursorFast(dx: 0, dy: 1)]])
+        XCTAssertEqual(keys(c("d"), focus: .list), [.togglePen])
         XCTAssertEqual(keys(c("x"), focus: .list), [])
         XCTAssertEqual(keys(.other(265), focus: .list), [])
         XCTAssertEqual(keys(c("j"), focus: .list, help: true), [.toggleHelp])

@@ -87,6 +87,54 @@ final class ReduceTests: XCTestCase {
         XCTAssertNil(s.strokePreview)
     }
 
+    /// `d` puts the pen down: brush moves then paint a line, committed as one stroke (one undo step)
+    /// when `d` lifts it, the same map a mouse drag along the same points makes.
+    func testPenDownPaintsWhileMovingAsOneStroke() {
+        var s = Fixture.state(Fixture.backend())
+        s = reduce(s, .adjustRadius(1)).0
+        s = reduce(s, .setCursor(BrushPoint(0.5, 0.5))).0
+        var e: [ReviewEffect]
+        (s, e) = reduce(s, .togglePen)
+        XCTAssertEqual(e, [])
+        XCTAssertTrue(s.penDown)
+        for _ in 0..<3 { (s, e) = reduce(s, .moveCursor(dx: 1, dy: 0)); XCTAssertEqual(e, [], "nothing committed while the pen moves") }
+        XCTAssertEqual(s.cursor, BrushPoint(3.5, 0.5))
+        let preview = s.strokePreview
+        (s, e) = reduce(s, .togglePen)
+        XCTAssertFalse(s.penDown)
+        var drag = Fixture.state(Fixture.backend())
+        drag = reduce(drag, .adjustRadius(1)).0
+        drag = reduce(drag, .beginStroke(.paint, BrushPoint(0.5, 0.5))).0
+        for x in [1.5, 2.5, 3.5] { drag = reduce(drag, .extendStroke(BrushPoint(x, 0.5))).0 }
+        let expected = reduce(drag, .endStroke).1
+        XCTAssertEqual(e, expected)
+        guard case .commitEdit(7, let map, .stroke) = e.first else { return XCTFail("\(e)") }
+        XCTAssertEqual(preview, map)
+        XCTAssertGreaterThan(map.values[0] + map.values[1], 0.5, "the top row is painted")
+        XCTAssertEqual(map.values[2] + map.values[3], 0, "the bottom row is not")
+        XCTAssertEqual(reduce(s, .undo).1, [.commitEdit(sampleIndex: 7, map: AttentionMap(height: 2, width: 2, fill: 0), source: .undo)],
+                       "one undo takes the whole pen stroke back")
+        // Moving another sample into view lifts the pen and keeps the stroke.
+        s = reduce(s, .togglePen).0
+        s = reduce(s, .moveCursor(dx: 0, dy: 1)).0
+        (s, e) = reduce(s, .nextSample)
+        XCTAssertFalse(s.penDown)
+        XCTAssertTrue(e.contains { if case .commitEdit(7, _, .stroke) = $0 { return true } else { return false } }, "\(e)")
+    }
+
+    /// Capital HJKL (and Shift+arrows) move by `fastStep`: 4 px on small images, a sixteenth of a larger one.
+    func testFastMovesCoverSeveralPixels() {
+        var s = Fixture.state(Fixture.backend())
+        XCTAssertEqual(s.fastStep, 4)
+        s = reduce(s, .setCursor(BrushPoint(0.5, 0.5))).0
+        s = reduce(s, .moveCursorFast(dx: 1, dy: 0)).0
+        XCTAssertEqual(s.cursor, BrushPoint(3.5, 0.5), "clamped to the 4-pixel image")
+        s.image = ReviewImage(width: 224, height: 224, rgb: [UInt8](repeating: 0, count: 224 * 224 * 3))
+        XCTAssertEqual(s.fastStep, 14)
+        s = reduce(s, .moveCursorFast(dx: 1, dy: 1)).0
+        XCTAssertEqual(s.cursor, BrushPoint(17.5, 14.5))
+    }
+
     func testQuitDuringDragCommitsTheStrokeFirst() {
         var s = Fixture.state(Fixture.backend())
         s = reduce(s, .beginStroke(.erase, BrushPoint(1, 1))).0
