@@ -74,6 +74,7 @@ private func keyActions(_ key: Key, _ state: ReviewState) -> [ReviewAction] {
         case "H": return [.moveCursorFast(dx: -1, dy: 0)]
         case "L": return [.moveCursorFast(dx: 1, dy: 0)]
         case "d": return [.togglePen]
+        case "1"..."9": return [.setStrength(Int(c.value) - 0x30)]
         case "\t": return [.toggleFocus]
         case "n": return [.nextSample]
         case "p": return [.previousSample]

@@ -49,7 +49,7 @@ extension ReviewState {
             let pending = finishStroke()
             guard image != nil, selectedSample != nil else { message = "no image to paint on"; return pending }
             focus = .canvas
-            stroke = BrushStroke(tool: tool, radius: radius, points: [cursor])
+            stroke = BrushStroke(tool: tool, radius: radius, points: [cursor], strength: strength)
             penDown = true
             updatePreview([cursor])
             return pending
@@ -57,8 +57,11 @@ extension ReviewState {
         case .applyBrush:
             if refusedWhileClassMapShown() { return [] }
             let pending = finishStroke()
-            return pending + commitStroke(BrushStroke(tool: tool, radius: radius, points: [cursor]))
+            return pending + commitStroke(BrushStroke(tool: tool, radius: radius, points: [cursor], strength: strength))
         case .setTool(let t): tool = t
+        case .setStrength(let k):
+            strengthNinths = min(9, max(1, k))
+            if var current = stroke { current.strength = strength; stroke = current; updatePreview(current.points) }
         case .adjustRadius(let d):
             radius = BrushRadius.step(radius, by: d, imageSide: imageSide)
             radiusChosen = true
@@ -69,7 +72,7 @@ extension ReviewState {
             guard image != nil, selectedSample != nil else { return pending }
             focus = .canvas
             cursor = clampedToImage(p)
-            stroke = BrushStroke(tool: t, radius: radius, points: [p])
+            stroke = BrushStroke(tool: t, radius: radius, points: [p], strength: strength)
             updatePreview([p])
             return pending
         case .extendStroke(let p):

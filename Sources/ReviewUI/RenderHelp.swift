@@ -13,7 +13,7 @@ let helpLines: [String] = [
     "h/j/k/l, arrows move the brush (canvas); H/J/K/L, Shift+arrows: faster",
     "space / d       one dab at the cursor / pen down-up (paints while it moves)",
     "b / e           paint (raise) / erase (lower)",
-    "[ / ]           smaller / larger brush",
+    "[ / ], 1-9      smaller / larger brush; strength 1/9 ... 9/9 (full)",
     "u, Ctrl-Z       undo the last stroke;  Ctrl-R, Ctrl-Y  redo",
     "r               reset to the model's map",
     "o               view: blend / map / image",

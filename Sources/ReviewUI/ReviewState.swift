@@ -32,6 +32,9 @@ public struct ReviewState: Equatable, Sendable {
     public var showHelp = false
     /// The mouse drag in progress, and the map it would produce.
     public var stroke: BrushStroke?
+    /// Brush strength in ninths (keys 1–9): how far one dab moves a fully covered cell toward its target.
+    public var strengthNinths = 9
+    var strength: Double { Double(strengthNinths) / 9 }
     /// The stroke in progress is the keyboard's pen (`d`), not a mouse drag.
     public var penDown = false
     public var strokePreview: AttentionMap?

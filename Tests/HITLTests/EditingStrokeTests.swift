@@ -18,6 +18,19 @@ final class EditingStrokeTests: XCTestCase {
         for v in half.values { XCTAssertEqual(v, 0.5 + 13.0 / 64.0 * 0.5, accuracy: 1e-7) }
     }
 
+    /// Strength s scales how far a covered cell moves: a full cover at s = 1/3 takes 0 to 1/3, a
+    /// second dab to 1/3 + 2/3·1/3 = 5/9; a partial cover f moves s·f of the way.
+    func testStrengthScalesTheMove() {
+        let full = BrushStroke(tool: .paint, radius: 100, points: [BrushPoint(2, 2)], strength: 1.0 / 3)
+        let once = applyStroke(full, to: AttentionMap(height: 2, width: 2, fill: 0), imageWidth: 4, imageHeight: 4)
+        for v in once.values { XCTAssertEqual(v, 1.0 / 3, accuracy: 1e-6) }
+        let twice = applyStroke(full, to: once, imageWidth: 4, imageHeight: 4)
+        for v in twice.values { XCTAssertEqual(v, 5.0 / 9, accuracy: 1e-6) }
+        let erase = BrushStroke(tool: .erase, radius: 1, points: [BrushPoint(2, 2)], strength: 0.5)
+        let part = applyStroke(erase, to: AttentionMap(height: 2, width: 2, fill: 0.8), imageWidth: 4, imageHeight: 4)
+        for v in part.values { XCTAssertEqual(v, 0.8 - 0.5 * 13.0 / 64.0 * 0.8, accuracy: 1e-6) }
+    }
+
     func testFractionalCellWidthsAssignSubsamplesByPosition() {
         // 3×1 image, 2×1 map: cells are 1.5 pixels wide. Sub-sample x positions 0.125…1.375 fall in
         // cell 0 and 1.625…2.875 in cell 1. A disc at (0, 0.5) of radius 1.5 reaches every cell-0

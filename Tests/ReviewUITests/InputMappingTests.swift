@@ -51,6 +51,8 @@ final class InputMappingTests: XCTestCase {
         XCTAssertEqual([393, 402, 337, 336].map { keys(.other($0), focus: .canvas) },
                        [[.moveCursorFast(dx: -1, dy: 0)], [.moveCursorFast(dx: 1, dy: 0)], [.moveCursorFast(dx: 0, dy: -1)], [.moveCursorFast(dx: 0, dy: 1)]])
         XCTAssertEqual(keys(c("d"), focus: .list), [.togglePen])
+        XCTAssertEqual(keys(c("1"), focus: .canvas), [.setStrength(1)])
+        XCTAssertEqual(keys(c("9"), focus: .list), [.setStrength(9)])
         XCTAssertEqual(keys(c("x"), focus: .list), [])
         XCTAssertEqual(keys(.other(265), focus: .list), [])
         XCTAssertEqual(keys(c("j"), focus: .list, help: true), [.toggleHelp])

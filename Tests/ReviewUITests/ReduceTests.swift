@@ -122,6 +122,17 @@ final class ReduceTests: XCTestCase {
         XCTAssertTrue(e.contains { if case .commitEdit(7, _, .stroke) = $0 { return true } else { return false } }, "\(e)")
     }
 
+    /// Keys 1–9 set the strength in ninths: at 3 a dab moves a cell a third as far (13/64 · 3/9 here).
+    func testStrengthKeysScaleADab() {
+        var s = Fixture.state(Fixture.backend())
+        s = reduce(s, .adjustRadius(1)).0
+        s = reduce(s, .setStrength(3)).0
+        XCTAssertEqual(s.strengthNinths, 3)
+        let e = reduce(s, .applyBrush).1
+        XCTAssertEqual(e, [.commitEdit(sampleIndex: 7, map: AttentionMap(height: 2, width: 2, fill: Float(13.0 / 64.0 * 3.0 / 9.0)), source: .stroke)])
+        XCTAssertEqual(reduce(s, .setStrength(12)).0.strengthNinths, 9, "clamped to 1…9")
+    }
+
     /// Capital HJKL (and Shift+arrows) move by `fastStep`: 4 px on small images, a sixteenth of a larger one.
     func testFastMovesCoverSeveralPixels() {
         var s = Fixture.state(Fixture.backend())

@@ -29,10 +29,14 @@ public struct BrushStroke: Sendable, Equatable {
     /// Disc centres in the order the brush visited them; consecutive centres are joined (a capsule),
     /// so a fast drag leaves no gaps. One point is a single disc.
     public var points: [BrushPoint]
+    /// How far a fully covered cell moves toward the tool's target, in (0, 1]: 1 takes it all the way
+    /// (the authors' editor), less builds attention up (or down) over several dabs.
+    public var strength: Double
 
-    public init(tool: BrushTool, radius: Double, points: [BrushPoint]) {
+    public init(tool: BrushTool, radius: Double, points: [BrushPoint], strength: Double = 1) {
         self.tool = tool
         self.radius = radius
         self.points = points
+        self.strength = strength
     }
 }
