@@ -4,7 +4,7 @@
 import HITL
 
 public enum Compose {
-    /// Weight of the heatmap in the blend view.
+    /// Weight of the heatmap in the blend view unless the annotator changes it (`-`/`+`).
     public static let blendWeight: Float = 0.5
 
     /// Map values at image resolution, row-major, from MapResampling.upsampleBilinear (the export's
@@ -17,7 +17,7 @@ public enum Compose {
     }
 
     /// RGB per image pixel for the view.
-    public static func colors(image: ReviewImage, map: AttentionMap?, view: CanvasView) -> [RGB] {
+    public static func colors(image: ReviewImage, map: AttentionMap?, view: CanvasView, weight: Float = blendWeight) -> [RGB] {
         let n = image.width * image.height
         var out = [RGB](repeating: .black, count: n)
         let values = (view == .image || map == nil) ? nil : upsampled(map!, imageWidth: image.width, imageHeight: image.height)
@@ -27,7 +27,7 @@ public enum Compose {
             guard let values else { out[i] = pixel; continue }
             let heat = RGB.jet(values[i])
             if view == .map { out[i] = heat; continue }
-            out[i] = mix(pixel, heat, blendWeight)
+            out[i] = mix(pixel, heat, weight)
         }
         return out
     }

@@ -75,6 +75,8 @@ private func keyActions(_ key: Key, _ state: ReviewState) -> [ReviewAction] {
         case "L": return [.moveCursorFast(dx: 1, dy: 0)]
         case "d": return [.togglePen]
         case "1"..."9": return [.setStrength(Int(c.value) - 0x30)]
+        case "-": return [.adjustOpacity(-10)]
+        case "+", "=": return [.adjustOpacity(10)]
         case "\t": return [.toggleFocus]
         case "n": return [.nextSample]
         case "p": return [.previousSample]

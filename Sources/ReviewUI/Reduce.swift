@@ -59,6 +59,7 @@ extension ReviewState {
             let pending = finishStroke()
             return pending + commitStroke(BrushStroke(tool: tool, radius: radius, points: [cursor], strength: strength))
         case .setTool(let t): tool = t
+        case .adjustOpacity(let d): blendPercent = min(100, max(0, blendPercent + d))
         case .setStrength(let k):
             strengthNinths = min(9, max(1, k))
             if var current = stroke { current.strength = strength; stroke = current; updatePreview(current.points) }

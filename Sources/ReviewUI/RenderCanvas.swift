@@ -35,7 +35,7 @@ func renderCanvas(_ state: ReviewState, _ layout: ReviewLayout, _ style: RenderS
         }
         return
     }
-    let colors = Compose.colors(image: image, map: state.displayedMap, view: state.view)
+    let colors = Compose.colors(image: image, map: state.displayedMap, view: state.view, weight: Float(state.blendPercent) / 100)
     // Image pixel per display column/row, computed once (nearest neighbour).
     let columnPixel = (0..<rect.columns).map { min(image.width - 1, Int((Double($0) + 0.5) / s)) }
     let rowPixel = (0..<layout.displayHeight).map { min(image.height - 1, Int((Double($0) + 0.5) / s)) }

@@ -16,7 +16,7 @@ let helpLines: [String] = [
     "[ / ], 1-9      smaller / larger brush; strength 1/9 ... 9/9 (full)",
     "u, Ctrl-Z       undo the last stroke;  Ctrl-R, Ctrl-Y  redo",
     "r               reset to the model's map",
-    "o               view: blend / map / image",
+    "o, - / +        view: blend / map / image; blend opacity down / up",
     "c               class activation map instead (read-only)",
     "a               accept as it is, then the next sample (unless --no-advance)",
     "?               this help (any key closes);  q, Ctrl-C  quit (all saved)",

@@ -36,7 +36,7 @@ func statusLines(_ state: ReviewState) -> [String] {
     } else {
         second = " what-if (edited map) …"
     }
-    var third = " tool \(state.tool.rawValue)\(state.penDown ? " (pen down)" : "")  radius \(radiusText(state.radius))px\(state.strengthNinths < 9 ? "  strength \(state.strengthNinths)/9" : "")  view \(state.view.rawValue)"
+    var third = " tool \(state.tool.rawValue)\(state.penDown ? " (pen down)" : "")  radius \(radiusText(state.radius))px\(state.strengthNinths < 9 ? "  strength \(state.strengthNinths)/9" : "")  view \(state.view.rawValue)\(state.view == .blend && state.blendPercent != 50 ? " \(state.blendPercent)%" : "")"
     if state.showClassMap { third += " \(state.classMapName ?? "class map")" }
     third += state.allSaved ? "  saved" : "  UNSAVED"
     if s.accepted { third += "  accepted" }

@@ -36,6 +36,8 @@ public enum ReviewAction: Equatable, Sendable {
     case moveCursorFast(dx: Int, dy: Int)
     /// Pen down: from here every brush move paints (one stroke, one undo step) until pen up.
     case togglePen
+    /// Blend opacity up or down by `delta` percent (kept within 0…100).
+    case adjustOpacity(Int)
     /// Brush strength 1…9 ninths.
     case setStrength(Int)
     case setCursor(BrushPoint)

@@ -32,6 +32,8 @@ public struct ReviewState: Equatable, Sendable {
     public var showHelp = false
     /// The mouse drag in progress, and the map it would produce.
     public var stroke: BrushStroke?
+    /// The heatmap's weight in the blend view, in percent (`-`/`+` in steps of 10; 0 hides the map).
+    public var blendPercent = Int(Compose.blendWeight * 100)
     /// Brush strength in ninths (keys 1–9): how far one dab moves a fully covered cell toward its target.
     public var strengthNinths = 9
     var strength: Double { Double(strengthNinths) / 9 }

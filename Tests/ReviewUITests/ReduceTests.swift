@@ -122,6 +122,23 @@ final class ReduceTests: XCTestCase {
         XCTAssertTrue(e.contains { if case .commitEdit(7, _, .stroke) = $0 { return true } else { return false } }, "\(e)")
     }
 
+    /// `-`/`+` change the blend's heatmap weight by 10 points within 0…100; the canvas mixes with it:
+    /// image pixel (200, 100, 50) under map value 0 (jet (0, 0, 128)) at 30% is (140, 70, 73).
+    func testOpacityKeysChangeTheBlend() {
+        var s = Fixture.state(Fixture.backend())
+        XCTAssertEqual(s.blendPercent, 50)
+        s = reduce(s, .adjustOpacity(-10)).0
+        s = reduce(s, .adjustOpacity(-10)).0
+        XCTAssertEqual(s.blendPercent, 30)
+        let image = Fixture.image(width: 4, height: 4)
+        let colors = Compose.colors(image: image, map: AttentionMap(height: 2, width: 2, fill: 0), view: .blend, weight: 0.3)
+        XCTAssertEqual(colors[0], RGB(140, 70, 73))
+        for _ in 0..<12 { s = reduce(s, .adjustOpacity(10)).0 }
+        XCTAssertEqual(s.blendPercent, 100)
+        for _ in 0..<12 { s = reduce(s, .adjustOpacity(-10)).0 }
+        XCTAssertEqual(s.blendPercent, 0, "0 hides the map in the blend")
+    }
+
     /// Keys 1–9 set the strength in ninths: at 3 a dab moves a cell a third as far (13/64 · 3/9 here).
     func testStrengthKeysScaleADab() {
         var s = Fixture.state(Fixture.backend())
