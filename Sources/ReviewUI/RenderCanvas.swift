@@ -8,6 +8,7 @@ func renderCanvas(_ state: ReviewState, _ layout: ReviewLayout, _ style: RenderS
     var header = " "
     if let s = state.selectedSample { header += "\(s.relativePath)  " }
     header += "[\(state.view.rawValue)" + (state.showClassMap ? ", \(state.classMapName ?? "class map") (read-only)]" : "]")
+    if let v = state.mapValueUnderCursor { header += String(format: "  map %.2f at %d,%d", v, Int(state.cursor.x), Int(state.cursor.y)) }
     grid.text(header, area.column, 0, width: area.columns,
               attributes: state.focus == .canvas ? [.bold, .underline] : [.bold])
     guard let image = state.image, image.isWellFormed else {

@@ -93,6 +93,15 @@ public struct ReviewState: Equatable, Sendable {
 
     public var allSaved: Bool { unsaved.isEmpty }
 
+    /// The displayed map's value in the cell under the brush centre (the cell the image pixel falls
+    /// in), nil without an image or a map.
+    public var mapValueUnderCursor: Float? {
+        guard let map = displayedMap, map.isWellFormed, let img = image, img.width > 0, img.height > 0 else { return nil }
+        let col = min(map.width - 1, max(0, Int(cursor.x * Double(map.width) / Double(img.width))))
+        let row = min(map.height - 1, max(0, Int(cursor.y * Double(map.height) / Double(img.height))))
+        return map.values[row * map.width + col]
+    }
+
     func className(_ k: Int) -> String {
         classNames.indices.contains(k) ? classNames[k] : "class \(k)"
     }

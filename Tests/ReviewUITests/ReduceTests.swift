@@ -139,6 +139,21 @@ final class ReduceTests: XCTestCase {
         XCTAssertEqual(s.blendPercent, 0, "0 hides the map in the blend")
     }
 
+    /// The canvas header shows the map value of the cell under the brush: on a 4×4 image over a 2×2
+    /// map, pixel (3.5, 0.5) is in cell (row 0, column 1).
+    func testMapValueUnderTheCursor() {
+        let b = Fixture.backend()
+        var s = Fixture.state(b)
+        s.histories[0] = EditHistory(original: AttentionMap(height: 2, width: 2, values: [0.1, 0.7, 0.3, 0.9]),
+                                     current: AttentionMap(height: 2, width: 2, values: [0.1, 0.7, 0.3, 0.9]))
+        s = reduce(s, .setCursor(BrushPoint(3.5, 0.5))).0
+        XCTAssertEqual(s.mapValueUnderCursor, 0.7)
+        s = reduce(s, .setCursor(BrushPoint(0.5, 3.5))).0
+        XCTAssertEqual(s.mapValueUnderCursor, 0.3)
+        let top = render(s, size: TerminalSize(columns: 120, rows: 40)).lines[0]
+        XCTAssertTrue(top.contains("map 0.30 at 0,3"), top)
+    }
+
     /// Keys 1–9 set the strength in ninths: at 3 a dab moves a cell a third as far (13/64 · 3/9 here).
     func testStrengthKeysScaleADab() {
         var s = Fixture.state(Fixture.backend())
