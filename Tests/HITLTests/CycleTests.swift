@@ -58,7 +58,9 @@ final class CycleTests: XCTestCase {
         XCTAssertGreaterThan(defaultAfter, paperAfter + CycleTests.margin, "counterexamples beat the paper's recipe")
     }
 
-    /// Of counterexamples over the paper's recipe, in test accuracy: measured +26.6 points here (80.2 against
-    /// 53.6, AVX-512); over seeds the gap at 500 patch edits ran from −9 to +35 (docs/benchmarks.md).
-    static let margin = 0.05
+    /// Of the default (counterexamples, the whole network training) over the paper's recipe, in test
+    /// accuracy: measured +46.4 points here (100.0 against 53.6, AVX2); with the extractor frozen it was
+    /// +26.6 (AVX-512). Over seeds the unfrozen default led the paper's recipe at 500 patch edits by
+    /// +19.9 to +51.2 dev points (docs/benchmarks.md, "Fourth pass"), so 15 points is conservative.
+    static let margin = 0.15
 }
