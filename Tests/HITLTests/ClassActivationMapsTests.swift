@@ -64,12 +64,13 @@ final class ClassActivationMapsTests: XCTestCase {
     }
 
     func floats(_ f: [String: StateTensor], _ name: String) throws -> (shape: [Int], data: [Float]) {
-        guard case .float32(let t)? = f[name] else { throw XCTSkip("fixture lacks \(name)") }
+        // A missing tensor is a broken fixture: the test fails, it is not skipped.
+        guard case .float32(let t)? = f[name] else { return try XCTUnwrap(nil, "fixture lacks float tensor \(name)") }
         return (t.shape, t.data)
     }
 
     func target(_ f: [String: StateTensor], _ name: String) throws -> Int {
-        guard case .int64(_, let v)? = f[name], let t = v.first else { throw XCTSkip("fixture lacks \(name)") }
+        guard case .int64(_, let v)? = f[name], let t = v.first else { return try XCTUnwrap(nil, "fixture lacks integer tensor \(name)") }
         return Int(t)
     }
 

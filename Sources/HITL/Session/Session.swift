@@ -11,8 +11,6 @@ public final class Session {
     public var databaseURL: URL { directory.appendingPathComponent("session.sqlite") }
     private let db: any DatabaseWriter
     public private(set) var info: SessionInfo
-    /// Opened only to read (export): every write is refused by SQLite.
-    public let readOnly: Bool
 
     /// Opens an existing session (every command but collect); `directory` names it in every error.
     /// `readOnly` (export) also opens a session whose directory or file is not writable.
@@ -45,7 +43,6 @@ public final class Session {
 
     private init(directory: URL, create: SessionInfo?, readOnly: Bool = false) throws {
         self.directory = directory
-        self.readOnly = readOnly
         let file = directory.appendingPathComponent("session.sqlite")
         // SQLite in WAL mode writes -wal and -shm files next to the database: the directory must be
         // writable even to read. Checked with the effective user, as the kernel will.
