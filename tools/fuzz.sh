@@ -21,7 +21,7 @@ mkdir -p "$out/modules/CImageIO"
 # helpers such as unitTensor exactly as the product does).
 sources() {
   case "$1" in
-    safetensors) echo Sources/ABN/IO/SafeTensors.swift Sources/ABN/IO/HeaderJSON.swift Sources/ABN/IO/ModelMetadata.swift \
+    safetensors) echo Sources/ABN/IO/SafeTensors.swift Sources/ABN/IO/AtomicFiles.swift Sources/ABN/IO/HeaderJSON.swift Sources/ABN/IO/ModelMetadata.swift \
                       Sources/ABN/Core/Types.swift Sources/ABN/Engine/Backbones.swift Sources/ABN/Engine/NetworkDescription.swift ;;
     image) echo Sources/ABNData/ImageIO.swift Sources/ABNData/Image.swift ;;
     mask) echo Sources/ABNData/ImageIO.swift Sources/ABNData/Image.swift Sources/ABNData/ImageOps.swift \

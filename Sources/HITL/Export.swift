@@ -14,19 +14,27 @@ public struct ExportSummary: Sendable, Equatable {
 /// (provenance). The same session gives byte-identical files: sorted keys, shortest round-trip
 /// float text, and nothing that depends on the time or place of the export. Formats:
 /// docs/formats.md.
-public func export(session: Session, to out: URL) throws -> ExportSummary {
-    let info = session.info
-    var isDir: ObjCBool = false
-    if FileManager.default.fileExists(atPath: out.path, isDirectory: &isDir), !isDir.boolValue {
-        throw SessionError(out.path, "the export destination is a file, not a directory")
-    }
-    // Everything is read (and validated) before the destination is created: a damaged session leaves no export behind.
+public func export(session: Session, to destination: URL) throws -> ExportSummary {
+    // Everything is read (and validated) before anything is written: a damaged session leaves no export behind.
     let samples = try session.samples()
     let edits = try session.edits()
     let accepts = try session.accepts()
-    do { try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true) } catch {
-        throw SessionError(out.path, "cannot create the export directory: \((error as NSError).localizedDescription)")
+    // Built in a hidden sibling and renamed into place: a kill leaves the earlier export or the whole new one.
+    return try AtomicDirectory.build(destination, replaceable: isEmptyOrEarlierExport) { out in
+        try writeExport(session: session, samples: samples, edits: edits, accepts: accepts, to: out)
     }
+}
+
+/// A folder export may replace: empty, or holding a manifest.json (an earlier export; its files are
+/// replaced as a whole, so none of its pictures outlive the new manifest).
+private func isEmptyOrEarlierExport(_ url: URL) -> Bool {
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: url.path) else { return false }
+    return names.isEmpty || names.contains("manifest.json")
+}
+
+private func writeExport(session: Session, samples: [SessionSample], edits: [EditRecord], accepts: [AcceptRecord],
+                         to out: URL) throws -> ExportSummary {
+    let info = session.info
     let byID = Dictionary(uniqueKeysWithValues: samples.map { ($0.id, $0) })
     let scale = max(1, 256 / max(info.inputHeight, info.inputWidth))
     var manifestSamples: [ManifestSample] = []

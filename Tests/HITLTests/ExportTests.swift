@@ -79,6 +79,34 @@ final class ExportTests: XCTestCase {
         assertOneLineError(try export(session: session, to: file), mentions: [file.path, "is a file"])
     }
 
+    /// An export replaces an earlier export as a whole (none of its files outlive the new manifest),
+    /// and refuses a folder holding anything else, which it leaves untouched.
+    func testEarlierExportIsReplacedWholeAndOtherFoldersAreRefused() throws {
+        let dir = try Fixture.temporaryDirectory()
+        let model = try Fixture.modelFile(in: dir)
+        _ = try collect(model: model, dataRoot: Fixture.data, split: "train", session: dir.appendingPathComponent("s"), selection: .all, limit: 2)
+        let session = try Session.open(dir.appendingPathComponent("s"))
+        try session.accept(sampleID: try session.samples()[0].id, annotator: "a")
+        let out = dir.appendingPathComponent("audit")
+        _ = try export(session: session, to: out)
+        let first = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+        try Data("stale".utf8).write(to: out.appendingPathComponent("99999-stale-image.png"))
+        XCTAssertEqual(try export(session: session, to: out), ExportSummary(samples: 1, edits: 0))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted(), first)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".") }, [], "no hidden leftovers")
+
+        let other = dir.appendingPathComponent("notes")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        try Data("mine".utf8).write(to: other.appendingPathComponent("todo.txt"))
+        assertOneLineError(try export(session: session, to: other), mentions: [other.path, "not empty", "manifest.json"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: other.path), ["todo.txt"])
+
+        let empty = dir.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        XCTAssertEqual(try export(session: session, to: empty), ExportSummary(samples: 1, edits: 0))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: empty.appendingPathComponent("manifest.json").path))
+    }
+
     func testDisplayImageIsRGBAtTheInputSize() throws {
         // Grey [0, 200] at 2×1 to 4×2 with half-pixel centres: x samples 0 (clamped), 0.25, 0.75, 1 (clamped)
         // → 0, 50, 150, 200; both rows read the one source row; grey becomes three equal channels.

@@ -287,38 +287,3 @@ enum FileBytes {
         }
     }
 }
-
-/// Writes a file so that the destination holds either its old content or the whole new content:
-/// a uniquely named temporary file next to it, written and fsync'ed, renamed over the destination,
-/// then the directory fsync'ed so the rename itself survives a crash.
-public enum AtomicFile {
-    public static func write(_ bytes: [UInt8], to url: URL) throws {
-        func fail(_ err: Int32) -> ABNError {
-            .modelFile(path: url.path, problem: "cannot write: \(String(cString: strerror(err)))")
-        }
-        let dir = url.deletingLastPathComponent()
-        let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        let temp = dir.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(suffix).tmp")
-        let fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw fail(errno) }
-        var failure: Int32 = 0
-        bytes.withUnsafeBytes { buf in
-            var written = 0
-            while written < buf.count {
-                let n = Foundation.write(fd, buf.baseAddress! + written, buf.count - written)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { failure = n < 0 ? errno : EIO; return }
-                written += n
-            }
-            if fsync(fd) != 0 { failure = errno }
-        }
-        if close(fd) != 0 && failure == 0 { failure = errno }
-        if failure == 0 && rename(temp.path, url.path) != 0 { failure = errno }
-        guard failure == 0 else {
-            unlink(temp.path)
-            throw fail(failure)
-        }
-        let dfd = open(dir.path, O_RDONLY | O_CLOEXEC)
-        if dfd >= 0 { _ = fsync(dfd); close(dfd) }
-    }
-}

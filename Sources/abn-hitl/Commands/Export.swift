@@ -15,7 +15,7 @@ struct Export: ParsableCommand {
     @Option(name: .long, help: "Session directory.")
     var session: String
 
-    @Option(name: .long, help: "Output directory (created if missing).")
+    @Option(name: .long, help: "Output directory: new, empty, or an earlier export (replaced as a whole, so a kill leaves the old export or the complete new one).")
     var out: String
 
     func run() throws {
