@@ -80,3 +80,16 @@ func assertCleanFailure(_ r: CommandResult, mentions: String, status: Int32 = 1,
     XCTAssertGreaterThanOrEqual(lines.count, 1, "expected an error line", file: file, line: line)
     XCTAssertTrue(r.stderr.contains(mentions), "stderr should mention \(mentions): \(r.stderr)", file: file, line: line)
 }
+
+/// One query on a session's database through the real sqlite3 shell, as another program would read it.
+func sqliteQuery(_ session: URL, _ query: String, file: StaticString = #filePath, line: UInt = #line) -> String {
+    let p = Process(), out = Pipe()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+    p.arguments = [session.appendingPathComponent("session.sqlite").path, query]
+    p.standardOutput = out
+    do { try p.run() } catch { XCTFail("cannot run sqlite3: \(error)", file: file, line: line); return "" }
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    XCTAssertEqual(p.terminationStatus, 0, "sqlite3 could not read \(session.path)", file: file, line: line)
+    return text.trimmingCharacters(in: .whitespacesAndNewlines)
+}

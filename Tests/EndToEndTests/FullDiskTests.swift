@@ -46,12 +46,12 @@ final class FullDiskTests: XCTestCase {
         assertCleanFailure(importing, mentions: session.path)
         // With space again the session reads back whole: its 8 samples, no edit, and then both succeed.
         try FileManager.default.removeItem(at: disk.appendingPathComponent("filler"))
-        XCTAssertEqual(sqlite(session, "PRAGMA integrity_check"), "ok")
-        XCTAssertEqual(sqlite(session, "SELECT count(*) FROM samples"), "8")
-        XCTAssertEqual(sqlite(session, "SELECT count(*) FROM edits"), "0")
+        XCTAssertEqual(sqliteQuery(session, "PRAGMA integrity_check"), "ok")
+        XCTAssertEqual(sqliteQuery(session, "SELECT count(*) FROM samples"), "8")
+        XCTAssertEqual(sqliteQuery(session, "SELECT count(*) FROM edits"), "0")
         try CommandRunner.succeed(["collect", "--model", "m.safetensors", "--data", "data", "--session", session.path, "--select", "all"], cwd: dir)
         try CommandRunner.succeed(["import-maps", "--session", session.path, "--masks", "data/masks"], cwd: dir)
-        XCTAssertEqual(sqlite(session, "SELECT count(*) FROM edits"), "16")
+        XCTAssertEqual(sqliteQuery(session, "SELECT count(*) FROM edits"), "16")
     }
 
     // MARK: - Helpers
@@ -103,16 +103,5 @@ final class FullDiskTests: XCTestCase {
         do { try p.run() } catch { return -1 }
         p.waitUntilExit()
         return p.terminationStatus
-    }
-
-    private func sqlite(_ session: URL, _ query: String) -> String {
-        let p = Process(), out = Pipe()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        p.arguments = [session.appendingPathComponent("session.sqlite").path, query]
-        p.standardOutput = out
-        try? p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import ABN
 
 /// SIGKILL at random points of the commands that write (issue: reliability, item 4). Each command is
 /// first run whole to learn how long it takes and what it leaves; then it is killed at random moments
@@ -7,7 +8,7 @@ import XCTest
 /// there or not there at all), the input model unchanged, and the output either absent or complete.
 final class KillTests: XCTestCase {
     /// Seeded, so a failure names delays that can be replayed.
-    private var random = SplitMix(seed: 20261205)
+    private var random = InitRandom(seed: 20261205)
     private let kills = 6
 
     func testKilledExportLeavesNoExportOrTheWholeOne() throws {
@@ -42,12 +43,12 @@ final class KillTests: XCTestCase {
             let delay = random.unit() * seconds * 1.2
             try killed(args, cwd: dir, after: delay)
             if FileManager.default.fileExists(atPath: dir.appendingPathComponent("k/session.sqlite").path) {
-                let count = try sqlite(dir.appendingPathComponent("k"), "SELECT count(*) FROM samples")
+                let count = sqliteQuery(dir.appendingPathComponent("k"), "SELECT count(*) FROM samples")
                 XCTAssertTrue(count == "0" || count == "12", "kill \(i) after \(delay) s: \(count) samples")
             }
             // The killed run's session is taken up by the next one, which completes it.
             try CommandRunner.succeed(args, cwd: dir)
-            XCTAssertEqual(try sqlite(dir.appendingPathComponent("k"), "SELECT count(*) FROM samples"), "12")
+            XCTAssertEqual(sqliteQuery(dir.appendingPathComponent("k"), "SELECT count(*) FROM samples"), "12")
         }
         XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent("m.safetensors")), model, "the input model changed")
     }
@@ -61,12 +62,12 @@ final class KillTests: XCTestCase {
         for i in 0..<kills where !imported {
             let delay = random.unit() * seconds * 1.2
             try killed(args, cwd: dir, after: delay)
-            let count = try sqlite(dir.appendingPathComponent("s"), "SELECT count(*) FROM edits")
+            let count = sqliteQuery(dir.appendingPathComponent("s"), "SELECT count(*) FROM edits")
             XCTAssertTrue(count == "0" || count == "12", "kill \(i) after \(delay) s: \(count) edits")
             imported = count == "12"
         }
         if !imported { try CommandRunner.succeed(args, cwd: dir) }
-        XCTAssertEqual(try sqlite(dir.appendingPathComponent("s"), "SELECT count(*) FROM edits"), "12")
+        XCTAssertEqual(sqliteQuery(dir.appendingPathComponent("s"), "SELECT count(*) FROM edits"), "12")
     }
 
     func testKilledFinetuneLeavesNoModelOrTheWholeOneAndTheInputUnchanged() throws {
@@ -83,7 +84,7 @@ final class KillTests: XCTestCase {
             if FileManager.default.fileExists(atPath: out.path) {
                 XCTAssertEqual(try Data(contentsOf: out), reference, "kill \(i) after \(delay) s left a partial model")
             }
-            XCTAssertEqual(try sqlite(dir.appendingPathComponent("s"), "PRAGMA integrity_check"), "ok")
+            XCTAssertEqual(sqliteQuery(dir.appendingPathComponent("s"), "PRAGMA integrity_check"), "ok")
             XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent("m.safetensors")), model, "the input model changed")
             // Not even a hidden partial file: the model is written into an unnamed file first.
             XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".ft.safetensors") }, [],
@@ -148,31 +149,4 @@ final class KillTests: XCTestCase {
     private func visibleNames(_ dir: URL) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { !$0.hasPrefix(".") }.sorted()
     }
-
-    /// One query through the real sqlite3 shell (as another program would read the session).
-    private func sqlite(_ session: URL, _ query: String) throws -> String {
-        let p = Process(), out = Pipe()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        p.arguments = [session.appendingPathComponent("session.sqlite").path, query]
-        p.standardOutput = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, "sqlite3 could not read \(session.path)")
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-}
-
-/// A small seeded generator (SplitMix64) for reproducible kill times.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

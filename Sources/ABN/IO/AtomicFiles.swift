@@ -47,7 +47,7 @@ public enum AtomicFile {
     /// every Linux architecture Swift runs on, plus O_DIRECTORY.
     private static let unnamedFileFlag: Int32 = 0o20000000 | O_DIRECTORY
 
-    static func syncDirectory(_ dir: URL) {
+    public static func syncDirectory(_ dir: URL) {
         let dfd = open(dir.path, O_RDONLY | O_CLOEXEC)
         if dfd >= 0 { _ = fsync(dfd); close(dfd) }
     }
@@ -105,8 +105,8 @@ public enum AtomicDirectory {
 
 /// Hidden leftovers of a killed process, named `<prefix><pid><rest><suffix>`: removed when that
 /// process no longer exists (a live one may still be writing them).
-enum StaleLeftovers {
-    static func remove(in dir: URL, prefix: String, suffix: String) {
+public enum StaleLeftovers {
+    public static func remove(in dir: URL, prefix: String, suffix: String) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return }
         for name in names where name.hasPrefix(prefix) && name.hasSuffix(suffix) && name.count > prefix.count + suffix.count {
             let afterPrefix = name.dropFirst(prefix.count).dropLast(suffix.count)

@@ -38,19 +38,54 @@ public final class Session {
                 throw SessionError(path, "cannot create the session directory: \((error as NSError).localizedDescription)")
             }
         }
+        try createAtomically(directory.appendingPathComponent("session.sqlite"), info: info)
         return try Session(directory: directory, create: info)
+    }
+
+    /// SQLite in WAL mode writes -wal and -shm files next to the database: the directory must be
+    /// writable even to read. Checked with the effective user, as the kernel will.
+    private static func readOnlyRefusal(_ directory: URL) -> SessionError? {
+        let file = directory.appendingPathComponent("session.sqlite")
+        let unwritable = [(directory.path, "the session directory"), (file.path, "session.sqlite")]
+            .first { FileManager.default.fileExists(atPath: $0.0) && faccessat(AT_FDCWD, $0.0, W_OK, AT_EACCESS) != 0 }
+        guard let (path, what) = unwritable else { return nil }
+        return SessionError(path, "read-only: \(what) is not writable, and a session records every step (export can still read it)")
+    }
+
+    /// A new session file appears whole: schema and info are written into a hidden file beside it,
+    /// which is then linked into place, so a process killed while creating a session leaves no
+    /// half-made session.sqlite (at most the hidden file, removed by the next create once its process
+    /// is gone). If another process created the session meanwhile, its file is kept and this one dropped.
+    private static func createAtomically(_ file: URL, info: SessionInfo) throws {
+        guard !FileManager.default.fileExists(atPath: file.path) else { return }
+        let dir = file.deletingLastPathComponent()
+        if let refusal = readOnlyRefusal(dir) { throw refusal }
+        StaleLeftovers.remove(in: dir, prefix: ".session.sqlite.", suffix: ".new")
+        let temp = dir.appendingPathComponent(".session.sqlite.\(getpid()).new")
+        defer { for suffix in ["", "-journal"] { unlink(temp.path + suffix) } }
+        do {
+            try validate(info, path: file.path)
+            let queue = try DatabaseQueue(path: temp.path)
+            try SessionSchema.migrator.migrate(queue)
+            try queue.write { d in try writeInfo(info, d) }
+            try queue.close()
+        } catch let e as SessionError {
+            throw e
+        } catch {
+            throw SessionError(file.path, describe(error))
+        }
+        // link(2), unlike rename, never replaces a session another process has just created.
+        if link(temp.path, file.path) != 0 && errno != EEXIST {
+            throw SessionError(file.path, "cannot create the session file: \(String(cString: strerror(errno)))")
+        }
+        AtomicFile.syncDirectory(dir)
     }
 
     private init(directory: URL, create: SessionInfo?, readOnly: Bool = false) throws {
         self.directory = directory
         let file = directory.appendingPathComponent("session.sqlite")
-        // SQLite in WAL mode writes -wal and -shm files next to the database: the directory must be
-        // writable even to read. Checked with the effective user, as the kernel will.
-        let unwritable = [(directory.path, "the session directory"), (file.path, "session.sqlite")]
-            .first { FileManager.default.fileExists(atPath: $0.0) && faccessat(AT_FDCWD, $0.0, W_OK, AT_EACCESS) != 0 }
-        if let (p, what) = unwritable, !readOnly {
-            throw SessionError(p, "read-only: \(what) is not writable, and a session records every step (export can still read it)")
-        }
+        let unwritable = Session.readOnlyRefusal(directory)
+        if let unwritable, !readOnly { throw unwritable }
         var config = Configuration()
         config.readonly = readOnly
         // Another process writing (a second collect, import-maps beside review) holds the lock for
