@@ -20,7 +20,8 @@ public func export(session: Session, to destination: URL) throws -> ExportSummar
     let edits = try session.edits()
     let accepts = try session.accepts()
     // Built in a hidden sibling and renamed into place: a kill leaves the earlier export or the whole new one.
-    return try AtomicDirectory.build(destination, replaceable: isEmptyOrEarlierExport) { out in
+    let refusal = "the destination folder is not empty and is not an earlier export (no manifest.json); give a new or empty folder"
+    return try AtomicDirectory.build(destination, replaceable: isEmptyOrEarlierExport, refusal: refusal) { out in
         try writeExport(session: session, samples: samples, edits: edits, accepts: accepts, to: out)
     }
 }

@@ -60,13 +60,14 @@ public enum AtomicFile {
 /// A kill leaves the destination as it was or complete, plus at most a hidden sibling, which the next
 /// build of the same destination removes once its process is gone.
 public enum AtomicDirectory {
-    public static func build<T>(_ url: URL, replaceable: (URL) -> Bool, contents: (URL) throws -> T) throws -> T {
+    /// `refusal` is the problem reported when an existing destination is not `replaceable`.
+    public static func build<T>(_ url: URL, replaceable: (URL) -> Bool, refusal: String, contents: (URL) throws -> T) throws -> T {
         let url = url.standardizedFileURL
         func fail(_ problem: String) -> ABNError { .modelFile(path: url.path, problem: problem) }
         var isDir: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir)
         if exists && !isDir.boolValue { throw fail("the destination is a file, not a directory") }
-        if exists && !replaceable(url) { throw fail("the destination folder is not empty and is not an earlier export (no manifest.json); give a new or empty folder") }
+        if exists && !replaceable(url) { throw fail(refusal) }
         let parent = url.deletingLastPathComponent(), name = url.lastPathComponent
         do { try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true) } catch {
             throw fail("cannot create the folder it goes in: \((error as NSError).localizedDescription)")
@@ -87,7 +88,7 @@ public enum AtomicDirectory {
             guard rename(url.path, old.path) == 0 else {
                 let text = String(cString: strerror(errno))
                 try? FileManager.default.removeItem(at: staging)
-                throw fail("cannot replace the earlier export: \(text)")
+                throw fail("cannot move the earlier folder aside: \(text)")
             }
             aside = old
         }
