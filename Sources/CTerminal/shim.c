@@ -36,12 +36,28 @@ static void raw_out(const char *s) {
     }
 }
 
-int ct_start(void) {
-    if (started) return 0;
-    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) return -1;
+// How review reads the keyboard and mouse, on the current screen; one copy for the terminal and
+// for the decoder the fuzz harness drives.
+static void set_input_modes(void) {
+    raw();               // Ctrl-Z / Ctrl-C / Ctrl-Y reach us as keys (undo, quit, redo)
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    set_escdelay(25);
+    mousemask(ALL_MOUSE_EVENTS | REPORT_MOUSE_POSITION, NULL);
+    mouseinterval(0);    // else a press and its release collapse into one click
+}
+
+static void use_utf8_locale(void) {
     // Wide characters need a UTF-8 LC_CTYPE; fall back to C.UTF-8 when the environment's is not.
     setlocale(LC_ALL, "");
     if (MB_CUR_MAX == 1) setlocale(LC_CTYPE, "C.UTF-8");
+}
+
+int ct_start(void) {
+    if (started) return 0;
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) return -1;
+    use_utf8_locale();
     // Installed before curses starts, so curses leaves SIGINT/SIGTERM to us and the main loop can
     // restore the terminal on its normal path.
     struct sigaction sa;
@@ -56,15 +72,9 @@ int ct_start(void) {
     if (screen == NULL) { restore_signals(); return -1; }
     set_term(screen);
     started = 1;
-    raw();               // Ctrl-Z / Ctrl-C / Ctrl-Y reach us as keys (undo, quit, redo)
-    noecho();
-    nonl();
-    keypad(stdscr, TRUE);
-    set_escdelay(25);
+    set_input_modes();
     curs_set(0);
     if (has_colors()) start_color();
-    mousemask(ALL_MOUSE_EVENTS | REPORT_MOUSE_POSITION, NULL);
-    mouseinterval(0);    // else a press and its release collapse into one click
     // Curses asks for clicks only: add button-motion reporting (drags), and SGR coordinates where
     // terminfo's kmous says the terminal reports them (so curses parses what arrives).
     const char *kmous = tigetstr("kmous");
@@ -111,7 +121,7 @@ int ct_read(int timeout_ms, ct_event *out) {
     wtimeout(stdscr, timeout_ms);
     wint_t ch = 0;
     int r = wget_wch(stdscr, &ch);
-    if (r == ERR) return 0;
+    if (r == ERR) return -1;
     if (r == OK) { out->kind = CT_CHAR; out->value = (int)ch; return 0; }
     switch (ch) {
     case KEY_RESIZE: out->kind = CT_RESIZE; return 0;
@@ -140,4 +150,29 @@ int ct_read(int timeout_ms, ct_event *out) {
     }
     default: out->kind = CT_KEY; out->value = CT_KEY_OTHER; out->code = (int)ch; return 0;
     }
+}
+
+static FILE *decoder_input = NULL, *decoder_output = NULL;
+
+int ct_start_decoder(int input_fd, const char *term) {
+    if (started || screen != NULL) return -1;
+    use_utf8_locale();
+    decoder_input = fdopen(input_fd, "r");
+    decoder_output = fopen("/dev/null", "w");
+    if (decoder_input != NULL && decoder_output != NULL) screen = newterm(term, decoder_output, decoder_input);
+    if (screen == NULL) { ct_stop_decoder(); return -1; }
+    set_term(screen);
+    set_input_modes();
+    return 0;
+}
+
+void ct_stop_decoder(void) {
+    if (screen != NULL) {
+        endwin();
+        delscreen(screen);
+        screen = NULL;
+    }
+    if (decoder_input != NULL) fclose(decoder_input);
+    if (decoder_output != NULL) fclose(decoder_output);
+    decoder_input = decoder_output = NULL;
 }

@@ -78,6 +78,11 @@ final class Terminal {
     func read(timeoutMilliseconds: Int) -> [InputEvent] {
         var e = ct_event()
         _ = ct_read(Int32(timeoutMilliseconds), &e)
+        return Terminal.events(from: e)
+    }
+
+    /// What one curses event means to review (the fuzz harness of input decoding drives this too).
+    static func events(from e: ct_event) -> [InputEvent] {
         switch Int(e.kind) {
         case Int(CT_CHAR):
             guard let scalar = Unicode.Scalar(UInt32(truncatingIfNeeded: e.value)) else { return [] }

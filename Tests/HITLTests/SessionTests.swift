@@ -35,6 +35,22 @@ final class SessionTests: XCTestCase {
         try DatabaseQueue(path: url.appendingPathComponent("session.sqlite").path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table)")! }
     }
 
+    func testNullColumnFoundByTheFuzzerIsAnErrorNotATrap() throws {
+        // The session harness's first crash (tools/fuzz.sh, 2026-12-05): a model_changes row whose
+        // columns are NULL stopped the process in GRDB's Row subscript while the session opened.
+        let fixture = try XCTUnwrap(Bundle.module.url(forResource: "Fixtures/fuzz-null-model-change/session", withExtension: "sqlite"))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-null-\(getpid())")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.copyItem(at: fixture, to: dir.appendingPathComponent("session.sqlite"))
+        for readOnly in [true, false] {
+            XCTAssertThrowsError(try Session.open(dir, readOnly: readOnly)) { error in
+                XCTAssertTrue("\(error)".contains("damaged row: column 'model_path'"), "\(error)")
+            }
+        }
+    }
+
     func testSamplesEditsAndHistory() throws {
         let url = dir.appendingPathComponent("s")
         let s = try Session.openOrCreate(url, info: info)

@@ -43,7 +43,16 @@ typedef struct {
     int x, y;    // mouse cell
 } ct_event;
 
-// Waits up to timeout_ms for input; returns 0 with out->kind set (CT_NONE on timeout/signal).
+// Waits up to timeout_ms for input: 0 with out->kind set (CT_NONE for input curses consumed but
+// reports nothing for, e.g. an unknown mouse report), -1 when nothing arrived (timeout, signal, end
+// of input).
 int ct_read(int timeout_ms, ct_event *out);
+
+// A screen that decodes the bytes read from input_fd (a pipe, a file) as a terminal of type `term`
+// would send them, with review's input modes, and draws nowhere: the fuzz harness of the input
+// decoding (fuzz/harness/input.swift) reads its events with ct_read. Not while ct_start is active.
+int ct_start_decoder(int input_fd, const char *term);
+// Ends the decoder screen and closes input_fd.
+void ct_stop_decoder(void);
 
 #endif

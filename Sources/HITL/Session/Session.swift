@@ -188,7 +188,7 @@ public final class Session {
 
     private static func readInfo(_ d: Database, path: String) throws -> SessionInfo {
         var meta: [String: String] = [:]
-        for row in try Row.fetchAll(d, sql: "SELECT key, value FROM meta") { meta[row["key"]] = row["value"] }
+        for row in try Row.fetchAll(d, sql: "SELECT key, value FROM meta") { meta[try row.checked("key", path)] = try row.checked("value", path) }
         func value(_ k: String) throws -> String {
             guard let v = meta[k] else { throw SessionError(path, "session metadata '\(k)' is missing") }
             return v
@@ -206,8 +206,8 @@ public final class Session {
                                mapHeight: map[0], mapWidth: map[1], inputChannels: input[0], inputHeight: input[1], inputWidth: input[2])
         // A recorded model change supersedes the collected model.
         if let row = try Row.fetchOne(d, sql: "SELECT model_path, model_sha256 FROM model_changes ORDER BY id DESC LIMIT 1") {
-            info.modelPath = row["model_path"]
-            info.modelSHA256 = row["model_sha256"]
+            info.modelPath = try row.checked("model_path", path)
+            info.modelSHA256 = try row.checked("model_sha256", path)
         }
         return info
     }
@@ -257,7 +257,7 @@ public final class Session {
     public func modelChanges() throws -> [ModelChangeRecord] {
         try read { d in
             try Row.fetchAll(d, sql: "SELECT * FROM model_changes ORDER BY id").map {
-                ModelChangeRecord(id: $0["id"], modelPath: $0["model_path"], modelSHA256: $0["model_sha256"], createdAt: $0["created_at"])
+                ModelChangeRecord(id: try $0.checked("id", databaseURL.path), modelPath: try $0.checked("model_path", databaseURL.path), modelSHA256: try $0.checked("model_sha256", databaseURL.path), createdAt: try $0.checked("created_at", databaseURL.path))
             }
         }
     }
@@ -307,18 +307,18 @@ public final class Session {
         }
         let k = info.classes.count, plane = info.mapHeight * info.mapWidth
         return try rows.map { r in
-            let id: Int64 = r["id"]
-            let label: Int = r["label"]
+            let id: Int64 = try r.checked("id", databaseURL.path)
+            let label: Int = try r.checked("label", databaseURL.path)
             guard (0..<k).contains(label) else { throw SessionError(databaseURL.path, "damaged label \(label) in samples row \(id)") }
-            let original = try unitFloats(r["original_map"], "original_map of sample \(id)", count: plane)
-            let current: Data? = r["current_map"]
-            let currentEdit: Int64? = r["current_edit_id"]
-            return SessionSample(id: id, relativePath: r["relative_path"], label: label,
-                                 probabilities: try unitFloats(r["probabilities"], "probabilities of sample \(id)", count: k),
-                                 attentionProbabilities: try unitFloats(r["attention_probabilities"], "attention_probabilities of sample \(id)", count: k),
+            let original = try unitFloats(try r.checked("original_map", databaseURL.path), "original_map of sample \(id)", count: plane)
+            let current: Data? = try r.checked("current_map", databaseURL.path)
+            let currentEdit: Int64? = try r.checked("current_edit_id", databaseURL.path)
+            return SessionSample(id: id, relativePath: try r.checked("relative_path", databaseURL.path), label: label,
+                                 probabilities: try unitFloats(try r.checked("probabilities", databaseURL.path), "probabilities of sample \(id)", count: k),
+                                 attentionProbabilities: try unitFloats(try r.checked("attention_probabilities", databaseURL.path), "attention_probabilities of sample \(id)", count: k),
                                  originalMap: original,
                                  currentMap: try current.map { try unitFloats($0, "map of edit \(currentEdit ?? -1) (sample \(id))", count: plane) } ?? original,
-                                 editCount: r["edit_count"], accepted: (r["accept_count"] as Int) > 0)
+                                 editCount: try r.checked("edit_count", databaseURL.path), accepted: (try r.checked("accept_count", databaseURL.path) as Int) > 0)
         }
     }
 
@@ -381,17 +381,17 @@ public final class Session {
     public func edits() throws -> [EditRecord] {
         let rows = try read { try Row.fetchAll($0, sql: "SELECT * FROM edits ORDER BY id") }
         return try rows.map { r in
-            let id: Int64 = r["id"], sample: Int64 = r["sample_id"]
-            return EditRecord(id: id, sampleID: sample, map: try unitFloats(r["map"], "map of edit \(id) (sample \(sample))", count: info.mapHeight * info.mapWidth),
-                              annotator: r["annotator"], createdAt: r["created_at"], source: r["source"],
-                              whatIfProbabilities: try unitFloats(r["whatif_probabilities"], "whatif_probabilities of edit \(id) (sample \(sample))", count: info.classes.count))
+            let id: Int64 = try r.checked("id", databaseURL.path), sample: Int64 = try r.checked("sample_id", databaseURL.path)
+            return EditRecord(id: id, sampleID: sample, map: try unitFloats(try r.checked("map", databaseURL.path), "map of edit \(id) (sample \(sample))", count: info.mapHeight * info.mapWidth),
+                              annotator: try r.checked("annotator", databaseURL.path), createdAt: try r.checked("created_at", databaseURL.path), source: try r.checked("source", databaseURL.path),
+                              whatIfProbabilities: try unitFloats(try r.checked("whatif_probabilities", databaseURL.path), "whatif_probabilities of edit \(id) (sample \(sample))", count: info.classes.count))
         }
     }
 
     public func accepts() throws -> [AcceptRecord] {
         try read { d in
             try Row.fetchAll(d, sql: "SELECT * FROM accepts ORDER BY id").map { r in
-                AcceptRecord(id: r["id"], sampleID: r["sample_id"], annotator: r["annotator"], createdAt: r["created_at"])
+                AcceptRecord(id: try r.checked("id", databaseURL.path), sampleID: try r.checked("sample_id", databaseURL.path), annotator: try r.checked("annotator", databaseURL.path), createdAt: try r.checked("created_at", databaseURL.path))
             }
         }
     }
@@ -409,7 +409,7 @@ public final class Session {
     public func runs() throws -> [RunRecord] {
         try read { d in
             try Row.fetchAll(d, sql: "SELECT * FROM runs ORDER BY id").map {
-                RunRecord(id: $0["id"], kind: $0["kind"], createdAt: $0["created_at"], parameters: $0["parameters"], results: $0["results"])
+                RunRecord(id: try $0.checked("id", databaseURL.path), kind: try $0.checked("kind", databaseURL.path), createdAt: try $0.checked("created_at", databaseURL.path), parameters: try $0.checked("parameters", databaseURL.path), results: try $0.checked("results", databaseURL.path))
             }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 
 /// Little-endian Float32 blobs, the on-disk form of maps and probabilities (any host byte order).
 enum FloatBlob {
@@ -30,4 +31,14 @@ func utcNow() -> String {
 public struct SessionError: Error, CustomStringConvertible, Equatable {
     public let description: String
     public init(_ path: String, _ problem: String) { description = "\(path): \(problem)" }
+}
+
+extension Row {
+    /// A column's value; NULL or a value of another type (a damaged or hand-made file) is a
+    /// SessionError naming the file and the column, where Row's subscript would stop the process.
+    func checked<Value: DatabaseValueConvertible>(_ column: String, _ path: String) throws -> Value {
+        do { return try decode(Value.self, forColumn: column) } catch {
+            throw SessionError(path, "damaged row: column '\(column)' holds NULL or a value of another type")
+        }
+    }
 }

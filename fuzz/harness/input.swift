@@ -1,0 +1,92 @@
+// libFuzzer harness: bytes as a terminal sends them to review. The first three bytes choose the
+// terminal (xterm-256color, whose mouse reports are SGR, or screen-256color, X10 reports), its size
+// and whether the backend's writes fail; the rest goes through a pipe into a real curses screen with
+// review's input modes (CTerminal's decoder), and each event it yields goes through the same path as
+// in ReviewApp: Terminal.events → actions(for:in:size:) → ReviewDriver (reduce and effects, against an
+// in-memory backend) → render. Any outcome but a crash, a hang or a sanitizer report is fine.
+import CTerminal
+import Foundation
+import HITL
+
+/// Two samples with 8×8 maps over 32×32 images and one with a 2×2 map over a 5×3 image (cells of
+/// uneven size); writes succeed or all fail, as the input says; the class map exists.
+private final class FuzzBackend: ReviewBackend {
+    let classNames = ["a", "b", "c"]
+    let samples: [ReviewSample]
+    let failWrites: Bool
+    var classMapName: String? { "gradcam" }
+
+    init(failWrites: Bool) {
+        self.failWrites = failWrites
+        samples = [(0, 8), (1, 8), (2, 2)].map { i, side in
+            let map = AttentionMap(height: side, width: side, fill: 0.25)
+            return ReviewSample(index: i, relativePath: "train/a/\(i).png", label: i % 3, predicted: (i + 1) % 3,
+                                attentionPredicted: 0, probabilities: [0.2, 0.5, 0.3], attentionProbabilities: [0.4, 0.3, 0.3],
+                                originalMap: map, currentMap: map, edited: false, accepted: false)
+        }
+    }
+
+    struct Refused: Error {}
+
+    func image(for sampleIndex: Int) throws -> ReviewImage {
+        let (w, h) = sampleIndex == 2 ? (5, 3) : (32, 32)
+        return ReviewImage(width: w, height: h, rgb: (0..<(w * h * 3)).map { UInt8(truncatingIfNeeded: $0 * 7) })
+    }
+
+    func whatIf(sampleIndex: Int, map: AttentionMap) throws -> [Float] {
+        let mean = map.values.reduce(0, +) / Float(max(1, map.values.count))
+        return [mean, (1 - mean) / 2, (1 - mean) / 2]
+    }
+
+    func commitEdit(sampleIndex: Int, map: AttentionMap, whatIf: [Float], source: EditSource) throws {
+        if failWrites { throw Refused() }
+    }
+
+    func accept(sampleIndex: Int) throws { if failWrites { throw Refused() } }
+
+    func classMap(for sampleIndex: Int) throws -> AttentionMap {
+        let side = sampleIndex == 2 ? 2 : 8
+        return AttentionMap(height: side, width: side, fill: 0.5)
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    guard size >= 3 else { return 0 }
+    let term = data[0] & 1 == 0 ? "xterm-256color" : "screen-256color"
+    let colors: ColorCapability = [.direct, .palette256, .monochrome][Int(data[0] >> 1) % 3]
+    let failWrites = data[0] & 0x80 != 0
+    // From far too small for the layout to wider than the image at one pixel per cell.
+    let screen = TerminalSize(columns: 1 + Int(data[1]) % 220, rows: 1 + Int(data[2]) % 70)
+
+    var fds: [Int32] = [0, 0]
+    guard pipe(&fds) == 0 else { return 0 }
+    let input = UnsafeRawBufferPointer(start: data + 3, count: size - 3)
+    var written = 0
+    while written < input.count {   // inputs are at most -max_len, well under a pipe's capacity
+        let n = write(fds[1], input.baseAddress! + written, input.count - written)
+        if n <= 0 { break }
+        written += n
+    }
+    // The write end stays open: at the end of the input curses then sees "nothing yet" and returns at
+    // once, where an end of file would make it spin on read() for the whole escape delay.
+    defer { close(fds[1]) }
+    guard ct_start_decoder(fds[0], term) == 0 else { close(fds[0]); return 0 }
+    defer { ct_stop_decoder() }
+
+    var driver = ReviewDriver(backend: FuzzBackend(failWrites: failWrites), annotator: "fuzz")
+    _ = render(driver.state, size: screen, colors: colors)
+    var event = ct_event()
+    // Each read consumes input or reports its end; the bound only guards against a decoder that would not.
+    for step in 0..<(4 * size + 16) where !driver.state.quitting {
+        guard ct_read(0, &event) == 0 else { break }
+        for e in Terminal.events(from: event) {
+            for action in actions(for: e, in: driver.state, size: screen) { driver.send(action) }
+        }
+        // A frame costs more than the rest of an event (milliseconds under the sanitizer): draw every
+        // 16th state and the last, where a drawing of every state would leave few inputs per second.
+        if step % 16 == 15 { _ = render(driver.state, size: screen, colors: colors) }
+    }
+    _ = render(driver.state, size: screen, colors: colors)
+    return 0
+}
