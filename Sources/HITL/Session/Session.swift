@@ -255,9 +255,11 @@ public final class Session {
     }
 
     public func modelChanges() throws -> [ModelChangeRecord] {
-        try read { d in
+        let path = databaseURL.path
+        return try read { d in
             try Row.fetchAll(d, sql: "SELECT * FROM model_changes ORDER BY id").map {
-                ModelChangeRecord(id: try $0.checked("id", databaseURL.path), modelPath: try $0.checked("model_path", databaseURL.path), modelSHA256: try $0.checked("model_sha256", databaseURL.path), createdAt: try $0.checked("created_at", databaseURL.path))
+                ModelChangeRecord(id: try $0.checked("id", path), modelPath: try $0.checked("model_path", path),
+                                  modelSHA256: try $0.checked("model_sha256", path), createdAt: try $0.checked("created_at", path))
             }
         }
     }
@@ -305,20 +307,20 @@ public final class Session {
                 FROM samples s ORDER BY s.id
                 """)
         }
-        let k = info.classes.count, plane = info.mapHeight * info.mapWidth
+        let k = info.classes.count, plane = info.mapHeight * info.mapWidth, path = databaseURL.path
         return try rows.map { r in
-            let id: Int64 = try r.checked("id", databaseURL.path)
-            let label: Int = try r.checked("label", databaseURL.path)
-            guard (0..<k).contains(label) else { throw SessionError(databaseURL.path, "damaged label \(label) in samples row \(id)") }
-            let original = try unitFloats(try r.checked("original_map", databaseURL.path), "original_map of sample \(id)", count: plane)
-            let current: Data? = try r.checked("current_map", databaseURL.path)
-            let currentEdit: Int64? = try r.checked("current_edit_id", databaseURL.path)
-            return SessionSample(id: id, relativePath: try r.checked("relative_path", databaseURL.path), label: label,
-                                 probabilities: try unitFloats(try r.checked("probabilities", databaseURL.path), "probabilities of sample \(id)", count: k),
-                                 attentionProbabilities: try unitFloats(try r.checked("attention_probabilities", databaseURL.path), "attention_probabilities of sample \(id)", count: k),
+            let id: Int64 = try r.checked("id", path)
+            let label: Int = try r.checked("label", path)
+            guard (0..<k).contains(label) else { throw SessionError(path, "damaged label \(label) in samples row \(id)") }
+            let original = try unitFloats(try r.checked("original_map", path), "original_map of sample \(id)", count: plane)
+            let current: Data? = try r.checked("current_map", path)
+            let currentEdit: Int64? = try r.checked("current_edit_id", path)
+            return SessionSample(id: id, relativePath: try r.checked("relative_path", path), label: label,
+                                 probabilities: try unitFloats(try r.checked("probabilities", path), "probabilities of sample \(id)", count: k),
+                                 attentionProbabilities: try unitFloats(try r.checked("attention_probabilities", path), "attention_probabilities of sample \(id)", count: k),
                                  originalMap: original,
                                  currentMap: try current.map { try unitFloats($0, "map of edit \(currentEdit ?? -1) (sample \(id))", count: plane) } ?? original,
-                                 editCount: try r.checked("edit_count", databaseURL.path), accepted: (try r.checked("accept_count", databaseURL.path) as Int) > 0)
+                                 editCount: try r.checked("edit_count", path), accepted: (try r.checked("accept_count", path) as Int) > 0)
         }
     }
 
@@ -380,18 +382,22 @@ public final class Session {
     /// The whole edit history in the order it was made.
     public func edits() throws -> [EditRecord] {
         let rows = try read { try Row.fetchAll($0, sql: "SELECT * FROM edits ORDER BY id") }
+        let path = databaseURL.path
         return try rows.map { r in
-            let id: Int64 = try r.checked("id", databaseURL.path), sample: Int64 = try r.checked("sample_id", databaseURL.path)
-            return EditRecord(id: id, sampleID: sample, map: try unitFloats(try r.checked("map", databaseURL.path), "map of edit \(id) (sample \(sample))", count: info.mapHeight * info.mapWidth),
-                              annotator: try r.checked("annotator", databaseURL.path), createdAt: try r.checked("created_at", databaseURL.path), source: try r.checked("source", databaseURL.path),
-                              whatIfProbabilities: try unitFloats(try r.checked("whatif_probabilities", databaseURL.path), "whatif_probabilities of edit \(id) (sample \(sample))", count: info.classes.count))
+            let id: Int64 = try r.checked("id", path), sample: Int64 = try r.checked("sample_id", path)
+            return EditRecord(id: id, sampleID: sample, map: try unitFloats(try r.checked("map", path), "map of edit \(id) (sample \(sample))", count: info.mapHeight * info.mapWidth),
+                              annotator: try r.checked("annotator", path), createdAt: try r.checked("created_at", path),
+                              source: try r.checked("source", path),
+                              whatIfProbabilities: try unitFloats(try r.checked("whatif_probabilities", path), "whatif_probabilities of edit \(id) (sample \(sample))", count: info.classes.count))
         }
     }
 
     public func accepts() throws -> [AcceptRecord] {
-        try read { d in
+        let path = databaseURL.path
+        return try read { d in
             try Row.fetchAll(d, sql: "SELECT * FROM accepts ORDER BY id").map { r in
-                AcceptRecord(id: try r.checked("id", databaseURL.path), sampleID: try r.checked("sample_id", databaseURL.path), annotator: try r.checked("annotator", databaseURL.path), createdAt: try r.checked("created_at", databaseURL.path))
+                AcceptRecord(id: try r.checked("id", path), sampleID: try r.checked("sample_id", path),
+                             annotator: try r.checked("annotator", path), createdAt: try r.checked("created_at", path))
             }
         }
     }
@@ -407,9 +413,11 @@ public final class Session {
     }
 
     public func runs() throws -> [RunRecord] {
-        try read { d in
+        let path = databaseURL.path
+        return try read { d in
             try Row.fetchAll(d, sql: "SELECT * FROM runs ORDER BY id").map {
-                RunRecord(id: try $0.checked("id", databaseURL.path), kind: try $0.checked("kind", databaseURL.path), createdAt: try $0.checked("created_at", databaseURL.path), parameters: try $0.checked("parameters", databaseURL.path), results: try $0.checked("results", databaseURL.path))
+                RunRecord(id: try $0.checked("id", path), kind: try $0.checked("kind", path), createdAt: try $0.checked("created_at", path),
+                          parameters: try $0.checked("parameters", path), results: try $0.checked("results", path))
             }
         }
     }
