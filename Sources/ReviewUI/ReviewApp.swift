@@ -6,7 +6,9 @@ public enum ReviewApp {
     /// stroke is committed through `backend` before the next input is read. The terminal is restored
     /// (mouse reporting off, endwin) on every exit path, including thrown errors. `advanceOnAccept`:
     /// `a` moves on to the next sample in the list (`review --no-advance` turns it off).
-    public static func run(backend: ReviewBackend, annotator: String, advanceOnAccept: Bool = true) throws {
+    /// Returns the final state, so the caller can report edits that could not be saved.
+    @discardableResult
+    public static func run(backend: ReviewBackend, annotator: String, advanceOnAccept: Bool = true) throws -> ReviewState {
         let terminal = try Terminal()
         defer { terminal.stop() }
         var driver = ReviewDriver(backend: backend, annotator: annotator, advanceOnAccept: advanceOnAccept)
@@ -14,14 +16,14 @@ public enum ReviewApp {
         var needsDraw = true
         while true {
             if needsDraw { terminal.draw(render(driver.state, size: size, colors: terminal.capability)) }
-            if driver.state.quitting { break }
+            if driver.state.quitting { return driver.state }
             // The timeout only lets the loop notice signals; an idle screen is not redrawn.
             let events = terminal.read(timeoutMilliseconds: 200)
             needsDraw = !events.isEmpty
             if terminal.signalReceived {
                 // Commit a drag in progress, then leave through the normal path.
                 driver.send(.quit)
-                break
+                return driver.state
             }
             for event in events {
                 if event == .resize {
