@@ -89,6 +89,11 @@ private func keyActions(_ key: Key, _ state: ReviewState) -> [ReviewAction] {
         case "\u{12}", "\u{19}": return [.redo]       // Ctrl-R, Ctrl-Y
         case "r": return [.reset]
         case "o": return [.cycleView]
+        case "v": return [.toggleSideBySide]
+        case "m": return [.toggleMapHidden]
+        case "i": return [.toggleContour]
+        case "z": return [.zoom(1)]
+        case "Z": return [.zoom(-1)]
         case "c": return [.toggleClassMap]
         case "a": return [.accept]
         case "/": return [.beginFilter]
@@ -116,7 +121,7 @@ private func filterKeyActions(_ key: Key) -> [ReviewAction] {
 }
 
 private func mouseActions(_ m: MouseEvent, _ state: ReviewState, _ size: TerminalSize) -> [ReviewAction] {
-    let layout = ReviewLayout(size: size, imageWidth: state.image?.width ?? 32, imageHeight: state.image?.height ?? 32)
+    let layout = ReviewLayout(size: size, state: state)
     guard !layout.isTooSmall else { return [] }
     let (x, y) = layout.imagePoint(column: m.column, row: m.row)
     let point = BrushPoint(x, y)

@@ -91,6 +91,12 @@ extension ReviewState {
             let effects = finishStroke() + [.accept(sampleIndex: sample.index)]
             return advanceOnAccept ? effects + moveInView(1) : effects
         case .cycleView: view = view.next
+        case .toggleSideBySide: sideBySide.toggle()
+        case .toggleMapHidden: mapHidden.toggle()
+        case .toggleContour: showContour.toggle()
+        case .zoom(let d):
+            zoom = ZoomLevels.step(zoom, by: d)
+            viewCenter = cursor
         case .toggleClassMap:
             guard classMapName != nil else { message = "no class activation map (the backend offers none)"; return [] }
             let pending = finishStroke()
@@ -116,7 +122,7 @@ extension ReviewState {
             imageError = nil
             if !radiusChosen { radius = BrushRadius.initial(imageSide: max(img.width, img.height)); radiusChosen = true }
             radius = BrushRadius.step(radius, by: 0, imageSide: max(img.width, img.height))
-            if sizeChanged { cursor = BrushPoint(Double(img.width) / 2, Double(img.height) / 2) }
+            if sizeChanged { cursor = BrushPoint(Double(img.width) / 2, Double(img.height) / 2); viewCenter = nil }
             cursor = clampedToImage(cursor)
         case .imageFailed(let index, let text):
             guard selectedSample?.index == index else { return [] }
@@ -149,6 +155,7 @@ extension ReviewState {
     private mutating func moveCursor(dx: Int, dy: Int) {
         focus = .canvas
         cursor = clampedToImage(BrushPoint(cursor.x + Double(dx), cursor.y + Double(dy)))
+        viewCenter = cursor
         guard penDown, var current = stroke else { return }
         if current.points.last != cursor { current.points.append(cursor) }
         stroke = current

@@ -10,7 +10,7 @@ func renderStatus(_ state: ReviewState, _ layout: ReviewLayout, _ style: RenderS
     for (i, line) in lines.enumerated() where i < rect.rows {
         let end = grid.text(line, 0, rect.row + i, width: rect.columns, foreground: bar.fg, background: bar.bg, attributes: bar.attributes)
         if i == 2, let message = state.message {
-            grid.text("  " + message, end, rect.row + i, foreground: style.monochrome ? bar.fg : Theme.warning,
+            grid.text("  " + message, end, rect.row + i, foreground: style.chromeWithoutColor ? bar.fg : Theme.warning,
                       background: bar.bg, attributes: bar.attributes.union(.bold))
         }
     }

@@ -53,6 +53,14 @@ public enum ReviewAction: Equatable, Sendable {
     case reset
     case accept
     case cycleView
+    /// `v`: one view or image | map | blend side by side.
+    case toggleSideBySide
+    /// `m`: hide the map in the blend (keeping its weight) or show it again.
+    case toggleMapHidden
+    /// `i`: the map's 0.5 contour on or off.
+    case toggleContour
+    /// `z` (+1) / `Z` (−1): zoom steps, centred on the brush.
+    case zoom(Int)
     /// Show the class activation map instead of the attention map, or back (read-only while shown).
     case toggleClassMap
     case toggleHelp

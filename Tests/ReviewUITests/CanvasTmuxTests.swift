@@ -1,0 +1,109 @@
+import Foundation
+import XCTest
+import HITL
+@testable import ReviewUI
+
+/// Zoom, side by side and the colour modes through the real terminal path: review-ui-test-host
+/// (three 32×32 images, 16×16 maps of 0.25) in tmux.
+final class CanvasTmuxTests: XCTestCase {
+    private var log = ""
+
+    private func startHost(columns: Int, rows: Int, color: String? = nil, environment: [String: String] = [:]) throws -> TmuxHarness {
+        guard TmuxHarness.locateTmux() != nil else { throw MissingPrerequisite("tmux is not installed (bash tools/setup.sh installs it)") }
+        let host = BuiltProducts.reviewHost
+        guard FileManager.default.isExecutableFile(atPath: host) else { throw MissingPrerequisite("\(host) is not built (swift build builds it)") }
+        log = NSTemporaryDirectory() + "abn-hitl-canvas-host-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log"
+        try? FileManager.default.removeItem(atPath: log)
+        return try TmuxHarness(command: [host, log] + (color.map { [$0] } ?? []), columns: columns, rows: rows, environment: environment)
+    }
+
+    private func commits() -> [[Float]] {
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").filter { $0.hasPrefix("commit ") }.map { line in
+            line.split(separator: " ")[2].split(separator: ",").map { Float(String($0))! }
+        }
+    }
+
+    private func waitForCommits(_ n: Int) {
+        let deadline = Date().addingTimeInterval(10)
+        while commits().count < n, Date() < deadline { usleep(30_000) }
+    }
+
+    /// The screen with its escape sequences (capture-pane -e), one line per row.
+    private func captureWithColours(_ t: TmuxHarness) throws -> [String] {
+        try t.run(["capture-pane", "-e", "-p", "-t", t.target]).components(separatedBy: "\n")
+    }
+
+    func testZoomedClickPaintsTheImagePixelsUnderTheBrush() throws {
+        let t = try startHost(columns: 100, rows: 30)
+        defer { t.close(); try? FileManager.default.removeItem(atPath: log) }
+        try t.waitFor("Samples 1/3")
+        try t.sendLiteral("z")
+        try t.waitFor("zoom ×2")
+        // 100×30: list 33 columns, canvas area from column 34, 66×26 cells; zoom 2 keeps 25 rows =
+        // 50 display rows; fitted ⌊min(66/32, 50/32)⌋ = 1, zoomed 2: the image is 64×64, shown 64
+        // wide from column 34 + (66 − 64)/2 = 35, rows centred on (16, 16): origin y 32 − 25 = 7.
+        // Cell (75, 11) is display (40.5, 21) → image (40.5/2, (21 + 7)/2) = (20.25, 14).
+        try t.sendLiteral(TmuxHarness.sgrMouse(button: 0, column: 75, row: 11))
+        try t.sendLiteral(TmuxHarness.sgrMouse(button: 0, column: 75, row: 11, release: true))
+        waitForCommits(1)
+        // The initial brush on a 32 px image is 3 px (a tenth, snapped to a step).
+        let expected = applyStroke(BrushStroke(tool: .paint, radius: 3, points: [BrushPoint(20.25, 14)]),
+                                   to: AttentionMap(height: 16, width: 16, fill: 0.25), imageWidth: 32, imageHeight: 32)
+        XCTAssertEqual(commits().first, expected.values)
+        // The same stroke at zoom 1 would have landed elsewhere: the zoom changed which pixels the click meant.
+        let unzoomed = ReviewLayout(size: TerminalSize(columns: 100, rows: 30), imageWidth: 32, imageHeight: 32).imagePoint(column: 75, row: 11)
+        XCTAssertNotEqual(unzoomed.x, 20.25)
+        try t.sendLiteral("q")
+        XCTAssertEqual(try t.waitForExit(), 0)
+    }
+
+    func testSideBySideShowsThreePanels() throws {
+        let t = try startHost(columns: 120, rows: 30)
+        defer { t.close(); try? FileManager.default.removeItem(atPath: log) }
+        try t.waitFor("Samples 1/3")
+        try t.sendLiteral("v")
+        let screen = try t.waitFor("[image | map | blend]")
+        // 120×30: three panels of 25 columns at 41, 67 and 93, rows 7…19 (ViewportTests).
+        let row = Array(screen.components(separatedBy: "\n")[10].unicodeScalars)
+        let drawn = row.indices.filter { row[$0] == "▀" }
+        XCTAssertEqual(drawn, Array(41...65) + Array(67...91) + Array(93...117), String(String.UnicodeScalarView(row)))
+        try t.sendLiteral("q")
+        XCTAssertEqual(try t.waitForExit(), 0)
+    }
+
+    func testTruecolourWritesDirectColourSequences() throws {
+        // TERM is xterm-256color (no RGB in terminfo): the canvas is painted with our own 38;2 / 48;2.
+        let t = try startHost(columns: 100, rows: 30, color: "truecolor")
+        defer { t.close(); try? FileManager.default.removeItem(atPath: log) }
+        try t.waitFor("Samples 1/3")
+        let lines = try captureWithColours(t)
+        // Row 10 crosses the image; the blend of the host's pixel (x·8, y·8, 128) with jet(0.25) is
+        // not a 256-colour palette entry, so only a 24-bit sequence can carry it.
+        XCTAssertTrue(lines[10].contains("38;2;") && lines[10].contains("48;2;"), lines[10])
+        try t.sendLiteral("q")
+        XCTAssertEqual(try t.waitForExit(), 0)
+    }
+
+    func testNoColorLeavesTheChromeUncoloured() throws {
+        let t = try startHost(columns: 100, rows: 30, environment: ["NO_COLOR": "1"])
+        defer { t.close(); try? FileManager.default.removeItem(atPath: log) }
+        try t.waitFor("Samples 1/3")
+        let lines = try captureWithColours(t)
+        // SGR parameters that set a colour: 30–38, 40–48, 90–97, 100–107.
+        func setsColour(_ line: String) -> Bool {
+            let pattern = try! NSRegularExpression(pattern: "\u{1B}\\[([0-9;]*)m")
+            let ns = line as NSString
+            return pattern.matches(in: line, range: NSRange(location: 0, length: ns.length)).contains { m in
+                ns.substring(with: m.range(at: 1)).split(separator: ";").compactMap { Int($0) }.contains {
+                    (30...38).contains($0) || (40...48).contains($0) || (90...97).contains($0) || (100...107).contains($0)
+                }
+            }
+        }
+        // Headers (row 0), list rows and the status bar (rows 27…29): no colour. Row 10 crosses the canvas: colour.
+        for r in [0, 1, 2, 27, 28, 29] { XCTAssertFalse(setsColour(lines[r]), "row \(r): \(lines[r].debugDescription)") }
+        XCTAssertTrue(setsColour(lines[10]), lines[10].debugDescription)
+        try t.sendLiteral("q")
+        XCTAssertEqual(try t.waitForExit(), 0)
+    }
+}
