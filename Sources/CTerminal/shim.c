@@ -74,7 +74,8 @@ int ct_start(void) {
     started = 1;
     set_input_modes();
     curs_set(0);
-    if (has_colors()) start_color();
+    // Pair 0 stays the terminal's own colours (not white on black): NO_COLOR and colourless cells.
+    if (has_colors()) { start_color(); use_default_colors(); }
     // Curses asks for clicks only: add button-motion reporting (drags), and SGR coordinates where
     // terminfo's kmous says the terminal reports them (so curses parses what arrives).
     const char *kmous = tigetstr("kmous");

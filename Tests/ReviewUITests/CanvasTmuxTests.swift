@@ -106,4 +106,12 @@ final class CanvasTmuxTests: XCTestCase {
         try t.sendLiteral("q")
         XCTAssertEqual(try t.waitForExit(), 0)
     }
+
+    func testUnknownColorModeIsAUsageErrorListingTheModes() throws {
+        let binary = BuiltProducts.abnHitl
+        guard FileManager.default.isExecutableFile(atPath: binary) else { throw MissingPrerequisite("\(binary) is not built") }
+        let r = try Spawn.run(binary, ["review", "/nonexistent", "--color", "42"])
+        XCTAssertEqual(r.status, 64, "ArgumentParser's usage error")
+        for mode in ["'auto'", "'truecolor'", "'256'", "'16'", "'none'"] { XCTAssertTrue(r.error.contains(mode), r.error) }
+    }
 }
