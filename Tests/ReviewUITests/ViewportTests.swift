@@ -204,6 +204,29 @@ final class CanvasRenderTests: XCTestCase {
         XCTAssertEqual(g[47, 7], Cell("▀", foreground: RGB(230, 140, 50), background: RGB(230, 160, 50)))
     }
 
+    func testContourOverTheMap() {
+        // 2×2 map, 1 in its top-right cell: upsampled to 4×4 with half-pixel centres the weights are
+        // (0, 0.25, 0.75, 1) across and (1, 0.75, 0.25, 0) down, so the values ≥ 0.5 are pixels
+        // (2, 0) 0.75, (3, 0) 1, (2, 1) 0.5625, (3, 1) 0.75; of those (2, 0), (2, 1) and (3, 1) touch
+        // a value below 0.5. At 48×12 (RenderTests) pixel (x, y) is cells 28 + 4x…, rows 1 + 2y and 2 + 2y.
+        let map = AttentionMap(height: 2, width: 2, values: [0, 1, 0, 0])
+        let backend = MemoryBackend(classNames: Fixture.classes, samples: [Fixture.sample(index: 7, map: map)],
+                                    images: [7: Fixture.image(width: 4, height: 4)])
+        var s = Fixture.state(backend)
+        s.view = .map
+        s.cursor = BrushPoint(0.5, 3.5)  // the brush outline (display (2, 14), radius 2) away from the cells checked
+        s = reduce(s, .toggleContour).0
+        let g = render(s, size: TerminalSize(columns: 48, rows: 12))
+        let black = Cell("▀", foreground: .black, background: .black)
+        XCTAssertEqual(g[36, 1], black, "pixel (2, 0)")
+        XCTAssertEqual(g[36, 3], black, "pixel (2, 1)")
+        XCTAssertEqual(g[40, 3], black, "pixel (3, 1)")
+        XCTAssertEqual(g[40, 1], Cell("▀", foreground: RGB(128, 0, 0), background: RGB(128, 0, 0)), "pixel (3, 0) is inside: jet(1)")
+        XCTAssertEqual(g[28, 1], Cell("▀", foreground: RGB(0, 0, 128), background: RGB(0, 0, 128)), "pixel (0, 0): jet(0)")
+        s = reduce(s, .toggleContour).0
+        XCTAssertEqual(render(s, size: TerminalSize(columns: 48, rows: 12))[36, 1]?.foreground, RGB.jet(0.75))
+    }
+
     func testNoColorKeepsTheCanvasColoursOnly() {
         let s = Fixture.state(Fixture.backend(mapValue: 1))
         let g = render(s, size: TerminalSize(columns: 48, rows: 12), colors: .direct, plainChrome: true)
