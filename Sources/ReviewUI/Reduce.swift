@@ -97,6 +97,10 @@ extension ReviewState {
         case .zoom(let d):
             zoom = ZoomLevels.step(zoom, by: d)
             viewCenter = cursor
+        case .keepCursorInView(let w, let h):
+            guard let img = image else { return [] }
+            viewCenter = Viewport.follow(center: viewCenter ?? BrushPoint(Double(img.width) / 2, Double(img.height) / 2),
+                                         cursor: cursor, visibleWidth: w, visibleHeight: h, imageWidth: img.width, imageHeight: img.height)
         case .toggleClassMap:
             guard classMapName != nil else { message = "no class activation map (the backend offers none)"; return [] }
             let pending = finishStroke()
@@ -155,7 +159,6 @@ extension ReviewState {
     private mutating func moveCursor(dx: Int, dy: Int) {
         focus = .canvas
         cursor = clampedToImage(BrushPoint(cursor.x + Double(dx), cursor.y + Double(dy)))
-        viewCenter = cursor
         guard penDown, var current = stroke else { return }
         if current.points.last != cursor { current.points.append(cursor) }
         stroke = current

@@ -61,6 +61,9 @@ public enum ReviewAction: Equatable, Sendable {
     case toggleContour
     /// `z` (+1) / `Z` (−1): zoom steps, centred on the brush.
     case zoom(Int)
+    /// After a keyboard move while zoomed: pan so the brush stays in a window this many image
+    /// pixels across and down (the input mapping knows the window; Viewport.follow).
+    case keepCursorInView(visibleWidth: Double, visibleHeight: Double)
     /// Show the class activation map instead of the attention map, or back (read-only while shown).
     case toggleClassMap
     case toggleHelp

@@ -43,8 +43,8 @@ public struct ReviewState: Equatable, Sendable {
     /// `z`/`Z`: a multiple of the scale that fits the whole image (one of `ZoomLevels.steps`).
     public var zoom = 1
     /// Image point the zoomed view is centred on (clamped to the image edges by the layout): the
-    /// brush after each keyboard move or zoom, so the view follows the brush; mouse strokes leave it,
-    /// so the image does not slide under a drag.
+    /// brush at each zoom; keyboard moves pan it when the brush nears the window's edge
+    /// (Viewport.follow); mouse strokes leave it, so the image does not slide under a drag.
     public var viewCenter: BrushPoint?
     /// The heatmap's weight in the blend as drawn: 0 while `m` hides the map.
     public var blendWeight: Float { mapHidden ? 0 : Float(blendPercent) / 100 }

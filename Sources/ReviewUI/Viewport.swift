@@ -1,6 +1,7 @@
 // Zoom and pan: which part of the enlarged image a canvas panel shows, and the two mappings
 // between image pixels and display pixels. Pure, so the maths is checked by hand-worked cases;
 // the layout (Layout.swift) places the panels and the renderer and the mouse both go through here.
+import HITL
 
 /// Zoom levels `z`/`Z` step through: integer multiples of the scale that fits the whole image.
 public enum ZoomLevels {
@@ -55,5 +56,29 @@ public struct Viewport: Equatable, Sendable {
     /// Display position in the panel of image point (x, y); outside 0..<width when not shown.
     public func displayPoint(imageX x: Double, imageY y: Double) -> (x: Double, y: Double) {
         (x * scale - Double(originX), y * scale - Double(originY))
+    }
+}
+
+extension Viewport {
+    /// Image pixels the window shows across and down.
+    public var visibleWidth: Double { Double(width) / scale }
+    public var visibleHeight: Double { Double(height) / scale }
+
+    /// Where the view's centre goes after the brush moved to `cursor`, for a window `visibleWidth`
+    /// × `visibleHeight` image pixels: it stays while the brush is inside the window with an eighth
+    /// of it to spare, else it moves just enough (the view follows the brush past the edge); either
+    /// way it is kept where the window lies within the image, as the layout shows it.
+    public static func follow(center: BrushPoint, cursor: BrushPoint, visibleWidth: Double, visibleHeight: Double,
+                              imageWidth: Int, imageHeight: Int) -> BrushPoint {
+        func axis(_ c: Double, _ p: Double, _ visible: Double, _ size: Double) -> Double {
+            guard visible < size, c.isFinite, p.isFinite else { return size / 2 }
+            let half = visible / 2, margin = visible / 8
+            var c = min(size - half, max(half, c))
+            if p < c - half + margin { c = p + half - margin }
+            if p > c + half - margin { c = p - half + margin }
+            return min(size - half, max(half, c))
+        }
+        return BrushPoint(axis(center.x, cursor.x, visibleWidth, Double(max(1, imageWidth))),
+                          axis(center.y, cursor.y, visibleHeight, Double(max(1, imageHeight))))
     }
 }

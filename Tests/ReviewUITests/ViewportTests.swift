@@ -27,6 +27,21 @@ final class ViewportTests: XCTestCase {
         XCTAssertEqual([fits.width, fits.height, fits.originX, fits.originY], [16, 16, 0, 0])
     }
 
+    func testViewFollowsTheBrushPastTheEdge() {
+        // 32 px image, 8 px window (half 4, margin 1): from centre 16 the brush may go 13…19.
+        func f(_ c: Double, _ p: Double, visible: Double = 8) -> Double {
+            Viewport.follow(center: BrushPoint(c, 16), cursor: BrushPoint(p, 16), visibleWidth: visible, visibleHeight: 8,
+                            imageWidth: 32, imageHeight: 32).x
+        }
+        XCTAssertEqual(f(16, 16), 16)
+        XCTAssertEqual(f(16, 19), 16)
+        XCTAssertEqual(f(16, 20.5), 17.5, "past the margin: 20.5 − 4 + 1")
+        XCTAssertEqual(f(16, 2), 5, "2 + 4 − 1")
+        XCTAssertEqual(f(16, 0), 4, "stops where the window meets the image's edge")
+        XCTAssertEqual(f(30, 29), 28, "a centre past the edge is first brought back to 32 − 4")
+        XCTAssertEqual(f(3, 16, visible: 40), 16, "a window larger than the image: the image's centre")
+    }
+
     func testZoomSteps() {
         XCTAssertEqual(ZoomLevels.step(1, by: 1), 2)
         XCTAssertEqual(ZoomLevels.step(4, by: 1), 6)
@@ -252,14 +267,43 @@ final class CanvasKeysTests: XCTestCase {
         s = reduce(s, .zoom(1)).0
         XCTAssertEqual(s.zoom, 3)
         XCTAssertEqual(s.viewCenter, BrushPoint(2, 2), "zoom centres on the brush")
-        s = reduce(s, .moveCursor(dx: 1, dy: 0)).0
-        XCTAssertEqual(s.viewCenter, BrushPoint(3, 2), "keyboard moves carry the view")
+        s = reduce(s, .keepCursorInView(visibleWidth: 2, visibleHeight: 2)).0
+        XCTAssertEqual(s.viewCenter, BrushPoint(2, 2))
         s = reduce(s, .beginStroke(.paint, BrushPoint(0.5, 0.5))).0
         s = reduce(s, .endStroke).0
-        XCTAssertEqual(s.viewCenter, BrushPoint(3, 2), "a mouse stroke does not move the view under the mouse")
+        XCTAssertEqual(s.viewCenter, BrushPoint(2, 2), "a mouse stroke does not move the view under the mouse")
         XCTAssertEqual(s.cursor, BrushPoint(0.5, 0.5))
         s = reduce(s, .zoom(-5)).0
         XCTAssertEqual(s.zoom, 1)
+    }
+
+    func testKeyboardMovesPanOnlyPastTheEdge() {
+        // 80×24, 32×32 image, zoom 2 (ViewportTests): the window is 53×38 display pixels = 26.5×19
+        // image pixels, centred on the brush (16, 16); it pans once the brush is within an eighth
+        // (3.3125 px) of its right edge, 16 + 13.25 − 3.3125 = 25.9375.
+        let size = TerminalSize(columns: 80, rows: 24)
+        var s = ReviewDriver(backend: MemoryBackend(classNames: Fixture.classes,
+                                                    samples: [Fixture.sample(index: 0, map: AttentionMap(height: 16, width: 16, fill: 0))],
+                                                    images: [0: Fixture.image(width: 32, height: 32)]), annotator: "t").state
+        s.focus = .canvas
+        XCTAssertEqual(actions(for: .key(.character("l")), in: s, size: size), [.moveCursor(dx: 1, dy: 0)], "unzoomed: no panning")
+        s = reduce(s, .zoom(1)).0
+        XCTAssertEqual(actions(for: .key(.character("l")), in: s, size: size),
+                       [.moveCursor(dx: 1, dy: 0), .keepCursorInView(visibleWidth: 26.5, visibleHeight: 19)])
+        func press(_ key: Unicode.Scalar, _ times: Int) {
+            for _ in 0..<times { for a in actions(for: .key(.character(key)), in: s, size: size) { s = reduce(s, a).0 } }
+        }
+        press("l", 9)
+        XCTAssertEqual(s.cursor, BrushPoint(25, 16))
+        XCTAssertEqual(s.viewCenter, BrushPoint(16, 16), "still inside: the view stays")
+        press("l", 2)
+        // Brush at 27: centre 27 − 13.25 + 3.3125 = 17.0625.
+        XCTAssertEqual(s.viewCenter, BrushPoint(17.0625, 16))
+        press("l", 10)
+        // The brush stops at 31.5 (the reducer keeps it on the last pixel); the window stops at the
+        // image's edge, centre 32 − 13.25 = 18.75.
+        XCTAssertEqual(s.cursor.x, 31.5)
+        XCTAssertEqual(s.viewCenter?.x, 18.75)
     }
 
     func testClickAtZoomPaintsTheImagePixelUnderIt() {
