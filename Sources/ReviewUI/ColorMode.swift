@@ -39,4 +39,16 @@ public struct ColorSetup: Equatable, Sendable {
         let noColor = !(environment["NO_COLOR"] ?? "").isEmpty
         return ColorSetup(capability: capability, plainChrome: mode == .none || noColor)
     }
+
+    /// How the backend draws this on a terminal whose terminfo has `terminfoColors` colours: the
+    /// colours of curses' own pairs, and whether each changed row is then painted again with our
+    /// own SGR sequences (SGR.swift) because curses cannot express the colours asked for. A
+    /// direct-colour terminfo takes RGB values for colour numbers, so palette modes there draw
+    /// exact colours through curses and the palette through the repaint.
+    public func drawing(terminfoColors: Int) -> (pairs: ColorCapability, repaint: Bool) {
+        let native = ColorCapability.curses(colors: terminfoColors)
+        if capability == .monochrome || capability == native { return (capability, false) }
+        if native == .direct { return (.direct, true) }
+        return (min(capability, native), capability > native)
+    }
 }

@@ -25,9 +25,9 @@ final class Terminal {
         let terminfoColors = Int(ct_colors())
         setup = ColorSetup.resolve(mode: colorMode, environment: environment, terminfoColors: terminfoColors,
                                    terminfoRGB: ct_has_rgb() != 0)
-        let curses = min(setup.capability, ColorCapability.curses(colors: terminfoColors))
-        rawColor = setup.capability > curses
-        colors = ColorPairCache(capability: curses, colorPairs: Int(ct_color_pairs()))
+        let drawing = setup.drawing(terminfoColors: terminfoColors)
+        rawColor = drawing.repaint
+        colors = ColorPairCache(capability: drawing.pairs, colorPairs: Int(ct_color_pairs()))
     }
 
     deinit { stop() }

@@ -130,6 +130,20 @@ final class ColorModeTests: XCTestCase {
         XCTAssertEqual(ColorCapability.curses(colors: 256), .palette256)
     }
 
+    func testDrawingThroughCursesOrOurOwnSequences() {
+        func d(_ c: ColorCapability, _ colors: Int) -> (ColorCapability, Bool) {
+            ColorSetup(capability: c, plainChrome: false).drawing(terminfoColors: colors)
+        }
+        XCTAssertTrue(d(.direct, 256) == (.palette256, true), "truecolour on tmux-256color: nearest through curses, then ours")
+        XCTAssertTrue(d(.direct, 1 << 24) == (.direct, false), "xterm-direct: curses does it")
+        XCTAssertTrue(d(.palette256, 256) == (.palette256, false))
+        XCTAssertTrue(d(.palette256, 1 << 24) == (.direct, true), "a direct terminfo reads colour numbers as RGB")
+        XCTAssertTrue(d(.ansi16, 256) == (.ansi16, false), "indices 0…15 are valid in a 256-colour palette")
+        XCTAssertTrue(d(.palette256, 8) == (.monochrome, true))
+        XCTAssertTrue(d(.monochrome, 256) == (.monochrome, false))
+        XCTAssertTrue(d(.direct, 0) == (.monochrome, true), "no colours in terminfo: ours alone")
+    }
+
     func testNearestAnsiColour() {
         // jet(0) = (0, 0, 128): blue (0, 0, 238) is 110² away, black 128².
         XCTAssertEqual(Palette.ansi16(RGB(0, 0, 128)), 4)
