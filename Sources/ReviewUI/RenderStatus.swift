@@ -38,6 +38,8 @@ func statusLines(_ state: ReviewState) -> [String] {
     }
     var third = " tool \(state.tool.rawValue)\(state.penDown ? " (pen down)" : "")  radius \(radiusText(state.radius))px\(state.strengthNinths < 9 ? "  strength \(state.strengthNinths)/9" : "")  view \(state.view.rawValue)\(state.view == .blend && state.blendPercent != 50 ? " \(state.blendPercent)%" : "")"
     if state.showClassMap { third += " \(state.classMapName ?? "class map")" }
+    // Also here: a narrow canvas header is cut before its zoom.
+    if state.zoom > 1 { third += "  zoom ×\(state.zoom)" }
     third += state.allSaved ? "  saved" : "  UNSAVED"
     if s.accepted { third += "  accepted" }
     third += "  ?:help"

@@ -85,21 +85,53 @@ final class CanvasTmuxTests: XCTestCase {
         XCTAssertEqual(try t.waitForExit(), 0)
     }
 
+    /// The parameters of each SGR sequence in `line`.
+    private func sgrParameters(_ line: String) -> [[Int]] {
+        let pattern = try! NSRegularExpression(pattern: "\u{1B}\\[([0-9;]*)m")
+        let ns = line as NSString
+        return pattern.matches(in: line, range: NSRange(location: 0, length: ns.length)).map { m in
+            ns.substring(with: m.range(at: 1)).split(separator: ";").compactMap { Int($0) }
+        }
+    }
+
+    /// An SGR parameter that sets a colour: 30–38, 40–48, 90–97, 100–107.
+    private func setsColour(_ line: String) -> Bool {
+        sgrParameters(line).joined().contains {
+            (30...38).contains($0) || (40...48).contains($0) || (90...97).contains($0) || (100...107).contains($0)
+        }
+    }
+
+    func testNoneShadesTheCanvasWithoutAnyColour() throws {
+        let t = try startHost(columns: 100, rows: 30, color: "none")
+        defer { t.close(); try? FileManager.default.removeItem(atPath: log) }
+        let screen = try t.waitFor("Samples 1/3")
+        let lines = try captureWithColours(t)
+        for (r, line) in lines.enumerated() { XCTAssertFalse(setsColour(line), "row \(r): \(line.debugDescription)") }
+        // Row 10 crosses the image (columns 51…82, ViewportTests' arithmetic at 100×30): shading
+        // glyphs of the blend, half the image's luminance and half the map's 0.25, never half blocks.
+        let row = Array(screen.components(separatedBy: "\n")[10].unicodeScalars)
+        XCTAssertTrue(row[51...82].allSatisfy { Palette.shades.contains($0) }, String(String.UnicodeScalarView(row)))
+        XCTAssertTrue(row[51...82].contains { $0 != " " }, String(String.UnicodeScalarView(row)))
+        try t.sendLiteral("q")
+        XCTAssertEqual(try t.waitForExit(), 0)
+    }
+
+    func testSixteenColoursUseTheAnsiColoursOnly() throws {
+        let t = try startHost(columns: 100, rows: 30, color: "16")
+        defer { t.close(); try? FileManager.default.removeItem(atPath: log) }
+        try t.waitFor("Samples 1/3")
+        let parameters = try captureWithColours(t).flatMap(sgrParameters)
+        XCTAssertFalse(parameters.contains { $0.contains(38) || $0.contains(48) }, "no 256-colour or 24-bit sequences")
+        XCTAssertTrue(parameters.joined().contains { (30...37).contains($0) || (90...97).contains($0) })
+        try t.sendLiteral("q")
+        XCTAssertEqual(try t.waitForExit(), 0)
+    }
+
     func testNoColorLeavesTheChromeUncoloured() throws {
         let t = try startHost(columns: 100, rows: 30, environment: ["NO_COLOR": "1"])
         defer { t.close(); try? FileManager.default.removeItem(atPath: log) }
         try t.waitFor("Samples 1/3")
         let lines = try captureWithColours(t)
-        // SGR parameters that set a colour: 30–38, 40–48, 90–97, 100–107.
-        func setsColour(_ line: String) -> Bool {
-            let pattern = try! NSRegularExpression(pattern: "\u{1B}\\[([0-9;]*)m")
-            let ns = line as NSString
-            return pattern.matches(in: line, range: NSRange(location: 0, length: ns.length)).contains { m in
-                ns.substring(with: m.range(at: 1)).split(separator: ";").compactMap { Int($0) }.contains {
-                    (30...38).contains($0) || (40...48).contains($0) || (90...97).contains($0) || (100...107).contains($0)
-                }
-            }
-        }
         // Headers (row 0), list rows and the status bar (rows 27…29): no colour. Row 10 crosses the canvas: colour.
         for r in [0, 1, 2, 27, 28, 29] { XCTAssertFalse(setsColour(lines[r]), "row \(r): \(lines[r].debugDescription)") }
         XCTAssertTrue(setsColour(lines[10]), lines[10].debugDescription)

@@ -227,6 +227,7 @@ final class CanvasRenderTests: XCTestCase {
         // The 23-column header is cut before the zoom; the text itself says it.
         XCTAssertEqual(canvasHeader(s, ReviewLayout(size: TerminalSize(columns: 48, rows: 12), state: s)),
                        " train/cat/img7.png  [image]  zoom ×2  map 0.00 at 2,2")
+        XCTAssertEqual(statusLines(s)[2], " tool paint  radius 0.5px  view image  zoom ×2  saved  ?:help")
         // Cell (25, 1): display rows 5 and 6 of the enlarged image → pixel rows ⌊5.5/6⌋ = 0 and ⌊6.5/6⌋ = 1.
         XCTAssertEqual(g[25, 1], Cell("▀", foreground: RGB(200, 100, 50), background: RGB(200, 120, 50)))
         // Cell (47, 7): display x 22 → pixel 3; rows 17, 18 → pixels 2 and 3.
