@@ -27,7 +27,7 @@ public enum EffectRunner {
                 try backend.commitEdit(sampleIndex: index, map: map, whatIf: probabilities, source: source)
                 results.append(.saved(sampleIndex: index, map: map))
             } catch {
-                results.append(.effectFailed(sampleIndex: index, message: "NOT SAVED: \(describe(error))"))
+                results.append(.saveFailed(sampleIndex: index, message: describe(error)))
             }
             return results
         case .accept(let index):

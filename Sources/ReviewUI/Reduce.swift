@@ -140,12 +140,16 @@ extension ReviewState {
             samples[p].currentMap = map
             samples[p].edited = map != samples[p].originalMap
             if histories[p].current == map { unsaved.remove(p) }
+            if unsaved.isEmpty { lastSaveError = nil }
         case .accepted(let index):
             guard let p = position(ofSampleIndex: index) else { return [] }
             samples[p].accepted = true
             message = "accepted sample \(index)"
         case .effectFailed(_, let text):
             message = text
+        case .saveFailed(_, let text):
+            message = "NOT SAVED: \(text)"
+            lastSaveError = text
         }
         return []
     }

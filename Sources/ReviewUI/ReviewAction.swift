@@ -76,6 +76,8 @@ public enum ReviewAction: Equatable, Sendable {
     case accepted(sampleIndex: Int)
     case classMapComputed(sampleIndex: Int, map: AttentionMap)
     case effectFailed(sampleIndex: Int, message: String)
+    /// The backend could not store an edit (the map stays in memory, shown as UNSAVED).
+    case saveFailed(sampleIndex: Int, message: String)
 }
 
 /// Work the reducer asks the app to do; it reports back with a result action.

@@ -7,8 +7,10 @@ public enum ReviewApp {
     /// (mouse reporting off, endwin) on every exit path, including thrown errors. `advanceOnAccept`:
     /// `a` moves on to the next sample in the list (`review --no-advance` turns it off).
     /// `colorMode` and `environment` (COLORTERM, NO_COLOR) decide the colours (ColorMode.swift).
+    /// Returns the final state, so the caller can report edits that could not be saved.
+    @discardableResult
     public static func run(backend: ReviewBackend, annotator: String, advanceOnAccept: Bool = true,
-                           colorMode: ColorMode = .auto, environment: [String: String] = [:]) throws {
+                           colorMode: ColorMode = .auto, environment: [String: String] = [:]) throws -> ReviewState {
         let terminal = try Terminal(colorMode: colorMode, environment: environment)
         defer { terminal.stop() }
         var driver = ReviewDriver(backend: backend, annotator: annotator, advanceOnAccept: advanceOnAccept)
@@ -16,14 +18,14 @@ public enum ReviewApp {
         var needsDraw = true
         while true {
             if needsDraw { terminal.draw(render(driver.state, size: size, colors: terminal.capability, plainChrome: terminal.setup.plainChrome)) }
-            if driver.state.quitting { break }
+            if driver.state.quitting { return driver.state }
             // The timeout only lets the loop notice signals; an idle screen is not redrawn.
             let events = terminal.read(timeoutMilliseconds: 200)
             needsDraw = !events.isEmpty
             if terminal.signalReceived {
                 // Commit a drag in progress, then leave through the normal path.
                 driver.send(.quit)
-                break
+                return driver.state
             }
             for event in events {
                 if event == .resize {

@@ -63,6 +63,8 @@ public struct ReviewState: Equatable, Sendable {
     public var unsaved: Set<Int> = []
     /// One line for the status bar (errors, hints).
     public var message: String?
+    /// Why the latest failed save failed, kept (unlike `message`) until everything is saved again.
+    public var lastSaveError: String?
     public var quitting = false
     public var annotator: String
     /// What the list shows (ReviewView.swift): `/` types the text, `F` and `s` cycle the others.
@@ -106,6 +108,18 @@ public struct ReviewState: Equatable, Sendable {
     }
 
     public var allSaved: Bool { unsaved.isEmpty }
+
+    /// One line for the shell once the screen has closed, when some samples' latest edits could not be
+    /// stored (a full disk, say): which samples, and the last error. nil when everything is saved.
+    public var unsavedReport: String? {
+        guard !unsaved.isEmpty else { return nil }
+        let numbers = unsaved.sorted().map { samples.indices.contains($0) ? "#\(samples[$0].index)" : "?" }
+        let listed = numbers.count > 5 ? numbers.prefix(5).joined(separator: ", ") + " and \(numbers.count - 5) more"
+                                       : numbers.joined(separator: ", ")
+        let what = unsaved.count == 1 ? "sample" : "samples"
+        return "the latest edits of \(unsaved.count) \(what) (\(listed)) were not saved" + (lastSaveError.map { ": \($0)" } ?? "")
+            + "; every edit saved before that is in the session"
+    }
 
     /// The displayed map's value in the cell under the brush centre (the cell the image pixel falls
     /// in), nil without an image or a map.

@@ -50,6 +50,15 @@ final class DriverTests: XCTestCase {
         XCTAssertFalse(d.state.allSaved)
         XCTAssertEqual(d.state.message, "NOT SAVED: disk full")
         XCTAssertTrue(statusLines(d.state)[2].contains("UNSAVED"))
+        XCTAssertEqual(d.state.unsavedReport, "the latest edits of 1 sample (#7) were not saved: disk full; "
+                       + "every edit saved before that is in the session")
+        // With space again the next stroke stores the whole current map (an edit row is a full map),
+        // so nothing of the unsaved stroke is lost and there is nothing left to report.
+        backend.failCommits = false
+        d.send(.applyBrush)
+        XCTAssertTrue(d.state.allSaved)
+        XCTAssertNil(d.state.unsavedReport)
+        XCTAssertEqual(backend.commits.last?.map, d.state.histories[0].current)
     }
 
     func testSelectingAnEditedSampleAsksForItsWhatIf() {

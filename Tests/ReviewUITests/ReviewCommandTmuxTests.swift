@@ -84,4 +84,62 @@ final class ReviewCommandTmuxTests: XCTestCase {
             XCTAssertEqual(try editRows(session), before + 2, "one edit per stroke (keyboard, mouse drag)")
         }
     }
+
+    /// A full disk under the session while reviewing (reliability issue, item 4): the stroke that cannot
+    /// be stored is shown as not saved, quitting then says so in one line with exit 1, the session keeps
+    /// every row it had and passes integrity_check, and with space again review stores edits as before.
+    /// Mounting the small tmpfs needs root (tools/test.sh and CI run as root); without it this fails.
+    func testFullDiskDuringReviewSaysWhatWasNotSavedAndKeepsTheSession() throws {
+        guard TmuxHarness.locateTmux() != nil else { throw MissingPrerequisite("tmux is not installed (bash tools/setup.sh installs it)") }
+        guard getuid() == 0 else { throw MissingPrerequisite("mounting a tmpfs needs root: run the tests as root, as tools/test.sh and CI do") }
+        let binary = BuiltProducts.abnHitl
+        let work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("abn-hitl-review-full-\(getpid())")
+        try? FileManager.default.removeItem(at: work)
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let disk = work.appendingPathComponent("disk")
+        try FileManager.default.createDirectory(at: disk, withIntermediateDirectories: true)
+        defer {
+            _ = try? Spawn.run("/bin/umount", [disk.path])
+            try? FileManager.default.removeItem(at: work)
+        }
+        let data = work.appendingPathComponent("data").path, model = work.appendingPathComponent("m.safetensors").path
+        _ = try abnHitl(["synth", "--out", data, "--train", "16", "--test", "8", "--seed", "2"], "synth")
+        _ = try abnHitl(["train", "--data", data, "--out", model, "--epochs", "1", "--batch-size", "8"], "train")
+        guard try Spawn.run("/bin/mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", disk.path]).status == 0 else {
+            throw TmuxHarness.Failure(description: "mount -t tmpfs \(disk.path) was refused")
+        }
+        let session = disk.appendingPathComponent("s")
+        _ = try abnHitl(["collect", "--model", model, "--data", data, "--session", session.path, "--select", "all", "--limit", "3"], "collect")
+        let before = try XCTUnwrap(try editRows(session), "sqlite3 is needed (tools/setup.sh installs it)")
+
+        // The review opens with room to spare; then the disk fills up under it.
+        var t = try TmuxHarness(command: [binary, "review", session.path, "--annotator", "full"], columns: 100, rows: 30)
+        defer { t.close() }
+        try t.waitFor("Samples 1/3", timeout: 20)
+        let filler = disk.appendingPathComponent("filler").path
+        _ = try Spawn.run("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=4096"])   // stops at ENOSPC
+        try t.sendLiteral(" ")
+        try t.waitFor("NOT SAVED", timeout: 20)
+        try t.sendLiteral("q")
+        XCTAssertEqual(try t.waitForExit(timeout: 20), 1)
+        // -J joins the wrapped line; -S from the history too, where the end of the screen pushed it.
+        let screen = try t.run(["capture-pane", "-p", "-J", "-S", "-100", "-t", t.target])
+        XCTAssertTrue(screen.contains("were not saved: ") && screen.contains("session.sqlite: disk full")
+                      && screen.contains("every edit saved before that is in the session"), screen)
+        XCTAssertEqual(screen.components(separatedBy: "were not saved").count, 2, "one line: \(screen)")
+
+        // With space again: the session is whole, still without the unsaved edit, and takes new ones.
+        try FileManager.default.removeItem(atPath: filler)
+        let check = try Spawn.run("/usr/bin/sqlite3", [session.appendingPathComponent("session.sqlite").path, "PRAGMA integrity_check;"])
+        XCTAssertEqual(check.output.trimmingCharacters(in: .whitespacesAndNewlines), "ok")
+        XCTAssertEqual(try editRows(session), before)
+        t.close()
+        t = try TmuxHarness(command: [binary, "review", session.path, "--annotator", "full"], columns: 100, rows: 30)
+        try t.waitFor("Samples 1/3", timeout: 20)
+        try t.sendLiteral(" ")
+        try t.waitFor(timeout: 20, "the stroke saved") { $0.contains("saved") && !$0.contains("UNSAVED") && $0.contains("* ") }
+        try t.sendLiteral("q")
+        XCTAssertEqual(try t.waitForExit(timeout: 20), 0)
+        XCTAssertEqual(try editRows(session), before + 1)
+    }
 }

@@ -68,10 +68,13 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         if n <= 0 { break }
         written += n
     }
-    // The write end is closed, so the input ends: with it open, curses blocks in read() for the rest
-    // of a truncated UTF-8 character whatever the timeout (a hang, not a finding). The price is that a
-    // trailing lone ESC spins for the escape delay (25 ms) before it is reported.
-    close(fds[1])
+    // The read end does not block and the write end stays open until the decoder stops, so the end of
+    // the input reads as "nothing yet" (EAGAIN). Both alternatives hang inside ncurses rather than in
+    // our code: a blocking read waits forever for the rest of a truncated UTF-8 character, and an end
+    // of file makes ncurses' X10 mouse decoder retry read() forever for the rest of a truncated
+    // ESC [ M sequence (it stops only on -1). A terminal never ends a sequence early; the fuzzer does.
+    _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK)
+    defer { close(fds[1]) }
     guard ct_start_decoder(fds[0], term) == 0 else { close(fds[0]); return 0 }
     defer { ct_stop_decoder() }
 

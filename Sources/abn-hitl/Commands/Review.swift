@@ -54,8 +54,9 @@ struct Review: ParsableCommand {
             let backend = try SessionReviewBackend(session: s, model: loaded, annotator: annotator, classMapMethod: cam.method)
             guard !backend.samples.isEmpty else { throw CommandError("\(session): the session has no samples (collect some first)") }
             Session.lockNotice = nil  // stderr would scribble over the screen; the save indicator shows the wait
-            try ReviewApp.run(backend: backend, annotator: annotator, advanceOnAccept: !noAdvance, colorMode: color,
-                              environment: ProcessInfo.processInfo.environment)
+            let final = try ReviewApp.run(backend: backend, annotator: annotator, advanceOnAccept: !noAdvance, colorMode: color,
+                                          environment: ProcessInfo.processInfo.environment)
+            if let report = final.unsavedReport { throw CommandError("\(session): \(report)") }
         }
     }
 }
