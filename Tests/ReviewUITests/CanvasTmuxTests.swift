@@ -34,10 +34,29 @@ final class CanvasTmuxTests: XCTestCase {
         try t.run(["capture-pane", "-e", "-p", "-t", t.target]).components(separatedBy: "\n")
     }
 
+    /// The coloured screen once `ready` holds for it (tmux may show part of a frame, and our own
+    /// colour sequences follow curses' output), or the last one after 10 s.
+    private func captureWithColours(_ t: TmuxHarness, when ready: ([String]) -> Bool) throws -> [String] {
+        let deadline = Date().addingTimeInterval(10)
+        var lines = try captureWithColours(t)
+        while !ready(lines), Date() < deadline {
+            usleep(50_000)
+            lines = try captureWithColours(t)
+        }
+        return lines
+    }
+
+    /// The first frame up to the status bar's last line.
+    @discardableResult
+    private func waitForFirstFrame(_ t: TmuxHarness) throws -> String {
+        try t.waitFor("Samples 1/3")
+        return try t.waitFor("?:help")
+    }
+
     func testZoomedClickPaintsTheImagePixelsUnderTheBrush() throws {
         let t = try startHost(columns: 100, rows: 30)
         defer { t.close(); try? FileManager.default.removeItem(atPath: log) }
-        try t.waitFor("Samples 1/3")
+        try waitForFirstFrame(t)
         try t.sendLiteral("z")
         try t.waitFor("zoom ×2")
         // 100×30: list 33 columns, canvas area from column 34, 66×26 cells; zoom 2 keeps 25 rows =
@@ -61,13 +80,18 @@ final class CanvasTmuxTests: XCTestCase {
     func testSideBySideShowsThreePanels() throws {
         let t = try startHost(columns: 120, rows: 30)
         defer { t.close(); try? FileManager.default.removeItem(atPath: log) }
-        try t.waitFor("Samples 1/3")
+        try waitForFirstFrame(t)
         try t.sendLiteral("v")
-        let screen = try t.waitFor("[image | map | blend]")
-        // 120×30: three panels of 25 columns at 41, 67 and 93, rows 7…19 (ViewportTests).
-        let row = Array(screen.components(separatedBy: "\n")[10].unicodeScalars)
-        let drawn = row.indices.filter { row[$0] == "▀" }
-        XCTAssertEqual(drawn, Array(41...65) + Array(67...91) + Array(93...117), String(String.UnicodeScalarView(row)))
+        // 120×30: three panels of 25 columns at 41, 67 and 93, rows 7…19 (ViewportTests). The wait
+        // is for the whole frame: tmux may show the header before the rows below it.
+        func drawn(_ screen: String) -> [Int] {
+            let lines = screen.components(separatedBy: "\n")
+            guard lines.count > 10 else { return [] }
+            let row = Array(lines[10].unicodeScalars)
+            return row.indices.filter { row[$0] == "▀" }
+        }
+        try t.waitFor("[image | map | blend]")
+        try t.waitFor("three panels on row 10") { drawn($0) == Array(41...65) + Array(67...91) + Array(93...117) }
         try t.sendLiteral("q")
         XCTAssertEqual(try t.waitForExit(), 0)
     }
@@ -76,13 +100,28 @@ final class CanvasTmuxTests: XCTestCase {
         // TERM is xterm-256color (no RGB in terminfo): the canvas is painted with our own 38;2 / 48;2.
         let t = try startHost(columns: 100, rows: 30, color: "truecolor")
         defer { t.close(); try? FileManager.default.removeItem(atPath: log) }
-        try t.waitFor("Samples 1/3")
-        let lines = try captureWithColours(t)
+        try waitForFirstFrame(t)
+        let lines = try captureWithColours(t) { $0.count > 10 && $0[10].contains("38;2;") }
         // Row 10 crosses the image; the blend of the host's pixel (x·8, y·8, 128) with jet(0.25) is
         // not a 256-colour palette entry, so only a 24-bit sequence can carry it.
         XCTAssertTrue(lines[10].contains("38;2;") && lines[10].contains("48;2;"), lines[10])
         try t.sendLiteral("q")
         XCTAssertEqual(try t.waitForExit(), 0)
+    }
+
+    func testAutoTakesTruecolourFromColorterm() throws {
+        // As under tmux with `default-terminal tmux-256color`: terminfo has 256 colours and no RGB,
+        // COLORTERM says the terminal takes 24-bit colour; without COLORTERM the palette is used.
+        for (colorterm, direct) in [("truecolor", true), ("", false)] {
+            let t = try startHost(columns: 100, rows: 30, environment: ["TERM": "tmux-256color", "COLORTERM": colorterm])
+            defer { t.close(); try? FileManager.default.removeItem(atPath: log) }
+            try waitForFirstFrame(t)
+            let row = try captureWithColours(t) { $0.count > 10 && $0[10].contains(direct ? "38;2;" : "38;5;") }[10]
+            XCTAssertEqual(row.contains("38;2;"), direct, "COLORTERM=\(colorterm): \(row.debugDescription)")
+            XCTAssertEqual(row.contains("38;5;"), !direct, "COLORTERM=\(colorterm): \(row.debugDescription)")
+            try t.sendLiteral("q")
+            XCTAssertEqual(try t.waitForExit(), 0)
+        }
     }
 
     /// The parameters of each SGR sequence in `line`.
@@ -104,7 +143,7 @@ final class CanvasTmuxTests: XCTestCase {
     func testNoneShadesTheCanvasWithoutAnyColour() throws {
         let t = try startHost(columns: 100, rows: 30, color: "none")
         defer { t.close(); try? FileManager.default.removeItem(atPath: log) }
-        let screen = try t.waitFor("Samples 1/3")
+        let screen = try waitForFirstFrame(t)
         let lines = try captureWithColours(t)
         for (r, line) in lines.enumerated() { XCTAssertFalse(setsColour(line), "row \(r): \(line.debugDescription)") }
         // Row 10 crosses the image (columns 51…82, ViewportTests' arithmetic at 100×30): shading
@@ -119,8 +158,8 @@ final class CanvasTmuxTests: XCTestCase {
     func testSixteenColoursUseTheAnsiColoursOnly() throws {
         let t = try startHost(columns: 100, rows: 30, color: "16")
         defer { t.close(); try? FileManager.default.removeItem(atPath: log) }
-        try t.waitFor("Samples 1/3")
-        let parameters = try captureWithColours(t).flatMap(sgrParameters)
+        try waitForFirstFrame(t)
+        let parameters = try captureWithColours(t) { $0.count > 10 && $0[10].contains("\u{1B}[") }.flatMap(sgrParameters)
         XCTAssertFalse(parameters.contains { $0.contains(38) || $0.contains(48) }, "no 256-colour or 24-bit sequences")
         XCTAssertTrue(parameters.joined().contains { (30...37).contains($0) || (90...97).contains($0) })
         try t.sendLiteral("q")
@@ -130,7 +169,7 @@ final class CanvasTmuxTests: XCTestCase {
     func testNoColorLeavesTheChromeUncoloured() throws {
         let t = try startHost(columns: 100, rows: 30, environment: ["NO_COLOR": "1"])
         defer { t.close(); try? FileManager.default.removeItem(atPath: log) }
-        try t.waitFor("Samples 1/3")
+        try waitForFirstFrame(t)
         let lines = try captureWithColours(t)
         // Headers (row 0), list rows and the status bar (rows 27…29): no colour. Row 10 crosses the canvas: colour.
         for r in [0, 1, 2, 27, 28, 29] { XCTAssertFalse(setsColour(lines[r]), "row \(r): \(lines[r].debugDescription)") }
