@@ -71,6 +71,24 @@ final class ViewportTests: XCTestCase {
         XCTAssertEqual(one.legend?.row, 20)
     }
 
+    func testZoomFourOnA224PixelImage() {
+        // 120×40: canvas area from column 41, 79×36 cells; zoom keeps 35 rows = 70 display rows.
+        // Fitted min(79/224, 70/224) = 0.3125 (below 1: kept fractional), zoomed 4: 1.25 display px
+        // per pixel, the image 280×280; the 79×70 window centred on (100, 60) starts at
+        // (⌊125 − 39.5⌋, 75 − 35) = (85, 40), at column 41, row 1.
+        let l = ReviewLayout(size: TerminalSize(columns: 120, rows: 40), imageWidth: 224, imageHeight: 224, zoom: 4,
+                             center: BrushPoint(100, 60))
+        XCTAssertEqual(l.scale, 1.25)
+        XCTAssertEqual([l.viewport.originX, l.viewport.originY, l.viewport.width, l.viewport.height], [85, 40, 79, 70])
+        XCTAssertEqual(l.image, CellRect(column: 41, row: 1, columns: 79, rows: 35))
+        // Cell (51, 6): display (10.5, 11) → ((10.5 + 85)/1.25, (11 + 40)/1.25) = (76.4, 40.8); its
+        // upper display pixel (10, 10) shows pixel (⌊95.5/1.25⌋, ⌊50.5/1.25⌋) = (76, 40).
+        let p = l.imagePoint(column: 51, row: 6)
+        XCTAssertEqual(p.x, 76.4, accuracy: 1e-9)
+        XCTAssertEqual(p.y, 40.8, accuracy: 1e-9)
+        XCTAssertTrue(l.imagePixel(displayX: 10, displayY: 10) == (76, 40))
+    }
+
     func testSideBySidePanels() {
         // 120×30: canvas area from column 41, 79×26 cells. Three panels of (79 − 2)/3 = 25 columns;
         // scale min(25/32, 52/32) = 0.78125, 25×25 display px = 25×13 cells at row 1 + (26 − 13)/2 = 7,
