@@ -74,8 +74,7 @@ int ct_start(void) {
     started = 1;
     set_input_modes();
     curs_set(0);
-    // Pair 0 stays the terminal's own colours (not white on black): NO_COLOR and colourless cells.
-    if (has_colors()) { start_color(); use_default_colors(); }
+    if (has_colors()) start_color();
     // Curses asks for clicks only: add button-motion reporting (drags), and SGR coordinates where
     // terminfo's kmous says the terminal reports them (so curses parses what arrives).
     const char *kmous = tigetstr("kmous");
@@ -101,6 +100,7 @@ int ct_cols(void) { int y, x; getmaxyx(stdscr, y, x); (void)y; return x; }
 int ct_colors(void) { return has_colors() ? COLORS : 0; }
 int ct_color_pairs(void) { return has_colors() ? COLOR_PAIRS : 0; }
 int ct_has_rgb(void) { return tigetflag("RGB") == 1 || tigetnum("RGB") > 0; }
+void ct_use_default_colors(void) { if (has_colors()) use_default_colors(); }
 void ct_write_raw(const char *bytes) { raw_out(bytes); }
 void ct_cursor(int *row, int *col) { int y, x; getyx(curscr, y, x); *row = y; *col = x; }
 int ct_init_pair(int pair, int fg, int bg) { return init_extended_pair(pair, fg, bg); }

@@ -25,6 +25,8 @@ final class Terminal {
         let terminfoColors = Int(ct_colors())
         setup = ColorSetup.resolve(mode: colorMode, environment: environment, terminfoColors: terminfoColors,
                                    terminfoRGB: ct_has_rgb() != 0)
+        // Plain chrome is drawn with pair 0, which must then carry no colour of its own.
+        if setup.plainChrome { ct_use_default_colors() }
         let drawing = setup.drawing(terminfoColors: terminfoColors)
         rawColor = drawing.repaint
         colors = ColorPairCache(capability: drawing.pairs, colorPairs: Int(ct_color_pairs()))
