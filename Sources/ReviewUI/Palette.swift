@@ -1,5 +1,5 @@
 // Colour for whatever the terminal can show: direct 24-bit colour, the xterm 256-colour palette,
-// or no usable colour at all (shading glyphs instead of half blocks).
+// the 16 ANSI colours, or no usable colour at all (shading glyphs instead of half blocks).
 
 public enum ColorCapability: Int, Sendable, Equatable, Comparable {
     /// No usable colour: text uses attributes, images use ' ░▒▓█'.
