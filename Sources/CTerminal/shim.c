@@ -99,6 +99,10 @@ int ct_lines(void) { int y, x; getmaxyx(stdscr, y, x); (void)x; return y; }
 int ct_cols(void) { int y, x; getmaxyx(stdscr, y, x); (void)y; return x; }
 int ct_colors(void) { return has_colors() ? COLORS : 0; }
 int ct_color_pairs(void) { return has_colors() ? COLOR_PAIRS : 0; }
+int ct_has_rgb(void) { return tigetflag("RGB") == 1 || tigetnum("RGB") > 0; }
+void ct_use_default_colors(void) { if (has_colors()) use_default_colors(); }
+void ct_write_raw(const char *bytes) { raw_out(bytes); }
+void ct_cursor(int *row, int *col) { int y, x; getyx(curscr, y, x); *row = y; *col = x; }
 int ct_init_pair(int pair, int fg, int bg) { return init_extended_pair(pair, fg, bg); }
 
 int ct_put(int row, int col, uint32_t ch, int attributes, int pair) {

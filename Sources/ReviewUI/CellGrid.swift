@@ -17,6 +17,8 @@ public struct CellAttributes: OptionSet, Hashable, Sendable {
     public static let bold = CellAttributes(rawValue: 1)
     public static let reverse = CellAttributes(rawValue: 2)
     public static let underline = CellAttributes(rawValue: 4)
+    /// The terminal's default colours, whatever the cell's RGB (NO_COLOR chrome); not sent to curses.
+    public static let plain = CellAttributes(rawValue: 8)
 }
 
 public struct Cell: Hashable, Sendable {

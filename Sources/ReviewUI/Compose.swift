@@ -18,9 +18,14 @@ public enum Compose {
 
     /// RGB per image pixel for the view.
     public static func colors(image: ReviewImage, map: AttentionMap?, view: CanvasView, weight: Float = blendWeight) -> [RGB] {
+        colors(image: image, values: map.map { upsampled($0, imageWidth: image.width, imageHeight: image.height) }, view: view, weight: weight)
+    }
+
+    /// The same from map values already upsampled (the side-by-side panels share one upsampling).
+    static func colors(image: ReviewImage, values upsampledValues: [Float]?, view: CanvasView, weight: Float) -> [RGB] {
         let n = image.width * image.height
         var out = [RGB](repeating: .black, count: n)
-        let values = (view == .image || map == nil) ? nil : upsampled(map!, imageWidth: image.width, imageHeight: image.height)
+        let values = view == .image ? nil : upsampledValues
         let rgb = image.rgb
         for i in 0..<n {
             let pixel = RGB(rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2])
@@ -33,14 +38,18 @@ public enum Compose {
     }
 
     /// Intensity in [0, 1] per image pixel for shading glyphs: the map value, the image luminance,
-    /// or their average in the blend view.
+    /// or their weighted mean in the blend view (half and half by default).
     public static func intensities(image: ReviewImage, map: AttentionMap?, view: CanvasView) -> [Double] {
+        intensities(image: image, values: map.map { upsampled($0, imageWidth: image.width, imageHeight: image.height) }, view: view)
+    }
+
+    static func intensities(image: ReviewImage, values upsampledValues: [Float]?, view: CanvasView, weight: Float = blendWeight) -> [Double] {
         let n = image.width * image.height
-        let values = (view == .image || map == nil) ? nil : upsampled(map!, imageWidth: image.width, imageHeight: image.height)
+        let values = view == .image ? nil : upsampledValues
         return (0..<n).map { i in
             let lum = (0.299 * Double(image.rgb[3 * i]) + 0.587 * Double(image.rgb[3 * i + 1]) + 0.114 * Double(image.rgb[3 * i + 2])) / 255
             guard let values else { return lum }
-            return view == .map ? Double(values[i]) : 0.5 * lum + 0.5 * Double(values[i])
+            return view == .map ? Double(values[i]) : Double(1 - weight) * lum + Double(weight) * Double(values[i])
         }
     }
 

@@ -38,7 +38,7 @@ public enum InputEvent: Equatable, Sendable {
 public func actions(for event: InputEvent, in state: ReviewState, size: TerminalSize) -> [ReviewAction] {
     switch event {
     case .resize: return []
-    case .key(let key): return keyActions(key, state)
+    case .key(let key): return followingTheBrush(keyActions(key, state), state, size)
     case .mouse(let m): return mouseActions(m, state, size)
     }
 }
@@ -89,6 +89,11 @@ private func keyActions(_ key: Key, _ state: ReviewState) -> [ReviewAction] {
         case "\u{12}", "\u{19}": return [.redo]       // Ctrl-R, Ctrl-Y
         case "r": return [.reset]
         case "o": return [.cycleView]
+        case "v": return [.toggleSideBySide]
+        case "m": return [.toggleMapHidden]
+        case "i": return [.toggleContour]
+        case "z": return [.zoom(1)]
+        case "Z": return [.zoom(-1)]
         case "c": return [.toggleClassMap]
         case "a": return [.accept]
         case "/": return [.beginFilter]
@@ -100,6 +105,17 @@ private func keyActions(_ key: Key, _ state: ReviewState) -> [ReviewAction] {
         default: return []
         }
     }
+}
+
+/// Zoomed in, a keyboard move of the brush is followed by a pan that keeps it in view.
+private func followingTheBrush(_ actions: [ReviewAction], _ state: ReviewState, _ size: TerminalSize) -> [ReviewAction] {
+    guard state.zoom > 1, actions.contains(where: {
+        if case .moveCursor = $0 { return true }
+        if case .moveCursorFast = $0 { return true }
+        return false
+    }) else { return actions }
+    let viewport = ReviewLayout(size: size, state: state).viewport
+    return actions + [.keepCursorInView(visibleWidth: viewport.visibleWidth, visibleHeight: viewport.visibleHeight)]
 }
 
 /// Keys while `/` is typing a filter: only these, so a typed "a" does not accept. Ctrl-C still quits.
@@ -116,7 +132,7 @@ private func filterKeyActions(_ key: Key) -> [ReviewAction] {
 }
 
 private func mouseActions(_ m: MouseEvent, _ state: ReviewState, _ size: TerminalSize) -> [ReviewAction] {
-    let layout = ReviewLayout(size: size, imageWidth: state.image?.width ?? 32, imageHeight: state.image?.height ?? 32)
+    let layout = ReviewLayout(size: size, state: state)
     guard !layout.isTooSmall else { return [] }
     let (x, y) = layout.imagePoint(column: m.column, row: m.row)
     let point = BrushPoint(x, y)

@@ -91,6 +91,16 @@ extension ReviewState {
             let effects = finishStroke() + [.accept(sampleIndex: sample.index)]
             return advanceOnAccept ? effects + moveInView(1) : effects
         case .cycleView: view = view.next
+        case .toggleSideBySide: sideBySide.toggle()
+        case .toggleMapHidden: mapHidden.toggle()
+        case .toggleContour: showContour.toggle()
+        case .zoom(let d):
+            zoom = ZoomLevels.step(zoom, by: d)
+            viewCenter = cursor
+        case .keepCursorInView(let w, let h):
+            guard let img = image else { return [] }
+            viewCenter = Viewport.follow(center: viewCenter ?? BrushPoint(Double(img.width) / 2, Double(img.height) / 2),
+                                         cursor: cursor, visibleWidth: w, visibleHeight: h, imageWidth: img.width, imageHeight: img.height)
         case .toggleClassMap:
             guard classMapName != nil else { message = "no class activation map (the backend offers none)"; return [] }
             let pending = finishStroke()
@@ -116,7 +126,7 @@ extension ReviewState {
             imageError = nil
             if !radiusChosen { radius = BrushRadius.initial(imageSide: max(img.width, img.height)); radiusChosen = true }
             radius = BrushRadius.step(radius, by: 0, imageSide: max(img.width, img.height))
-            if sizeChanged { cursor = BrushPoint(Double(img.width) / 2, Double(img.height) / 2) }
+            if sizeChanged { cursor = BrushPoint(Double(img.width) / 2, Double(img.height) / 2); viewCenter = nil }
             cursor = clampedToImage(cursor)
         case .imageFailed(let index, let text):
             guard selectedSample?.index == index else { return [] }

@@ -1,23 +1,44 @@
 // State → cells, with no terminal involved: the same function draws the real screen and the
 // grids the tests compare against hand-made expectations.
 
-/// The whole screen for `state` on a terminal of `size`.
-public func render(_ state: ReviewState, size: TerminalSize, colors: ColorCapability = .direct) -> CellGrid {
+/// The whole screen for `state` on a terminal of `size`. `plainChrome` (NO_COLOR): the list,
+/// headers, status bar and help use the terminal's own colours; the canvas keeps its colours (it is the data).
+public func render(_ state: ReviewState, size: TerminalSize, colors: ColorCapability = .direct,
+                   plainChrome: Bool = false) -> CellGrid {
     var grid = CellGrid(columns: size.columns, rows: size.rows)
-    let layout = ReviewLayout(size: size, imageWidth: state.image?.width ?? 32, imageHeight: state.image?.height ?? 32)
+    let layout = ReviewLayout(size: size, state: state)
     if layout.isTooSmall {
         renderTooSmall(&grid)
         return grid
     }
-    let style = RenderStyle(colors: colors)
+    let style = RenderStyle(colors: colors, plainChrome: plainChrome)
     renderList(state, layout, style, &grid)
     for r in 0..<layout.list.rows {
         grid.set(layout.list.columns, r, Cell("│", foreground: Theme.dim))
     }
     renderCanvas(state, layout, style, &grid)
     renderStatus(state, layout, style, &grid)
-    if state.showHelp { renderHelp(layout, style, &grid) }
+    var help: CellRect?
+    if state.showHelp { help = renderHelp(layout, style, &grid) }
+    if plainChrome { stripChromeColors(&grid, layout, help: help) }
     return grid
+}
+
+/// Every cell but the panels' pictures and the legend's bar (the help box included) gets the
+/// terminal's default colours: `.plain`, which the backend draws with colour pair 0.
+func stripChromeColors(_ grid: inout CellGrid, _ layout: ReviewLayout, help: CellRect?) {
+    let bar = layout.legend.flatMap { rect in legendBarColumns(rect).map { (rect.row, $0) } }
+    for r in 0..<grid.rows {
+        for c in 0..<grid.columns {
+            let data = (layout.panels.contains { $0.rect.contains(c, r) } || bar.map { $0.0 == r && $0.1.contains(c) } == true)
+                && help?.contains(c, r) != true
+            guard !data, var cell = grid[c, r] else { continue }
+            cell.foreground = Theme.text
+            cell.background = Theme.background
+            cell.attributes.insert(.plain)
+            grid.set(c, r, cell)
+        }
+    }
 }
 
 /// The message for a terminal below the minimum size, wrapped to its width.
@@ -38,18 +59,22 @@ func renderTooSmall(_ grid: inout CellGrid) {
     }
 }
 
-/// How highlights look: colours where there are colours, reverse video where there are not.
+/// How highlights look: colours where there are colours, reverse video where there are not (or
+/// where the chrome is plain); `monochrome` means shading glyphs on the canvas.
 struct RenderStyle {
     let colors: ColorCapability
+    var plainChrome = false
     var monochrome: Bool { colors == .monochrome }
+    /// The chrome without colours: on a colourless terminal, or plain by request (NO_COLOR).
+    var chromeWithoutColor: Bool { monochrome || plainChrome }
 
     func highlighted(_ active: Bool) -> (fg: RGB, bg: RGB, attributes: CellAttributes) {
-        if monochrome { return (Theme.text, Theme.background, active ? [.reverse, .bold] : [.reverse]) }
+        if chromeWithoutColor { return (Theme.text, Theme.background, active ? [.reverse, .bold] : [.reverse]) }
         return (Theme.highlightText, active ? Theme.highlight : Theme.inactiveHighlight, [])
     }
 
     var statusBar: (fg: RGB, bg: RGB, attributes: CellAttributes) {
-        monochrome ? (Theme.text, Theme.background, [.reverse]) : (Theme.text, Theme.statusBackground, [])
+        chromeWithoutColor ? (Theme.text, Theme.background, [.reverse]) : (Theme.text, Theme.statusBackground, [])
     }
 }
 

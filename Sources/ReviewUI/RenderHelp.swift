@@ -1,6 +1,6 @@
 // The `?` overlay: every key and mouse action, in a box over the middle of the screen.
 
-// At most 22 lines, so the box fits an 80×24 terminal.
+// At most 22 lines of at most 76 characters, so the box fits an 80×24 terminal.
 let helpLines: [String] = [
     "Keys",
     "j/k, Up/Down    move in the list (list focus)",
@@ -16,21 +16,23 @@ let helpLines: [String] = [
     "[ / ], 1-9      smaller / larger brush; strength 1/9 ... 9/9 (full)",
     "u, Ctrl-Z       undo the last stroke;  Ctrl-R, Ctrl-Y  redo",
     "r               reset to the model's map",
-    "o, - / +        view: blend / map / image; blend opacity down / up",
+    "o / v           view: blend / map / image;  side by side: image|map|blend",
+    "- / +, m        blend opacity down / up;  m hides / shows the map",
+    "z / Z, i        zoom in / out at the brush;  i: contour of the map at 0.5",
     "c               class activation map instead (read-only)",
     "a               accept as it is, then the next sample (unless --no-advance)",
     "?               this help (any key closes);  q, Ctrl-C  quit (all saved)",
-    "Mouse",
-    "left drag       paint with the current tool; right drag: the other one",
-    "wheel           brush radius;  click a row: select that sample",
+    "Mouse: left drag paints, right drag the other tool, wheel radius, click row",
     "List marks: * edited, ✓ accepted; header: shown, then progress",
 ]
 
-func renderHelp(_ layout: ReviewLayout, _ style: RenderStyle, _ grid: inout CellGrid) {
+/// Draws the box; returns where it is.
+@discardableResult
+func renderHelp(_ layout: ReviewLayout, _ style: RenderStyle, _ grid: inout CellGrid) -> CellRect {
     let innerWidth = helpLines.map { $0.unicodeScalars.count }.max()! + 2
     let width = min(grid.columns, innerWidth + 2), height = min(grid.rows, helpLines.count + 2)
     let left = (grid.columns - width) / 2, top = (grid.rows - height) / 2
-    let bg = style.monochrome ? Theme.background : Theme.statusBackground
+    let bg = style.chromeWithoutColor ? Theme.background : Theme.statusBackground
     let frame = Cell(" ", foreground: Theme.text, background: bg)
     for r in 0..<height { grid.fill(left, top + r, width: width, with: frame) }
     grid.text("┌" + String(repeating: "─", count: max(0, width - 2)) + "┐", left, top, background: bg)
@@ -39,8 +41,9 @@ func renderHelp(_ layout: ReviewLayout, _ style: RenderStyle, _ grid: inout Cell
         grid.set(left, top + r, Cell("│", background: bg))
         grid.set(left + width - 1, top + r, Cell("│", background: bg))
         let line = helpLines[r - 1]
-        let heading = line == "Keys" || line == "Mouse"
+        let heading = line == "Keys"
         grid.text(" " + line, left + 1, top + r, width: width - 2,
                   foreground: heading ? Theme.accent : Theme.text, background: bg, attributes: heading ? [.bold] : [])
     }
+    return CellRect(column: left, row: top, columns: width, rows: height)
 }

@@ -10,7 +10,7 @@ func renderStatus(_ state: ReviewState, _ layout: ReviewLayout, _ style: RenderS
     for (i, line) in lines.enumerated() where i < rect.rows {
         let end = grid.text(line, 0, rect.row + i, width: rect.columns, foreground: bar.fg, background: bar.bg, attributes: bar.attributes)
         if i == 2, let message = state.message {
-            grid.text("  " + message, end, rect.row + i, foreground: style.monochrome ? bar.fg : Theme.warning,
+            grid.text("  " + message, end, rect.row + i, foreground: style.chromeWithoutColor ? bar.fg : Theme.warning,
                       background: bar.bg, attributes: bar.attributes.union(.bold))
         }
     }
@@ -38,6 +38,8 @@ func statusLines(_ state: ReviewState) -> [String] {
     }
     var third = " tool \(state.tool.rawValue)\(state.penDown ? " (pen down)" : "")  radius \(radiusText(state.radius))px\(state.strengthNinths < 9 ? "  strength \(state.strengthNinths)/9" : "")  view \(state.view.rawValue)\(state.view == .blend && state.blendPercent != 50 ? " \(state.blendPercent)%" : "")"
     if state.showClassMap { third += " \(state.classMapName ?? "class map")" }
+    // Also here: a narrow canvas header is cut before its zoom.
+    if state.zoom > 1 { third += "  zoom ×\(state.zoom)" }
     third += state.allSaved ? "  saved" : "  UNSAVED"
     if s.accepted { third += "  accepted" }
     third += "  ?:help"

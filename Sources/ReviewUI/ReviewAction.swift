@@ -53,6 +53,17 @@ public enum ReviewAction: Equatable, Sendable {
     case reset
     case accept
     case cycleView
+    /// `v`: one view or image | map | blend side by side.
+    case toggleSideBySide
+    /// `m`: hide the map in the blend (keeping its weight) or show it again.
+    case toggleMapHidden
+    /// `i`: the map's 0.5 contour on or off.
+    case toggleContour
+    /// `z` (+1) / `Z` (−1): zoom steps, centred on the brush.
+    case zoom(Int)
+    /// After a keyboard move while zoomed: pan so the brush stays in a window this many image
+    /// pixels across and down (the input mapping knows the window; Viewport.follow).
+    case keepCursorInView(visibleWidth: Double, visibleHeight: Double)
     /// Show the class activation map instead of the attention map, or back (read-only while shown).
     case toggleClassMap
     case toggleHelp

@@ -6,16 +6,18 @@ public enum ReviewApp {
     /// stroke is committed through `backend` before the next input is read. The terminal is restored
     /// (mouse reporting off, endwin) on every exit path, including thrown errors. `advanceOnAccept`:
     /// `a` moves on to the next sample in the list (`review --no-advance` turns it off).
+    /// `colorMode` and `environment` (COLORTERM, NO_COLOR) decide the colours (ColorMode.swift).
     /// Returns the final state, so the caller can report edits that could not be saved.
     @discardableResult
-    public static func run(backend: ReviewBackend, annotator: String, advanceOnAccept: Bool = true) throws -> ReviewState {
-        let terminal = try Terminal()
+    public static func run(backend: ReviewBackend, annotator: String, advanceOnAccept: Bool = true,
+                           colorMode: ColorMode = .auto, environment: [String: String] = [:]) throws -> ReviewState {
+        let terminal = try Terminal(colorMode: colorMode, environment: environment)
         defer { terminal.stop() }
         var driver = ReviewDriver(backend: backend, annotator: annotator, advanceOnAccept: advanceOnAccept)
         var size = terminal.size
         var needsDraw = true
         while true {
-            if needsDraw { terminal.draw(render(driver.state, size: size, colors: terminal.capability)) }
+            if needsDraw { terminal.draw(render(driver.state, size: size, colors: terminal.capability, plainChrome: terminal.setup.plainChrome)) }
             if driver.state.quitting { return driver.state }
             // The timeout only lets the loop notice signals; an idle screen is not redrawn.
             let events = terminal.read(timeoutMilliseconds: 200)

@@ -34,6 +34,20 @@ public struct ReviewState: Equatable, Sendable {
     public var stroke: BrushStroke?
     /// The heatmap's weight in the blend view, in percent (`-`/`+` in steps of 10; 0 hides the map).
     public var blendPercent = Int(Compose.blendWeight * 100)
+    /// `m` hides the map in the blend view without losing `blendPercent` (`m` again restores it).
+    public var mapHidden = false
+    /// `v`: image | map | blend side by side instead of the one view `o` picks.
+    public var sideBySide = false
+    /// `i`: the iso-line of the map at `Contour.level`, drawn over every panel.
+    public var showContour = false
+    /// `z`/`Z`: a multiple of the scale that fits the whole image (one of `ZoomLevels.steps`).
+    public var zoom = 1
+    /// Image point the zoomed view is centred on (clamped to the image edges by the layout): the
+    /// brush at each zoom; keyboard moves pan it when the brush nears the window's edge
+    /// (Viewport.follow); mouse strokes leave it, so the image does not slide under a drag.
+    public var viewCenter: BrushPoint?
+    /// The heatmap's weight in the blend as drawn: 0 while `m` hides the map.
+    public var blendWeight: Float { mapHidden ? 0 : Float(blendPercent) / 100 }
     /// Brush strength in ninths (keys 1–9): how far one dab moves a fully covered cell toward its target.
     public var strengthNinths = 9
     var strength: Double { Double(strengthNinths) / 9 }

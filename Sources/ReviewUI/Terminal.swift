@@ -9,16 +9,27 @@ public struct TerminalUnavailable: Error, CustomStringConvertible {
 }
 
 final class Terminal {
-    let capability: ColorCapability
+    /// The colours review draws with (ColorMode.swift).
+    let setup: ColorSetup
+    var capability: ColorCapability { setup.capability }
+    /// The canvas needs more colours than curses knows the terminal has: curses draws its nearest
+    /// colours, then each changed row is painted again with SGR sequences of our own (SGR.swift).
+    private let rawColor: Bool
     private var colors: ColorPairCache
     private var previous: CellGrid?
     private var stopped = false
 
     /// Takes over the terminal; `stop()` (or deinit) gives it back.
-    init() throws {
+    init(colorMode: ColorMode = .auto, environment: [String: String] = [:]) throws {
         guard ct_start() == 0 else { throw TerminalUnavailable() }
-        capability = ColorCapability.from(colors: Int(ct_colors()))
-        colors = ColorPairCache(capability: capability, colorPairs: Int(ct_color_pairs()))
+        let terminfoColors = Int(ct_colors())
+        setup = ColorSetup.resolve(mode: colorMode, environment: environment, terminfoColors: terminfoColors,
+                                   terminfoRGB: ct_has_rgb() != 0)
+        // Plain chrome is drawn with pair 0, which must then carry no colour of its own.
+        if setup.plainChrome { ct_use_default_colors() }
+        let drawing = setup.drawing(terminfoColors: terminfoColors)
+        rawColor = drawing.repaint
+        colors = ColorPairCache(capability: drawing.pairs, colorPairs: Int(ct_color_pairs()))
     }
 
     deinit { stop() }
@@ -41,15 +52,25 @@ final class Terminal {
 
     /// Flushes `grid`, writing only cells that differ from the last frame.
     func draw(_ grid: CellGrid) {
-        let full = previous.map { $0.columns != grid.columns || $0.rows != grid.rows } ?? true
+        var full = previous.map { $0.columns != grid.columns || $0.rows != grid.rows } ?? true
         if !put(grid, onlyChanges: !full) {
             // Pair table full: start a fresh table and repaint every cell with it.
             colors.clear()
             ct_invalidate()
+            full = true
             if !put(grid, onlyChanges: false, allowNearest: true) { colors.clear() }
         }
+        // Curses rewrites only rows it changed, and only rows where the grid changed: repainting
+        // those rows whole covers whatever it drew over our colours.
+        let rows = rawColor ? (0..<grid.rows).filter { r in full || grid.cells[(r * grid.columns)..<((r + 1) * grid.columns)]
+            != previous!.cells[(r * grid.columns)..<((r + 1) * grid.columns)] } : []
         previous = grid
         ct_refresh()
+        if !rows.isEmpty {
+            var row: Int32 = 0, column: Int32 = 0
+            ct_cursor(&row, &column)
+            ct_write_raw(SGR.paint(grid, rows: rows, capability) + "\u{1B}[\(row + 1);\(column + 1)H")
+        }
     }
 
     /// Writes cells; false when a colour pair could not be allocated (nothing is half-recoloured:
@@ -68,7 +89,8 @@ final class Terminal {
                     pair = 0
                 }
                 // Writing the bottom-right cell scrolls on some terminals; curses handles it.
-                _ = ct_put(Int32(r), Int32(c), cell.character.value, Int32(cell.attributes.rawValue), pair!)
+                _ = ct_put(Int32(r), Int32(c), cell.character.value, Int32(cell.attributes.subtracting(.plain).rawValue),
+                         cell.attributes.contains(.plain) ? 0 : pair!)
             }
         }
         return true

@@ -21,6 +21,7 @@ struct ColorPairCache {
         switch capability {
         case .direct: return Palette.directColor(c)
         case .palette256: return Palette.xterm256(c)
+        case .ansi16: return Palette.ansi16(c)
         case .monochrome: return -1
         }
     }

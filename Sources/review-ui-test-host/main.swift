@@ -49,13 +49,15 @@ final class LoggingBackend: ReviewBackend {
     func accept(sampleIndex: Int) throws { write("accept \(sampleIndex)") }
 }
 
-guard CommandLine.arguments.count == 2 else {
-    FileHandle.standardError.write(Data("usage: review-ui-test-host LOG\n".utf8))
+// `review-ui-test-host LOG [COLOR]`: COLOR is a `review --color` mode (default auto).
+let arguments = CommandLine.arguments
+guard arguments.count == 2 || arguments.count == 3, let colorMode = ColorMode(rawValue: arguments.count == 3 ? arguments[2] : "auto") else {
+    FileHandle.standardError.write(Data("usage: review-ui-test-host LOG [auto|truecolor|256|16|none]\n".utf8))
     exit(2)
 }
-let backend = LoggingBackend(logPath: CommandLine.arguments[1])
+let backend = LoggingBackend(logPath: arguments[1])
 do {
-    try ReviewApp.run(backend: backend, annotator: "tmux")
+    try ReviewApp.run(backend: backend, annotator: "tmux", colorMode: colorMode, environment: ProcessInfo.processInfo.environment)
     backend.write("exited")
 } catch {
     backend.write("error \(error)")

@@ -119,7 +119,8 @@ final class RenderTests: XCTestCase {
         let text = render(s, size: TerminalSize(columns: 80, rows: 30)).lines.joined(separator: "\n")
         for key in ["j/k", "n / p", "Tab", "h/j/k/l", "space", "b / e", "[ / ]", "u, Ctrl-Z", "Ctrl-R, Ctrl-Y",
                     "r ", "o ", "c ", "a ", "? ", "q, Ctrl-C", "left drag", "right drag", "wheel",
-                    "N or .", "/ ", "F ", "s ", "--no-advance"] {
+                    "N or .", "/ ", "F ", "s ", "--no-advance", "o / v", "side by side", "- / +, m", "hides",
+                    "z / Z", "zoom", "contour"] {
             XCTAssertTrue(text.contains(key), key)
         }
         // 22 lines and the frame: the whole box fits 80×24, first line to last.

@@ -19,6 +19,14 @@ int ct_lines(void);
 int ct_cols(void);
 int ct_colors(void);
 int ct_color_pairs(void);
+// terminfo's RGB capability (ncurses' direct-colour flag), as a boolean or a number.
+int ct_has_rgb(void);
+// Colour pair 0 becomes the terminal's own colours instead of white on black (NO_COLOR chrome).
+void ct_use_default_colors(void);
+// Writes bytes straight to the terminal after curses' output (the canvas in colours terminfo lacks).
+void ct_write_raw(const char *bytes);
+// Where curses believes the terminal's cursor is (its next output moves relative to this).
+void ct_cursor(int *row, int *col);
 // init_extended_pair, so direct-colour values and pair numbers above 32767 work.
 int ct_init_pair(int pair, int fg, int bg);
 

@@ -10,7 +10,8 @@ struct Review: ParsableCommand {
         discussion: """
         Keys: j/k or arrows move in the list, n/p next/previous sample, Tab list ↔ canvas, h/j/k/l or arrows move \
         the brush on the canvas, space applies the brush, b paint, e erase, [ ] radius, u or Ctrl-Z undo, \
-        Ctrl-R or Ctrl-Y redo, r reset to the model's map, o cycle blend/map/image, c show the class activation map \
+        Ctrl-R or Ctrl-Y redo, r reset to the model's map, o cycle blend/map/image, v image|map|blend side by side, \
+        m hide/show the map in the blend, z/Z zoom in/out at the brush, i contour of the map at 0.5, c show the class activation map \
         of --cam instead of the attention map (read-only; c again returns), a accept as is and move to the next \
         sample (see --no-advance), N or . next untouched sample, / filter the list as you type (path, class, \
         label->prediction; Enter keeps, Esc clears), F cycle all/untouched/edited/accepted, s cycle the sort \
@@ -33,6 +34,10 @@ struct Review: ParsableCommand {
                                             valueName: "method"))
     var cam = ClassMapMethod(.gradcam)
 
+    @Option(name: .long, help: ArgumentHelp("Colours: auto (24-bit when COLORTERM is truecolor/24bit or terminfo has RGB, else what terminfo offers), truecolor, 256, 16 or none (shading glyphs). NO_COLOR leaves the chrome uncoloured; the canvas keeps its colours.",
+                                            valueName: "mode"))
+    var color: ColorMode = .auto
+
     @Flag(name: .long, help: "a accepts and stays on the sample (default: it moves on to the next one in the list).")
     var noAdvance = false
 
@@ -49,8 +54,12 @@ struct Review: ParsableCommand {
             let backend = try SessionReviewBackend(session: s, model: loaded, annotator: annotator, classMapMethod: cam.method)
             guard !backend.samples.isEmpty else { throw CommandError("\(session): the session has no samples (collect some first)") }
             Session.lockNotice = nil  // stderr would scribble over the screen; the save indicator shows the wait
-            let final = try ReviewApp.run(backend: backend, annotator: annotator, advanceOnAccept: !noAdvance)
+            let final = try ReviewApp.run(backend: backend, annotator: annotator, advanceOnAccept: !noAdvance, colorMode: color,
+                                          environment: ProcessInfo.processInfo.environment)
             if let report = final.unsavedReport { throw CommandError("\(session): \(report)") }
         }
     }
 }
+
+/// `review --color`: auto, truecolor, 256, 16 or none; anything else is a usage error listing them.
+extension ColorMode: ExpressibleByArgument {}
