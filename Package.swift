@@ -1,8 +1,14 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 // Kernels come from Debian's libdnnl-dev (oneDNN); images from libpng/libjpeg; the UI from ncursesw;
 // sessions from SQLite through GRDB. See docs/architecture.md for how the modules fit together.
+// The engine's loops are compiled without overflow and bounds checks (-Ounchecked), except when
+// tools/sanitize.sh builds with ABN_CHECKED=1: there those checks are Swift's undefined-behaviour sanitizer.
+let engineSettings: [SwiftSetting] = ProcessInfo.processInfo.environment["ABN_CHECKED"] == "1"
+    ? [] : [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "abn-hitl",
     platforms: [.macOS(.v13)],
@@ -19,8 +25,7 @@ let package = Package(
         .target(name: "CImageIO", linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg")]),
         .target(name: "CTerminal", linkerSettings: [.linkedLibrary("ncursesw")]),
 
-        .target(name: "ABN", dependencies: ["CDNNL"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .target(name: "ABN", dependencies: ["CDNNL"], swiftSettings: engineSettings),
         .target(name: "ABNData", dependencies: ["CImageIO"]),
         .target(name: "HITL", dependencies: ["ABN", "ABNData", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "ReviewUI", dependencies: ["HITL", "CTerminal"]),
