@@ -9,7 +9,7 @@
 # Takes about as long again as tools/test.sh for the build, and two to three times as long for the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash tools/setup.sh   # the apt packages (and the normal build, which the PyTorch side below does not need)
+bash tools/setup.sh --packages-only
 ABN_TORCH_PYTHON=${ABN_TORCH_PYTHON:-$(bash tools/torch-env.sh)}
 export ABN_TORCH_PYTHON
 

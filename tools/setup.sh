@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages abn-hitl builds against (only those missing), then builds it.
-# Usage: bash tools/setup.sh        (run as root, or with sudo available)
+# Usage: bash tools/setup.sh [--packages-only]   (run as root, or with sudo available)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packages=(libncursesw5-dev ncurses-term libpng-dev libjpeg-dev libsqlite3-dev sqlite3 libdnnl-dev tmux pkg-config)
@@ -13,5 +13,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -q >&2
   $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
 fi
+[ "${1:-}" = --packages-only ] && exit 0
 # One build configuration for the tool, its tests and the demo, so nothing is compiled twice.
 swift build -c release -Xswiftc -enable-testing >&2
