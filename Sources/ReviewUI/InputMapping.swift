@@ -49,7 +49,12 @@ private func keyActions(_ key: Key, _ state: ReviewState) -> [ReviewAction] {
         if key == .character("q") || key == .character("\u{3}") { return [.toggleHelp, .quit] }
         return [.toggleHelp]
     }
-    if state.typingFilter { return filterKeyActions(key) }
+    if state.typingFilter {
+        return promptKeyActions(key, end: .endFilter, cancel: .clearFilter, delete: .deleteFilterCharacter, type: ReviewAction.typeFilter)
+    }
+    if state.typingNote {
+        return promptKeyActions(key, end: .endNote, cancel: .cancelNote, delete: .deleteNoteCharacter, type: ReviewAction.typeNote)
+    }
     let canvas = state.focus == .canvas
     switch key {
     case .up: return canvas ? [.moveCursor(dx: 0, dy: -1)] : [.moveSelection(-1)]
@@ -96,6 +101,8 @@ private func keyActions(_ key: Key, _ state: ReviewState) -> [ReviewAction] {
         case "Z": return [.zoom(-1)]
         case "c": return [.toggleClassMap]
         case "a": return [.accept]
+        case "f": return [.toggleFlag]
+        case "x": return [.toggleExclude]
         case "/": return [.beginFilter]
         case "s": return [.cycleSort]
         case "F": return [.cycleQuickFilter]
@@ -118,15 +125,17 @@ private func followingTheBrush(_ actions: [ReviewAction], _ state: ReviewState, 
     return actions + [.keepCursorInView(visibleWidth: viewport.visibleWidth, visibleHeight: viewport.visibleHeight)]
 }
 
-/// Keys while `/` is typing a filter: only these, so a typed "a" does not accept. Ctrl-C still quits.
-private func filterKeyActions(_ key: Key) -> [ReviewAction] {
+/// Keys while `/` types a filter or `f` a flag's note: only these, so a typed "a" does not accept.
+/// Ctrl-C still quits.
+private func promptKeyActions(_ key: Key, end: ReviewAction, cancel: ReviewAction, delete: ReviewAction,
+                              type: (Unicode.Scalar) -> ReviewAction) -> [ReviewAction] {
     switch key {
-    case .enter, .character("\r"), .character("\n"): return [.endFilter]
-    case .escape, .character("\u{1B}"): return [.clearFilter]
+    case .enter, .character("\r"), .character("\n"): return [end]
+    case .escape, .character("\u{1B}"): return [cancel]
     // Backspace arrives as DEL, as Ctrl-H, or as curses' KEY_BACKSPACE (263).
-    case .character("\u{7F}"), .character("\u{8}"), .other(263): return [.deleteFilterCharacter]
+    case .character("\u{7F}"), .character("\u{8}"), .other(263): return [delete]
     case .character("\u{3}"): return [.quit]
-    case .character(let c) where c.value >= 0x20: return [.typeFilter(c)]
+    case .character(let c) where c.value >= 0x20: return [type(c)]
     default: return []
     }
 }

@@ -13,19 +13,24 @@ struct Review: ParsableCommand {
         Ctrl-R or Ctrl-Y redo, r reset to the model's map, o cycle blend/map/image, v image|map|blend side by side, \
         m hide/show the map in the blend, z/Z zoom in/out at the brush, i contour of the map at 0.5, c show the class activation map \
         of --cam instead of the attention map (read-only; c again returns), a accept as is and move to the next \
-        sample (see --no-advance), N or . next untouched sample, / filter the list as you type (path, class, \
-        label->prediction; Enter keeps, Esc clears), F cycle all/untouched/edited/accepted, s cycle the sort \
-        (collect order, confidence, class, edited first), ? help, q quit. The review opens at the first sample \
-        neither edited nor accepted. \
+        sample (see --no-advance; a again un-accepts), f flag with a note (Enter stores, Esc cancels; f again \
+        unflags), x exclude from fine-tuning (x again includes), N or . next untouched sample, / filter the list \
+        as you type (path, class, label->prediction; Enter keeps, Esc clears), F cycle \
+        all/untouched/edited/accepted/flagged/excluded, s cycle the sort (collect order, confidence, class, edited \
+        first), ? help, q quit. Undo and redo take back mark changes too, in order with strokes. The review opens \
+        at the first untouched sample (not edited, accepted, flagged or excluded). \
         Mouse: left drag applies the tool, right drag the other one, wheel changes the radius. Every stroke is \
-        saved to the session before the next key is read.
+        saved to the session before the next key is read. Several annotators may review one session at once: \
+        before changing a sample, review checks whether someone else has stored work on it since, and if so \
+        continues on their map and says who and when.
         """)
 
     @Argument(help: "Session directory.")
     var session: String
 
-    @Option(name: .long, help: "Annotator name recorded with each edit.")
-    var annotator: String = ProcessInfo.processInfo.environment["USER"] ?? "annotator"
+    @Option(name: .long, help: ArgumentHelp("Annotator name recorded with each edit and mark (default: your login name, from the password database, else $USER or $LOGNAME). Others reviewing the same session at the same time see it when they meet your work.",
+                                            valueName: "name"))
+    var annotator: String = loginName()
 
     @Option(name: .long, help: "Model for the live prediction (default: the session's model).")
     var model: String?
