@@ -97,11 +97,22 @@ final class TmuxHarness {
     func waitForExit(timeout: TimeInterval = 10) throws -> Int {
         let deadline = Date().addingTimeInterval(timeout)
         repeat {
-            // tmux leaves pane_dead_status empty for a zero status.
-            if (try? format("#{pane_dead}")) == "1" { return Int(try format("#{pane_dead_status}")) ?? 0 }
+            if (try? format("#{pane_dead}")) == "1" { return try deadPaneStatus() }
             usleep(50_000)
         } while Date() < deadline
         throw Failure(description: "program did not exit; screen:\n\((try? capture()) ?? "")")
+    }
+
+    /// A dead pane's exit status (128 + n for signal n). tmux marks the pane dead when its terminal
+    /// closes, which can come before it has reaped the process, and until then it shows no status at
+    /// all — as it does for status 0 — so an empty status is believed only after a second.
+    private func deadPaneStatus() throws -> Int {
+        for _ in 0..<20 {
+            if let status = Int(try format("#{pane_dead_status}")) { return status }
+            if let signal = Int(try format("#{pane_dead_signal}")) { return 128 + signal }
+            usleep(50_000)
+        }
+        return 0
     }
 
     /// The program's process id.
