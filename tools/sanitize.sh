@@ -14,6 +14,10 @@ ABN_TORCH_PYTHON=${ABN_TORCH_PYTHON:-$(bash tools/torch-env.sh)}
 export ABN_TORCH_PYTHON
 
 export ABN_CHECKED=1
+# The test process loads libgomp before any of our code runs, so the passive wait policy abn-hitl sets
+# for itself (main.swift) must come from here: spinning OpenMP threads slowed by the sanitizers and
+# sharing two cores with a child process made one training test take over an hour.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 config=(-c release -Xswiftc -enable-testing --sanitize address -Xcc -fsanitize=undefined -Xcc -fno-sanitize-recover=undefined
         --scratch-path .build/sanitize)
 swift build "${config[@]}" --build-tests >&2
