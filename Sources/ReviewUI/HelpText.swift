@@ -12,15 +12,15 @@ enum HelpText {
     /// The box's limits, frame included: it fits 80×24 with a margin.
     static let maxRows = 22
     static let maxColumns = 76
-    /// Keys are padded to this width; a longer label pushes its text right.
-    static let labelWidth = 16
+    /// Keys are padded to the longest label, so the words line up in one column.
+    static let labelWidth = (keyBindings.map(\.label) + mouseAndMarks.map(\.label)).map { $0.unicodeScalars.count }.max()!
 
     /// What the mouse does and what the list's marks mean: not keys, but the help says them too.
     static let mouseAndMarks: [(label: String, help: String)] = [
         ("left drag", "paint with the tool; right drag: the other tool"),
         ("wheel", "smaller / larger brush"),
         ("click a row", "select that sample"),
-        ("list marks", "* edited, ✓ accepted; header: shown, then progress"),
+        ("list marks", "* edited, ✓ accepted; header: view, progress"),
     ]
 
     static func entry(_ label: String, _ help: String) -> HelpLine {

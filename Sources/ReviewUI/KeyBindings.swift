@@ -84,7 +84,7 @@ let keyBindings: [KeyBinding] = [
                each([c("j"), .down], [.moveSelection(1)]) + each([c("k"), .up], [.moveSelection(-1)])),
     KeyBinding("n / p", "next / previous sample in the list", .samples,
                each([c("n")], [.nextSample]) + each([c("p")], [.previousSample])),
-    KeyBinding("N or .", "next untouched sample (neither edited nor accepted)", .samples,
+    KeyBinding("N or .", "next untouched: neither edited nor accepted", .samples,
                each([c("N"), c(".")], [.nextUntouched])),
     KeyBinding("/", "filter as you type: path, class, cat->dog", .samples, each([c("/")], [.beginFilter])),
     KeyBinding("Enter, Esc, Bksp", "while typing: keep the filter / clear it / delete", .samples, [.filter],

@@ -98,7 +98,7 @@ final class KeyBindingTests: XCTestCase {
         let boxColumns = first[1].unicodeScalars.drop { $0 != "┌" }.prefix { $0 != "┐" }.count + 1
         XCTAssertLessThanOrEqual(boxColumns, 76)
         XCTAssertTrue(first[2].contains(" Samples and the list "), first[2])
-        XCTAssertTrue(first[3].contains(" j/k, Up/Down      move in the list (list focus) "), first[3])
+        XCTAssertTrue(first[3].contains(" j/k, Up/Down           move in the list (list focus) "), first[3])
         press(.character(" "))
         let second = screen()
         XCTAssertEqual(s.helpPage, 1)
