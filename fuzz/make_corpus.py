@@ -31,12 +31,20 @@ ALTER TABLE samples ADD COLUMN predicted INTEGER;
 ALTER TABLE samples ADD COLUMN attention_predicted INTEGER;
 ALTER TABLE edits ADD COLUMN whatif_predicted INTEGER;
 """
+V3 = """
+CREATE TABLE marks (id INTEGER PRIMARY KEY AUTOINCREMENT, sample_id INTEGER NOT NULL REFERENCES samples(id),
+  kind TEXT NOT NULL, value INTEGER NOT NULL, note TEXT, annotator TEXT NOT NULL, created_at TEXT NOT NULL,
+  source TEXT NOT NULL);
+CREATE INDEX marks_by_sample ON marks(sample_id, kind, id);
+INSERT INTO marks (sample_id, kind, value, note, annotator, created_at, source)
+  SELECT sample_id, 'accept', 1, NULL, annotator, created_at, 'migrated' FROM accepts ORDER BY id;
+"""
 NOW = "2026-12-05T12:00:00.000Z"
 
 def floats(*v):
     return struct.pack("<%df" % len(v), *v)
 
-def make(name, version=2, samples=2, edits=1, accepts=1, changes=1, runs=1, wal=False, bad_map=None):
+def make(name, version=3, samples=2, edits=1, accepts=1, changes=1, runs=1, wal=False, bad_map=None, marks=()):
     path = os.path.join(OUT, name)
     if os.path.exists(path):
         os.remove(path)
@@ -67,11 +75,18 @@ def make(name, version=2, samples=2, edits=1, accepts=1, changes=1, runs=1, wal=
                   f"VALUES ({','.join('?' * len(args))})", args)
     for i in range(accepts):
         d.execute("INSERT INTO accepts (sample_id, annotator, created_at) VALUES (?,?,?)", (1, "ann", NOW))
+    if version >= 3:
+        d.executescript(V3)
+        d.execute("INSERT INTO grdb_migrations VALUES ('v3')")
+        d.execute("INSERT INTO schema_version VALUES (3)")
+    for sample, kind, value, note, source in marks:
+        d.execute("INSERT INTO marks (sample_id, kind, value, note, annotator, created_at, source) VALUES (?,?,?,?,?,?,?)",
+                  (sample, kind, value, note, "bo", NOW, source))
     for i in range(changes):
         d.execute("INSERT INTO model_changes (model_path, model_sha256, created_at) VALUES (?,?,?)", ("f.safetensors", "cd" * 32, NOW))
     for i in range(runs):
         d.execute("INSERT INTO runs (kind, created_at, parameters, results) VALUES (?,?,?,?)", ("finetune", NOW, "{}", '{"ok":1}'))
-    for t in ["meta", "samples", "edits", "accepts", "model_changes", "runs"]:
+    for t in ["meta", "samples", "edits", "accepts", "model_changes", "runs"] + (["marks"] if version >= 3 else []):
         d.execute(f"CREATE TRIGGER {t}_no_update BEFORE UPDATE ON {t} BEGIN SELECT RAISE(ABORT, 'append-only'); END")
         d.execute(f"CREATE TRIGGER {t}_no_delete BEFORE DELETE ON {t} BEGIN SELECT RAISE(ABORT, 'append-only'); END")
     d.commit()
@@ -99,6 +114,9 @@ os.makedirs(OUT, exist_ok=True)
 make("current.sqlite")
 make("current-wal.sqlite", wal=True)
 make("schema-v1.sqlite", version=1)
+make("schema-v2.sqlite", version=2)
+make("marks.sqlite", marks=[(1, "flag", 1, "tail?", "toggle"), (2, "exclude", 1, None, "toggle"),
+                            (1, "accept", 0, None, "undo"), (1, "accept", 1, None, "redo"), (2, "exclude", 0, None, "toggle")])
 make("no-rows.sqlite", samples=0, edits=0, accepts=0, changes=0, runs=0)
 make("nan-edit.sqlite", bad_map=floats(float("nan"), 0, 0, 0))
 make("short-edit.sqlite", bad_map=floats(1, 0))
@@ -115,6 +133,7 @@ input_seed("sgr-drag.bin", [0, 119, 39],
 input_seed("x10-drag.bin", [1, 119, 39], x10(0, 60, 10) + x10(32, 64, 12) + x10(3, 64, 12) + x10(64, 1, 1) + x10(0, 3, 4) + x10(3, 3, 4))
 input_seed("filter.bin", [4, 79, 23], b"/train\x7f\x7fa\x08b\rs/zz\x1bF")
 input_seed("tiny.bin", [0, 9, 4], b"jd l d" + sgr(0, 3, 2) + sgr(0, 3, 2, release=True) + b"?q")
+input_seed("marks.bin", [0, 119, 39], b"fnot the tail\x7f\x7f\rfx\x1bx a u u \x12 F F F F F F k a f\r")
 input_seed("help-quit.bin", [0x80, 119, 39], b"? d lll d a \x03")
 for folder in (OUT, INPUT_OUT):
     for f in sorted(os.listdir(folder)):

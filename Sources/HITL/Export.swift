@@ -7,7 +7,7 @@ public struct ExportSummary: Sendable, Equatable {
     public var edits: Int
 }
 
-/// Writes, for every edited or accepted sample, the image (at the model's input size), the original
+/// Writes, for every edited or marked (accepted, flagged, excluded) sample, the image (at the model's input size), the original
 /// and current maps (bilinearly upsampled to the image and jet-coloured), the current map blended over
 /// the image and the difference current − original, all enlarged by nearest neighbour to about 256 px
 /// (8× for 32×32) as PNG; plus edits.csv (every edit, the whole history) and manifest.json
@@ -18,11 +18,11 @@ public func export(session: Session, to destination: URL) throws -> ExportSummar
     // Everything is read (and validated) before anything is written: a damaged session leaves no export behind.
     let samples = try session.samples()
     let edits = try session.edits()
-    let accepts = try session.accepts()
+    let marks = try session.marks()
     // Built in a hidden sibling and renamed into place: a kill leaves the earlier export or the whole new one.
     let refusal = "the destination folder is not empty and is not an earlier export (no manifest.json); give a new or empty folder"
     return try AtomicDirectory.build(destination, replaceable: isEmptyOrEarlierExport, refusal: refusal) { out in
-        try writeExport(session: session, samples: samples, edits: edits, accepts: accepts, to: out)
+        try writeExport(session: session, samples: samples, edits: edits, marks: marks, to: out)
     }
 }
 
@@ -33,13 +33,13 @@ private func isEmptyOrEarlierExport(_ url: URL) -> Bool {
     return names.isEmpty || names.contains("manifest.json")
 }
 
-private func writeExport(session: Session, samples: [SessionSample], edits: [EditRecord], accepts: [AcceptRecord],
+private func writeExport(session: Session, samples: [SessionSample], edits: [EditRecord], marks: [MarkRecord],
                          to out: URL) throws -> ExportSummary {
     let info = session.info
     let byID = Dictionary(uniqueKeysWithValues: samples.map { ($0.id, $0) })
     let scale = max(1, 256 / max(info.inputHeight, info.inputWidth))
     var manifestSamples: [ManifestSample] = []
-    for sample in samples where sample.edited || sample.accepted {
+    for sample in samples where sample.edited || sample.marks != SampleMarks() {
         let stem = "\(String(format: "%05d", sample.id))-" + sample.relativePath.replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: ".", with: "_")
         let image = try loadDisplayImage(try info.sampleURL(sample.relativePath), width: info.inputWidth, height: info.inputHeight)
@@ -63,7 +63,7 @@ private func writeExport(session: Session, samples: [SessionSample], edits: [Edi
             predicted: info.classes[sample.predicted], probabilities: sample.probabilities,
             attention_predicted: info.classes[sample.attentionPredicted],
             predicted_under_edit: info.classes[argmax(under)], probabilities_under_edit: under,
-            accepted: sample.accepted,
+            accepted: sample.accepted, flagged: sample.flagged, flag_note: Nullable(sample.marks.flagNote), excluded: sample.excluded,
             edits: history.map { ManifestEdit(edit_id: $0.id, annotator: $0.annotator, time: $0.createdAt, source: $0.source,
                                               predicted_under_edit: info.classes[$0.whatIfPredicted]) },
             files: files))
@@ -80,7 +80,8 @@ private func writeExport(session: Session, samples: [SessionSample], edits: [Edi
     try AtomicFile.write(Array(csv.utf8), to: out.appendingPathComponent("edits.csv"))
     let manifest = Manifest(session: session.directory.standardizedFileURL.path, model_path: info.modelPath, model_sha256: info.modelSHA256,
                             dataset: info.dataRoot, split: info.split, classes: info.classes, map_size: [info.mapHeight, info.mapWidth],
-                            accepts: accepts.map { ManifestAccept(sample_id: $0.sampleID, annotator: $0.annotator, time: $0.createdAt) },
+                            marks: marks.map { ManifestMark(mark_id: $0.id, sample_id: $0.sampleID, kind: $0.kind.rawValue, value: $0.value,
+                                                            note: Nullable($0.note), annotator: $0.annotator, time: $0.createdAt, source: $0.source) },
                             samples: manifestSamples)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
@@ -100,11 +101,23 @@ struct Manifest: Encodable {
     var split: String
     var classes: [String]
     var map_size: [Int]
-    var accepts: [ManifestAccept]
+    var marks: [ManifestMark]
     var samples: [ManifestSample]
 }
 
-struct ManifestAccept: Encodable { var sample_id: Int64; var annotator: String; var time: String }
+struct ManifestMark: Encodable {
+    var mark_id: Int64; var sample_id: Int64; var kind: String; var value: Bool; var note: Nullable
+    var annotator: String; var time: String; var source: String
+}
+/// Text or JSON null, always written (JSONEncoder leaves a nil optional out): every manifest has the same keys.
+struct Nullable: Encodable {
+    var text: String?
+    init(_ text: String?) { self.text = text }
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        if let text { try c.encode(text) } else { try c.encodeNil() }
+    }
+}
 struct ManifestEdit: Encodable { var edit_id: Int64; var annotator: String; var time: String; var source: String; var predicted_under_edit: String }
 struct ManifestFiles: Encodable { var image, original_map, edited_map, blend, difference: String }
 struct ManifestSample: Encodable {
@@ -117,6 +130,9 @@ struct ManifestSample: Encodable {
     var predicted_under_edit: String
     var probabilities_under_edit: [Float]
     var accepted: Bool
+    var flagged: Bool
+    var flag_note: Nullable
+    var excluded: Bool
     var edits: [ManifestEdit]
     var files: ManifestFiles
 }

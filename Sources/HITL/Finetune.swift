@@ -86,6 +86,8 @@ public struct FinetuneReport: Sendable {
     public var editedSamples: Int
     /// Of those, held out for validation (not trained on).
     public var heldOut: Int
+    /// Session samples marked excluded: neither targets nor replayed.
+    public var excludedSamples: Int
     public var steps: Int
     /// Epochs run (fewer than planned when validation stopped early).
     public var epochs: Int
@@ -154,13 +156,15 @@ public func finetune(session: Session, model: LoadedModel, out: URL, options: Fi
     }
     let samples = try session.samples()
     let targets = fineTuningTargets(samples)
+    let excluded = Set(samples.filter(\.excluded).map(\.relativePath))
     guard !targets.isEmpty else {
-        throw FinetuneError("\(session.directory.path): no edited or accepted samples to fine-tune with (use review or import-maps first)")
+        let also = excluded.isEmpty ? "" : " that are not excluded (\(excluded.count) excluded)"
+        throw FinetuneError("\(session.directory.path): no edited or accepted samples\(also) to fine-tune with (use review or import-maps first)")
     }
     let root = URL(fileURLWithPath: info.dataRoot)
     let folder = try ImageFolder(root: root, split: info.split, classes: info.classes, skipBad: true)
     let targetPaths = Set(targets.map(\.relativePath))
-    let replay = folder.samples.filter { !targetPaths.contains($0.relativePath) }
+    let replay = folder.samples.filter { !targetPaths.contains($0.relativePath) && !excluded.contains($0.relativePath) }
     let testFolder: ImageFolder? = try evaluationSplit.flatMap { split in
         FileManager.default.fileExists(atPath: root.appendingPathComponent(split).path)
             ? try ImageFolder(root: root, split: split, classes: info.classes, skipBad: true) : nil
@@ -246,7 +250,8 @@ public func finetune(session: Session, model: LoadedModel, out: URL, options: Fi
     try ModelFile.save(model.model, metadata: m, to: out)
     let written = try ModelFile.load(contentsOf: out)
     let after = try testFolder.map { try evaluate(model: written, folder: $0) }
-    let report = FinetuneReport(editedSamples: targets.count, heldOut: split.heldOut.count, steps: steps, epochs: epochsRun,
+    let report = FinetuneReport(editedSamples: targets.count, heldOut: split.heldOut.count, excludedSamples: excluded.count,
+                                steps: steps, epochs: epochsRun,
                                 validationAccuracy: history, keptEpoch: kept, finalMapLoss: lastMapLoss,
                                 outputSHA256: written.sha256, before: before, after: after)
     try recordFinetuneRun(session: session, options: options, input: model, output: written, report: report)
@@ -397,9 +402,11 @@ public struct FinetuneTarget: Sendable, Equatable {
     public var originalMap: [Float]
 }
 
-/// Edited samples → their newest edit; accepted, unedited samples → their original map; others none.
+/// Edited samples → their newest edit; accepted, unedited samples → their original map; excluded
+/// samples and the others none.
 public func fineTuningTargets(_ samples: [SessionSample]) -> [FinetuneTarget] {
     samples.compactMap { s in
+        if s.excluded { return nil }
         if s.edited { return FinetuneTarget(relativePath: s.relativePath, label: s.label, map: s.currentMap, originalMap: s.originalMap) }
         if s.accepted { return FinetuneTarget(relativePath: s.relativePath, label: s.label, map: s.originalMap, originalMap: s.originalMap) }
         return nil
@@ -433,7 +440,7 @@ private func recordFinetuneRun(session: Session, options: FinetuneOptions, input
     struct Parameters: Encodable {
         var options: FinetuneOptions
         var input_model: String, input_sha256: String, output_model: String, output_sha256: String
-        var target_samples: Int, held_out: Int, steps: Int, epochs_run: Int
+        var target_samples: Int, held_out: Int, excluded_samples: Int, steps: Int, epochs_run: Int
     }
     struct Results: Encodable {
         var before: EvalReport?; var after: EvalReport?; var final_map_loss: Double
@@ -441,7 +448,8 @@ private func recordFinetuneRun(session: Session, options: FinetuneOptions, input
     }
     let parameters = Parameters(options: options, input_model: input.url.standardizedFileURL.path, input_sha256: input.sha256,
                                 output_model: output.url.standardizedFileURL.path, output_sha256: output.sha256,
-                                target_samples: report.editedSamples, held_out: report.heldOut, steps: report.steps, epochs_run: report.epochs)
+                                target_samples: report.editedSamples, held_out: report.heldOut,
+                                excluded_samples: report.excludedSamples, steps: report.steps, epochs_run: report.epochs)
     let results = Results(before: report.before, after: report.after, final_map_loss: report.finalMapLoss,
                           validation_accuracy: report.validationAccuracy, kept_epoch: report.keptEpoch)
     try session.recordRun(kind: "finetune",

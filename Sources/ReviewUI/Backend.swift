@@ -18,11 +18,16 @@ public struct ReviewSample: Sendable, Equatable {
     /// The newest stored edit, or the original map.
     public var currentMap: AttentionMap
     public var edited: Bool
-    public var accepted: Bool
+    /// The marks stored for it (accept, flag with its note, exclude).
+    public var marks: SampleMarks
+    public var accepted: Bool {
+        get { marks.accepted }
+        set { marks.accepted = newValue }
+    }
 
     public init(index: Int, relativePath: String, label: Int, predicted: Int, attentionPredicted: Int,
                 probabilities: [Float], attentionProbabilities: [Float], originalMap: AttentionMap,
-                currentMap: AttentionMap, edited: Bool, accepted: Bool) {
+                currentMap: AttentionMap, edited: Bool, accepted: Bool = false, marks: SampleMarks? = nil) {
         self.index = index
         self.relativePath = relativePath
         self.label = label
@@ -33,7 +38,24 @@ public struct ReviewSample: Sendable, Equatable {
         self.originalMap = originalMap
         self.currentMap = currentMap
         self.edited = edited
-        self.accepted = accepted
+        self.marks = marks ?? SampleMarks(accepted: accepted)
+    }
+}
+
+/// Work another annotator (or another review process) stored on a sample since this review last saw
+/// it: who, when, and the sample's stored map and marks now.
+public struct OutsideChange: Equatable, Sendable {
+    public var annotator: String
+    /// When, as "HH:MM" (UTC, as the session stores times).
+    public var time: String
+    public var currentMap: AttentionMap
+    public var marks: SampleMarks
+
+    public init(annotator: String, time: String, currentMap: AttentionMap, marks: SampleMarks) {
+        self.annotator = annotator
+        self.time = time
+        self.currentMap = currentMap
+        self.marks = marks
     }
 }
 
@@ -64,8 +86,11 @@ public protocol ReviewBackend: AnyObject {
     func whatIf(sampleIndex: Int, map: AttentionMap) throws -> [Float]
     /// Appends `map` as the sample's newest edit, recording what made it; durable before it returns.
     func commitEdit(sampleIndex: Int, map: AttentionMap, whatIf: [Float], source: EditSource) throws
-    /// Marks the sample as reviewed and correct as it is.
-    func accept(sampleIndex: Int) throws
+    /// Sets or clears one of the sample's marks (accept, flag with a note, exclude); durable before it returns.
+    func setMark(sampleIndex: Int, change: MarkChange, source: MarkSource) throws
+    /// What others stored on the sample since this review last saw it (nil: nothing); asked before
+    /// each edit or mark change, so a stroke lands on their newer map instead of replacing it.
+    func latestActivity(sampleIndex: Int) throws -> OutsideChange?
     /// The class activation map the `c` key shows ("gradcam", "gradcam++", "cam"), nil if none.
     var classMapName: String? { get }
     /// That map for the sample, normalised to [0, 1] at the attention map's size (read-only).
@@ -75,6 +100,7 @@ public protocol ReviewBackend: AnyObject {
 /// Backends without a class activation map (the tests' in-memory ones unless they give one).
 public extension ReviewBackend {
     var classMapName: String? { nil }
+    func latestActivity(sampleIndex: Int) throws -> OutsideChange? { nil }
     func classMap(for sampleIndex: Int) throws -> AttentionMap {
         throw ReviewBackendError(description: "this backend has no class activation map")
     }

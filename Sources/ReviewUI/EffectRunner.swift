@@ -30,9 +30,9 @@ public enum EffectRunner {
                 results.append(.saveFailed(sampleIndex: index, message: describe(error)))
             }
             return results
-        case .accept(let index):
-            do { try backend.accept(sampleIndex: index); return [.accepted(sampleIndex: index)] }
-            catch { return [.effectFailed(sampleIndex: index, message: "accept failed: \(describe(error))")] }
+        case .setMark(let index, let change, let source):
+            do { try backend.setMark(sampleIndex: index, change: change, source: source); return [.markSaved(sampleIndex: index, change: change)] }
+            catch { return [.saveFailed(sampleIndex: index, message: describe(error))] }
         case .requestClassMap(let index):
             do { return [.classMapComputed(sampleIndex: index, map: try backend.classMap(for: index))] }
             catch { return [.effectFailed(sampleIndex: index, message: "class map failed: \(describe(error))")] }
@@ -62,15 +62,37 @@ public struct ReviewDriver {
     /// Applies `action` and everything it causes.
     public mutating func send(_ action: ReviewAction) {
         var queue = [action]
+        var notice: String?
         while !queue.isEmpty {
             let next = queue.removeFirst()
-            let (s, effects) = reduce(state, next)
+            var (s, effects) = reduce(state, next)
+            // Before writing to a sample, ask whether someone else has since: their work becomes the
+            // base and the action runs again on it (a stroke lands on their map instead of replacing it).
+            if let index = effects.lazy.compactMap(\.writtenSample).first,
+               let change = try? backend.latestActivity(sampleIndex: index) {
+                state = reduce(state, .changedElsewhere(sampleIndex: index, change)).0
+                notice = state.message
+                (s, effects) = reduce(state, next)
+            }
             state = s
             for e in effects { queue += EffectRunner.run(e, backend: backend) }
         }
+        // The results that follow replace the status message; who changed the sample must stay
+        // readable (unless a save failed: that matters more).
+        if let notice, state.lastSaveError == nil { state.message = notice }
     }
 
     private mutating func run(_ effects: [ReviewEffect]) {
         for e in effects { for a in EffectRunner.run(e, backend: backend) { send(a) } }
+    }
+}
+
+extension ReviewEffect {
+    /// The sample an effect writes to (an edit or a mark), nil for the others.
+    var writtenSample: Int? {
+        switch self {
+        case .commitEdit(let index, _, _), .setMark(let index, _, _): return index
+        default: return nil
+        }
     }
 }

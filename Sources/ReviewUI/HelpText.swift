@@ -17,10 +17,9 @@ enum HelpText {
 
     /// What the mouse does and what the list's marks mean: not keys, but the help says them too.
     static let mouseAndMarks: [(label: String, help: String)] = [
-        ("left drag", "paint with the tool; right drag: the other tool"),
-        ("wheel", "smaller / larger brush"),
-        ("click a row", "select that sample"),
-        ("list marks", "* edited, ✓ accepted; header: view, progress"),
+        ("left / right drag", "paint with the tool / with the other tool"),
+        ("wheel / click row", "brush size / select that sample"),
+        ("list marks", "* edited, ✓ accepted, ! flagged, x excluded"),
     ]
 
     static func entry(_ label: String, _ help: String) -> HelpLine {

@@ -2,16 +2,19 @@
 // (HelpText.swift) is generated from it, and a test holds docs/guide.md's key tables to it, so a key
 // cannot act without being listed, nor be listed without acting.
 
-/// Where a binding acts: the focused pane while browsing, while `/` types a filter, while help is open.
+/// Where a binding acts: the focused pane while browsing, while `/` types a filter or `f` a flag's
+/// note, while help is open.
 public enum KeyContext: Hashable, Sendable, CaseIterable {
-    case list, canvas, filter, help
+    case list, canvas, filter, note, help
 
     /// Either focus, no mode: most keys.
     static let browsing: Set<KeyContext> = [.list, .canvas]
 
     /// The context `state` reads keys in.
     init(_ state: ReviewState) {
-        if state.showHelp { self = .help } else if state.typingFilter { self = .filter } else {
+        if state.showHelp { self = .help } else if state.typingFilter { self = .filter } else if state.typingNote {
+            self = .note
+        } else {
             self = state.focus == .canvas ? .canvas : .list
         }
     }
@@ -23,7 +26,6 @@ public enum KeyGroup: String, Sendable, CaseIterable {
     case brush = "Brush"
     case view = "Seeing the map"
     case review = "Review"
-    case help = "In this help"
 }
 
 /// One key (or several) that does one action list.
@@ -79,31 +81,38 @@ private let backspace = Key.other(263), pageDown = Key.other(338), pageUp = Key.
 /// Raw mode delivers Ctrl-C as a key: it quits in every context.
 private let ctrlC = c("\u{3}")
 
+/// The two lines of a one-line prompt (`/`'s filter, `f`'s note): while it types, letters are text
+/// (a typed "a" does not accept), Enter ends it, Esc cancels, Backspace deletes, Ctrl-C still quits.
+private func promptBindings(_ what: String, _ ends: String, _ group: KeyGroup, _ context: KeyContext,
+                            end: ReviewAction, cancel: ReviewAction, delete: ReviewAction,
+                            type: @escaping @Sendable (Unicode.Scalar) -> ReviewAction) -> [KeyBinding] {
+    [KeyBinding("Enter, Esc, Bksp", "\(what): \(ends) / delete", group, [context],
+                each([.enter, c("\r"), c("\n")], [end]) + each([.escape, c("\u{1B}")], [cancel])
+                + each([c("\u{7F}"), c("\u{8}"), backspace], [delete])),
+     KeyBinding("other keys", "\(what): text (Ctrl-C quits)", group, [context], each([ctrlC], [.quit]), otherKeys: { key in
+         if case .character(let s) = key, s.value >= 0x20 { return [type(s)] }
+         return nil
+     })]
+}
+
 let keyBindings: [KeyBinding] = [
     KeyBinding("j/k, Up/Down", "move in the list (list focus)", .samples, [.list],
                each([c("j"), .down], [.moveSelection(1)]) + each([c("k"), .up], [.moveSelection(-1)])),
     KeyBinding("n / p", "next / previous sample in the list", .samples,
                each([c("n")], [.nextSample]) + each([c("p")], [.previousSample])),
-    KeyBinding("N or .", "next untouched: neither edited nor accepted", .samples,
+    KeyBinding("N or .", "next untouched: not edited, no mark", .samples,
                each([c("N"), c(".")], [.nextUntouched])),
     KeyBinding("/", "filter as you type: path, class, cat->dog", .samples, each([c("/")], [.beginFilter])),
-    KeyBinding("Enter, Esc, Bksp", "while typing: keep the filter / clear it / delete", .samples, [.filter],
-               each([.enter, c("\r"), c("\n")], [.endFilter]) + each([.escape, c("\u{1B}")], [.clearFilter])
-               + each([c("\u{7F}"), c("\u{8}"), backspace], [.deleteFilterCharacter])),
-    // While typing, a letter is text (a typed "a" does not accept); Ctrl-C still quits.
-    KeyBinding("other keys", "while typing: into the filter (Ctrl-C quits)", .samples, [.filter],
-               each([ctrlC], [.quit]), otherKeys: { key in
-                   if case .character(let s) = key, s.value >= 0x20 { return [.typeFilter(s)] }
-                   return nil
-               }),
-    KeyBinding("F", "show all / untouched / edited / accepted", .samples, each([c("F")], [.cycleQuickFilter])),
+] + promptBindings("typing a filter", "keep / clear", .samples, .filter, end: .endFilter, cancel: .clearFilter,
+                  delete: .deleteFilterCharacter, type: { .typeFilter($0) }) + [
+    KeyBinding("F", "show all/untouched/edited/accepted/flagged/excluded", .samples, each([c("F")], [.cycleQuickFilter])),
     KeyBinding("s", "sort: collect / confidence / class / edited first", .samples, each([c("s")], [.cycleSort])),
     KeyBinding("Tab", "switch focus list <-> canvas", .samples, each([.tab, c("\t")], [.toggleFocus])),
 
-    KeyBinding("h/j/k/l, arrows", "move the brush (canvas focus)", .brush, [.canvas],
+    KeyBinding("hjkl, arrows", "move the brush (canvas focus)", .brush, [.canvas],
                each([c("h"), .left], [.moveCursor(dx: -1, dy: 0)]) + each([c("j"), .down], [.moveCursor(dx: 0, dy: 1)])
                + each([c("k"), .up], [.moveCursor(dx: 0, dy: -1)]) + each([c("l"), .right], [.moveCursor(dx: 1, dy: 0)])),
-    KeyBinding("H/J/K/L, Shift+arrows", "move the brush faster", .brush,
+    KeyBinding("HJKL, Shift+arrows", "move the brush faster", .brush,
                each([c("H"), shiftLeft], [.moveCursorFast(dx: -1, dy: 0)]) + each([c("J"), shiftDown], [.moveCursorFast(dx: 0, dy: 1)])
                + each([c("K"), shiftUp], [.moveCursorFast(dx: 0, dy: -1)]) + each([c("L"), shiftRight], [.moveCursorFast(dx: 1, dy: 0)])),
     KeyBinding("space / d", "one dab / pen down-up (paints while it moves)", .brush,
@@ -114,7 +123,7 @@ let keyBindings: [KeyBinding] = [
                each([c("[")], [.adjustRadius(-1)]) + each([c("]")], [.adjustRadius(1)])),
     KeyBinding("1-9", "brush strength 1/9 ... 9/9 (full)", .brush,
                (1...9).flatMap { k in each([c(Unicode.Scalar(UInt8(0x30 + k)))], [.setStrength(k)]) }),
-    KeyBinding("u, Ctrl-Z", "undo the last stroke", .brush, each([c("u"), c("\u{1A}")], [.undo])),
+    KeyBinding("u, Ctrl-Z", "undo the last stroke or mark", .brush, each([c("u"), c("\u{1A}")], [.undo])),
     KeyBinding("Ctrl-R, Ctrl-Y", "redo", .brush, each([c("\u{12}"), c("\u{19}")], [.redo])),
     KeyBinding("r", "reset to the model's map", .brush, each([c("r")], [.reset])),
 
@@ -127,13 +136,17 @@ let keyBindings: [KeyBinding] = [
     KeyBinding("i", "contour of the map at 0.5", .view, each([c("i")], [.toggleContour])),
     KeyBinding("c", "class activation map instead (read-only)", .view, each([c("c")], [.toggleClassMap])),
 
-    KeyBinding("a", "accept, then the next sample (--no-advance: stay)", .review, each([c("a")], [.accept])),
+    KeyBinding("a / x", "accept (then next) / exclude; a, x again: clear", .review,
+               each([c("a")], [.accept]) + each([c("x")], [.toggleExclude])),
+    KeyBinding("f", "flag with a note typed below; f again: unflag", .review, each([c("f")], [.toggleFlag])),
+] + promptBindings("typing a note", "flag / cancel", .review, .note, end: .endNote, cancel: .cancelNote,
+                   delete: .deleteNoteCharacter, type: { .typeNote($0) }) + [
     KeyBinding("? / q, Ctrl-C", "this help / quit (everything is saved)", .review,
                each([c("?")], [.toggleHelp]) + each([c("q"), ctrlC], [.quit])),
 
-    KeyBinding("Space, PgDn / PgUp", "next / previous page of this help", .help, [.help],
+    KeyBinding("Space, PgDn / PgUp", "next / previous page of this help", .review, [.help],
                each([c(" "), pageDown], [.turnHelpPage(1)]) + each([pageUp], [.turnHelpPage(-1)])),
-    KeyBinding("q, Ctrl-C / other", "quit / close the help", .help, [.help],
+    KeyBinding("q, Ctrl-C / other", "quit / close the help", .review, [.help],
                each([c("q"), ctrlC], [.toggleHelp, .quit]), otherKeys: { _ in [.toggleHelp] }),
 ]
 

@@ -83,13 +83,34 @@ extension ReviewState {
             stroke = current
             updatePreview(current.points)
         case .endStroke: return finishStroke()
-        case .undo: return refusedWhileClassMapShown() ? [] : finishStroke() + historyStep(.undo) { $0.undo() }
-        case .redo: return refusedWhileClassMapShown() ? [] : finishStroke() + historyStep(.redo) { $0.redo() }
+        case .undo: return refusedWhileClassMapShown() ? [] : finishStroke() + travel(.undo) { $0.stepBack() }
+        case .redo: return refusedWhileClassMapShown() ? [] : finishStroke() + travel(.redo) { $0.stepForward() }
         case .reset: return refusedWhileClassMapShown() ? [] : finishStroke() + historyStep(.reset) { $0.reset() }
         case .accept:
-            guard let sample = selectedSample else { return [] }
-            let effects = finishStroke() + [.accept(sampleIndex: sample.index)]
-            return advanceOnAccept ? effects + moveInView(1) : effects
+            guard selectedSample != nil else { return [] }
+            let setting = !marks(selected).accepted
+            let effects = markStep(.accept, setting)
+            return setting && advanceOnAccept ? effects + moveInView(1) : effects
+        case .toggleFlag:
+            guard selectedSample != nil else { return [] }
+            if marks(selected).flagged { return markStep(.flag, false) }
+            typingNote = true
+            noteText = ""
+            return finishStroke()
+        case .typeNote(let c): noteText.unicodeScalars.append(c)
+        case .deleteNoteCharacter: if !noteText.isEmpty { noteText.removeLast() }
+        case .endNote:
+            typingNote = false
+            // Spaces at either end are dropped (without Foundation: this module stays pure).
+            let note = String(String(noteText.drop { $0 == " " }.reversed()).drop { $0 == " " }.reversed())
+            noteText = ""
+            return markStep(.flag, true, note: note.isEmpty ? nil : note)
+        case .cancelNote:
+            typingNote = false
+            noteText = ""
+        case .toggleExclude:
+            guard selectedSample != nil else { return [] }
+            return markStep(.exclude, !marks(selected).excluded)
         case .cycleView: view = view.next
         case .toggleSideBySide: sideBySide.toggle()
         case .toggleMapHidden: mapHidden.toggle()
@@ -142,12 +163,23 @@ extension ReviewState {
             guard let p = position(ofSampleIndex: index) else { return [] }
             samples[p].currentMap = map
             samples[p].edited = map != samples[p].originalMap
-            if histories[p].current == map { unsaved.remove(p) }
-            if unsaved.isEmpty { lastSaveError = nil }
-        case .accepted(let index):
+            settle(p)
+        case .markSaved(let index, let change):
             guard let p = position(ofSampleIndex: index) else { return [] }
-            samples[p].accepted = true
-            message = "accepted sample \(index)"
+            samples[p].marks = samples[p].marks.setting(change.kind, change.value, note: change.note)
+            settle(p)
+            message = "\(Self.describe(change)) sample \(index)"
+        case .changedElsewhere(let index, let change):
+            guard let p = position(ofSampleIndex: index) else { return [] }
+            // Their map and marks become the base: undo stops there, so it never takes their work back.
+            samples[p].currentMap = change.currentMap
+            samples[p].edited = change.currentMap != samples[p].originalMap
+            samples[p].marks = change.marks
+            histories[p] = EditHistory(original: samples[p].originalMap, current: change.currentMap, marks: change.marks)
+            unsaved.remove(p)
+            if unsaved.isEmpty { lastSaveError = nil }
+            if p == selected, let stroke { updatePreview(stroke.points) }
+            message = "sample \(index) changed by \(change.annotator) at \(change.time) — now editing their map"
         case .effectFailed(_, let text):
             message = text
         case .saveFailed(_, let text):
@@ -264,6 +296,45 @@ extension ReviewState {
             return []
         }
         return historyStep(.stroke) { $0.apply(s, imageWidth: img.width, imageHeight: img.height) }
+    }
+
+    /// "accepted", "unflagged", "included again": what a stored mark change did.
+    static func describe(_ change: MarkChange) -> String {
+        switch change.kind {
+        case .accept: return change.value ? "accepted" : "un-accepted"
+        case .flag: return change.value ? "flagged" : "unflagged"
+        case .exclude: return change.value ? "excluded" : "included again"
+        }
+    }
+
+    /// A position whose map and marks are all stored is saved again.
+    private mutating func settle(_ p: Int) {
+        if histories[p].current == samples[p].currentMap && histories[p].marks == samples[p].marks { unsaved.remove(p) }
+        if unsaved.isEmpty { lastSaveError = nil }
+    }
+
+    /// Sets or clears one mark of the selected sample as one undoable step (a stroke in progress is
+    /// committed first, so the two stay in the order they were made).
+    private mutating func markStep(_ kind: MarkKind, _ value: Bool, note: String? = nil) -> [ReviewEffect] {
+        let pending = finishStroke()
+        guard histories.indices.contains(selected),
+              histories[selected].setMarks(marks(selected).setting(kind, value, note: note)) != nil else { return pending }
+        unsaved.insert(selected)
+        return pending + [.setMark(sampleIndex: samples[selected].index, change: MarkChange(kind: kind, value: value, note: note), source: .toggle)]
+    }
+
+    /// An undo or redo: whatever the step changed (the map, a mark) is stored again as new rows.
+    private mutating func travel(_ source: EditSource, _ op: (inout EditHistory) -> (from: EditStep, to: EditStep)?) -> [ReviewEffect] {
+        guard histories.indices.contains(selected), let (from, to) = op(&histories[selected]) else { return [] }
+        let index = samples[selected].index
+        unsaved.insert(selected)
+        var effects: [ReviewEffect] = []
+        if from.map != to.map { effects.append(.commitEdit(sampleIndex: index, map: to.map, source: source)) }
+        let markSource: MarkSource = source == .undo ? .undo : .redo
+        for change in from.marks.changes(to: to.marks) {
+            effects.append(.setMark(sampleIndex: index, change: change, source: markSource))
+        }
+        return effects
     }
 
     /// Runs one history operation on the selected sample; a changed map is committed as a new edit

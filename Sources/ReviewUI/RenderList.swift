@@ -27,14 +27,14 @@ func renderList(_ state: ReviewState, _ layout: ReviewLayout, _ style: RenderSty
     }
 }
 
-/// Exactly `width` characters: " 12 cat→dog" on the left, " 71% *✓" on the right (confidence of
-/// the prediction; * edited, ✓ accepted), the left part cut to fit.
+/// Exactly `width` characters: " 12 cat→dog" on the left, " 71% *✓!x" on the right (confidence of
+/// the prediction; * edited, ✓ accepted, ! flagged, x excluded), the left part cut to fit.
 func listRowText(_ state: ReviewState, position p: Int, width: Int) -> String {
     let s = state.samples[p]
     let confidence = s.probabilities.indices.contains(s.predicted) ? percent(s.probabilities[s.predicted]) : "?%"
-    let edited = state.isEdited(p)
+    let edited = state.isEdited(p), marks = state.marks(p)
     let right = " " + String(repeating: " ", count: max(0, 4 - confidence.count)) + confidence
-        + " " + (edited ? "*" : " ") + (s.accepted ? "✓" : " ")
+        + " " + (edited ? "*" : " ") + (marks.accepted ? "✓" : " ") + (marks.flagged ? "!" : " ") + (marks.excluded ? "x" : " ")
     let left = " \(s.index) \(state.className(s.label))→\(state.className(s.predicted))"
     let room = max(0, width - right.count)
     let leftCut = String(left.unicodeScalars.prefix(room).map(Character.init))

@@ -41,11 +41,17 @@ func statusLines(_ state: ReviewState) -> [String] {
     // Also here: a narrow canvas header is cut before its zoom.
     if state.zoom > 1 { third += "  zoom ×\(state.zoom)" }
     third += state.allSaved ? "  saved" : "  UNSAVED"
-    if s.accepted { third += "  accepted" }
+    let marks = state.marks(state.selected)
+    if marks.accepted { third += "  accepted" }
+    if marks.excluded { third += "  excluded" }
+    if marks.flagged { third += "  flagged" + (marks.flagNote.map { ": \($0)" } ?? "") }
     third += "  ?:help"
     // While typing, the third line is the filter prompt (the header may be too narrow to show it).
     if state.typingFilter {
         third = " filter: \(state.filterText)_   Enter keeps it, Esc clears it" + (state.allSaved ? "  saved" : "  UNSAVED")
+    }
+    if state.typingNote {
+        third = " flag note: \(state.noteText)_   Enter flags, Esc cancels" + (state.allSaved ? "  saved" : "  UNSAVED")
     }
     return [first, second, third]
 }

@@ -51,7 +51,16 @@ public enum ReviewAction: Equatable, Sendable {
     case undo
     case redo
     case reset
+    /// `a`: accept (then move on, unless --no-advance); on an accepted sample, un-accept.
     case accept
+    /// `f`: flag with a note typed like the filter (Enter stores, Esc cancels); on a flagged sample, unflag.
+    case toggleFlag
+    case typeNote(Unicode.Scalar)
+    case deleteNoteCharacter
+    case endNote
+    case cancelNote
+    /// `x`: exclude from fine-tuning, or include again.
+    case toggleExclude
     case cycleView
     /// `v`: one view or image | map | blend side by side.
     case toggleSideBySide
@@ -75,7 +84,9 @@ public enum ReviewAction: Equatable, Sendable {
     case imageFailed(sampleIndex: Int, message: String)
     case whatIfComputed(sampleIndex: Int, map: AttentionMap, probabilities: [Float])
     case saved(sampleIndex: Int, map: AttentionMap)
-    case accepted(sampleIndex: Int)
+    case markSaved(sampleIndex: Int, change: MarkChange)
+    /// Another annotator stored work on the sample (the driver asks before a change): theirs becomes the base.
+    case changedElsewhere(sampleIndex: Int, OutsideChange)
     case classMapComputed(sampleIndex: Int, map: AttentionMap)
     case effectFailed(sampleIndex: Int, message: String)
     /// The backend could not store an edit (the map stays in memory, shown as UNSAVED).
@@ -88,7 +99,8 @@ public enum ReviewEffect: Equatable, Sendable {
     case requestWhatIf(sampleIndex: Int, map: AttentionMap)
     /// Store `map` as a new edit (computing its what-if first); an undo or reset is also a commit.
     case commitEdit(sampleIndex: Int, map: AttentionMap, source: EditSource)
-    case accept(sampleIndex: Int)
+    /// Store one mark set or cleared; an undo or redo of a mark change is one too.
+    case setMark(sampleIndex: Int, change: MarkChange, source: MarkSource)
     case requestClassMap(sampleIndex: Int)
     case quit
 }

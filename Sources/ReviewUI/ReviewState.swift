@@ -74,6 +74,9 @@ public struct ReviewState: Equatable, Sendable {
     /// While true, keys type into `filterText` and no other binding fires.
     public var typingFilter = false
     public var quickFilter: QuickFilter = .all
+    /// While true (after `f`), keys type the flag's note into `noteText` and no other binding fires.
+    public var typingNote = false
+    public var noteText = ""
     public var sortOrder: SortOrder = .collect
     /// `a` moves on to the next sample in the view after accepting (off: `review --no-advance`).
     public var advanceOnAccept: Bool
@@ -83,7 +86,7 @@ public struct ReviewState: Equatable, Sendable {
         self.classNames = classNames
         self.classMapName = classMapName
         self.samples = samples
-        self.histories = samples.map { EditHistory(original: $0.originalMap, current: $0.currentMap) }
+        self.histories = samples.map { EditHistory(original: $0.originalMap, current: $0.currentMap, marks: $0.marks) }
         self.annotator = annotator
         self.advanceOnAccept = advanceOnAccept
         selected = firstUntouched
@@ -135,6 +138,9 @@ public struct ReviewState: Equatable, Sendable {
     func className(_ k: Int) -> String {
         classNames.indices.contains(k) ? classNames[k] : "class \(k)"
     }
+
+    /// The marks of position p as the review has them (saved or not yet).
+    public func marks(_ p: Int) -> SampleMarks { histories[p].marks }
 
     func position(ofSampleIndex index: Int) -> Int? {
         samples.firstIndex { $0.index == index }

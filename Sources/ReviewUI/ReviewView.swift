@@ -1,10 +1,11 @@
 // Which samples the list shows and in what order: a pure function of the filter text, the quick
 // filter and the sort order. The view is a list of positions into `samples`, so `selected`, the
 // histories and every per-position table keep meaning the same sample whatever is shown.
+import HITL
 
 /// The `F` key's cycle: everything, then only one review status.
 public enum QuickFilter: String, Sendable, CaseIterable {
-    case all, untouched, edited, accepted
+    case all, untouched, edited, accepted, flagged, excluded
     var next: QuickFilter { Self.allCases[(Self.allCases.firstIndex(of: self)! + 1) % Self.allCases.count] }
 }
 
@@ -21,16 +22,17 @@ public enum SortOrder: String, Sendable, CaseIterable {
     var next: SortOrder { Self.allCases[(Self.allCases.firstIndex(of: self)! + 1) % Self.allCases.count] }
 }
 
-/// How many samples are edited, accepted, and neither (a sample can be both edited and accepted).
+/// How many samples are edited, accepted, flagged, excluded, and none of these (a sample can be
+/// several at once).
 public struct ReviewProgress: Equatable, Sendable {
-    public var edited = 0, accepted = 0, untouched = 0, total = 0
+    public var edited = 0, accepted = 0, flagged = 0, excluded = 0, untouched = 0, total = 0
 }
 
 extension ReviewState {
     /// The list's edited mark: the current map differs from the model's.
     func isEdited(_ p: Int) -> Bool { histories[p].isEdited }
-    /// Neither edited nor accepted: not looked at yet.
-    func isUntouched(_ p: Int) -> Bool { !isEdited(p) && !samples[p].accepted }
+    /// Not edited, accepted, flagged or excluded: not looked at yet.
+    func isUntouched(_ p: Int) -> Bool { !isEdited(p) && marks(p) == SampleMarks() }
 
     /// Positions into `samples` the list shows, in display order.
     public var visiblePositions: [Int] {
@@ -40,7 +42,9 @@ extension ReviewState {
             case .all: break
             case .untouched: guard isUntouched(p) else { return false }
             case .edited: guard isEdited(p) else { return false }
-            case .accepted: guard samples[p].accepted else { return false }
+            case .accepted: guard marks(p).accepted else { return false }
+            case .flagged: guard marks(p).flagged else { return false }
+            case .excluded: guard marks(p).excluded else { return false }
             }
             return query.isEmpty || searchText(p).contains(query)
         }
@@ -66,7 +70,9 @@ extension ReviewState {
         var r = ReviewProgress(total: samples.count)
         for p in samples.indices {
             if isEdited(p) { r.edited += 1 }
-            if samples[p].accepted { r.accepted += 1 }
+            if marks(p).accepted { r.accepted += 1 }
+            if marks(p).flagged { r.flagged += 1 }
+            if marks(p).excluded { r.excluded += 1 }
             if isUntouched(p) { r.untouched += 1 }
         }
         return r
@@ -109,12 +115,15 @@ extension ReviewState {
         return " \(view.isEmpty ? "0" : at)/\(view.count) of \(samples.count) · " + parts.joined(separator: " · ")
     }
 
-    /// The second header row: progress over all samples, " 12*  30✓  458 untouched of 500" (the
-    /// list's marks), parts dropped from the end rather than cut when `width` is short.
+    /// The second header row: progress over all samples, " 12*  30✓  2!  1x  455 untouched of 500"
+    /// (the list's marks; flagged and excluded only when there are some), parts dropped from the end
+    /// rather than cut when `width` is short.
     func progressLine(width: Int) -> String {
         let r = progress
         var line = ""
-        for part in [" \(r.edited)*", "  \(r.accepted)✓", "  \(r.untouched) untouched", " of \(r.total)"] {
+        let parts = [" \(r.edited)*", "  \(r.accepted)✓"] + (r.flagged > 0 ? ["  \(r.flagged)!"] : [])
+            + (r.excluded > 0 ? ["  \(r.excluded)x"] : []) + ["  \(r.untouched) untouched", " of \(r.total)"]
+        for part in parts {
             guard line.unicodeScalars.count + part.unicodeScalars.count <= width else { break }
             line += part
         }

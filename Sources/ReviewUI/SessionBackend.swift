@@ -10,6 +10,10 @@ public final class SessionReviewBackend: ReviewBackend {
     private let whatIfModel: WhatIf
     private let annotator: String
     private var stored: [SessionSample]
+    /// Per sample, the newest edit and marks row ids this review has seen (its own writes, or what
+    /// it reloaded); below `loaded`, everything was there when the review loaded.
+    private var seen: [Int64: (edit: Int64, mark: Int64)] = [:]
+    private let loaded: (edit: Int64, mark: Int64)
     public private(set) var samples: [ReviewSample]
     public var classNames: [String] { session.info.classes }
     /// What the `c` key shows (cam, gradcam or gradcam++; not abn).
@@ -23,6 +27,8 @@ public final class SessionReviewBackend: ReviewBackend {
         self.classMapMethod = classMapMethod
         let info = session.info
         whatIfModel = WhatIf(model: model, dataRoot: URL(fileURLWithPath: info.dataRoot), split: info.split)
+        // Read before the samples: a row written in between is then taken for another's (a harmless reload).
+        loaded = try session.newestRowIDs()
         stored = try session.samples()
         samples = []
         samples = stored.map(reviewSample)
@@ -35,7 +41,7 @@ public final class SessionReviewBackend: ReviewBackend {
                             attentionProbabilities: s.attentionProbabilities,
                             originalMap: AttentionMap(height: info.mapHeight, width: info.mapWidth, values: s.originalMap),
                             currentMap: AttentionMap(height: info.mapHeight, width: info.mapWidth, values: s.currentMap),
-                            edited: s.edited, accepted: s.accepted)
+                            edited: s.edited, marks: s.marks)
     }
 
     private func stored(_ index: Int) throws -> SessionSample {
@@ -68,13 +74,35 @@ public final class SessionReviewBackend: ReviewBackend {
     }
 
     public func commitEdit(sampleIndex: Int, map: AttentionMap, whatIf: [Float], source: EditSource) throws {
-        try session.appendEdit(sampleID: Int64(sampleIndex), map: map.values, annotator: annotator, source: source.rawValue, whatIf: whatIf)
+        let id = try session.appendEdit(sampleID: Int64(sampleIndex), map: map.values, annotator: annotator, source: source.rawValue, whatIf: whatIf)
+        seen[Int64(sampleIndex), default: loaded].edit = id
         refresh(sampleIndex)
     }
 
-    public func accept(sampleIndex: Int) throws {
-        try session.accept(sampleID: Int64(sampleIndex), annotator: annotator)
+    public func setMark(sampleIndex: Int, change: MarkChange, source: MarkSource) throws {
+        let id = try session.setMark(sampleID: Int64(sampleIndex), kind: change.kind, value: change.value, note: change.note,
+                                     annotator: annotator, source: source)
+        seen[Int64(sampleIndex), default: loaded].mark = id
         refresh(sampleIndex)
+    }
+
+    /// Rows on the sample newer than any this review has seen were written by another annotator or
+    /// process: reports the newest of them with the sample's stored map and marks, once.
+    public func latestActivity(sampleIndex: Int) throws -> OutsideChange? {
+        let id = Int64(sampleIndex)
+        let known = seen[id] ?? loaded
+        let latest = try session.latestActivity(sampleID: id)
+        let newer = [latest.edit.flatMap { $0.id > known.edit ? $0 : nil }, latest.mark.flatMap { $0.id > known.mark ? $0 : nil }]
+            .compactMap { $0 }
+        guard let newest = newer.max(by: { $0.createdAt < $1.createdAt }) else { return nil }
+        seen[id] = (latest.edit?.id ?? known.edit, latest.mark?.id ?? known.mark)
+        refresh(sampleIndex)
+        let s = try stored(sampleIndex)
+        let info = session.info
+        // "2026-12-06T18:42:05.123Z" → "18:42" (UTC, as stored).
+        let time = newest.createdAt.count >= 16 ? String(newest.createdAt.dropFirst(11).prefix(5)) : newest.createdAt
+        return OutsideChange(annotator: newest.annotator, time: time,
+                             currentMap: AttentionMap(height: info.mapHeight, width: info.mapWidth, values: s.currentMap), marks: s.marks)
     }
 
     private func refresh(_ index: Int) {

@@ -107,3 +107,11 @@ struct ModelAndDataOptions: ParsableArguments {
         return (loaded, folder)
     }
 }
+
+/// Who is at the keyboard, for edit and mark rows: the real user's login name from the password
+/// database, else $USER, else $LOGNAME, else "annotator".
+func loginName() -> String {
+    if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name, name.pointee != 0 { return String(cString: name) }
+    let environment = ProcessInfo.processInfo.environment
+    return [environment["USER"], environment["LOGNAME"]].compactMap { $0 }.first { !$0.isEmpty } ?? "annotator"
+}

@@ -46,7 +46,11 @@ final class LoggingBackend: ReviewBackend {
         write("commit \(sampleIndex) " + map.values.map { String($0) }.joined(separator: ","))
     }
 
-    func accept(sampleIndex: Int) throws { write("accept \(sampleIndex)") }
+    /// "accept 10", "flag 10 note text", "exclude cleared 10 (undo)": kind, cleared or not, sample, note, source unless a toggle.
+    func setMark(sampleIndex: Int, change: MarkChange, source: MarkSource) throws {
+        write("\(change.kind.rawValue)\(change.value ? "" : " cleared") \(sampleIndex)" + (change.note.map { " \($0)" } ?? "")
+              + (source == .toggle ? "" : " (\(source.rawValue))"))
+    }
 }
 
 // `review-ui-test-host LOG [COLOR]`: COLOR is a `review --color` mode (default auto).

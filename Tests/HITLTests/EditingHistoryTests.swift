@@ -24,6 +24,25 @@ final class EditingHistoryTests: XCTestCase {
         XCTAssertEqual(h.steps, [original, a, b])
     }
 
+    /// Mark changes are steps in the same order as maps: undo crosses them one at a time.
+    func testMarksAreStepsBetweenMaps() {
+        var h = EditHistory(original: original, marks: SampleMarks(excluded: true))
+        XCTAssertEqual(h.commit(a), a)
+        let flagged = SampleMarks(flagged: true, flagNote: "n", excluded: true)
+        XCTAssertEqual(h.setMarks(flagged), flagged)
+        XCTAssertNil(h.setMarks(flagged), "the same marks are not a step")
+        XCTAssertEqual(h.commit(b), b)
+        XCTAssertEqual(h.marks, flagged, "a map step keeps the marks")
+        XCTAssertEqual(h.stepBack()?.to, EditStep(map: a, marks: flagged))
+        let back = h.stepBack()
+        XCTAssertEqual(back?.from, EditStep(map: a, marks: flagged))
+        XCTAssertEqual(back?.to, EditStep(map: a, marks: SampleMarks(excluded: true)))
+        XCTAssertEqual(h.undo(), original)
+        XCTAssertNil(h.stepBack())
+        XCTAssertEqual(h.stepForward()?.to.map, a)
+        XCTAssertEqual(h.steps, [original, a, a, b])
+    }
+
     func testResetIsAnUndoableStepBackToTheModelMap() {
         // Review starts from a stored edit, not from the model's map.
         var h = EditHistory(original: original, current: a)

@@ -69,6 +69,41 @@ final class ExportTests: XCTestCase {
         XCTAssertEqual(exported[0]["predicted"] as? String, ShortcutDataset.classNames[samples[0].predicted])
     }
 
+    /// The marks in the manifest, worked by hand: sample 1 accepted then flagged with a note (both
+    /// current), sample 2 excluded and cleared again (untouched: not exported), sample 3 excluded.
+    func testManifestCarriesCurrentMarksAndTheirHistory() throws {
+        let dir = try Fixture.temporaryDirectory()
+        let model = try Fixture.modelFile(in: dir)
+        _ = try collect(model: model, dataRoot: Fixture.data, split: "train", session: dir.appendingPathComponent("s"), selection: .all, limit: 3)
+        let session = try Session.open(dir.appendingPathComponent("s"))
+        let ids = try session.samples().map(\.id)
+        try session.setMark(sampleID: ids[0], kind: .accept, value: true, annotator: "ann")
+        try session.setMark(sampleID: ids[0], kind: .flag, value: true, note: "tail, not \"head\"", annotator: "bo")
+        try session.setMark(sampleID: ids[1], kind: .exclude, value: true, annotator: "ann")
+        try session.setMark(sampleID: ids[1], kind: .exclude, value: false, annotator: "ann", source: .undo)
+        try session.setMark(sampleID: ids[2], kind: .exclude, value: true, annotator: "cy")
+        let out = dir.appendingPathComponent("e")
+        XCTAssertEqual(try export(session: session, to: out), ExportSummary(samples: 2, edits: 0))
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("manifest.json"))) as! [String: Any]
+        XCTAssertNil(manifest["accepts"], "the marks history replaces accepts")
+        let exported = manifest["samples"] as! [[String: Any]]
+        XCTAssertEqual(exported.map { ($0["sample_id"] as! NSNumber).int64Value }, [ids[0], ids[2]])
+        XCTAssertEqual(exported.map { $0["accepted"] as! Bool }, [true, false])
+        XCTAssertEqual(exported.map { $0["flagged"] as! Bool }, [true, false])
+        XCTAssertEqual(exported.map { $0["excluded"] as! Bool }, [false, true])
+        XCTAssertEqual(exported[0]["flag_note"] as? String, "tail, not \"head\"")
+        XCTAssertTrue(exported[1]["flag_note"] is NSNull, "written as null, not left out")
+        let marks = manifest["marks"] as! [[String: Any]]
+        XCTAssertEqual(marks.map { $0["mark_id"] as! Int }, [1, 2, 3, 4, 5])
+        XCTAssertEqual(marks.map { ($0["sample_id"] as! NSNumber).int64Value }, [ids[0], ids[0], ids[1], ids[1], ids[2]])
+        XCTAssertEqual(marks.map { $0["kind"] as! String }, ["accept", "flag", "exclude", "exclude", "exclude"])
+        XCTAssertEqual(marks.map { $0["value"] as! Bool }, [true, true, true, false, true])
+        XCTAssertEqual(marks.map { $0["source"] as! String }, ["toggle", "toggle", "toggle", "undo", "toggle"])
+        XCTAssertEqual(marks.map { $0["annotator"] as! String }, ["ann", "bo", "ann", "ann", "cy"])
+        XCTAssertEqual(marks.map { $0["note"] is NSNull }, [true, false, true, true, true])
+        XCTAssertTrue(marks.allSatisfy { ($0["time"] as? String)?.hasSuffix("Z") == true })
+    }
+
     func testUnwritableDestinationIsAClearError() throws {
         let dir = try Fixture.temporaryDirectory()
         let model = try Fixture.modelFile(in: dir)

@@ -142,6 +142,25 @@ final class FinetuneTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("y.safetensors").path))
     }
 
+    /// Excluded samples are left out: 6 imported edits, 2 of them excluded (one after an exclude was
+    /// cleared and set again) → 4 targets, 4 steps of 1 target + 2 counterexamples in batches of 4;
+    /// the run records excluded_samples 2.
+    func testExcludedSamplesAreSkippedAndRecorded() throws {
+        let dir = try Fixture.temporaryDirectory()
+        let (model, session) = try editedSession(dir)
+        let ids = try session.samples().map(\.id)
+        try session.setMark(sampleID: ids[1], kind: .exclude, value: true, annotator: "a")
+        try session.setMark(sampleID: ids[1], kind: .exclude, value: false, annotator: "a")
+        try session.setMark(sampleID: ids[1], kind: .exclude, value: true, annotator: "b")
+        try session.setMark(sampleID: ids[4], kind: .exclude, value: true, annotator: "a")
+        try session.setMark(sampleID: ids[5], kind: .exclude, value: false, annotator: "a")
+        let report = try finetune(session: session, model: model, out: dir.appendingPathComponent("t.safetensors"), options: quick()) { _ in }
+        XCTAssertEqual([report.editedSamples, report.excludedSamples, report.steps], [4, 2, 4])
+        let parameters = try JSONSerialization.jsonObject(with: Data(try session.runs()[0].parameters.utf8)) as! [String: Any]
+        XCTAssertEqual(parameters["excluded_samples"] as? Int, 2)
+        XCTAssertEqual(parameters["target_samples"] as? Int, 4)
+    }
+
     /// What trains when --branches is not given: the whole network with counterexamples (the default
     /// recipe), the paper's attention and perception branches with `counterexamples = 0`; an explicit
     /// setting wins either way, and the run records the resolved value.
@@ -169,12 +188,15 @@ final class FinetuneTests: XCTestCase {
     }
 
     func testTargetsAndBatchPlan() {
-        func s(_ id: Int64, edits: Int, accepted: Bool) -> SessionSample {
+        func s(_ id: Int64, edits: Int, accepted: Bool, excluded: Bool = false) -> SessionSample {
             SessionSample(id: id, relativePath: "c/\(id).png", label: 1, probabilities: [0.5, 0.5], attentionProbabilities: [0.5, 0.5],
-                          originalMap: [0.25], currentMap: edits > 0 ? [1] : [0.25], editCount: edits, accepted: accepted)
+                          originalMap: [0.25], currentMap: edits > 0 ? [1] : [0.25], editCount: edits,
+                          marks: SampleMarks(accepted: accepted, excluded: excluded))
         }
+        // 5 (edited) and 6 (accepted) are excluded: no target.
         let targets = fineTuningTargets([s(1, edits: 2, accepted: false), s(2, edits: 0, accepted: true), s(3, edits: 0, accepted: false),
-                                         s(4, edits: 1, accepted: true)])
+                                         s(4, edits: 1, accepted: true), s(5, edits: 1, accepted: false, excluded: true),
+                                         s(6, edits: 0, accepted: true, excluded: true)])
         XCTAssertEqual(targets.map(\.relativePath), ["c/1.png", "c/2.png", "c/4.png"])
         XCTAssertEqual(targets.map(\.map), [[1], [0.25], [1]], "edited: newest edit; accepted as is: the original map")
         XCTAssertEqual(targets.map(\.originalMap), [[0.25], [0.25], [0.25]])

@@ -106,11 +106,113 @@ final class SessionTests: XCTestCase {
         try s.accept(sampleID: 1, annotator: "a")
         try s.recordRun(kind: "finetune", parameters: "{}", results: "{}")
         let db = try DatabaseQueue(path: url.appendingPathComponent("session.sqlite").path)
+        // No longer written since v3 (marks are), but a migrated session has accepts rows: still guarded.
+        try db.write { try $0.execute(sql: "INSERT INTO accepts (sample_id, annotator, created_at) VALUES (1, 'a', 't')") }
         for sql in ["UPDATE edits SET annotator = 'x'", "DELETE FROM edits", "DELETE FROM samples", "UPDATE meta SET value = 'x'",
-                    "UPDATE samples SET label = 0", "DELETE FROM accepts", "UPDATE runs SET results = ''", "DELETE FROM runs"] {
+                    "UPDATE samples SET label = 0", "DELETE FROM accepts", "UPDATE runs SET results = ''", "DELETE FROM runs",
+                    "UPDATE marks SET value = 0", "DELETE FROM marks"] {
             XCTAssertThrowsError(try db.write { try $0.execute(sql: sql) }, sql) { XCTAssertTrue("\($0)".contains("append-only"), "\($0)") }
         }
         XCTAssertEqual(try s.edits().map(\.annotator), ["a"])
+    }
+
+    /// Marks worked by hand: a sample's mark of a kind is its newest row of that kind; a cleared flag
+    /// drops its note; the history keeps every row with its source; the newest edit and mark rows
+    /// name who wrote them.
+    func testMarksCurrentStateAndHistory() throws {
+        let url = dir.appendingPathComponent("s")
+        let s = try Session.openOrCreate(url, info: info)
+        try s.addSamples([sample("y/a.png"), sample("y/b.png"), sample("y/c.png")])
+        XCTAssertEqual(try s.setMark(sampleID: 1, kind: .accept, value: true, annotator: "ann"), 1)
+        try s.setMark(sampleID: 2, kind: .flag, value: true, note: "blurry", annotator: "bo")
+        try s.setMark(sampleID: 3, kind: .exclude, value: true, note: "dropped: only flags keep notes", annotator: "ann")
+        try s.setMark(sampleID: 1, kind: .accept, value: false, annotator: "ann", source: .undo)
+        try s.setMark(sampleID: 2, kind: .flag, value: true, note: "fur, not the cat", annotator: "bo", source: .redo)
+        try s.setMark(sampleID: 1, kind: .flag, value: true, note: "", annotator: "cy")
+        try s.setMark(sampleID: 1, kind: .flag, value: false, note: "ignored", annotator: "cy")
+        let samples = try Session.open(url).samples()
+        XCTAssertEqual(samples.map(\.marks), [SampleMarks(),
+                                              SampleMarks(flagged: true, flagNote: "fur, not the cat"),
+                                              SampleMarks(excluded: true)])
+        let marks = try s.marks()
+        XCTAssertEqual(marks.map(\.id), [1, 2, 3, 4, 5, 6, 7])
+        XCTAssertEqual(marks.map(\.sampleID), [1, 2, 3, 1, 2, 1, 1])
+        XCTAssertEqual(marks.map(\.kind), [.accept, .flag, .exclude, .accept, .flag, .flag, .flag])
+        XCTAssertEqual(marks.map(\.value), [true, true, true, false, true, true, false])
+        XCTAssertEqual(marks.map(\.note), [nil, "blurry", nil, nil, "fur, not the cat", nil, nil])
+        XCTAssertEqual(marks.map(\.source), ["toggle", "toggle", "toggle", "undo", "redo", "toggle", "toggle"])
+        XCTAssertEqual(marks.map(\.annotator), ["ann", "bo", "ann", "ann", "bo", "cy", "cy"])
+        XCTAssertEqual(try count("accepts", url), 0, "accepts are marks now")
+        // The newest rows of sample 1: mark 7 by cy; no edit yet, then edit 1 by dee.
+        XCTAssertEqual(try s.latestActivity(sampleID: 1).mark.map { [String($0.id), $0.annotator] }, ["7", "cy"])
+        XCTAssertNil(try s.latestActivity(sampleID: 1).edit)
+        XCTAssertEqual(try s.appendEdit(sampleID: 1, map: [0, 0, 0, 0], annotator: "dee", source: "stroke", whatIf: [1, 0]), 1)
+        XCTAssertEqual(try s.latestActivity(sampleID: 1).edit?.annotator, "dee")
+        XCTAssertNil(try s.latestActivity(sampleID: 2).edit)
+        assertOneLine(try s.setMark(sampleID: 99, kind: .flag, value: true, annotator: "a"), mentions: [url.path, "no sample 99"])
+        assertOneLine(try s.setMark(sampleID: 1, kind: .flag, value: true, annotator: ""), mentions: ["annotator"])
+        XCTAssertEqual(try s.marks().count, 7, "refused marks write nothing")
+    }
+
+    /// A marks row of a kind this tool does not know, or a value other than 0/1, is one line naming the row.
+    func testDamagedMarkRowsAreNamed() throws {
+        let url = dir.appendingPathComponent("s")
+        let s = try Session.openOrCreate(url, info: info)
+        try s.addSamples([sample("y/a.png")])
+        let db = try DatabaseQueue(path: url.appendingPathComponent("session.sqlite").path)
+        try db.write { try $0.execute(sql: "INSERT INTO marks (sample_id, kind, value, annotator, created_at, source) VALUES (1, 'star', 1, 'a', 't', 'toggle')") }
+        assertOneLine(try s.samples(), mentions: [url.path, "damaged marks row 1: unknown kind 'star'"])
+        assertOneLine(try s.marks(), mentions: ["damaged marks row 1: unknown kind 'star'"])
+        let other = dir.appendingPathComponent("t")
+        let t = try Session.openOrCreate(other, info: info)
+        try t.addSamples([sample("y/a.png")])
+        try DatabaseQueue(path: other.appendingPathComponent("session.sqlite").path).write {
+            try $0.execute(sql: "INSERT INTO marks (sample_id, kind, value, annotator, created_at, source) VALUES (1, 'flag', 2, 'a', 't', 'toggle')")
+        }
+        for read in [{ _ = try t.marks() }, { _ = try t.samples() }] {
+            assertOneLine(try read(), mentions: [other.path, "damaged marks row 1: value 2 is neither 1 (set) nor 0 (cleared)"])
+        }
+    }
+
+    /// A real schema-2 file (the v1 fixture migrated by the v1 and v2 migrations only, plus a second
+    /// accept by cy): read read-only as it is, its accepts rows as accept marks; opened read-write it
+    /// is migrated to v3 with each accepts row copied into marks (source 'migrated').
+    func testSchema2SessionIsReadReadOnlyAndMigratedReadWrite() throws {
+        let url = dir.appendingPathComponent("v2")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        let fixture = try XCTUnwrap(Bundle.module.url(forResource: "Fixtures/session-v1/session", withExtension: "sqlite"))
+        let path = url.appendingPathComponent("session.sqlite").path
+        try FileManager.default.copyItem(atPath: fixture.path, toPath: path)
+        do {
+            let q = try DatabaseQueue(path: path)
+            try SessionSchema.migrator.migrate(q, upTo: "v2")
+            try q.write { try $0.execute(sql: "INSERT INTO accepts (sample_id, annotator, created_at) VALUES (1, 'cy', '2026-11-21T08:00:00.000Z')") }
+            XCTAssertEqual(try q.read { try Int.fetchOne($0, sql: "SELECT MAX(version) FROM schema_version") }, 2)
+            try q.close()
+        }
+        let expected = [MarkRecord(id: 1, sampleID: 2, kind: .accept, value: true, note: nil, annotator: "ann", createdAt: "2026-11-20T10:06:00.000Z", source: "migrated"),
+                        MarkRecord(id: 2, sampleID: 1, kind: .accept, value: true, note: nil, annotator: "cy", createdAt: "2026-11-21T08:00:00.000Z", source: "migrated")]
+        // Read-only (export's way in), as an unprivileged user in a directory nobody may write.
+        chmod(url.path, 0o555)
+        let asRoot = geteuid() == 0
+        if asRoot { chmod(dir.path, 0o755); XCTAssertEqual(seteuid(65534), 0) }
+        do {
+            defer { if asRoot { _ = seteuid(0) }; chmod(url.path, 0o755) }
+            let reader = try Session.open(url, readOnly: true)
+            XCTAssertEqual(reader.schemaVersion, 2)
+            XCTAssertEqual(try reader.samples().map(\.accepted), [true, true])
+            XCTAssertEqual(try reader.marks(), expected)
+        }
+        XCTAssertFalse(try DatabaseQueue(path: path).read { try $0.tableExists("marks") }, "nothing written")
+        let migrated = try Session.open(url)
+        XCTAssertEqual(migrated.schemaVersion, 3)
+        XCTAssertEqual(try migrated.marks(), expected)
+        XCTAssertEqual(try migrated.samples().map(\.marks), [SampleMarks(accepted: true), SampleMarks(accepted: true)])
+        try migrated.setMark(sampleID: 2, kind: .accept, value: false, annotator: "dee")
+        XCTAssertEqual(try migrated.samples().map(\.accepted), [true, false])
+        XCTAssertEqual(try count("accepts", url), 2, "new accepts go to marks only")
+        XCTAssertEqual(try count("marks", url), 3)
+        XCTAssertEqual(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT MAX(version) FROM schema_version") }, 3)
     }
 
     func testMalformedInputIsRefusedAndNothingIsWritten() throws {

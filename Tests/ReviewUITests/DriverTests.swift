@@ -61,6 +61,38 @@ final class DriverTests: XCTestCase {
         XCTAssertEqual(backend.commits.last?.map, d.state.histories[0].current)
     }
 
+    /// Another annotator painted #7 after this review loaded it: the next stroke asks first, lands on
+    /// their map (their painted cell 0 stays 1, this dab raises the rest), the status names them,
+    /// and only changes ask (moving and viewing do not).
+    func testAnotherAnnotatorsEditBecomesTheBaseOfTheNextStroke() {
+        let backend = Fixture.backend()
+        var d = ReviewDriver(backend: backend, annotator: "t")
+        d.send(.nextSample)
+        d.send(.previousSample)
+        XCTAssertEqual(backend.activityQueries, [], "no change, no question")
+        let theirs = AttentionMap(height: 2, width: 2, values: [1, 0, 0, 0])
+        backend.outsideChanges[7] = OutsideChange(annotator: "bob", time: "18:42", currentMap: theirs, marks: SampleMarks(accepted: true))
+        d.send(.adjustRadius(1))   // radius 1 around (2, 2) on 4×4 pixels: each cell 13/64 covered
+        d.send(.applyBrush)
+        XCTAssertEqual(backend.activityQueries, [7])
+        XCTAssertEqual(backend.commits.count, 1)
+        let stored = backend.commits[0].map
+        XCTAssertEqual(stored.values[0], 1, "their paint kept")
+        XCTAssertEqual(stored, applyStroke(BrushStroke(tool: .paint, radius: d.state.radius, points: [BrushPoint(2, 2)]), to: theirs, imageWidth: 4, imageHeight: 4),
+                       "the stroke applied to their map")
+        XCTAssertEqual(d.state.message, "sample 7 changed by bob at 18:42 — now editing their map")
+        XCTAssertTrue(d.state.marks(0).accepted, "their accept kept")
+        XCTAssertTrue(d.state.allSaved)
+        // One undo takes back this stroke only, to their map.
+        d.send(.undo)
+        XCTAssertEqual(backend.commits.last?.map, theirs)
+        XCTAssertEqual(d.state.histories[0].canUndo, false)
+        // A mark asks too.
+        d.send(.toggleExclude)
+        XCTAssertEqual(backend.activityQueries, [7, 7, 7])
+        XCTAssertEqual(backend.marks.map(\.change), [MarkChange(kind: .exclude, value: true)])
+    }
+
     func testSelectingAnEditedSampleAsksForItsWhatIf() {
         let backend = Fixture.backend()
         backend.samples[1].currentMap = AttentionMap(height: 2, width: 2, fill: 1)

@@ -9,7 +9,12 @@ final class MemoryBackend: ReviewBackend {
     private(set) var commits: [(sampleIndex: Int, map: AttentionMap, whatIf: [Float])] = []
     /// What made each commit, parallel to `commits`.
     private(set) var sources: [EditSource] = []
-    private(set) var accepted: [Int] = []
+    private(set) var marks: [(sampleIndex: Int, change: MarkChange, source: MarkSource)] = []
+    /// The samples accepted, in order.
+    var accepted: [Int] { marks.filter { $0.change.kind == .accept && $0.change.value }.map(\.sampleIndex) }
+    /// What another annotator stored, reported once per sample by latestActivity (then seen).
+    var outsideChanges: [Int: OutsideChange] = [:]
+    private(set) var activityQueries: [Int] = []
     private(set) var whatIfCalls = 0
     var failCommits = false
 
@@ -40,7 +45,16 @@ final class MemoryBackend: ReviewBackend {
         sources.append(source)
     }
 
-    func accept(sampleIndex: Int) throws { accepted.append(sampleIndex) }
+    func setMark(sampleIndex: Int, change: MarkChange, source: MarkSource) throws {
+        if failCommits { throw Failure(description: "disk full") }
+        marks.append((sampleIndex, change, source))
+    }
+
+    func latestActivity(sampleIndex: Int) throws -> OutsideChange? {
+        activityQueries.append(sampleIndex)
+        defer { outsideChanges[sampleIndex] = nil }
+        return outsideChanges[sampleIndex]
+    }
 
     /// nil: no class activation map (the protocol's default); else classMap gives a map whose every
     /// cell is the sample index / 10, so tests see which sample's map is shown.

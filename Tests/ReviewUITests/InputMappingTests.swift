@@ -56,10 +56,28 @@ final class InputMappingTests: XCTestCase {
         XCTAssertEqual(keys(c("-"), focus: .list), [.adjustOpacity(-10)])
         XCTAssertEqual(keys(c("+"), focus: .list), [.adjustOpacity(10)])
         XCTAssertEqual(keys(c("="), focus: .canvas), [.adjustOpacity(10)])
-        XCTAssertEqual(keys(c("x"), focus: .list), [])
+        XCTAssertEqual(keys(c("x"), focus: .canvas), [.toggleExclude])
+        XCTAssertEqual(keys(c("f"), focus: .list), [.toggleFlag])
+        XCTAssertEqual(keys(c("w"), focus: .list), [])
         XCTAssertEqual(keys(.other(265), focus: .list), [])
         XCTAssertEqual(keys(c("j"), focus: .list, help: true), [.toggleHelp])
         XCTAssertEqual(keys(c("q"), focus: .list, help: true), [.toggleHelp, .quit])
+    }
+
+    /// While `f` asks for a note, keys are text: "a", "x", "q" type; Enter stores, Esc cancels, Ctrl-C quits.
+    func testNotePromptKeysAreText() {
+        var s = Fixture.state(Fixture.backend())
+        s.typingNote = true
+        let k = { (key: Key) in actions(for: .key(key), in: s, size: self.size) }
+        XCTAssertEqual(["a", "x", "q", "f", " "].map { k(.character($0)) }, [[.typeNote("a")], [.typeNote("x")], [.typeNote("q")], [.typeNote("f")], [.typeNote(" ")]])
+        XCTAssertEqual(k(.enter), [.endNote])
+        XCTAssertEqual(k(.character("\r")), [.endNote])
+        XCTAssertEqual(k(.escape), [.cancelNote])
+        XCTAssertEqual(k(.character("\u{7F}")), [.deleteNoteCharacter])
+        XCTAssertEqual(k(.other(263)), [.deleteNoteCharacter])
+        XCTAssertEqual(k(.character("\u{3}")), [.quit])
+        XCTAssertEqual(k(.up), [])
+        XCTAssertTrue(statusLines(s)[2].hasPrefix(" flag note: _   Enter flags, Esc cancels"), statusLines(s)[2])
     }
 
     func testMouseOnCanvasListAndWheel() {

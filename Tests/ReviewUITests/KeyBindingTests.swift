@@ -15,6 +15,7 @@ final class KeyBindingTests: XCTestCase {
         case .list: s.focus = .list
         case .canvas: s.focus = .canvas
         case .filter: s.typingFilter = true
+        case .note: s.typingNote = true
         case .help: s.showHelp = true
         }
         return s
@@ -63,15 +64,15 @@ final class KeyBindingTests: XCTestCase {
         XCTAssertEqual(actions(for: .key(.up), in: state(.filter), size: size), [])
     }
 
-    /// The help at 80×24: 39 lines (6 headings: five groups and Mouse; 9 + 9 + 7 + 2 + 2 bindings and
-    /// 4 mouse lines) in pages of 20 (22 rows less the frame): Samples (10) and Brush (10) fill the
-    /// first, the other 19 the second.
+    /// The help at 80×24: 40 lines (5 headings: four groups and Mouse; 9 + 9 + 7 + 7 bindings and
+    /// 3 mouse lines) in pages of 20 (22 rows less the frame): Samples (10) and Brush (10) fill the
+    /// first, Seeing the map (8), Review (8) and Mouse (4) the second.
     func testHelpPagesFitEightyByTwentyFour() {
-        XCTAssertEqual(HelpText.lines.count, 39)
+        XCTAssertEqual(HelpText.lines.count, 40)
         XCTAssertEqual(HelpText.lines.filter { $0.kind == .heading }.map(\.text),
-                       ["Samples and the list", "Brush", "Seeing the map", "Review", "In this help", "Mouse"])
+                       ["Samples and the list", "Brush", "Seeing the map", "Review", "Mouse"])
         let pages = HelpText.pages(rows: 24)
-        XCTAssertEqual(pages.map(\.count), [20, 19])
+        XCTAssertEqual(pages.map(\.count), [20, 20])
         XCTAssertEqual(pages[1].first?.text, "Seeing the map")
         for line in HelpText.lines { XCTAssertLessThanOrEqual(line.text.unicodeScalars.count + 2, HelpText.maxColumns - 2, line.text) }
         // The smallest terminal review draws on (48×12): pages of 10, no heading at a page's foot, nothing lost.
@@ -98,7 +99,7 @@ final class KeyBindingTests: XCTestCase {
         let boxColumns = first[1].unicodeScalars.drop { $0 != "┌" }.prefix { $0 != "┐" }.count + 1
         XCTAssertLessThanOrEqual(boxColumns, 76)
         XCTAssertTrue(first[2].contains(" Samples and the list "), first[2])
-        XCTAssertTrue(first[3].contains(" j/k, Up/Down           move in the list (list focus) "), first[3])
+        XCTAssertTrue(first[3].contains(" j/k, Up/Down        move in the list (list focus) "), first[3])
         press(.character(" "))
         let second = screen()
         XCTAssertEqual(s.helpPage, 1)

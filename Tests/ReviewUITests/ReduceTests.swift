@@ -204,10 +204,100 @@ final class ReduceTests: XCTestCase {
         XCTAssertEqual(reduce(s, .cycleView).0.view, .map)
         XCTAssertEqual(reduce(s, .toggleFocus).0.focus, .canvas)
         XCTAssertTrue(reduce(s, .toggleHelp).0.showHelp)
-        XCTAssertEqual(reduce(s, .accept).1, [.accept(sampleIndex: 7), .loadImage(sampleIndex: 8)], "accept and move on")
+        XCTAssertEqual(reduce(s, .accept).1, [.setMark(sampleIndex: 7, change: MarkChange(kind: .accept, value: true), source: .toggle), .loadImage(sampleIndex: 8)], "accept and move on")
         s.advanceOnAccept = false
-        XCTAssertEqual(reduce(s, .accept).1, [.accept(sampleIndex: 7)])
-        XCTAssertTrue(reduce(s, .accepted(sampleIndex: 7)).0.samples[0].accepted)
+        XCTAssertEqual(reduce(s, .accept).1, [.setMark(sampleIndex: 7, change: MarkChange(kind: .accept, value: true), source: .toggle)])
+        XCTAssertTrue(reduce(s, .markSaved(sampleIndex: 7, change: MarkChange(kind: .accept, value: true))).0.samples[0].accepted)
+    }
+
+    /// Marks worked by hand on #7 (no advance): a stroke, accept, flag with a typed note, exclude —
+    /// four undo steps in the order made; undo walks back through them writing undo rows; `a`, `f`,
+    /// `x` on a set mark clear it (and `a` then does not move on).
+    func testMarksAreUndoableStepsInOrderWithStrokes() {
+        var s = Fixture.state(Fixture.backend())
+        s.advanceOnAccept = false
+        var e: [ReviewEffect]
+        let mark = { (kind: MarkKind, value: Bool, note: String?, source: MarkSource) in
+            ReviewEffect.setMark(sampleIndex: 7, change: MarkChange(kind: kind, value: value, note: note), source: source)
+        }
+        (s, e) = reduce(s, .applyBrush)
+        let painted = s.histories[0].current
+        XCTAssertEqual(e.count, 1)
+        (s, e) = reduce(s, .accept)
+        XCTAssertEqual(e, [mark(.accept, true, nil, .toggle)])
+        // f opens the note prompt: typed keys are text (an "a" does not un-accept), Enter flags.
+        (s, e) = reduce(s, .toggleFlag)
+        XCTAssertEqual(e, [])
+        XCTAssertTrue(s.typingNote)
+        for c in " tail a".unicodeScalars { s = reduce(s, .typeNote(c)).0 }
+        s = reduce(s, .deleteNoteCharacter).0
+        XCTAssertEqual(s.noteText, " tail ")
+        (s, e) = reduce(s, .endNote)
+        XCTAssertFalse(s.typingNote)
+        XCTAssertEqual(e, [mark(.flag, true, "tail", .toggle)], "spaces at the ends dropped")
+        (s, e) = reduce(s, .toggleExclude)
+        XCTAssertEqual(e, [mark(.exclude, true, nil, .toggle)])
+        XCTAssertEqual(s.marks(0), SampleMarks(accepted: true, flagged: true, flagNote: "tail", excluded: true))
+        XCTAssertEqual(s.unsaved, [0], "until the backend confirms")
+        XCTAssertEqual(s.histories[0].states.count, 5, "start, stroke, accept, flag, exclude")
+        (s, e) = reduce(s, .undo)
+        XCTAssertEqual(e, [mark(.exclude, false, nil, .undo)])
+        (s, e) = reduce(s, .undo)
+        XCTAssertEqual(e, [mark(.flag, false, nil, .undo)])
+        (s, e) = reduce(s, .redo)
+        XCTAssertEqual(e, [mark(.flag, true, "tail", .redo)], "the note comes back with the flag")
+        (s, e) = reduce(s, .undo)
+        (s, e) = reduce(s, .undo)
+        XCTAssertEqual(e, [mark(.accept, false, nil, .undo)])
+        (s, e) = reduce(s, .undo)
+        XCTAssertEqual(e, [.commitEdit(sampleIndex: 7, map: Fixture.backend().samples[0].originalMap, source: .undo)], "then the stroke")
+        (s, e) = reduce(s, .redo)
+        XCTAssertEqual(e, [.commitEdit(sampleIndex: 7, map: painted, source: .redo)])
+        // Toggles: a set mark is cleared by its key, as one more step; Esc cancels a note.
+        (s, e) = reduce(s, .toggleExclude)
+        (s, e) = reduce(s, .toggleExclude)
+        XCTAssertEqual(e, [mark(.exclude, false, nil, .toggle)])
+        s.advanceOnAccept = true
+        (s, e) = reduce(s, .accept)
+        XCTAssertEqual(e, [mark(.accept, true, nil, .toggle), .loadImage(sampleIndex: 8)], "setting moves on")
+        s = reduce(s, .selectSample(position: 0)).0
+        (s, e) = reduce(s, .accept)
+        XCTAssertEqual(e, [mark(.accept, false, nil, .toggle)], "clearing stays")
+        XCTAssertEqual(s.selected, 0)
+        s = reduce(s, .toggleFlag).0
+        s = reduce(s, .typeNote("z")).0
+        (s, e) = reduce(s, .cancelNote)
+        XCTAssertEqual(e, [])
+        XCTAssertFalse(s.marks(0).flagged)
+        (s, e) = reduce(reduce(s, .toggleFlag).0, .endNote)
+        XCTAssertEqual(e, [mark(.flag, true, nil, .toggle)], "Enter with no text: a flag without a note")
+        (s, e) = reduce(s, .toggleFlag)
+        XCTAssertEqual(e, [mark(.flag, false, nil, .toggle)], "f on a flagged sample unflags")
+        // Saved marks settle the unsaved set.
+        var saved = s
+        for change in [MarkChange(kind: .accept, value: false), MarkChange(kind: .flag, value: false)] {
+            saved = reduce(saved, .markSaved(sampleIndex: 7, change: change)).0
+        }
+        saved = reduce(saved, .saved(sampleIndex: 7, map: painted)).0
+        XCTAssertEqual(saved.samples[0].marks, SampleMarks())
+        XCTAssertFalse(saved.unsaved.contains(0))
+    }
+
+    /// Another annotator's work (told by the driver before a change): their map and marks become the
+    /// base, undo stops there, and the status names them.
+    func testChangedElsewhereBecomesTheBase() {
+        var s = Fixture.state(Fixture.backend())
+        s = reduce(s, .applyBrush).0
+        let theirs = AttentionMap(height: 2, width: 2, values: [1, 0, 0, 1])
+        s = reduce(s, .changedElsewhere(sampleIndex: 7, OutsideChange(annotator: "bob", time: "18:42", currentMap: theirs,
+                                                                          marks: SampleMarks(flagged: true, flagNote: "n")))).0
+        XCTAssertEqual(s.message, "sample 7 changed by bob at 18:42 — now editing their map")
+        XCTAssertEqual(s.histories[0].current, theirs)
+        XCTAssertEqual(s.marks(0), SampleMarks(flagged: true, flagNote: "n"))
+        XCTAssertEqual(s.samples[0].currentMap, theirs)
+        XCTAssertTrue(s.samples[0].edited)
+        XCTAssertFalse(s.histories[0].canUndo, "their edit is not undone from here")
+        XCTAssertEqual(reduce(s, .undo).1, [])
     }
 
     func testCursorStaysOnTheImage() {

@@ -42,8 +42,8 @@ final class RenderLargeTerminalTests: XCTestCase {
         // The list: two header rows and 35 rows, samples 0…34; the status bar starts at row 37.
         XCTAssertEqual(String(g.lines[0].prefix(40)), " Samples 1/200" + String(repeating: " ", count: 26))
         XCTAssertEqual(String(g.lines[1].prefix(40)), " 0*  0✓  200 untouched of 200" + String(repeating: " ", count: 11))
-        XCTAssertEqual(String(g.lines[2].prefix(40)), " 0 cat→dog" + String(repeating: " ", count: 24) + "71%   ")
-        XCTAssertEqual(String(g.lines[36].prefix(40)), " 34 cat→dog" + String(repeating: " ", count: 23) + "71%   ")
+        XCTAssertEqual(String(g.lines[2].prefix(40)), " 0 cat→dog" + String(repeating: " ", count: 22) + "71%     ")
+        XCTAssertEqual(String(g.lines[36].prefix(40)), " 34 cat→dog" + String(repeating: " ", count: 21) + "71%     ")
         XCTAssertEqual(g[40, 10]?.character, "│")
         XCTAssertTrue(g.lines[37].hasPrefix(" #0  label cat  perception dog 71%"), g.lines[37])
     }

@@ -57,18 +57,21 @@ final class RenderTests: XCTestCase {
         XCTAssertEqual(String(g.lines[0].prefix(24)), " Samples 1/3            ")
         // Progress: " of 3" would make 25 columns, so it is left out rather than cut.
         XCTAssertEqual(String(g.lines[1].prefix(24)), " 0*  0✓  3 untouched    ")
-        XCTAssertEqual(String(g.lines[2].prefix(24)), " 7 cat→dog        71%   ")
-        XCTAssertEqual(String(g.lines[3].prefix(24)), " 8 cat→dog        71%   ")
+        XCTAssertEqual(String(g.lines[2].prefix(24)), " 7 cat→dog      71%     ")
+        XCTAssertEqual(String(g.lines[3].prefix(24)), " 8 cat→dog      71%     ")
         XCTAssertEqual(g[1, 2]?.background, Theme.highlight)
         XCTAssertEqual(g[1, 2]?.foreground, Theme.highlightText)
         XCTAssertEqual(g[1, 3]?.background, Theme.background)
         XCTAssertEqual(g[24, 4]?.character, "│")
         var edited = s
         edited.histories[1].commit(AttentionMap(height: 2, width: 2, fill: 1))
-        edited.samples[2].accepted = true
-        XCTAssertEqual(listRowText(edited, position: 1, width: 24), " 8 cat→dog        71% * ")
-        XCTAssertEqual(listRowText(edited, position: 2, width: 24), " 9 cat→dog        71%  ✓")
-        XCTAssertEqual(listRowText(edited, position: 2, width: 10), " 9  71%  ✓")
+        edited.histories[2].setMarks(SampleMarks(accepted: true, excluded: true))
+        edited.histories[0].setMarks(SampleMarks(flagged: true, flagNote: "why?"))
+        // Right part: space, the confidence in 4 columns, space, then * ✓ ! x (a space where unset).
+        XCTAssertEqual(listRowText(edited, position: 1, width: 24), " 8 cat→dog      71% *   ")
+        XCTAssertEqual(listRowText(edited, position: 2, width: 24), " 9 cat→dog      71%  ✓ x")
+        XCTAssertEqual(listRowText(edited, position: 0, width: 24), " 7 cat→dog      71%   ! ")
+        XCTAssertEqual(listRowText(edited, position: 2, width: 10), "  71%  ✓ x", "only the right part fits")
     }
 
     func testStatusLines() {

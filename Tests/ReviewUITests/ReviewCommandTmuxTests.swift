@@ -60,6 +60,87 @@ final class ReviewCommandTmuxTests: XCTestCase {
         XCTAssertEqual(try editRows(session), before + 2, "one edit per stroke (keyboard, mouse drag)")
     }
 
+    /// Several annotators (issue 12, item 6): two real `abn-hitl review` processes on one session, in
+    /// two tmux servers. Both load; alice paints sample 1 left of centre; bob, who loaded before her
+    /// stroke, paints it right of centre: his review notices her edit first, names her in the status
+    /// line and paints on her map, so the stored map has both strokes. Then bob flags it with a note
+    /// typed at the prompt. The rows are read back with the sqlite3 shell.
+    func testTwoAnnotatorsOnOneSessionKeepBothStrokes() throws {
+        guard TmuxHarness.locateTmux() != nil else { throw MissingPrerequisite("tmux is not installed (bash tools/setup.sh installs it)") }
+        let sqlite = try XCTUnwrap(["/usr/bin/sqlite3", "/usr/local/bin/sqlite3"].first { FileManager.default.isExecutableFile(atPath: $0) },
+                                   "sqlite3 is needed (tools/setup.sh installs it)")
+        let binary = BuiltProducts.abnHitl
+        let work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("abn-hitl-review-two-\(getpid())")
+        try? FileManager.default.removeItem(at: work)
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let data = work.appendingPathComponent("data").path, model = work.appendingPathComponent("m.safetensors").path
+        let session = work.appendingPathComponent("session")
+        _ = try abnHitl(["synth", "--out", data, "--train", "16", "--test", "8", "--seed", "3"], "synth")
+        _ = try abnHitl(["train", "--data", data, "--out", model, "--epochs", "1", "--batch-size", "8"], "train")
+        _ = try abnHitl(["collect", "--model", model, "--data", data, "--session", session.path, "--select", "all", "--limit", "3"], "collect")
+        let db = session.appendingPathComponent("session.sqlite").path
+        func query(_ sql: String) throws -> [String] {
+            let r = try Spawn.run(sqlite, [db, sql])
+            guard r.status == 0 else { throw TmuxHarness.Failure(description: "sqlite3 \(sql): \(r.error)") }
+            return r.output.split(separator: "\n").map(String.init)
+        }
+        /// Float32 little-endian values from sqlite3's hex().
+        func floats(_ hex: String) -> [Float] {
+            let bytes = stride(from: 0, to: hex.count, by: 2).map { i -> UInt8 in
+                let start = hex.index(hex.startIndex, offsetBy: i)
+                return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)!
+            }
+            return stride(from: 0, to: bytes.count, by: 4).map {
+                Float(bitPattern: UInt32(bytes[$0]) | UInt32(bytes[$0 + 1]) << 8 | UInt32(bytes[$0 + 2]) << 16 | UInt32(bytes[$0 + 3]) << 24)
+            }
+        }
+
+        let alice = try TmuxHarness(command: [binary, "review", session.path, "--annotator", "alice"], columns: 140, rows: 40)
+        defer { alice.close() }
+        let bob = try TmuxHarness(command: [binary, "review", session.path, "--annotator", "bob"], columns: 140, rows: 40)
+        defer { bob.close() }
+        try alice.waitFor("Samples 1/3", timeout: 20)
+        try bob.waitFor("Samples 1/3", timeout: 20)
+        // Alice: the brush 8 px left of the centre of the 32×32 image (H moves 4 px), one dab.
+        try alice.sendKeys("Tab")
+        try alice.sendLiteral("HH ")
+        // " 1*" in the progress row: one sample edited (" 0* " would match a bare "* ").
+        try alice.waitFor(timeout: 20, "alice's stroke saved") { $0.contains(" 1*  0✓") && !$0.contains("UNSAVED") }
+        // Bob, 8 px right of the centre: his review finds alice's newer edit before storing his.
+        try bob.sendKeys("Tab")
+        try bob.sendLiteral("LL ")
+        let screen = try bob.waitFor(timeout: 20, "bob's status naming alice") {
+            $0.contains("sample 1 changed by alice at ") && $0.contains("now editing their map") && !$0.contains("UNSAVED")
+        }
+        XCTAssertTrue(screen.contains(" 1*  0✓"), screen)
+        // Bob flags it: f, a note typed at the prompt ("a" and "x" in it are text, not keys), Enter.
+        try bob.sendLiteral("f")
+        try bob.waitFor("flag note:", timeout: 20)
+        try bob.sendLiteral("ask a vet x")
+        try bob.sendKeys("Enter")
+        try bob.waitFor("flagged sample 1", timeout: 20)
+        for t in [alice, bob] {
+            try t.sendLiteral("q")
+            XCTAssertEqual(try t.waitForExit(timeout: 20), 0)
+        }
+
+        XCTAssertEqual(try query("SELECT sample_id, annotator, source FROM edits ORDER BY id;"), ["1|alice|stroke", "1|bob|stroke"])
+        let original = floats(try query("SELECT hex(original_map) FROM samples WHERE id = 1;")[0])
+        let maps = try query("SELECT hex(map) FROM edits ORDER BY id;").map(floats)
+        XCTAssertEqual(maps.map(\.count), [original.count, original.count])
+        let (hers, final) = (maps[0], maps[1])
+        let herCells = original.indices.filter { hers[$0] != original[$0] }
+        let hisCells = original.indices.filter { final[$0] != hers[$0] }
+        XCTAssertFalse(herCells.isEmpty, "alice's stroke changed the map")
+        XCTAssertFalse(hisCells.isEmpty, "bob's stroke changed it again")
+        // Both paint (values only rise): the final map is at least hers everywhere, so her stroke is kept.
+        for i in original.indices { XCTAssertGreaterThanOrEqual(final[i], hers[i], "cell \(i): alice's paint kept") }
+        XCTAssertTrue(herCells.contains { !hisCells.contains($0) }, "strokes 16 px apart: some of her cells untouched by his")
+        XCTAssertEqual(try query("SELECT sample_id, kind, value, note, annotator, source FROM marks ORDER BY id;"),
+                       ["1|flag|1|ask a vet x|bob|toggle"])
+    }
+
     /// A full disk under the session while reviewing (reliability issue, item 4): the stroke that cannot
     /// be stored is shown as not saved, quitting then says so in one line with exit 1, the session keeps
     /// every row it had and passes integrity_check, and with space again review stores edits as before.

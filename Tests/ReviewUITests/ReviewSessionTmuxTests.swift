@@ -5,7 +5,7 @@ import XCTest
 /// End to end: the real `abn-hitl review` in tmux on sessions made by the real commands
 /// (ReviewSessionFixture): accepting moves on (or not, with --no-advance), a second review resumes
 /// where the first left off, and keyboard moves pan the zoomed view. The session's rows are read
-/// back with sqlite3.
+/// back with sqlite3 (accepts are rows of `marks`, docs/formats.md).
 final class ReviewSessionTmuxTests: XCTestCase {
     /// The status bar's first line starts with the selected sample's session id.
     private func showsSample(_ id: Int) -> (String) -> Bool { { $0.contains(" #\(id)  label ") } }
@@ -26,7 +26,7 @@ final class ReviewSessionTmuxTests: XCTestCase {
         }
         try t.sendLiteral("q")
         XCTAssertEqual(try t.waitForExit(timeout: 20), 0)
-        XCTAssertEqual(try f.query("SELECT sample_id, annotator FROM accepts;"), "\(ids[0])|tmux-test")
+        XCTAssertEqual(try f.query("SELECT sample_id, kind, value, annotator, source FROM marks;"), "\(ids[0])|accept|1|tmux-test|toggle")
 
         // --no-advance: the accept is stored and the selection stays. The review opens at the
         // first sample neither edited nor accepted: the second.
@@ -38,7 +38,7 @@ final class ReviewSessionTmuxTests: XCTestCase {
         XCTAssertTrue(screen.contains("Samples 2/3") && showsSample(ids[1])(screen), screen)
         try t.sendLiteral("q")
         XCTAssertEqual(try t.waitForExit(timeout: 20), 0)
-        XCTAssertEqual(try f.query("SELECT sample_id FROM accepts ORDER BY id;"), "\(ids[0])\n\(ids[1])")
+        XCTAssertEqual(try f.query("SELECT sample_id, kind, value FROM marks ORDER BY id;"), "\(ids[0])|accept|1\n\(ids[1])|accept|1")
         XCTAssertEqual(try f.query("SELECT count(*) FROM edits;"), "0", "accepting edits nothing")
     }
 
@@ -59,7 +59,7 @@ final class ReviewSessionTmuxTests: XCTestCase {
         }
         try t.sendLiteral("q")
         XCTAssertEqual(try t.waitForExit(timeout: 20), 0)
-        XCTAssertEqual(try f.query("SELECT sample_id FROM accepts;"), "\(ids[0])")
+        XCTAssertEqual(try f.query("SELECT sample_id, kind, value FROM marks;"), "\(ids[0])|accept|1")
         XCTAssertEqual(try f.query("SELECT sample_id, source, annotator FROM edits;"), "\(ids[1])|stroke|tmux-test")
 
         // Again: it opens at the third sample, the first neither edited nor accepted, with the counts.

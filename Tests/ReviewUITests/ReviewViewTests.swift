@@ -42,8 +42,24 @@ final class ReviewViewTests: XCTestCase {
         XCTAssertEqual(s.visiblePositions, [1, 3])
         s.quickFilter = .accepted
         XCTAssertEqual(s.visiblePositions, [0, 3])
-        XCTAssertEqual(s.quickFilter.next, .all)
+        XCTAssertEqual(s.quickFilter.next, .flagged)
         XCTAssertEqual(QuickFilter.all.next, .untouched)
+        XCTAssertEqual(QuickFilter.excluded.next, .all)
+        // #14 flagged and #11 excluded: #14 is no longer untouched, #12 is the only one left.
+        var samples = Self.samples()
+        samples[4].marks = SampleMarks(flagged: true, flagNote: "n")
+        samples[1].marks.excluded = true
+        s = ReviewState(classNames: Fixture.classes, samples: samples)
+        s.quickFilter = .flagged
+        XCTAssertEqual(s.visiblePositions, [4])
+        s.quickFilter = .excluded
+        XCTAssertEqual(s.visiblePositions, [1])
+        s.quickFilter = .untouched
+        XCTAssertEqual(s.visiblePositions, [2])
+        XCTAssertEqual(s.progress, ReviewProgress(edited: 2, accepted: 2, flagged: 1, excluded: 1, untouched: 1, total: 5))
+        XCTAssertEqual(s.progressLine(width: 60), " 2*  2✓  1!  1x  1 untouched of 5")
+        XCTAssertEqual(s.progressLine(width: 20), " 2*  2✓  1!  1x", "whole parts only")
+        XCTAssertEqual(listRowText(s, position: 1, width: 22), " 11 dog→dog   90% *  x")
     }
 
     func testFilterTextMatchesPathClassesAndLabelArrowPrediction() {
@@ -122,7 +138,7 @@ final class ReviewViewTests: XCTestCase {
         let g80 = render(s, size: TerminalSize(columns: 80, rows: 24))
         XCTAssertEqual(String(g80.lines[0].prefix(27)), " 1/1 of 5 · untouched · /s│")
         XCTAssertEqual(String(g80.lines[1].prefix(27)), " 2*  2✓  2 untouched of 5 │")
-        XCTAssertEqual(String(g80.lines[2].prefix(26)), " 12 ship→cat        55%   ")
+        XCTAssertEqual(String(g80.lines[2].prefix(26)), " 12 ship→cat      55%     ")
         let g120 = render(s, size: TerminalSize(columns: 120, rows: 40))
         XCTAssertEqual(String(g120.lines[0].prefix(41)), " 1/1 of 5 · untouched · /ship · by confi│")
         s.filterText = "zzz"
@@ -227,16 +243,16 @@ final class ReviewViewTests: XCTestCase {
         var s = state()
         s.quickFilter = .untouched  // view [2, 4], selected 2
         let (s1, e1) = reduce(s, .accept)
-        XCTAssertEqual(e1, [.accept(sampleIndex: 12), .loadImage(sampleIndex: 14)])
+        XCTAssertEqual(e1, [.setMark(sampleIndex: 12, change: MarkChange(kind: .accept, value: true), source: .toggle), .loadImage(sampleIndex: 14)])
         XCTAssertEqual(s1.selected, 4)
         let (s2, e2) = reduce(s1, .accept)
         XCTAssertEqual(s2.selected, 4, "the last one stays")
-        XCTAssertEqual(e2, [.accept(sampleIndex: 14)])
+        XCTAssertEqual(e2, [.setMark(sampleIndex: 14, change: MarkChange(kind: .accept, value: true), source: .toggle)])
         var off = ReviewState(classNames: Fixture.classes, samples: Self.samples(), advanceOnAccept: false)
         off.quickFilter = .untouched
         let (s3, e3) = reduce(off, .accept)
         XCTAssertEqual(s3.selected, 2)
-        XCTAssertEqual(e3, [.accept(sampleIndex: 12)])
+        XCTAssertEqual(e3, [.setMark(sampleIndex: 12, change: MarkChange(kind: .accept, value: true), source: .toggle)])
     }
 
     func testClickSelectsTheViewRow() {

@@ -42,7 +42,7 @@ private final class FuzzBackend: ReviewBackend {
         if failWrites { throw Refused() }
     }
 
-    func accept(sampleIndex: Int) throws { if failWrites { throw Refused() } }
+    func setMark(sampleIndex: Int, change: MarkChange, source: MarkSource) throws { if failWrites { throw Refused() } }
 
     func classMap(for sampleIndex: Int) throws -> AttentionMap {
         let side = sampleIndex == 2 ? 2 : 8

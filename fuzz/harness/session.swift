@@ -16,7 +16,8 @@ private let directory: URL = {
 private func readEverything(_ s: Session) {
     _ = try? s.samples()
     _ = try? s.edits()
-    _ = try? s.accepts()
+    _ = try? s.marks()
+    _ = try? s.latestActivity(sampleID: 1)
     _ = try? s.modelChanges()
     _ = try? s.runs()
 }

@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 
 /// A review session: a directory with session.sqlite (SQLite in WAL mode through GRDB). Samples,
-/// edits, accept marks, model changes and fine-tuning runs are append-only rows: triggers refuse
+/// edits, marks (accept, flag, exclude), model changes and fine-tuning runs are append-only rows: triggers refuse
 /// UPDATE and DELETE, so history can always be audited. Every read and write is one transaction,
 /// so a killed process leaves the file as it was before or after a whole write.
 public final class Session {
@@ -11,6 +11,9 @@ public final class Session {
     public var databaseURL: URL { directory.appendingPathComponent("session.sqlite") }
     private let db: any DatabaseWriter
     public private(set) var info: SessionInfo
+    /// The schema the file has: `SessionSchema.version`, or 2 for a schema-2 session opened
+    /// read-only (it cannot be migrated; its accepts rows are read as accept marks).
+    public private(set) var schemaVersion = SessionSchema.version
 
     /// Opens an existing session (every command but collect); `directory` names it in every error.
     /// `readOnly` (export) also opens a session whose directory or file is not writable.
@@ -124,6 +127,8 @@ public final class Session {
                 throw SessionError(file.path, "not a session database (an SQLite file of another program)")
             case .newer(let v):
                 throw SessionError(file.path, "written by a newer abn-hitl (schema \(v); this one knows up to \(SessionSchema.version)); upgrade abn-hitl to open it")
+            case .needsMigration(recorded: 2) where readOnly:
+                schemaVersion = 2
             case .empty, .needsMigration:
                 guard !readOnly else {
                     throw SessionError(file.path, "cannot read this session without writing: it is empty or has an older schema (open it once with review or collect to migrate it)")
@@ -297,15 +302,19 @@ public final class Session {
 
     /// Every sample in collection order with its current map (the newest edit) and marks.
     public func samples() throws -> [SessionSample] {
-        let rows = try read { d in
-            try Row.fetchAll(d, sql: """
+        // One transaction: the maps and the marks of the same moment.
+        let (rows, markRows) = try read { d in
+            (try Row.fetchAll(d, sql: """
                 SELECT s.id, s.relative_path, s.label, s.probabilities, s.attention_probabilities, s.original_map,
                        (SELECT map FROM edits e WHERE e.sample_id = s.id ORDER BY e.id DESC LIMIT 1) AS current_map,
                        (SELECT id FROM edits e WHERE e.sample_id = s.id ORDER BY e.id DESC LIMIT 1) AS current_edit_id,
-                       (SELECT COUNT(*) FROM edits e WHERE e.sample_id = s.id) AS edit_count,
-                       (SELECT COUNT(*) FROM accepts a WHERE a.sample_id = s.id) AS accept_count
+                       (SELECT COUNT(*) FROM edits e WHERE e.sample_id = s.id) AS edit_count
                 FROM samples s ORDER BY s.id
-                """)
+                """), try currentMarkRows(d))
+        }
+        var marks: [Int64: SampleMarks] = [:]
+        for r in try markRows.map(markRecord) {
+            marks[r.sampleID] = (marks[r.sampleID] ?? SampleMarks()).setting(r.kind, r.value, note: r.note)
         }
         let k = info.classes.count, plane = info.mapHeight * info.mapWidth, path = databaseURL.path
         return try rows.map { r in
@@ -320,19 +329,21 @@ public final class Session {
                                  attentionProbabilities: try unitFloats(try r.checked("attention_probabilities", path), "attention_probabilities of sample \(id)", count: k),
                                  originalMap: original,
                                  currentMap: try current.map { try unitFloats($0, "map of edit \(currentEdit ?? -1) (sample \(id))", count: plane) } ?? original,
-                                 editCount: try r.checked("edit_count", path), accepted: (try r.checked("accept_count", path) as Int) > 0)
+                                 editCount: try r.checked("edit_count", path), marks: marks[id] ?? SampleMarks())
         }
     }
 
-    // MARK: - Edits and accept marks
+    // MARK: - Edits
 
-    /// Appends an edit; durable (committed) when this returns.
-    public func appendEdit(sampleID: Int64, map: [Float], annotator: String, source: String, whatIf: [Float]) throws {
-        try appendEdits([NewEdit(sampleID: sampleID, map: map, annotator: annotator, source: source, whatIfProbabilities: whatIf)])
+    /// Appends an edit; durable (committed) when this returns. Returns its row id.
+    @discardableResult
+    public func appendEdit(sampleID: Int64, map: [Float], annotator: String, source: String, whatIf: [Float]) throws -> Int64 {
+        try appendEdits([NewEdit(sampleID: sampleID, map: map, annotator: annotator, source: source, whatIfProbabilities: whatIf)])[0]
     }
 
-    /// Appends edits in one transaction: all of them or none.
-    public func appendEdits(_ edits: [NewEdit]) throws {
+    /// Appends edits in one transaction: all of them or none. Returns their row ids.
+    @discardableResult
+    public func appendEdits(_ edits: [NewEdit]) throws -> [Int64] {
         let k = info.classes.count
         for e in edits {
             try checkMap(e.map, what: "an edited map")
@@ -343,9 +354,9 @@ public final class Session {
                 throw SessionError(directory.path, "an edit needs an annotator name and a source")
             }
         }
-        try write { d in
+        return try write { d in
             let now = utcNow()
-            for e in edits {
+            return try edits.map { (e) throws -> Int64 in
                 guard try Bool.fetchOne(d, sql: "SELECT 1 FROM samples WHERE id = ?", arguments: [e.sampleID]) != nil else {
                     throw SessionError(directory.path, "no sample \(e.sampleID) in this session")
                 }
@@ -354,18 +365,8 @@ public final class Session {
                     VALUES (?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [e.sampleID, FloatBlob.encode(e.map), e.annotator, now, e.source,
                                      FloatBlob.encode(e.whatIfProbabilities), argmax(e.whatIfProbabilities)])
+                return d.lastInsertedRowID
             }
-        }
-    }
-
-    /// Marks a sample's map as right as it is (its original map becomes its fine-tuning target).
-    public func accept(sampleID: Int64, annotator: String) throws {
-        try write { d in
-            guard try Bool.fetchOne(d, sql: "SELECT 1 FROM samples WHERE id = ?", arguments: [sampleID]) != nil else {
-                throw SessionError(directory.path, "no sample \(sampleID) in this session")
-            }
-            try d.execute(sql: "INSERT INTO accepts (sample_id, annotator, created_at) VALUES (?, ?, ?)",
-                          arguments: [sampleID, annotator, utcNow()])
         }
     }
 
@@ -392,14 +393,80 @@ public final class Session {
         }
     }
 
-    public func accepts() throws -> [AcceptRecord] {
+    // MARK: - Marks
+
+    /// Sets (value true) or clears a sample's accept, flag or exclude mark: one new marks row,
+    /// durable when this returns. `note` goes with a flag being set. Returns the row id.
+    @discardableResult
+    public func setMark(sampleID: Int64, kind: MarkKind, value: Bool, note: String? = nil, annotator: String,
+                        source: MarkSource = .toggle) throws -> Int64 {
+        guard !annotator.isEmpty else { throw SessionError(directory.path, "a mark needs an annotator name") }
+        let note = kind == .flag && value ? note.flatMap { $0.isEmpty ? nil : $0 } : nil
+        return try write { d in
+            guard try Bool.fetchOne(d, sql: "SELECT 1 FROM samples WHERE id = ?", arguments: [sampleID]) != nil else {
+                throw SessionError(directory.path, "no sample \(sampleID) in this session")
+            }
+            try d.execute(sql: """
+                INSERT INTO marks (sample_id, kind, value, note, annotator, created_at, source) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [sampleID, kind.rawValue, value ? 1 : 0, note, annotator, utcNow(), source.rawValue])
+            return d.lastInsertedRowID
+        }
+    }
+
+    /// Marks a sample's map as right as it is (its original map becomes its fine-tuning target).
+    public func accept(sampleID: Int64, annotator: String) throws {
+        try setMark(sampleID: sampleID, kind: .accept, value: true, annotator: annotator)
+    }
+
+    /// The marks rows as a reader sees them: the marks table, or in a schema-2 file read read-only,
+    /// its accepts rows as accept marks set (as migration v3 would copy them).
+    private var marksTable: String {
+        schemaVersion >= 3 ? "marks"
+            : "(SELECT id, sample_id, 'accept' AS kind, 1 AS value, NULL AS note, annotator, created_at, 'migrated' AS source FROM accepts)"
+    }
+
+    /// One marks row, checked: an unknown kind or a value other than 0/1 is a damaged row.
+    private func markRecord(_ r: Row) throws -> MarkRecord {
         let path = databaseURL.path
-        return try read { d in
-            try Row.fetchAll(d, sql: "SELECT * FROM accepts ORDER BY id").map { r in
-                AcceptRecord(id: try r.checked("id", path), sampleID: try r.checked("sample_id", path),
-                             annotator: try r.checked("annotator", path), createdAt: try r.checked("created_at", path))
+        let id: Int64 = try r.checked("id", path)
+        let kindText: String = try r.checked("kind", path), value: Int64 = try r.checked("value", path)
+        guard let kind = MarkKind(rawValue: kindText) else {
+            throw SessionError(path, "damaged marks row \(id): unknown kind '\(kindText)' (accept, flag or exclude)")
+        }
+        guard value == 0 || value == 1 else { throw SessionError(path, "damaged marks row \(id): value \(value) is neither 1 (set) nor 0 (cleared)") }
+        return MarkRecord(id: id, sampleID: try r.checked("sample_id", path), kind: kind, value: value == 1,
+                          note: try r.checked("note", path), annotator: try r.checked("annotator", path),
+                          createdAt: try r.checked("created_at", path), source: try r.checked("source", path))
+    }
+
+    /// The whole marks history in the order it was made.
+    public func marks() throws -> [MarkRecord] {
+        try read { try Row.fetchAll($0, sql: "SELECT * FROM \(marksTable) ORDER BY id") }.map(markRecord)
+    }
+
+    /// The rows holding each sample's current marks: its newest row of each kind.
+    private func currentMarkRows(_ d: Database) throws -> [Row] {
+        try Row.fetchAll(d, sql: "SELECT m.* FROM \(marksTable) m WHERE m.id IN (SELECT MAX(id) FROM \(marksTable) GROUP BY sample_id, kind) ORDER BY m.id")
+    }
+
+    /// The ids of the newest edit and marks rows in the whole session (0 when there are none).
+    public func newestRowIDs() throws -> (edit: Int64, mark: Int64) {
+        try read { d in
+            (try Int64.fetchOne(d, sql: "SELECT MAX(id) FROM edits") ?? 0, try Int64.fetchOne(d, sql: "SELECT MAX(id) FROM \(marksTable)") ?? 0)
+        }
+    }
+
+    /// The newest edit and marks rows of a sample: review compares their ids with what it loaded to
+    /// notice another annotator's (or process's) work.
+    public func latestActivity(sampleID: Int64) throws -> SampleActivity {
+        let path = databaseURL.path
+        func activity(_ d: Database, _ table: String) throws -> ActivityRecord? {
+            try Row.fetchOne(d, sql: "SELECT id, annotator, created_at FROM \(table) WHERE sample_id = ? ORDER BY id DESC LIMIT 1",
+                             arguments: [sampleID]).map {
+                ActivityRecord(id: try $0.checked("id", path), annotator: try $0.checked("annotator", path), createdAt: try $0.checked("created_at", path))
             }
         }
+        return try read { d in SampleActivity(edit: try activity(d, "edits"), mark: try activity(d, marksTable)) }
     }
 
     // MARK: - Runs

@@ -63,7 +63,11 @@ public struct SessionSample: Sendable, Equatable {
     public var originalMap: [Float]
     public var currentMap: [Float]
     public var editCount: Int
-    public var accepted: Bool
+    /// The sample's current marks (its newest marks row of each kind).
+    public var marks: SampleMarks
+    public var accepted: Bool { marks.accepted }
+    public var flagged: Bool { marks.flagged }
+    public var excluded: Bool { marks.excluded }
     public var predicted: Int { argmax(probabilities) }
     public var attentionPredicted: Int { argmax(attentionProbabilities) }
     public var edited: Bool { editCount > 0 }
@@ -111,11 +115,101 @@ public struct EditRecord: Sendable, Equatable {
     public var whatIfPredicted: Int { argmax(whatIfProbabilities) }
 }
 
-public struct AcceptRecord: Sendable, Equatable {
+/// The kinds of mark a reviewer sets on a sample (the marks table's `kind`).
+public enum MarkKind: String, Sendable, CaseIterable {
+    /// The map is right as it is (its original map becomes its fine-tuning target).
+    case accept
+    /// Needs another look (with an optional note).
+    case flag
+    /// Left out of fine-tuning.
+    case exclude
+}
+
+/// What made a marks row (its `source` column, docs/formats.md).
+public enum MarkSource: String, Sendable, CaseIterable {
+    /// A key in review (or a command) set or cleared the mark.
+    case toggle
+    /// Review's undo / redo of a mark change.
+    case undo, redo
+    /// Copied from the accepts table of a schema-2 session when it was migrated.
+    case migrated
+}
+
+/// A sample's current marks.
+public struct SampleMarks: Equatable, Sendable {
+    public var accepted = false
+    public var flagged = false
+    /// The flag's note; nil when not flagged or flagged without one.
+    public var flagNote: String?
+    public var excluded = false
+
+    public init(accepted: Bool = false, flagged: Bool = false, flagNote: String? = nil, excluded: Bool = false) {
+        self.accepted = accepted
+        self.flagged = flagged
+        self.flagNote = flagged ? flagNote : nil
+        self.excluded = excluded
+    }
+
+    public func isSet(_ kind: MarkKind) -> Bool {
+        switch kind { case .accept: return accepted; case .flag: return flagged; case .exclude: return excluded }
+    }
+
+    /// These marks with one mark set or cleared (a cleared flag drops its note).
+    public func setting(_ kind: MarkKind, _ value: Bool, note: String? = nil) -> SampleMarks {
+        var m = self
+        switch kind {
+        case .accept: m.accepted = value
+        case .flag: m.flagged = value; m.flagNote = value ? note : nil
+        case .exclude: m.excluded = value
+        }
+        return m
+    }
+
+    /// The marks rows that turn `self` into `other` (none when they are equal).
+    public func changes(to other: SampleMarks) -> [MarkChange] {
+        var c: [MarkChange] = []
+        if accepted != other.accepted { c.append(MarkChange(kind: .accept, value: other.accepted)) }
+        if flagged != other.flagged || flagNote != other.flagNote { c.append(MarkChange(kind: .flag, value: other.flagged, note: other.flagNote)) }
+        if excluded != other.excluded { c.append(MarkChange(kind: .exclude, value: other.excluded)) }
+        return c
+    }
+}
+
+/// One mark set or cleared.
+public struct MarkChange: Equatable, Sendable {
+    public var kind: MarkKind
+    public var value: Bool
+    public var note: String?
+    public init(kind: MarkKind, value: Bool, note: String? = nil) {
+        self.kind = kind
+        self.value = value
+        self.note = kind == .flag && value ? note : nil
+    }
+}
+
+/// One append-only marks row: a mark set (value true) or cleared.
+public struct MarkRecord: Sendable, Equatable {
     public var id: Int64
     public var sampleID: Int64
+    public var kind: MarkKind
+    public var value: Bool
+    public var note: String?
     public var annotator: String
     public var createdAt: String
+    public var source: String
+}
+
+/// The newest edit or mark row of a sample: who wrote it and when (review notices another
+/// annotator's work by its id).
+public struct ActivityRecord: Sendable, Equatable {
+    public var id: Int64
+    public var annotator: String
+    public var createdAt: String
+}
+
+public struct SampleActivity: Sendable, Equatable {
+    public var edit: ActivityRecord?
+    public var mark: ActivityRecord?
 }
 
 public struct ModelChangeRecord: Sendable, Equatable {

@@ -95,7 +95,7 @@ struct Demo: ParsableCommand {
             let interactive = !auto && isatty(STDIN_FILENO) != 0 && isatty(STDOUT_FILENO) != 0
             if interactive {
                 step(5, "review: paint attention onto the object, erase it from the corner patch; q when done")
-                let backend = try SessionReviewBackend(session: s, model: loaded, annotator: ProcessInfo.processInfo.environment["USER"] ?? "demo")
+                let backend = try SessionReviewBackend(session: s, model: loaded, annotator: loginName())
                 try ReviewApp.run(backend: backend, annotator: "demo")
             }
             if try s.samples().allSatisfy({ !$0.edited && !$0.accepted }) || !interactive {

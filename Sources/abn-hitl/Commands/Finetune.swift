@@ -124,6 +124,7 @@ func runFinetune(session: Session, model: LoadedModel, out: URL, options: Finetu
     case .attentionAndPerception: trained = "the attention and perception branches (feature extractor frozen)"
     case .attention: trained = "the attention branch"
     }
+    if report.excludedSamples > 0 { note("skipped \(report.excludedSamples) excluded sample\(report.excludedSamples == 1 ? "" : "s") (marked x in review)") }
     note("fine-tuned \(trained) on \(report.editedSamples - report.heldOut) edited samples in \(report.steps) steps\(kept); wrote \(out.path)")
     return report
 }

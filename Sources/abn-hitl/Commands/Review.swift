@@ -8,17 +8,20 @@ struct Review: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Review a session in the terminal: paint and erase attention while the prediction under the edit updates live.",
         discussion: """
-        The review opens at the first sample neither edited nor accepted. Keys (the ? help lists them too): \
-        \(keyBindingsSummary). \
+        The review opens at the first untouched sample (not edited, accepted, flagged or excluded). Keys (the ? \
+        help lists them too): \(keyBindingsSummary). Undo and redo take back mark changes too, in order with strokes. \
         Mouse: left drag applies the tool, right drag the other one, wheel changes the radius. Every stroke is \
-        saved to the session before the next key is read.
+        saved to the session before the next key is read. Several annotators may review one session at once: \
+        before changing a sample, review checks whether someone else has stored work on it since, and if so \
+        continues on their map and says who and when.
         """)
 
     @Argument(help: "Session directory.")
     var session: String
 
-    @Option(name: .long, help: "Annotator name recorded with each edit.")
-    var annotator: String = ProcessInfo.processInfo.environment["USER"] ?? "annotator"
+    @Option(name: .long, help: ArgumentHelp("Annotator name recorded with each edit and mark (default: your login name, from the password database, else $USER or $LOGNAME). Others reviewing the same session at the same time see it when they meet your work.",
+                                            valueName: "name"))
+    var annotator: String = loginName()
 
     @Option(name: .long, help: "Model for the live prediction (default: the session's model).")
     var model: String?
