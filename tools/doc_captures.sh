@@ -48,11 +48,16 @@ shot() {
 }
 quit() { keys q; sleep 0.3; }
 
-# The README's view, 120×40: the first sample accepted, one dab on the second.
+# Some review done first, so the list shows each mark: the first sample accepted, one dab on the
+# second, the third flagged with a note, the fourth excluded.
 start 120 40
 keys a; wait_for "Samples 2/12"
 keys " "; wait_for "what-if (edited map)"
-shot review-120x40
+keys n; wait_for "Samples 3/12"
+keys f; wait_for "flag note:"
+keys "patch, not shape"; tmux -L "$socket" send-keys -t review Enter; wait_for "flagged"
+keys n; wait_for "Samples 4/12"
+keys x; wait_for "1x"
 quit
 
 # The list narrowed by a filter (typed, then kept with Enter) and sorted by confidence.
