@@ -136,9 +136,9 @@ let keyBindings: [KeyBinding] = [
     KeyBinding("i", "contour of the map at 0.5", .view, each([c("i")], [.toggleContour])),
     KeyBinding("c", "class activation map instead (read-only)", .view, each([c("c")], [.toggleClassMap])),
 
-    KeyBinding("a / x", "accept (then next) / exclude; a, x again: clear", .review,
+    KeyBinding("a / x", "accept (then next) / exclude (again: clear)", .review,
                each([c("a")], [.accept]) + each([c("x")], [.toggleExclude])),
-    KeyBinding("f", "flag with a note typed below; f again: unflag", .review, each([c("f")], [.toggleFlag])),
+    KeyBinding("f", "flag with a note typed below (again: unflag)", .review, each([c("f")], [.toggleFlag])),
 ] + promptBindings("typing a note", "flag / cancel", .review, .note, end: .endNote, cancel: .cancelNote,
                    delete: .deleteNoteCharacter, type: { .typeNote($0) }) + [
     KeyBinding("? / q, Ctrl-C", "this help / quit (everything is saved)", .review,
@@ -158,7 +158,8 @@ func boundActions(_ key: Key, in context: KeyContext) -> [ReviewAction] {
     return []
 }
 
-/// Every binding on one line, for `abn-hitl review --help`: "keys: what they do; …".
+/// Every binding on one line, for `abn-hitl review --help`: "keys: what they do; …" (so no help
+/// text has a semicolon of its own).
 public var keyBindingsSummary: String {
     keyBindings.map { "\($0.label): \($0.help)" }.joined(separator: "; ")
 }

@@ -75,6 +75,8 @@ final class KeyBindingTests: XCTestCase {
         XCTAssertEqual(pages.map(\.count), [20, 20])
         XCTAssertEqual(pages[1].first?.text, "Seeing the map")
         for line in HelpText.lines { XCTAssertLessThanOrEqual(line.text.unicodeScalars.count + 2, HelpText.maxColumns - 2, line.text) }
+        // `review --help` joins the bindings with "; ".
+        for binding in keyBindings { XCTAssertFalse(binding.help.contains(";"), binding.help) }
         // The smallest terminal review draws on (48×12): pages of 10, no heading at a page's foot, nothing lost.
         let small = HelpText.pages(rows: 12)
         XCTAssertEqual(Array(small.joined()), HelpText.lines)
