@@ -180,7 +180,7 @@ final class CLIErrorTests: XCTestCase {
             db = sqlite3.connect(sys.argv[1])
             r = db.execute("SELECT label, probabilities, attention_probabilities, original_map FROM samples WHERE id = 1").fetchone()
             db.execute("INSERT INTO samples (relative_path, label, probabilities, attention_probabilities, original_map, collected_at) VALUES ('../../m.safetensors', ?, ?, ?, ?, 't')", r)
-            db.execute("INSERT INTO accepts (sample_id, annotator, created_at) VALUES ((SELECT MAX(id) FROM samples), 'x', 't')")
+            db.execute("INSERT INTO marks (sample_id, kind, value, annotator, created_at, source) VALUES ((SELECT MAX(id) FROM samples), 'accept', 1, 'x', 't', 'toggle')")
             db.commit()
             """, session: dir.appendingPathComponent("s"))
         var r = try CommandRunner.run(["export", "--session", "s", "--out", "audit"], cwd: dir)

@@ -19,8 +19,7 @@ struct Review: ParsableCommand {
     @Argument(help: "Session directory.")
     var session: String
 
-    @Option(name: .long, help: ArgumentHelp("Annotator name recorded with each edit and mark (default: your login name, from the password database, else $USER or $LOGNAME). Others reviewing the same session at the same time see it when they meet your work.",
-                                            valueName: "name"))
+    @Option(name: .long, help: ArgumentHelp("Annotator name recorded with each edit and mark (default: your login name, from the password database, else $USER or $LOGNAME). Others reviewing the same session at the same time see it when they meet your work."))
     var annotator: String = loginName()
 
     @Option(name: .long, help: "Model for the live prediction (default: the session's model).")
