@@ -1,5 +1,5 @@
 // Keys and mouse reports → review actions. Pure (it reads the state and the layout, nothing else),
-// so the key bindings (docs/guide.md, "5. Review") are tested without a terminal.
+// so the bindings are tested without a terminal. Which key does what is the table in KeyBindings.swift.
 
 import HITL
 
@@ -38,80 +38,17 @@ public enum InputEvent: Equatable, Sendable {
 public func actions(for event: InputEvent, in state: ReviewState, size: TerminalSize) -> [ReviewAction] {
     switch event {
     case .resize: return []
-    case .key(let key): return followingTheBrush(keyActions(key, state), state, size)
+    case .key(let key): return followingTheBrush(keyActions(key, state, size), state, size)
     case .mouse(let m): return mouseActions(m, state, size)
     }
 }
 
-private func keyActions(_ key: Key, _ state: ReviewState) -> [ReviewAction] {
-    if state.showHelp {
-        // Any key closes the help; q still quits.
-        if key == .character("q") || key == .character("\u{3}") { return [.toggleHelp, .quit] }
-        return [.toggleHelp]
-    }
-    if state.typingFilter {
-        return promptKeyActions(key, end: .endFilter, cancel: .clearFilter, delete: .deleteFilterCharacter, type: ReviewAction.typeFilter)
-    }
-    if state.typingNote {
-        return promptKeyActions(key, end: .endNote, cancel: .cancelNote, delete: .deleteNoteCharacter, type: ReviewAction.typeNote)
-    }
-    let canvas = state.focus == .canvas
-    switch key {
-    case .up: return canvas ? [.moveCursor(dx: 0, dy: -1)] : [.moveSelection(-1)]
-    case .down: return canvas ? [.moveCursor(dx: 0, dy: 1)] : [.moveSelection(1)]
-    case .left: return canvas ? [.moveCursor(dx: -1, dy: 0)] : []
-    case .right: return canvas ? [.moveCursor(dx: 1, dy: 0)] : []
-    case .tab: return [.toggleFocus]
-    // Shift+arrows as curses reports them: KEY_SLEFT, KEY_SRIGHT, KEY_SR (up), KEY_SF (down).
-    case .other(393): return [.moveCursorFast(dx: -1, dy: 0)]
-    case .other(402): return [.moveCursorFast(dx: 1, dy: 0)]
-    case .other(337): return [.moveCursorFast(dx: 0, dy: -1)]
-    case .other(336): return [.moveCursorFast(dx: 0, dy: 1)]
-    case .escape, .enter, .other: return []
-    case .character(let c):
-        switch c {
-        case "k": return canvas ? [.moveCursor(dx: 0, dy: -1)] : [.moveSelection(-1)]
-        case "j": return canvas ? [.moveCursor(dx: 0, dy: 1)] : [.moveSelection(1)]
-        case "h": return canvas ? [.moveCursor(dx: -1, dy: 0)] : []
-        case "l": return canvas ? [.moveCursor(dx: 1, dy: 0)] : []
-        case "K": return [.moveCursorFast(dx: 0, dy: -1)]
-        case "J": return [.moveCursorFast(dx: 0, dy: 1)]
-        case "H": return [.moveCursorFast(dx: -1, dy: 0)]
-        case "L": return [.moveCursorFast(dx: 1, dy: 0)]
-        case "d": return [.togglePen]
-        case "1"..."9": return [.setStrength(Int(c.value) - 0x30)]
-        case "-": return [.adjustOpacity(-10)]
-        case "+", "=": return [.adjustOpacity(10)]
-        case "\t": return [.toggleFocus]
-        case "n": return [.nextSample]
-        case "p": return [.previousSample]
-        case " ": return [.applyBrush]
-        case "b": return [.setTool(.paint)]
-        case "e": return [.setTool(.erase)]
-        case "[": return [.adjustRadius(-1)]
-        case "]": return [.adjustRadius(1)]
-        case "u", "\u{1A}": return [.undo]            // u, Ctrl-Z
-        case "\u{12}", "\u{19}": return [.redo]       // Ctrl-R, Ctrl-Y
-        case "r": return [.reset]
-        case "o": return [.cycleView]
-        case "v": return [.toggleSideBySide]
-        case "m": return [.toggleMapHidden]
-        case "i": return [.toggleContour]
-        case "z": return [.zoom(1)]
-        case "Z": return [.zoom(-1)]
-        case "c": return [.toggleClassMap]
-        case "a": return [.accept]
-        case "f": return [.toggleFlag]
-        case "x": return [.toggleExclude]
-        case "/": return [.beginFilter]
-        case "s": return [.cycleSort]
-        case "F": return [.cycleQuickFilter]
-        case "N", ".": return [.nextUntouched]
-        case "?": return [.toggleHelp]
-        case "q", "\u{3}": return [.quit]             // q, Ctrl-C (raw mode delivers it as a key)
-        default: return []
-        }
-    }
+/// The key table's actions for `key` in the state's context (KeyBindings.swift); in the help, a page
+/// turn past either end closes it, as any other key does.
+private func keyActions(_ key: Key, _ state: ReviewState, _ size: TerminalSize) -> [ReviewAction] {
+    let actions = boundActions(key, in: KeyContext(state))
+    guard state.showHelp, actions.count == 1, case .turnHelpPage(let delta) = actions[0] else { return actions }
+    return HelpText.turn(from: state.helpPage, by: delta, rows: size.rows) == nil ? [.toggleHelp] : actions
 }
 
 /// Zoomed in, a keyboard move of the brush is followed by a pan that keeps it in view.
@@ -123,21 +60,6 @@ private func followingTheBrush(_ actions: [ReviewAction], _ state: ReviewState, 
     }) else { return actions }
     let viewport = ReviewLayout(size: size, state: state).viewport
     return actions + [.keepCursorInView(visibleWidth: viewport.visibleWidth, visibleHeight: viewport.visibleHeight)]
-}
-
-/// Keys while `/` types a filter or `f` a flag's note: only these, so a typed "a" does not accept.
-/// Ctrl-C still quits.
-private func promptKeyActions(_ key: Key, end: ReviewAction, cancel: ReviewAction, delete: ReviewAction,
-                              type: (Unicode.Scalar) -> ReviewAction) -> [ReviewAction] {
-    switch key {
-    case .enter, .character("\r"), .character("\n"): return [end]
-    case .escape, .character("\u{1B}"): return [cancel]
-    // Backspace arrives as DEL, as Ctrl-H, or as curses' KEY_BACKSPACE (263).
-    case .character("\u{7F}"), .character("\u{8}"), .other(263): return [delete]
-    case .character("\u{3}"): return [.quit]
-    case .character(let c) where c.value >= 0x20: return [type(c)]
-    default: return []
-    }
 }
 
 private func mouseActions(_ m: MouseEvent, _ state: ReviewState, _ size: TerminalSize) -> [ReviewAction] {

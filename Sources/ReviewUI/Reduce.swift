@@ -130,7 +130,10 @@ extension ReviewState {
         case .classMapComputed(let index, let map):
             guard let p = position(ofSampleIndex: index) else { return [] }
             classMaps[p] = map
-        case .toggleHelp: showHelp.toggle()
+        case .toggleHelp:
+            showHelp.toggle()
+            helpPage = 0
+        case .turnHelpPage(let d): helpPage = max(0, helpPage + d)
         case .quit:
             let pending = finishStroke()
             quitting = true

@@ -19,7 +19,7 @@ public func render(_ state: ReviewState, size: TerminalSize, colors: ColorCapabi
     renderCanvas(state, layout, style, &grid)
     renderStatus(state, layout, style, &grid)
     var help: CellRect?
-    if state.showHelp { help = renderHelp(layout, style, &grid) }
+    if state.showHelp { help = renderHelp(state, style, &grid) }
     if plainChrome { stripChromeColors(&grid, layout, help: help) }
     return grid
 }

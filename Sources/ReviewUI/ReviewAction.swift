@@ -76,6 +76,8 @@ public enum ReviewAction: Equatable, Sendable {
     /// Show the class activation map instead of the attention map, or back (read-only while shown).
     case toggleClassMap
     case toggleHelp
+    /// Space / PgDn (+1), PgUp (−1) in the help; the input mapping closes the help instead past either end.
+    case turnHelpPage(Int)
     case quit
     // Results of effects
     case imageLoaded(sampleIndex: Int, ReviewImage)

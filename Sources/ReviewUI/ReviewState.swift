@@ -30,6 +30,8 @@ public struct ReviewState: Equatable, Sendable {
     /// Class activation maps by position, once computed.
     public var classMaps: [Int: AttentionMap] = [:]
     public var showHelp = false
+    /// The help page shown (HelpText.pages); opening the help starts at the first.
+    public var helpPage = 0
     /// The mouse drag in progress, and the map it would produce.
     public var stroke: BrushStroke?
     /// The heatmap's weight in the blend view, in percent (`-`/`+` in steps of 10; 0 hides the map).

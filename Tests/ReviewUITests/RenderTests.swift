@@ -116,23 +116,6 @@ final class RenderTests: XCTestCase {
         XCTAssertEqual(Palette.shade(.nan), " ")
     }
 
-    func testHelpOverlayListsEveryKey() {
-        var s = Fixture.state(Fixture.backend())
-        s.showHelp = true
-        let text = render(s, size: TerminalSize(columns: 80, rows: 30)).lines.joined(separator: "\n")
-        for key in ["j/k", "n / p", "Tab", "h/j/k/l", "space", "b / e", "[ / ]", "u, Ctrl-Z", "Ctrl-R, Ctrl-Y",
-                    "r ", "o ", "c ", "a ", "? ", "q, Ctrl-C", "left drag", "right drag", "wheel",
-                    "N or .", "/ ", "F ", "s ", "o / v", "side by side", "- / +, m", "hides",
-                    "z / Z", "zoom", "contour", "a / x", "f ", "flag with a note", "exclude", "! flagged", "x excluded"] {
-            XCTAssertTrue(text.contains(key), key)
-        }
-        // 22 lines and the frame: the whole box fits 80×24, first line to last.
-        XCTAssertEqual(helpLines.count, 22)
-        let small = render(s, size: TerminalSize(columns: 80, rows: 24)).lines
-        XCTAssertTrue(small[0].contains("┌") && small[23].contains("└"), small.joined(separator: "\n"))
-        XCTAssertTrue(small[1].contains(" Keys ") && small[22].contains("List marks: * edited"), small.joined(separator: "\n"))
-    }
-
     func testBilinearUpsamplingWithHalfPixelCentres() {
         // 1×2 map [0, 1] over a 4-pixel-wide image: map x = (px + 0.5)·2/4 − 0.5 → −0.25 (clamped
         // to 0), 0.25, 0.75, 1.25 (clamped to 1).

@@ -7,31 +7,15 @@ import XCTest
 /// checks the screen and the session's new edit rows. Skips (saying why) until the CLI's `review`
 /// command is wired to ReviewApp.
 final class ReviewCommandTmuxTests: XCTestCase {
-    private func abnHitl(_ args: [String], _ what: String) throws -> String {
-        let r = try Spawn.run(BuiltProducts.abnHitl, args)
-        guard r.status == 0 else { throw TmuxHarness.Failure(description: "abn-hitl \(what) failed (\(r.status)): \(r.error)") }
-        return r.output
-    }
+    private func abnHitl(_ args: [String], _ what: String) throws -> String { try ReviewSessionFixture.abnHitl(args, what) }
 
-    /// Rows in the session's edit table, read with the sqlite3 shell (nil when it is not installed).
-    /// The table is found by name ("edit" in it) so this does not depend on the schema's details.
-    private func editRows(_ session: URL) throws -> Int? {
-        let sqlite = ["/usr/bin/sqlite3", "/usr/local/bin/sqlite3"].first { FileManager.default.isExecutableFile(atPath: $0) }
-        guard let sqlite else { return nil }
-        let db = session.appendingPathComponent("session.sqlite").path
-        let tables = try Spawn.run(sqlite, [db, "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE '%edit%' ORDER BY length(name) LIMIT 1;"])
-        let table = tables.output.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard tables.status == 0, !table.isEmpty else { throw TmuxHarness.Failure(description: "no edit table in \(db): \(tables.error)") }
-        let count = try Spawn.run(sqlite, [db, "SELECT count(*) FROM \"\(table)\";"])
-        return Int(count.output.trimmingCharacters(in: .whitespacesAndNewlines))
+    private func editRows(_ session: URL) throws -> Int {
+        Int(try ReviewSessionFixture.query(session, "SELECT count(*) FROM edits;")) ?? -1
     }
 
     func testAbnHitlReviewCommandInTmux() throws {
-        // tools/test.sh installs tmux and builds the binary: without them this end-to-end test fails
-        // rather than skips, so a run that checked nothing never looks green.
-        guard TmuxHarness.locateTmux() != nil else { throw MissingPrerequisite("tmux is not installed (bash tools/setup.sh installs it)") }
+        try ReviewSessionFixture.requirePrerequisites()
         let binary = BuiltProducts.abnHitl
-        guard FileManager.default.isExecutableFile(atPath: binary) else { throw MissingPrerequisite("\(binary) is not built") }
         // ArgumentParser prints the root help (status 0) for an unknown subcommand, so look for
         // each command's own usage line.
         let missing = ["synth", "train", "collect", "review"].filter { command in
@@ -41,16 +25,9 @@ final class ReviewCommandTmuxTests: XCTestCase {
         guard missing.isEmpty else {
             throw MissingPrerequisite("abn-hitl lacks the commands \(missing.joined(separator: ", "))")
         }
-        let work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("abn-hitl-review-e2e-\(getpid())")
-        try? FileManager.default.removeItem(at: work)
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: work) }
-        let data = work.appendingPathComponent("data").path
-        let model = work.appendingPathComponent("model.safetensors").path
-        let session = work.appendingPathComponent("session")
-        _ = try abnHitl(["synth", "--out", data, "--train", "40", "--test", "10", "--seed", "1"], "synth")
-        _ = try abnHitl(["train", "--data", data, "--out", model, "--epochs", "1", "--batch-size", "20", "--threads", "2"], "train")
-        _ = try abnHitl(["collect", "--model", model, "--data", data, "--session", session.path, "--select", "all", "--limit", "3"], "collect")
+        let fixture = try ReviewSessionFixture(name: "review-e2e", samples: 3)
+        defer { fixture.remove() }
+        let session = fixture.session
         let before = try editRows(session)
 
         let size = TerminalSize(columns: 120, rows: 40)
@@ -80,9 +57,7 @@ final class ReviewCommandTmuxTests: XCTestCase {
         try t.sendLiteral("q")
         XCTAssertEqual(try t.waitForExit(timeout: 20), 0)
         XCTAssertEqual(try t.format("#{mouse_sgr_flag}#{mouse_button_flag}#{alternate_on}"), "000")
-        if let before {
-            XCTAssertEqual(try editRows(session), before + 2, "one edit per stroke (keyboard, mouse drag)")
-        }
+        XCTAssertEqual(try editRows(session), before + 2, "one edit per stroke (keyboard, mouse drag)")
     }
 
     /// Several annotators (issue 12, item 6): two real `abn-hitl review` processes on one session, in
@@ -191,7 +166,7 @@ final class ReviewCommandTmuxTests: XCTestCase {
         }
         let session = disk.appendingPathComponent("s")
         _ = try abnHitl(["collect", "--model", model, "--data", data, "--session", session.path, "--select", "all", "--limit", "3"], "collect")
-        let before = try XCTUnwrap(try editRows(session), "sqlite3 is needed (tools/setup.sh installs it)")
+        let before = try editRows(session)
 
         // The review opens with room to spare; then the disk fills up under it.
         var t = try TmuxHarness(command: [binary, "review", session.path, "--annotator", "full"], columns: 100, rows: 30)
@@ -211,8 +186,7 @@ final class ReviewCommandTmuxTests: XCTestCase {
 
         // With space again: the session is whole, still without the unsaved edit, and takes new ones.
         try FileManager.default.removeItem(atPath: filler)
-        let check = try Spawn.run("/usr/bin/sqlite3", [session.appendingPathComponent("session.sqlite").path, "PRAGMA integrity_check;"])
-        XCTAssertEqual(check.output.trimmingCharacters(in: .whitespacesAndNewlines), "ok")
+        XCTAssertEqual(try ReviewSessionFixture.query(session, "PRAGMA integrity_check;"), "ok")
         XCTAssertEqual(try editRows(session), before)
         t.close()
         t = try TmuxHarness(command: [binary, "review", session.path, "--annotator", "full"], columns: 100, rows: 30)

@@ -8,17 +8,8 @@ struct Review: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Review a session in the terminal: paint and erase attention while the prediction under the edit updates live.",
         discussion: """
-        Keys: j/k or arrows move in the list, n/p next/previous sample, Tab list ↔ canvas, h/j/k/l or arrows move \
-        the brush on the canvas, space applies the brush, b paint, e erase, [ ] radius, u or Ctrl-Z undo, \
-        Ctrl-R or Ctrl-Y redo, r reset to the model's map, o cycle blend/map/image, v image|map|blend side by side, \
-        m hide/show the map in the blend, z/Z zoom in/out at the brush, i contour of the map at 0.5, c show the class activation map \
-        of --cam instead of the attention map (read-only; c again returns), a accept as is and move to the next \
-        sample (see --no-advance; a again un-accepts), f flag with a note (Enter stores, Esc cancels; f again \
-        unflags), x exclude from fine-tuning (x again includes), N or . next untouched sample, / filter the list \
-        as you type (path, class, label->prediction; Enter keeps, Esc clears), F cycle \
-        all/untouched/edited/accepted/flagged/excluded, s cycle the sort (collect order, confidence, class, edited \
-        first), ? help, q quit. Undo and redo take back mark changes too, in order with strokes. The review opens \
-        at the first untouched sample (not edited, accepted, flagged or excluded). \
+        The review opens at the first untouched sample (not edited, accepted, flagged or excluded). Keys (the ? \
+        help lists them too): \(keyBindingsSummary). Undo and redo take back mark changes too, in order with strokes. \
         Mouse: left drag applies the tool, right drag the other one, wheel changes the radius. Every stroke is \
         saved to the session before the next key is read. Several annotators may review one session at once: \
         before changing a sample, review checks whether someone else has stored work on it since, and if so \
