@@ -1,7 +1,14 @@
 """The PyTorch side of bench/compare.sh: the official ResNet-ABN architecture (tools/abn_torch.py),
 random data, the same measurement as `abn-hitl bench` (training steps: forward, both losses,
-backward, SGD update; inference: eval-mode forward under no_grad), after warm-up. Prints one JSON object."""
-import argparse, json, os, resource, sys, time
+backward, SGD update; inference: eval-mode forward under no_grad), after warm-up. Prints one JSON object.
+
+--peer says who runs the model:
+  eager        PyTorch as written (the default)
+  compile      torch.compile (inductor, default mode) for both the training step's forward and inference
+  onnxruntime  inference only: the model exported to ONNX and run by onnxruntime with every graph
+               optimisation, `threads` intra-op threads, sequential execution, no spinning
+               (training is not a peer's job there: it reports no training figure)"""
+import argparse, json, os, resource, sys, tempfile, time, warnings
 import torch
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools"))
 from abn_torch import ABN
@@ -11,26 +18,19 @@ p.add_argument("--arch", default="cifar-resnet20")
 p.add_argument("--batch-size", type=int, default=64)
 p.add_argument("--steps", type=int, default=20)
 p.add_argument("--threads", type=int, default=2)
+p.add_argument("--peer", choices=["eager", "compile", "onnxruntime"], default="eager")
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 family, depth = a.arch.split("-resnet")
 size, classes = (32, 10) if family == "cifar" else (224, 1000)
+torch.manual_seed(0)
 model = ABN(family, int(depth), classes)
 x = torch.randn(a.batch_size, 3, size, size)
 y = torch.randint(0, classes, (a.batch_size,))
-opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
 
-def train_step():
-    opt.zero_grad()
-    att, per, _ = model(x)
-    (torch.nn.functional.cross_entropy(att, y) + torch.nn.functional.cross_entropy(per, y)).backward()
-    opt.step()
-
-def infer():
-    with torch.no_grad():
-        model(x)
 
 def measure(body):
+    # Warm-up includes compilation (torch.compile) and the first allocations, as in `abn-hitl bench`.
     for _ in range(2):
         body()
     start = time.perf_counter()
@@ -38,10 +38,60 @@ def measure(body):
         body()
     return a.steps * a.batch_size / (time.perf_counter() - start)
 
-model.train()
-train = measure(train_step)
-model.eval()
-inference = measure(infer)
-print(json.dumps({"arch": a.arch, "batch_size": a.batch_size, "threads": a.threads, "torch": torch.__version__,
+
+def torch_rates(run):
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
+
+    def train_step():
+        opt.zero_grad()
+        att, per, _ = run(x)
+        (torch.nn.functional.cross_entropy(att, y) + torch.nn.functional.cross_entropy(per, y)).backward()
+        opt.step()
+
+    def infer():
+        with torch.no_grad():
+            run(x)
+
+    model.train()
+    train = measure(train_step)
+    model.eval()
+    return train, measure(infer)
+
+
+def onnxruntime_rate():
+    import onnxruntime as ort
+    model.eval()
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "abn.onnx")
+        # The TorchScript exporter: the graph is static (fixed batch), which is onnxruntime's best case.
+        warnings.simplefilter("ignore")   # the TorchScript exporter's deprecation notice
+        torch.onnx.export(model, (x,), path, input_names=["x"], output_names=["attention", "perception", "map"],
+                          opset_version=17, dynamo=False)
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = a.threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        # Spinning threads help only on an otherwise idle machine; abn-hitl does not spin either.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    feed = {"x": x.numpy()}
+    # The peer must compute the same model, or its speed means nothing.
+    with torch.no_grad():
+        expected = model(x)
+    for name, got, want in zip(["attention", "perception", "map"], session.run(None, feed), expected):
+        if abs(torch.from_numpy(got) - want).max().item() > 1e-3:
+            sys.exit(f"torch_bench: onnxruntime's {name} output differs from PyTorch's")
+    return None, measure(lambda: session.run(None, feed)), ort.__version__
+
+
+versions = {"torch": torch.__version__}
+if a.peer == "eager":
+    train, inference = torch_rates(model)
+elif a.peer == "compile":
+    train, inference = torch_rates(torch.compile(model))
+else:
+    train, inference, versions["onnxruntime"] = onnxruntime_rate()
+print(json.dumps({"arch": a.arch, "batch_size": a.batch_size, "threads": a.threads, "peer": a.peer, **versions,
                   "train_images_per_second": train, "inference_images_per_second": inference,
                   "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
