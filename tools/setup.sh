@@ -3,7 +3,7 @@
 # Usage: bash tools/setup.sh [--packages-only]   (run as root, or with sudo available)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-packages=(libncursesw5-dev ncurses-term libpng-dev libjpeg-dev libsqlite3-dev sqlite3 libdnnl-dev tmux pkg-config)
+packages=(libncursesw5-dev ncurses-term libpng-dev libjpeg-dev libsqlite3-dev sqlite3 libdnnl-dev tmux pkg-config fonts-dejavu-core)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

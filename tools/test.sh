@@ -15,6 +15,8 @@ status=0
 swift test -c release -Xswiftc -enable-testing --disable-swift-testing "$@" 2>&1 | tee "$log" || status=$?
 # The fuzz harnesses briefly (tools/fuzz.sh; docs/reliability.md has the long run), unless only some tests were asked for.
 if [ $# -eq 0 ]; then bash tools/fuzz.sh "${ABN_FUZZ_SECONDS:-10}" || status=1; fi
+# The docs' screenshot renderer (tools/screenshot.py) against its hand-made captures.
+if [ $# -eq 0 ]; then "$ABN_TORCH_PYTHON" tools/screenshot.py --self-test || status=1; fi
 summary=$(grep -E "^[[:space:]]*Executed [0-9]+ tests?, with" "$log" | tail -1 || true)
 if [ -n "$summary" ]; then
   total=$(sed -E 's/.*Executed ([0-9]+) tests?.*/\1/' <<<"$summary")
