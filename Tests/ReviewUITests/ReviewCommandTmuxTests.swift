@@ -4,8 +4,7 @@ import XCTest
 
 /// End to end: the real `abn-hitl review SESSION` in tmux on a small session made by the real
 /// `synth`, `train` and `collect` commands; paints with keys and with SGR mouse drags, quits, and
-/// checks the screen and the session's new edit rows. Skips (saying why) until the CLI's `review`
-/// command is wired to ReviewApp.
+/// checks the screen and the session's new edit rows; a full disk under review; two annotators.
 final class ReviewCommandTmuxTests: XCTestCase {
     private func abnHitl(_ args: [String], _ what: String) throws -> String { try ReviewSessionFixture.abnHitl(args, what) }
 
@@ -192,7 +191,8 @@ final class ReviewCommandTmuxTests: XCTestCase {
         t = try TmuxHarness(command: [binary, "review", session.path, "--annotator", "full"], columns: 100, rows: 30)
         try t.waitFor("Samples 1/3", timeout: 20)
         try t.sendLiteral(" ")
-        try t.waitFor(timeout: 20, "the stroke saved") { $0.contains("saved") && !$0.contains("UNSAVED") && $0.contains("* ") }
+        // " 1*" in the progress row: one sample edited (a bare "* " matches " 0* " at once).
+        try t.waitFor(timeout: 20, "the stroke saved") { $0.contains("saved") && !$0.contains("UNSAVED") && $0.contains(" 1*") }
         try t.sendLiteral("q")
         XCTAssertEqual(try t.waitForExit(timeout: 20), 0)
         XCTAssertEqual(try editRows(session), before + 1)

@@ -104,15 +104,33 @@ final class TmuxHarness {
     }
 
     /// A dead pane's exit status (128 + n for signal n). tmux marks the pane dead when its terminal
-    /// closes, which can come before it has reaped the process, and until then it shows no status at
-    /// all — as it does for status 0 — so an empty status is believed only after a second.
-    private func deadPaneStatus() throws -> Int {
-        for _ in 0..<20 {
+    /// closes and shows no status until it has reaped the process (none at all for status 0), and the
+    /// server these tests start can leave its child a zombie for seconds. So the status is read from
+    /// tmux when it has one, else from the zombie itself (/proc/PID/stat's last field, exit_code).
+    private func deadPaneStatus(timeout: TimeInterval = 10) throws -> Int {
+        let process = try pid()
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
             if let status = Int(try format("#{pane_dead_status}")) { return status }
             if let signal = Int(try format("#{pane_dead_signal}")) { return 128 + signal }
-            usleep(50_000)
+            if process > 0, kill(process, 0) != 0 { return 0 }   // reaped, and tmux shows no status: 0
+            if let code = TmuxHarness.zombieExitCode(process) {
+                return code & 0x7f == 0 ? (code >> 8) & 0xff : 128 + code & 0x7f
+            }
+            usleep(20_000)
         }
-        return 0
+        throw Failure(description: "the pane closed but its process \(process) has not exited after \(Int(timeout)) s")
+    }
+
+    /// A zombie's wait status, from /proc/PID/stat (state Z; exit_code is the last field); nil for
+    /// a live process.
+    static func zombieExitCode(_ process: Int32) -> Int? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process)/stat", encoding: .utf8),
+              let end = stat.lastIndex(of: ")") else { return nil }
+        // After "pid (comm)", which may itself hold spaces: state, ppid, …, exit_code.
+        let fields = stat[stat.index(after: end)...].split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        guard fields.first == "Z", let code = fields.last.flatMap({ Int($0) }) else { return nil }
+        return code
     }
 
     /// The program's process id.
