@@ -65,25 +65,10 @@ final class ReviewCommandTmuxTests: XCTestCase {
     /// line and paints on her map, so the stored map has both strokes. Then bob flags it with a note
     /// typed at the prompt. The rows are read back with the sqlite3 shell.
     func testTwoAnnotatorsOnOneSessionKeepBothStrokes() throws {
-        guard TmuxHarness.locateTmux() != nil else { throw MissingPrerequisite("tmux is not installed (bash tools/setup.sh installs it)") }
-        let sqlite = try XCTUnwrap(["/usr/bin/sqlite3", "/usr/local/bin/sqlite3"].first { FileManager.default.isExecutableFile(atPath: $0) },
-                                   "sqlite3 is needed (tools/setup.sh installs it)")
-        let binary = BuiltProducts.abnHitl
-        let work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("abn-hitl-review-two-\(getpid())")
-        try? FileManager.default.removeItem(at: work)
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: work) }
-        let data = work.appendingPathComponent("data").path, model = work.appendingPathComponent("m.safetensors").path
-        let session = work.appendingPathComponent("session")
-        _ = try abnHitl(["synth", "--out", data, "--train", "16", "--test", "8", "--seed", "3"], "synth")
-        _ = try abnHitl(["train", "--data", data, "--out", model, "--epochs", "1", "--batch-size", "8"], "train")
-        _ = try abnHitl(["collect", "--model", model, "--data", data, "--session", session.path, "--select", "all", "--limit", "3"], "collect")
-        let db = session.appendingPathComponent("session.sqlite").path
-        func query(_ sql: String) throws -> [String] {
-            let r = try Spawn.run(sqlite, [db, sql])
-            guard r.status == 0 else { throw TmuxHarness.Failure(description: "sqlite3 \(sql): \(r.error)") }
-            return r.output.split(separator: "\n").map(String.init)
-        }
+        let fixture = try ReviewSessionFixture(name: "review-two", samples: 3)
+        defer { fixture.remove() }
+        let binary = BuiltProducts.abnHitl, session = fixture.session
+        func query(_ sql: String) throws -> [String] { try fixture.query(sql).split(separator: "\n").map(String.init) }
         /// Float32 little-endian values from sqlite3's hex().
         func floats(_ hex: String) -> [Float] {
             let bytes = stride(from: 0, to: hex.count, by: 2).map { i -> UInt8 in
