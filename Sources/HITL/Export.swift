@@ -39,7 +39,7 @@ private func writeExport(session: Session, samples: [SessionSample], edits: [Edi
     let byID = Dictionary(uniqueKeysWithValues: samples.map { ($0.id, $0) })
     let scale = max(1, 256 / max(info.inputHeight, info.inputWidth))
     var manifestSamples: [ManifestSample] = []
-    for sample in samples where sample.edited || sample.marks != SampleMarks() {
+    for sample in samples where sample.edited || !sample.marks.isEmpty {
         let stem = "\(String(format: "%05d", sample.id))-" + sample.relativePath.replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: ".", with: "_")
         let image = try loadDisplayImage(try info.sampleURL(sample.relativePath), width: info.inputWidth, height: info.inputHeight)

@@ -102,7 +102,8 @@ extension ReviewState {
         case .endNote:
             typingNote = false
             // Spaces at either end are dropped (without Foundation: this module stays pure).
-            let note = String(String(noteText.drop { $0 == " " }.reversed()).drop { $0 == " " }.reversed())
+            let leading = noteText.drop { $0 == " " }
+            let note = leading.lastIndex { $0 != " " }.map { String(leading[...$0]) } ?? ""
             noteText = ""
             return markStep(.flag, true, note: note.isEmpty ? nil : note)
         case .cancelNote:
@@ -176,8 +177,7 @@ extension ReviewState {
             samples[p].edited = change.currentMap != samples[p].originalMap
             samples[p].marks = change.marks
             histories[p] = EditHistory(original: samples[p].originalMap, current: change.currentMap, marks: change.marks)
-            unsaved.remove(p)
-            if unsaved.isEmpty { lastSaveError = nil }
+            settle(p)
             if p == selected, let stroke { updatePreview(stroke.points) }
             message = "sample \(index) changed by \(change.annotator) at \(change.time) — now editing their map"
         case .effectFailed(_, let text):

@@ -32,7 +32,7 @@ extension ReviewState {
     /// The list's edited mark: the current map differs from the model's.
     func isEdited(_ p: Int) -> Bool { histories[p].isEdited }
     /// Not edited, accepted, flagged or excluded: not looked at yet.
-    func isUntouched(_ p: Int) -> Bool { !isEdited(p) && marks(p) == SampleMarks() }
+    func isUntouched(_ p: Int) -> Bool { !isEdited(p) && marks(p).isEmpty }
 
     /// Positions into `samples` the list shows, in display order.
     public var visiblePositions: [Int] {

@@ -150,9 +150,8 @@ public struct SampleMarks: Equatable, Sendable {
         self.excluded = excluded
     }
 
-    public func isSet(_ kind: MarkKind) -> Bool {
-        switch kind { case .accept: return accepted; case .flag: return flagged; case .exclude: return excluded }
-    }
+    /// No mark set: neither accepted, flagged nor excluded.
+    public var isEmpty: Bool { self == SampleMarks() }
 
     /// These marks with one mark set or cleared (a cleared flag drops its note).
     public func setting(_ kind: MarkKind, _ value: Bool, note: String? = nil) -> SampleMarks {
