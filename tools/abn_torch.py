@@ -1,9 +1,12 @@
-"""The official ABN ResNets (CIFAR and ImageNet variants) in PyTorch, written from the facts in
-the ABN paper and the official code (docs/architecture.md)'s structure, so tests and benchmarks have a reference
-with exactly the official state_dict names. Not a copy of the official code."""
+"""The official ABN backbones in PyTorch: ResNet (CIFAR and ImageNet variants), Wide ResNet and ResNeXt
+(CIFAR), written from the facts in the ABN paper and the official code's structure (docs/architecture.md),
+so tests and benchmarks have a reference with exactly the official state_dict names. Not a copy of the
+official code. build(name, ...) makes any of them from the architecture names abn-hitl uses."""
 import math
+import re
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 
 class BasicBlock(nn.Module):
@@ -128,3 +131,195 @@ class ABN(nn.Module):
         per_stage = self.layer3 if self.family == "cifar" else self.layer4
         rx = per_stage(rx).mean(dim=(2, 3))
         return att_logits, self.fc(rx), att
+
+
+def _official_init(model):
+    """Conv weights N(0, sqrt(2 / (k·k·out))), BatchNorm weight 1 and bias 0, as the official code."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            m.weight.data.normal_(0, math.sqrt(2.0 / (m.kernel_size[0] * m.kernel_size[1] * m.out_channels)))
+        elif isinstance(m, nn.BatchNorm2d):
+            m.weight.data.fill_(1)
+            m.bias.data.zero_()
+
+
+class _Head(nn.Module):
+    """What every ABN shares after its backbone: the attention head on the attention stage's output and
+    the perception branch's use of M. Subclasses set features(), att_stage, per_stage(), classifier."""
+
+    def _make_attention_head(self, width, num_classes):
+        self.bn_att = nn.BatchNorm2d(width)
+        self.att_conv = nn.Conv2d(width, num_classes, 1, bias=False)
+        self.bn_att2 = nn.BatchNorm2d(num_classes)
+        self.att_conv2 = nn.Conv2d(num_classes, num_classes, 1, bias=False)
+        self.att_conv3 = nn.Conv2d(num_classes, 1, 3, 1, 1, bias=False)
+        self.bn_att3 = nn.BatchNorm2d(1)
+        self.relu = nn.ReLU()  # modules, not F.relu, so tools/make_fixtures.py can hook every ReLU
+
+    apply_bn_att = True
+
+    def forward(self, x):
+        fe = self.features(x)
+        ax = self.att_stage(fe)
+        if self.apply_bn_att:
+            ax = self.bn_att(ax)
+        ax = self.relu(self.bn_att2(self.att_conv(ax)))
+        att = torch.sigmoid(self.bn_att3(self.att_conv3(ax)))
+        att_logits = self.att_conv2(ax).mean(dim=(2, 3))
+        rx = fe * att + fe if self.attention == "residual" else fe * att
+        rx = self.perception(rx).mean(dim=(2, 3))
+        return att_logits, self.classify(rx), att
+
+
+class PreActBlock(nn.Module):
+    """Wide ResNet's block: a = relu(bn1(x)); y = conv2(dropout(relu(bn2(conv1(a))))) + (x or convShortcut(a))."""
+
+    def __init__(self, inplanes, planes, stride, dropout):
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(inplanes)
+        self.conv1 = nn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.dropout = dropout
+        self.convShortcut = nn.Conv2d(inplanes, planes, 1, stride, 0, bias=False) if inplanes != planes else None
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        a = self.relu(self.bn1(x))
+        h = self.relu(self.bn2(self.conv1(a)))
+        if self.dropout > 0:
+            h = F.dropout(h, p=self.dropout, training=self.training)
+        return self.conv2(h) + (x if self.convShortcut is None else self.convShortcut(a))
+
+
+class _Stage(nn.Module):
+    """Blocks under `<stage>.layer.<i>`, as the official NetworkBlock names them."""
+
+    def __init__(self, blocks):
+        super().__init__()
+        self.layer = nn.Sequential(*blocks)
+
+    def forward(self, x):
+        return self.layer(x)
+
+
+class WideResNetABN(_Head):
+    def __init__(self, depth, widen, num_classes, in_channels=3, attention="residual", dropout=0.0):
+        super().__init__()
+        self.attention = attention
+        n = (depth - 4) // 6
+        widths = [16 * widen, 32 * widen, 64 * widen]
+
+        def stage(inplanes, planes, stride):
+            return _Stage([PreActBlock(inplanes if i == 0 else planes, planes, stride if i == 0 else 1, dropout) for i in range(n)])
+
+        self.conv1 = nn.Conv2d(in_channels, 16, 3, 1, 1, bias=False)
+        self.block1 = stage(16, widths[0], 1)
+        self.block2 = stage(widths[0], widths[1], 2)
+        self.block3 = stage(widths[1], widths[2], 2)
+        self.bn1 = nn.BatchNorm2d(widths[2])
+        self.att_block3 = stage(widths[1], widths[2], 1)
+        self._make_attention_head(widths[2], num_classes)
+        self.fc = nn.Linear(widths[2], num_classes)
+        _official_init(self)
+        self.fc.bias.data.zero_()
+
+    def features(self, x):
+        return self.block2(self.block1(self.conv1(x)))
+
+    def att_stage(self, x):
+        return self.att_block3(x)
+
+    def perception(self, x):
+        return self.relu(self.bn1(self.block3(x)))
+
+    def classify(self, x):
+        return self.fc(x)
+
+
+class ResNeXtBlock(nn.Module):
+    """1×1 reduce to D, 3×3 grouped (stride) at D, 1×1 expand; projection shortcut where the channels change."""
+
+    def __init__(self, inplanes, planes, stride, cardinality, width):
+        super().__init__()
+        self.conv_reduce = nn.Conv2d(inplanes, width, 1, bias=False)
+        self.bn_reduce = nn.BatchNorm2d(width)
+        self.conv_conv = nn.Conv2d(width, width, 3, stride, 1, groups=cardinality, bias=False)
+        self.bn = nn.BatchNorm2d(width)
+        self.conv_expand = nn.Conv2d(width, planes, 1, bias=False)
+        self.bn_expand = nn.BatchNorm2d(planes)
+        self.shortcut = nn.Sequential()
+        if inplanes != planes or stride != 1:
+            self.shortcut.add_module("shortcut_conv", nn.Conv2d(inplanes, planes, 1, stride, bias=False))
+            self.shortcut.add_module("shortcut_bn", nn.BatchNorm2d(planes))
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        h = self.relu(self.bn_reduce(self.conv_reduce(x)))
+        h = self.relu(self.bn(self.conv_conv(h)))
+        return self.relu(self.bn_expand(self.conv_expand(h)) + self.shortcut(x))
+
+
+class ResNeXtABN(_Head):
+    """ResNeXt-(9n+2) (cardinality × base width d); bn_att is declared but not applied, as the official code."""
+
+    apply_bn_att = False
+
+    def __init__(self, depth, cardinality, base_width, widen, num_classes, in_channels=3, attention="residual"):
+        super().__init__()
+        self.attention = attention
+        n = (depth - 2) // 9
+        widths = [64 * widen, 128 * widen, 256 * widen]
+
+        def stage(name, inplanes, planes, stride, index):
+            s = nn.Sequential()
+            for i in range(n):
+                s.add_module(f"{name}_bottleneck_{i}",
+                             ResNeXtBlock(inplanes if i == 0 else planes, planes, stride if i == 0 else 1,
+                                          cardinality, cardinality * base_width * 2 ** index))
+            return s
+
+        self.conv_1_3x3 = nn.Conv2d(in_channels, 64, 3, 1, 1, bias=False)
+        self.bn_1 = nn.BatchNorm2d(64)
+        self.stage_1 = stage("stage_1", 64, widths[0], 1, 0)
+        self.stage_2 = stage("stage_2", widths[0], widths[1], 2, 1)
+        self.stage_3 = stage("stage_3", widths[1], widths[2], 2, 2)
+        self.classifier = nn.Linear(widths[2], num_classes)
+        self.stage_att = stage("stage_att", widths[1], widths[2], 1, 2)
+        self._make_attention_head(widths[2], num_classes)
+        _official_init(self)
+
+    def features(self, x):
+        return self.stage_2(self.stage_1(self.relu(self.bn_1(self.conv_1_3x3(x)))))
+
+    def att_stage(self, x):
+        return self.stage_att(x)
+
+    def perception(self, x):
+        return self.stage_3(x)
+
+    def classify(self, x):
+        return self.classifier(x)
+
+
+def build(name, num_classes, in_channels=3, attention="residual"):
+    """The model for an abn-hitl architecture name (cifar-resnet20, imagenet-resnet50, resnet20,
+    cifar-wrn28-10[-dropout0.3], cifar-resnext29-8x64d[-w4])."""
+    lower = name.lower()
+    m = re.fullmatch(r"(?:cifar-)?wrn(\d+)-(\d+)(?:-dropout([0-9.e-]+))?", lower)
+    if m:
+        return WideResNetABN(int(m[1]), int(m[2]), num_classes, in_channels, attention, float(m[3] or 0))
+    m = re.fullmatch(r"(?:cifar-)?resnext(\d+)-(\d+)x(\d+)d(?:-w(\d+))?", lower)
+    if m:
+        return ResNeXtABN(int(m[1]), int(m[2]), int(m[3]), int(m[4] or 4), num_classes, in_channels, attention)
+    m = re.fullmatch(r"(cifar-|imagenet-)?resnet(\d+)", lower)
+    if not m:
+        raise ValueError(f"unknown architecture {name!r}")
+    depth = int(m[2])
+    family = m[1][:-1] if m[1] else ("imagenet" if depth in (18, 34, 50, 101, 152) else "cifar")
+    return ABN(family, depth, num_classes, in_channels, attention)
+
+
+def classifier_of(model):
+    """The final Linear layer (fc, or classifier in ResNeXt)."""
+    return model.classifier if isinstance(model, ResNeXtABN) else model.fc

@@ -5,6 +5,7 @@ Weights and inputs come from a counter-based hash that the Swift tests compute i
 residual (the default, as before): Tests/ABNTests/Fixtures/parity-cifar-resnet20.safetensors and
 parity-imagenet-resnet18.safetensors, the original ABN's g·(1+M). multiply:
 parity-cifar-resnet20-multiply.safetensors, g·M and fine-tuning with L_map (build_multiply below).
+zoo: parity-<arch>.safetensors for small members of the other official backbones (ZOO below).
 --out writes to another folder (to check that a change leaves the files byte-identical)."""
 import os
 import sys
@@ -13,7 +14,7 @@ import torch
 from safetensors.torch import save_file
 
 sys.path.insert(0, os.path.dirname(__file__))
-from abn_torch import ABN
+from abn_torch import ABN, build as build_model, classifier_of
 
 MASK = (1 << 64) - 1
 # Learning rate of the three-step check: 0.1 on one tiny batch repeated is chaotic enough that
@@ -39,6 +40,10 @@ def hash_values(name, count):
     return ((z >> np.uint64(40)).astype(np.float64) / float(1 << 24) * 2 - 1).astype(np.float32)
 
 
+# The final Linear layer's names: fc, or classifier in the official ResNeXt.
+CLASSIFIERS = ("fc.", "classifier.")
+
+
 def hashed_state(model, float32_scale=False):
     """Every state_dict entry from the hash, scaled like a trained network's. float32_scale: conv
     weights as u·s in float32 with s rounded once, as HashValues.state computes them, so Swift's and
@@ -53,12 +58,12 @@ def hashed_state(model, float32_scale=False):
         u = hash_values(name, n).reshape(t.shape)
         if name.endswith("running_var"):
             v = 1 + 0.25 * (u + 1) / 2
-        elif name.endswith("running_mean") or (name.endswith(".bias") and not name.startswith("fc")):
+        elif name.endswith("running_mean") or (name.endswith(".bias") and not name.startswith(CLASSIFIERS)):
             v = 0.1 * u
-        elif t.dim() == 1 and not name.startswith("fc"):  # BN weight
+        elif t.dim() == 1 and not name.startswith(CLASSIFIERS):  # BN weight
             v = 1 + 0.1 * u
-        elif name.startswith("fc"):
-            v = u / np.sqrt(model.fc.in_features)
+        elif name.startswith(CLASSIFIERS):
+            v = u / np.sqrt(classifier_of(model).in_features)
         else:  # conv weight: uniform with the variance of the official normal init
             k = t.shape[0] * t.shape[2] * t.shape[3]  # k·k·C_out, as the official init
             v = u * np.float32(np.sqrt(3.0) * np.sqrt(2.0 / k)) if float32_scale else u * np.sqrt(3.0) * np.sqrt(2.0 / k)
@@ -97,7 +102,9 @@ def outputs_and_gradients(model, x, y, full, out):
     out["train.loss"] = loss.detach().reshape(1)
     loss.backward()
     for name, prm in model.named_parameters():
-        out["grad." + name] = prm.grad.detach().clone() if full else checks(name, prm.grad)
+        # A parameter outside the computation (ResNeXt's bn_att) has no gradient: zero, as the engine keeps it.
+        grad = prm.grad if prm.grad is not None else torch.zeros_like(prm)
+        out["grad." + name] = grad.detach().clone() if full else checks(name, grad)
 
 
 def min_relu_margin(model, x, y):
@@ -115,9 +122,9 @@ def min_relu_margin(model, x, y):
     return margin[0]
 
 
-def build(family, depth, classes, shape, batch, labels, full):
+def build(arch, classes, shape, batch, labels, full):
     torch.manual_seed(0)
-    model = ABN(family, depth, classes)
+    model = build_model(arch, classes)
     model.load_state_dict(hashed_state(model), strict=True)
     y = torch.tensor(labels)
     best = (-1.0, None)
@@ -129,7 +136,7 @@ def build(family, depth, classes, shape, batch, labels, full):
             break
     attempt = best[1]
     x = torch.from_numpy(hash_values(f"input{attempt}", batch * int(np.prod(shape))).reshape(batch, *shape))
-    print(f"{family}-{depth}: input{attempt}, ReLU margin {best[0]:.2e} over three SGD steps")
+    print(f"{arch}: input{attempt}, ReLU margin {best[0]:.2e} over three SGD steps")
     out = {"input_labels": y.to(torch.int64), "input": x}
     outputs_and_gradients(model, x, y, full, out)
     for name, buf in model.state_dict().items():
@@ -146,10 +153,10 @@ def build(family, depth, classes, shape, batch, labels, full):
     return {k: v.contiguous() for k, v in out.items()}
 
 
-def forward_only(family, depth, classes, shape, batch):
+def forward_only(arch, classes, shape, batch):
     """Outputs at the full input size, where no input avoids every ReLU kink but forward outputs are robust."""
     torch.manual_seed(0)
-    model = ABN(family, depth, classes)
+    model = build_model(arch, classes)
     model.load_state_dict(hashed_state(model), strict=True)
     x = torch.from_numpy(hash_values("full-input", batch * int(np.prod(shape))).reshape(batch, *shape))
     out = {"full.input": x}
@@ -294,11 +301,11 @@ def build_multiply(shape=(3, 16, 16), batch=4, labels=(3, 1, 4, 1), without=2):
 def write_residual(here):
     # Gradients at 16×16 (the CIFAR architecture pools globally, so any size works): few enough
     # activations that an input keeping every ReLU input clear of 0 exists. Forward outputs at 32×32.
-    cifar = build("cifar", 20, 10, (3, 16, 16), 4, [3, 1, 4, 1], True)
-    cifar.update(forward_only("cifar", 20, 10, (3, 32, 32), 4))
+    cifar = build("cifar-resnet20", 10, (3, 16, 16), 4, [3, 1, 4, 1], True)
+    cifar.update(forward_only("cifar-resnet20", 10, (3, 32, 32), 4))
     save_file(cifar, os.path.join(here, "parity-cifar-resnet20.safetensors"),
               metadata={"arch": "cifar-resnet20", "classes": "10", "input": "3x16x16 (gradients), 3x32x32 (full.*)", "torch": torch.__version__})
-    save_file(build("imagenet", 18, 5, (3, 64, 64), 2, [2, 4], False), os.path.join(here, "parity-imagenet-resnet18.safetensors"),
+    save_file(build("imagenet-resnet18", 5, (3, 64, 64), 2, [2, 4], False), os.path.join(here, "parity-imagenet-resnet18.safetensors"),
               metadata={"arch": "imagenet-resnet18", "classes": "5", "input": "3x64x64", "torch": torch.__version__})
 
 
@@ -309,10 +316,24 @@ def write_multiply(here):
                         "torch": torch.__version__})
 
 
+# Small members of each official backbone family: two blocks a stage for Wide ResNet (a projection and
+# an identity block), one for ResNeXt (stage_1 keeps 64 channels, so it has the identity shortcut) with
+# four groups. Gradients at 16×16 (as summaries, like ImageNet ResNet-18), forward outputs at 32×32.
+ZOO = ["cifar-wrn16-2", "cifar-resnext11-4x4d-w1"]
+
+
+def write_zoo(here):
+    for arch in ZOO:
+        out = build(arch, 10, (3, 16, 16), 4, [3, 1, 4, 1], False)
+        out.update(forward_only(arch, 10, (3, 32, 32), 4))
+        save_file(out, os.path.join(here, f"parity-{arch}.safetensors"),
+                  metadata={"arch": arch, "classes": "10", "input": "3x16x16 (gradients), 3x32x32 (full.*)", "torch": torch.__version__})
+
+
 if __name__ == "__main__":
     import argparse
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("which", nargs="?", choices=["residual", "multiply", "all"], default="residual")
+    parser.add_argument("which", nargs="?", choices=["residual", "multiply", "zoo", "all"], default="residual")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "Tests", "ABNTests", "Fixtures"))
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -320,4 +341,6 @@ if __name__ == "__main__":
         write_residual(args.out)
     if args.which in ("multiply", "all"):
         write_multiply(args.out)
+    if args.which in ("zoo", "all"):
+        write_zoo(args.out)
     print("fixtures written")

@@ -20,6 +20,9 @@ enum HashValues {
         }
     }
 
+    /// The final Linear layer's names (make_fixtures.CLASSIFIERS): fc, or classifier in ResNeXt.
+    static func isClassifier(_ name: String) -> Bool { name.hasPrefix("fc.") || name.hasPrefix("classifier.") }
+
     /// The same scaled state as make_fixtures.hashed_state.
     static func state(for model: ABNModel) -> [String: StateTensor] {
         var out: [String: StateTensor] = [:]
@@ -32,11 +35,11 @@ enum HashValues {
             let v: [Float]
             if name.hasSuffix("running_var") {
                 v = u.map { 1 + 0.25 * ($0 + 1) / 2 }
-            } else if name.hasSuffix("running_mean") || (name.hasSuffix(".bias") && !name.hasPrefix("fc")) {
+            } else if name.hasSuffix("running_mean") || (name.hasSuffix(".bias") && !isClassifier(name)) {
                 v = u.map { 0.1 * $0 }
-            } else if shape.count == 1 && !name.hasPrefix("fc") {
+            } else if shape.count == 1 && !isClassifier(name) {
                 v = u.map { 1 + 0.1 * $0 }
-            } else if name.hasPrefix("fc") {
+            } else if isClassifier(name) {
                 v = u.map { $0 / Float(Double(fcIn).squareRoot()) }
             } else {
                 let k = Double(shape[0] * shape[2] * shape[3])

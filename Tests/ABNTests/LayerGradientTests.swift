@@ -49,6 +49,96 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 
+    /// Grouped convolutions (ResNeXt's 3×3): small and blocked channel counts, stride 1 and 2.
+    func testGroupedConvolutions() throws {
+        for (k, stride, pad, cin, cout, groups, size) in [(3, 1, 1, 4, 8, 2, 6), (3, 2, 1, 8, 8, 4, 8), (3, 1, 1, 32, 32, 8, 6),
+                                                          (1, 1, 0, 16, 32, 4, 5)] {
+            let conv = Conv2d(name: "g", inChannels: cin, outChannels: cout, kernel: k, stride: stride, padding: pad, groups: groups, rng: &rng)
+            XCTAssertEqual(conv.weight.shape, [cout, cin / groups, k, k])
+            var x = cin >= 16 ? randomAct(2, cin, size, size).reblocked(Layout.block(forChannels: cin)) : randomAct(2, cin, size, size)
+            let y0 = try conv.forward(x, keepForBackward: true)
+            let r = (0..<y0.count).map { _ in Float(rng.normal()) }
+            conv.weight.zeroGrad()
+            let dx = try conv.backward(Act(n: y0.n, c: y0.c, h: y0.h, w: y0.w, block: y0.block, data: r))!
+            let dw = conv.weight.grad
+            let lossX = { [self] in self.dot(try conv.forward(x, keepForBackward: false).data, r) }
+            try checkGradient(name: "grouped conv \(groups)g s\(stride) input", count: x.count, analytic: dx.data,
+                              perturb: { x.data[$0] += $1 }, loss: lossX)
+            try checkGradient(name: "grouped conv \(groups)g s\(stride) weight", count: dw.count, analytic: dw,
+                              perturb: { conv.weight.value[$0] += $1 }, loss: lossX)
+        }
+    }
+
+    /// A grouped convolution's output equals, group by group, ordinary convolutions on the channel slices
+    /// (the definition, computed with Double loops).
+    func testGroupedConvolutionIsPerGroupConvolution() throws {
+        let (cin, cout, groups, size) = (6, 4, 2, 5)
+        let conv = Conv2d(name: "g", inChannels: cin, outChannels: cout, kernel: 3, padding: 1, groups: groups, rng: &rng)
+        let x = randomAct(1, cin, size, size)
+        let y = try conv.forward(x, keepForBackward: false)
+        let ig = cin / groups, og = cout / groups
+        var worst = 0.0
+        for o in 0..<cout {
+            let g = o / og
+            for i in 0..<size { for j in 0..<size {
+                var sum = 0.0
+                for c in 0..<ig { for di in -1...1 { for dj in -1...1 {
+                    let (a, b) = (i + di, j + dj)
+                    guard a >= 0, a < size, b >= 0, b < size else { continue }
+                    let w = conv.weight.value[((o * ig + c) * 3 + di + 1) * 3 + dj + 1]
+                    sum += Double(w) * Double(x.data[((g * ig + c) * size + a) * size + b])
+                } } }
+                worst = max(worst, abs(sum - Double(y.data[(o * size + i) * size + j])))
+            } }
+        }
+        XCTAssertLessThan(worst, 1e-4)
+    }
+
+    /// ResNeXt and Wide ResNet blocks: every input and a parameter of each kind, with projection and
+    /// identity shortcuts.
+    func testResNeXtAndPreActivationBlocks() throws {
+        let blocks: [(String, NetworkBlock, Int)] = [
+            ("resnext projection", ResidualBlock(name: "x", inPlanes: 8, planes: 16, stride: 2, kind: .resnext(cardinality: 4, width: 8), rng: &rng), 8),
+            ("resnext identity", ResidualBlock(name: "x", inPlanes: 8, planes: 8, stride: 1, kind: .resnext(cardinality: 2, width: 4), rng: &rng), 8),
+            ("pre-activation projection", PreActivationBlock(name: "w", inPlanes: 4, planes: 8, stride: 2, dropout: 0, rng: &rng), 4),
+            ("pre-activation identity", PreActivationBlock(name: "w", inPlanes: 8, planes: 8, stride: 1, dropout: 0, rng: &rng), 8),
+        ]
+        for (what, block, inPlanes) in blocks {
+            var x = randomAct(2, inPlanes, 6, 6)
+            let y0 = try block.forward(x, training: true)
+            let r = (0..<y0.count).map { _ in Float(rng.normal()) }
+            let parameters = block.entries.flatMap(\.parameters)
+            for p in parameters { p.zeroGrad() }
+            let dx = try block.backward(Act(n: y0.n, c: y0.c, h: y0.h, w: y0.w, block: y0.block, data: r))
+            let loss = { [self] in self.dot(try block.forward(x, training: true).data, r) }
+            try checkGradient(name: "\(what) input", count: x.count, analytic: dx.reblocked(x.block).data,
+                              perturb: { x.data[$0] += $1 }, loss: loss)
+            for p in parameters where p.name.hasSuffix("conv_conv.weight") || p.name.hasSuffix("conv1.weight")
+                || p.name.hasSuffix("convShortcut.weight") || p.name.hasSuffix("bn1.weight") || p.name.hasSuffix("bn_expand.bias") {
+                try checkGradient(name: "\(what) \(p.name)", count: p.value.count, analytic: p.grad,
+                                  perturb: { p.value[$0] += $1 }, loss: loss)
+            }
+        }
+    }
+
+    /// Dropout: the kept fraction near 1 − p, kept values scaled by 1/(1 − p), the backward the same
+    /// mask, evaluation the identity; p = 0 the identity in training too.
+    func testDropout() throws {
+        let d = Dropout(name: "block1.layer.0", probability: 0.3)
+        let x = Act(n: 2, c: 8, h: 16, w: 16, data: [Float](repeating: 2, count: 4096))
+        let y = d.forward(x, training: true)
+        let kept = y.data.filter { $0 != 0 }
+        XCTAssertEqual(Double(kept.count) / 4096, 0.7, accuracy: 0.03)
+        XCTAssertTrue(kept.allSatisfy { abs($0 - 2 / 0.7) < 1e-5 })
+        let dy = Act(n: 2, c: 8, h: 16, w: 16, data: [Float](repeating: 1, count: 4096))
+        let dx = d.backward(dy)
+        for i in 0..<4096 { XCTAssertEqual(dx.data[i], y.data[i] / 2, accuracy: 1e-6) }
+        XCTAssertEqual(d.forward(x, training: false).data, x.data)
+        XCTAssertEqual(Dropout(name: "n", probability: 0).forward(x, training: true).data, x.data)
+        // Two masks in a row differ (a fresh draw every step).
+        XCTAssertNotEqual(d.forward(x, training: true).data, d.forward(x, training: true).data)
+    }
+
     func testBatchNormTrainingAndFrozen() throws {
         for frozen in [false, true] {
             let bn = BatchNorm2d(name: "bn", channels: 3)

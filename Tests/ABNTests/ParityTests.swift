@@ -186,10 +186,14 @@ final class ParityTests: XCTestCase {
 
     /// Forward outputs at the CIFAR size 3×32×32 (the gradients above use 16×16; see make_fixtures.py).
     func testCIFARResNet20At32MatchesPyTorch() throws {
-        let f = try load("parity-cifar-resnet20")
+        try checkAt32(arch: "cifar-resnet20")
+    }
+
+    func checkAt32(arch: String) throws {
+        let f = try load("parity-" + arch)
         let x = Tensor(shape: [4, 3, 32, 32], data: f.floats("full.input"))
         for training in [false, true] {
-            let m = try model("cifar-resnet20", classes: 10, channels: 3, size: 32)
+            let m = try model(arch, classes: 10, channels: 3, size: 32)
             let out = try m.forward(x, training: training)
             let mode = training ? "train" : "eval"
             assertClose(out.attentionLogits.data, f.floats("full.\(mode).attention_logits"), 1e-4, "\(mode) attention logits")
@@ -197,6 +201,22 @@ final class ParityTests: XCTestCase {
             assertClose(out.attentionMap.data, f.floats("full.\(mode).map"), 1e-4, "\(mode) map")
             XCTAssertEqual(out.attentionMap.shape, [4, 1, 16, 16])
         }
+    }
+
+    /// Wide ResNet (pre-activation blocks, projection and identity shortcuts, the final bn1) against
+    /// tools/abn_torch.py's WideResNetABN, which matches the official wrn.py (dropout 0: torch's
+    /// generator cannot be matched; Dropout has its own test).
+    func testCIFARWideResNetMatchesPyTorch() throws {
+        try check(arch: "cifar-wrn16-2", fixture: "parity-cifar-wrn16-2", classes: 10, size: 16, batch: 4, tolerance: 1e-4, full: false)
+        try checkAt32(arch: "cifar-wrn16-2")
+    }
+
+    /// ResNeXt (grouped 3×3 convolutions, conv_reduce/conv_conv/conv_expand names, `classifier`, a
+    /// bn_att in the state_dict that is never applied and never trains) against ResNeXtABN.
+    func testCIFARResNeXtMatchesPyTorch() throws {
+        try check(arch: "cifar-resnext11-4x4d-w1", fixture: "parity-cifar-resnext11-4x4d-w1", classes: 10, size: 16, batch: 4,
+                  tolerance: 1e-4, full: false)
+        try checkAt32(arch: "cifar-resnext11-4x4d-w1")
     }
 
     func testImageNetResNet18MatchesPyTorch() throws {

@@ -40,45 +40,121 @@ public enum AttentionMechanism: String, Sendable, CaseIterable, Codable {
     case multiply
 }
 
-/// The backbone family and depth, named like `cifar-resnet20` or `imagenet-resnet50`.
+/// The backbone: family (the input it was designed for), kind and depth, named like `cifar-resnet20`,
+/// `imagenet-resnet50`, `cifar-wrn28-10` or `cifar-resnext29-8x64d`, as the official ABN code's models.
 public struct ABNArchitecture: Sendable, Hashable, CustomStringConvertible {
     public enum Family: String, Sendable { case cifar, imagenet }
+
+    /// The backbone kinds with their parameters beyond the depth.
+    public enum Backbone: Sendable, Hashable {
+        /// ResNet (Basic or Bottleneck blocks, post-activation).
+        case resnet
+        /// Wide ResNet: pre-activation Basic blocks `widen` times wider, dropout between the convolutions.
+        case wideResNet(widen: Int, dropout: Float)
+        /// ResNeXt: bottlenecks whose 3×3 convolution has `cardinality` groups of `baseWidth` channels
+        /// (doubling per stage); stage outputs 64·widen, 128·widen, 256·widen.
+        case resnext(cardinality: Int, baseWidth: Int, widen: Int)
+    }
+
     public let family: Family
     public let depth: Int
+    public let backbone: Backbone
 
+    /// Limits that keep a name (or a hostile model file header) from building an enormous network.
+    static let maxWidth = 64, maxCardinality = 256, maxBaseWidth = 1024, maxDepth = 1202
+
+    /// A ResNet of `family` and `depth`.
     public init(family: Family, depth: Int) throws {
-        switch family {
-        case .cifar:
+        try self.init(family: family, depth: depth, backbone: .resnet)
+    }
+
+    public init(family: Family, depth: Int, backbone: Backbone) throws {
+        func fail(_ s: String) -> ABNError { .invalidArchitecture(s) }
+        switch (family, backbone) {
+        case (.cifar, .resnet):
             guard depth >= 8, (depth - 2) % 6 == 0 else {
-                throw ABNError.invalidArchitecture("CIFAR ResNet depth must be 6n+2 (\(Self.cifarDepths.map(String.init).joined(separator: ", "))), got \(depth)")
+                throw fail("CIFAR ResNet depth must be 6n+2 (\(Self.cifarDepths.map(String.init).joined(separator: ", "))), got \(depth)")
             }
-        case .imagenet:
+        case (.imagenet, .resnet):
             guard Self.imageNetBlocks[depth] != nil else {
                 let depths = Self.imageNetBlocks.keys.sorted().map(String.init)
-                throw ABNError.invalidArchitecture("ImageNet ResNet depth must be \(depths.dropLast().joined(separator: ", ")) or \(depths.last!), got \(depth)")
+                throw fail("ImageNet ResNet depth must be \(depths.dropLast().joined(separator: ", ")) or \(depths.last!), got \(depth)")
             }
+        case (.cifar, .wideResNet(let widen, let dropout)):
+            guard depth >= 10, (depth - 4) % 6 == 0 else { throw fail("Wide ResNet depth must be 6n+4 (e.g. 16, 28, 40), got \(depth)") }
+            guard (1...Self.maxWidth).contains(widen) else { throw fail("Wide ResNet widen factor must be 1 to \(Self.maxWidth), got \(widen)") }
+            guard dropout >= 0, dropout < 1 else { throw fail("Wide ResNet dropout must be in [0, 1), got \(dropout)") }
+        case (.cifar, .resnext(let cardinality, let baseWidth, let widen)):
+            guard depth >= 11, (depth - 2) % 9 == 0 else { throw fail("ResNeXt depth must be 9n+2 (e.g. 29), got \(depth)") }
+            guard (1...Self.maxCardinality).contains(cardinality) else { throw fail("ResNeXt cardinality must be 1 to \(Self.maxCardinality), got \(cardinality)") }
+            guard (1...Self.maxBaseWidth).contains(baseWidth) else { throw fail("ResNeXt base width must be 1 to \(Self.maxBaseWidth), got \(baseWidth)") }
+            guard (1...Self.maxWidth).contains(widen) else { throw fail("ResNeXt widen factor must be 1 to \(Self.maxWidth), got \(widen)") }
+        case (.imagenet, .wideResNet), (.imagenet, .resnext):
+            throw fail("the official ABN code has Wide ResNet and ResNeXt for CIFAR only (cifar-wrn…, cifar-resnext…)")
+        }
+        // (A ResNet's depth is bounded where model files are read: ModelMetadata.maxCIFARDepth.)
+        if backbone != .resnet, depth > Self.maxDepth {
+            throw fail("depth \(depth) is beyond the supported \(Self.maxDepth) layers")
         }
         self.family = family
         self.depth = depth
+        self.backbone = backbone
     }
 
-    /// Parses `cifar-resnet20`, `imagenet-resnet18`, and the short forms `resnet20` (CIFAR, since
-    /// 20/32/44/56/110 are CIFAR depths) and `resnet18`/`resnet50` (ImageNet).
+    /// Parses the names `name` prints: `cifar-resnet20`, `imagenet-resnet18` and the short forms
+    /// `resnet20` (CIFAR, since 20/32/44/56/110 are CIFAR depths) and `resnet18`/`resnet50` (ImageNet);
+    /// `cifar-wrn28-10` (depth-widen) with an optional `-dropout0.3`; `cifar-resnext29-8x64d`
+    /// (depth-cardinality×base width) with an optional `-w4` (widen factor, 4 by default as the official).
     public init(parsing text: String) throws {
         let lower = text.lowercased()
         var family: Family?
         var rest = lower
         if lower.hasPrefix("cifar-") { family = .cifar; rest = String(lower.dropFirst(6)) }
         else if lower.hasPrefix("imagenet-") { family = .imagenet; rest = String(lower.dropFirst(9)) }
-        guard rest.hasPrefix("resnet"), let depth = Int(rest.dropFirst(6)) else {
-            throw ABNError.invalidArchitecture("unknown architecture '\(text)' (expected e.g. cifar-resnet20, imagenet-resnet18)")
+        let unknown = ABNError.invalidArchitecture("unknown architecture '\(text)' (expected e.g. cifar-resnet20, imagenet-resnet18, cifar-wrn28-10, cifar-resnext29-8x64d)")
+        if rest.hasPrefix("wrn") {
+            // wrn<depth>-<widen>[-dropout<p>]
+            let parts = rest.dropFirst(3).split(separator: "-", omittingEmptySubsequences: false)
+            guard parts.count == 2 || parts.count == 3, let depth = Int(parts[0]), let widen = Int(parts[1]) else { throw unknown }
+            var dropout: Float = 0
+            if parts.count == 3 {
+                guard parts[2].hasPrefix("dropout"), let p = Float(parts[2].dropFirst(7)) else { throw unknown }
+                dropout = p
+            }
+            try self.init(family: family ?? .cifar, depth: depth, backbone: .wideResNet(widen: widen, dropout: dropout))
+            return
         }
+        if rest.hasPrefix("resnext") {
+            // resnext<depth>-<cardinality>x<width>d[-w<widen>]
+            let parts = rest.dropFirst(7).split(separator: "-", omittingEmptySubsequences: false)
+            guard parts.count == 2 || parts.count == 3, let depth = Int(parts[0]), parts[1].hasSuffix("d") else { throw unknown }
+            let cw = parts[1].dropLast().split(separator: "x", omittingEmptySubsequences: false)
+            guard cw.count == 2, let cardinality = Int(cw[0]), let width = Int(cw[1]) else { throw unknown }
+            var widen = 4
+            if parts.count == 3 {
+                guard parts[2].hasPrefix("w"), let w = Int(parts[2].dropFirst()) else { throw unknown }
+                widen = w
+            }
+            try self.init(family: family ?? .cifar, depth: depth,
+                          backbone: .resnext(cardinality: cardinality, baseWidth: width, widen: widen))
+            return
+        }
+        guard rest.hasPrefix("resnet"), let depth = Int(rest.dropFirst(6)) else { throw unknown }
         if family == nil { family = Self.imageNetBlocks[depth] != nil ? .imagenet : .cifar }
         try self.init(family: family!, depth: depth)
     }
 
-    /// The canonical name stored in model files (`abn.arch`).
-    public var name: String { "\(family.rawValue)-resnet\(depth)" }
+    /// The canonical name stored in model files (`abn.arch`); parsing it gives this architecture back.
+    public var name: String {
+        switch backbone {
+        case .resnet:
+            return "\(family.rawValue)-resnet\(depth)"
+        case .wideResNet(let widen, let dropout):
+            return "\(family.rawValue)-wrn\(depth)-\(widen)" + (dropout > 0 ? "-dropout\(dropout)" : "")
+        case .resnext(let cardinality, let baseWidth, let widen):
+            return "\(family.rawValue)-resnext\(depth)-\(cardinality)x\(baseWidth)d" + (widen == 4 ? "" : "-w\(widen)")
+        }
+    }
     public var description: String { name }
     // The blocks and widths of each backbone: Engine/Backbones.swift.
 }

@@ -40,7 +40,7 @@ extension TrainableBranches {
     }
 }
 
-/// ResNet-ABN exactly as the official code builds it (module structure, state_dict names, init), from a
+/// ABN exactly as the official code builds it (module structure, state_dict names, init), from a
 /// NetworkDescription: feature extractor g(x), attention branch (logits and the map M), perception
 /// branch (g·(1+M) or g·M → logits). The model runs the three in order and holds the versions that
 /// say when folded inference weights must be rebuilt.
@@ -133,6 +133,8 @@ public final class ABNModel {
             let frozen = branches.freezes(branch)
             for entry in entries(of: branch) { entry.setFrozen(frozen) }
         }
+        // A declared but unused bn_att (ResNeXt) never trains.
+        if !attention.bnAttApplied { StateEntry.norm(attention.bnAtt).setFrozen(true) }
     }
 
     // MARK: - Forward

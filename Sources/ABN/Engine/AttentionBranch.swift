@@ -2,10 +2,14 @@ import Foundation
 
 /// The attention branch from g(x): att_layerN, then bn_att → att_conv (1×1 to K) → bn_att2 → ReLU gives
 /// K maps; att_conv2 (1×1) → GAP gives the attention logits, att_conv3 (3×3 to 1) → bn_att3 → sigmoid
-/// gives the map M. The head is the same for every backbone; only the stage comes from the description.
+/// gives the map M. The head is the same for every backbone; the stage comes from the description, and
+/// whether bn_att is applied (the official ResNeXt declares it and skips it).
 final class AttentionBranch {
     let stage: Stage
     let bnAtt: BatchNorm2d
+    /// False: bn_att is in the state_dict but not in the computation, so it never trains (as torch,
+    /// which leaves a parameter without a gradient out of the SGD step, weight decay included).
+    let bnAttApplied: Bool
     let attConv: Conv2d
     let bnAtt2: BatchNorm2d
     let attConv2: Conv2d
@@ -18,6 +22,7 @@ final class AttentionBranch {
         let channels = d.attentionStage.outChannels, k = d.classes
         stage = Stage(d.attentionStage, rng: &rng)
         bnAtt = BatchNorm2d(name: "bn_att", channels: channels)
+        bnAttApplied = d.attentionNormApplied
         attConv = Conv2d(name: "att_conv", inChannels: channels, outChannels: k, kernel: 1, rng: &rng)
         bnAtt2 = BatchNorm2d(name: "bn_att2", channels: k)
         attConv2 = Conv2d(name: "att_conv2", inChannels: k, outChannels: k, kernel: 1, rng: &rng)
@@ -34,8 +39,8 @@ final class AttentionBranch {
     /// convolutions (`version` names the folded weights); the head's few channels run unfolded.
     func forward(_ fe: Act, training: Bool, version: Int) throws -> (logits: [Float], map: Act) {
         let a = training ? try stage.forward(fe, training: true) : try stage.forwardFolded(fe, version: version)
-        let maps = try bnAtt2.forward(try attConv.forward(try bnAtt.forward(a, training: training), keepForBackward: training),
-                                      training: training, relu: true)
+        let normed = bnAttApplied ? try bnAtt.forward(a, training: training) : a
+        let maps = try bnAtt2.forward(try attConv.forward(normed, keepForBackward: training), training: training, relu: true)
         var m = try bnAtt3.forward(try attConv3.forward(maps, keepForBackward: training), training: training)
         Self.sigmoid(&m.data)
         let logits = Channelwise.mean(try attConv2.forward(maps, keepForBackward: training))
@@ -54,8 +59,8 @@ final class AttentionBranch {
         // Logits: GAP → att_conv2.
         let dConv2 = Channelwise.spread(dLogits, like: Geometry(n: maps.n, c: maps.c, h: maps.h, w: maps.w, block: 1))
         Vec.add(&dMaps.data, try attConv2.backward(dConv2)!.data)
-        let dA = try bnAtt.backward(try attConv.backward(try bnAtt2.backward(dMaps))!)
-        return try stage.backward(dA)
+        let dNormed = try attConv.backward(try bnAtt2.backward(dMaps))!
+        return try stage.backward(bnAttApplied ? try bnAtt.backward(dNormed) : dNormed)
     }
 
     /// M = σ(z) in place.

@@ -1,9 +1,9 @@
-/// Conv2d without bias (as every convolution of ResNet-ABN): weight [out, in, k, k].
+/// Conv2d without bias (as every convolution of the ABN backbones): weight [out, in/groups, k, k].
 /// Outputs keep the input's layout family: blocked in, blocked out (where the output channels
 /// split into blocks), plain in, plain out, unless the caller asks for a layout.
 final class Conv2d {
     let weight: Parameter
-    let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int
+    let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, groups: Int
     private var primitives = ConvPrimitiveCache()
     private var input: Act?
     private var outputBlock = 1
@@ -12,23 +12,25 @@ final class Conv2d {
     /// This convolution with its BatchNorm folded in, for the model version that made it.
     private var folded: (version: Int, weights: [Float], bias: [Float])?
 
-    init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+    init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, groups: Int = 1,
          rng: inout InitRandom) {
+        precondition(groups >= 1 && inChannels % groups == 0 && outChannels % groups == 0, "\(name): channels must divide into groups")
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernel = kernel
         self.stride = stride
         self.padding = padding
+        self.groups = groups
         // The official init: N(0, sqrt(2 / (k·k·out))).
         let std = (2.0 / Double(kernel * kernel * outChannels)).squareRoot()
-        let count = outChannels * inChannels * kernel * kernel
-        weight = Parameter(name: name + ".weight", shape: [outChannels, inChannels, kernel, kernel],
+        let count = outChannels * (inChannels / groups) * kernel * kernel
+        weight = Parameter(name: name + ".weight", shape: [outChannels, inChannels / groups, kernel, kernel],
                            value: (0..<count).map { _ in Float(rng.normal() * std) })
     }
 
     convenience init(name: String, spec s: ConvSpec, rng: inout InitRandom) {
         self.init(name: name, inChannels: s.inChannels, outChannels: s.outChannels, kernel: s.kernel, stride: s.stride,
-                  padding: s.padding, rng: &rng)
+                  padding: s.padding, groups: s.groups, rng: &rng)
     }
 
     private func defaultBlock(for x: Act) -> Int {
@@ -37,7 +39,7 @@ final class Conv2d {
 
     private func primitive(_ x: Act, outputBlock: Int, training: Bool, epilogue: ConvEpilogue) throws -> ConvPrimitive {
         try primitives.get(ConvPrimitive.Key(n: x.n, c: x.c, h: x.h, w: x.w, k: outChannels, r: kernel, stride: stride, pad: padding,
-                                             srcBlock: x.block, dstBlock: outputBlock, training: training,
+                                             srcBlock: x.block, dstBlock: outputBlock, groups: groups, training: training,
                                              epilogue: epilogue, directOnly: directOnly))
     }
 
@@ -89,15 +91,22 @@ final class Conv2d {
                                  residual: residual, block: block)
     }
 
-    /// Inference with BatchNorm folded in: y = conv(x, W·s) + b, then the epilogue. For `.sumRelu`
-    /// the residual is added before the ReLU. `version` names the folded weights (the model's
+    /// Inference with no BatchNorm after the convolution (a pre-activation block's last one, a stem
+    /// without BN): its own weights and a zero bias, then the epilogue.
+    func forwardUnfolded(_ x: Act, version: Int, epilogue: ConvEpilogue, residual: Act? = nil, block: Int? = nil) throws -> Act {
+        try forwardFolded(x, weights: weight.value, bias: [Float](repeating: 0, count: outChannels), version: version,
+                          epilogue: epilogue, residual: residual, block: block)
+    }
+
+    /// Inference with BatchNorm folded in: y = conv(x, W·s) + b, then the epilogue. For `.sum` and
+    /// `.sumRelu` the residual is added (before the ReLU). `version` names the folded weights (the model's
     /// parameter version), so they are prepared for the kernel once per version.
     func forwardFolded(_ x: Act, weights: [Float], bias: [Float], version: Int, epilogue: ConvEpilogue, residual: Act? = nil,
                        block: Int? = nil) throws -> Act {
         let b = block ?? defaultBlock(for: x)
         let p = try primitive(x, outputBlock: b, training: false, epilogue: epilogue)
         var y: Act
-        if epilogue == .sumRelu {
+        if epilogue.addsResidual {
             guard let r = residual, r.n == x.n, r.c == outChannels, r.h == p.outH, r.w == p.outW else {
                 throw ABNError.shapeMismatch("\(weight.name): residual does not match the output")
             }

@@ -4,6 +4,11 @@ import CDNNL
 /// its output (a residual), then a ReLU.
 enum ConvEpilogue: Hashable {
     case none, relu, sumRelu
+    /// The residual added, no ReLU (pre-activation blocks: the next block normalises the sum first).
+    case sum
+
+    var addsResidual: Bool { self == .sum || self == .sumRelu }
+    var appliesReLU: Bool { self == .relu || self == .sumRelu }
 }
 
 /// oneDNN convolution primitives for one shape and layout, built once and reused (creation costs
@@ -14,6 +19,8 @@ final class ConvPrimitive {
 
     struct Key: Hashable {
         var n, c, h, w, k, r, stride, pad, srcBlock, dstBlock: Int
+        /// Channel groups (1: an ordinary convolution; ResNeXt's 3×3 convolutions have more).
+        var groups = 1
         /// Training primitives (forward, backward data, backward weights, no bias) or folded inference
         /// ones (bias and epilogue).
         var training: Bool
@@ -25,9 +32,9 @@ final class ConvPrimitive {
     init(_ key: Key) throws {
         var params = cdnnl_conv_params(
             n: Int32(key.n), c: Int32(key.c), h: Int32(key.h), w: Int32(key.w), k: Int32(key.k), r: Int32(key.r),
-            stride: Int32(key.stride), pad: Int32(key.pad), src_block: Int32(key.srcBlock), dst_block: Int32(key.dstBlock),
-            with_bias: key.training ? 0 : 1, training: key.training ? 1 : 0, post_sum: key.epilogue == .sumRelu ? 1 : 0,
-            post_relu: key.epilogue == .none ? 0 : 1, direct_only: key.directOnly ? 1 : 0)
+            stride: Int32(key.stride), pad: Int32(key.pad), groups: Int32(key.groups), src_block: Int32(key.srcBlock), dst_block: Int32(key.dstBlock),
+            with_bias: key.training ? 0 : 1, training: key.training ? 1 : 0, post_sum: key.epilogue.addsResidual ? 1 : 0,
+            post_relu: key.epilogue.appliesReLU ? 1 : 0, direct_only: key.directOnly ? 1 : 0)
         guard let p = cdnnl_conv_create(&params) else { throw ABNError.kernel(String(cString: cdnnl_last_error())) }
         handle = p
         outH = Int(cdnnl_conv_out_h(p))

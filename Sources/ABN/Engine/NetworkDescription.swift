@@ -1,39 +1,87 @@
-/// A convolution's shape (each is followed by its BatchNorm; none has a bias).
+/// A convolution's shape (none has a bias).
 struct ConvSpec: Equatable, Sendable {
     var inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0
+    /// Channel groups (ResNeXt's 3×3 convolutions); 1 otherwise.
+    var groups: Int = 1
 
     /// The output side for an input side n: ⌊(n + 2p − k) / s⌋ + 1.
     func outputSide(_ n: Int) -> Int { (n + 2 * padding - kernel) / stride + 1 }
 }
 
-/// The residual block types. A new block type is a new case here: ResidualBlock builds and runs any
-/// list of convolutions (ReLU after each but the last, which adds the shortcut first).
-enum BlockKind: Equatable, Sendable {
-    /// Two 3×3 convolutions, the first with the stride.
-    case basic
-    /// 1×1 to `planes`, 3×3 with the stride, 1×1 to 4 × `planes`.
-    case bottleneck
+/// A convolution and the BatchNorm after it, by their state_dict names.
+struct ConvNorm: Equatable, Sendable {
+    var conv: String
+    var norm: String
+    var spec: ConvSpec
+}
 
-    /// Output channels per `planes`.
+/// The block types. A new block type is a new case here (its convolutions and names) and, if it
+/// is not post-activation, a block class of its own (Blocks.swift).
+enum BlockKind: Equatable, Sendable {
+    /// ResNet: two 3×3 convolutions, the first with the stride.
+    case basic
+    /// ResNet: 1×1 to `planes`, 3×3 with the stride, 1×1 to 4 × `planes`.
+    case bottleneck
+    /// ResNeXt: 1×1 to `width`, 3×3 with the stride in `cardinality` groups, 1×1 to the output.
+    case resnext(cardinality: Int, width: Int)
+    /// Wide ResNet's pre-activation Basic block: BN, ReLU, 3×3 (stride), BN, ReLU, dropout, 3×3.
+    case preActivation(dropout: Float)
+
+    /// Output channels per `planes` (the stage's `planes` is the output width for the other kinds).
     var expansion: Int { self == .bottleneck ? 4 : 1 }
 
-    /// The convolutions in order; their state_dict names are conv1, conv2, … with bn1, bn2, ….
-    func convolutions(inPlanes: Int, planes: Int, stride: Int) -> [ConvSpec] {
+    /// The state_dict prefix of block `index` in a stage named `stage`.
+    func blockName(stage: String, index: Int) -> String {
+        switch self {
+        case .basic, .bottleneck: return "\(stage).\(index)"
+        case .resnext: return "\(stage).\(stage)_bottleneck_\(index)"
+        case .preActivation: return "\(stage).layer.\(index)"
+        }
+    }
+
+    /// A post-activation block's convolutions in order (ReLU after each but the last, which adds the
+    /// shortcut first) and its projection shortcut, if any; nil for pre-activation blocks.
+    func postActivationLayout(name: String, inPlanes: Int, planes: Int, stride: Int) -> (convs: [ConvNorm], shortcut: ConvNorm?)? {
+        let out = planes * expansion
+        let convs: [ConvNorm]
+        let shortcutNames: (String, String)
         switch self {
         case .basic:
-            return [ConvSpec(inChannels: inPlanes, outChannels: planes, kernel: 3, stride: stride, padding: 1),
-                    ConvSpec(inChannels: planes, outChannels: planes, kernel: 3, padding: 1)]
+            convs = [ConvNorm(conv: name + ".conv1", norm: name + ".bn1",
+                              spec: ConvSpec(inChannels: inPlanes, outChannels: planes, kernel: 3, stride: stride, padding: 1)),
+                     ConvNorm(conv: name + ".conv2", norm: name + ".bn2",
+                              spec: ConvSpec(inChannels: planes, outChannels: planes, kernel: 3, padding: 1))]
+            shortcutNames = (name + ".downsample.0", name + ".downsample.1")
         case .bottleneck:
-            return [ConvSpec(inChannels: inPlanes, outChannels: planes, kernel: 1),
-                    ConvSpec(inChannels: planes, outChannels: planes, kernel: 3, stride: stride, padding: 1),
-                    ConvSpec(inChannels: planes, outChannels: planes * 4, kernel: 1)]
+            convs = [ConvNorm(conv: name + ".conv1", norm: name + ".bn1", spec: ConvSpec(inChannels: inPlanes, outChannels: planes, kernel: 1)),
+                     ConvNorm(conv: name + ".conv2", norm: name + ".bn2",
+                              spec: ConvSpec(inChannels: planes, outChannels: planes, kernel: 3, stride: stride, padding: 1)),
+                     ConvNorm(conv: name + ".conv3", norm: name + ".bn3", spec: ConvSpec(inChannels: planes, outChannels: out, kernel: 1))]
+            shortcutNames = (name + ".downsample.0", name + ".downsample.1")
+        case .resnext(let cardinality, let width):
+            convs = [ConvNorm(conv: name + ".conv_reduce", norm: name + ".bn_reduce", spec: ConvSpec(inChannels: inPlanes, outChannels: width, kernel: 1)),
+                     ConvNorm(conv: name + ".conv_conv", norm: name + ".bn",
+                              spec: ConvSpec(inChannels: width, outChannels: width, kernel: 3, stride: stride, padding: 1, groups: cardinality)),
+                     ConvNorm(conv: name + ".conv_expand", norm: name + ".bn_expand", spec: ConvSpec(inChannels: width, outChannels: out, kernel: 1))]
+            shortcutNames = (name + ".shortcut.shortcut_conv", name + ".shortcut.shortcut_bn")
+        case .preActivation:
+            return nil
         }
+        // The official ResNeXt checks only the channels; a stride with equal channels never occurs there.
+        let needsProjection = stride != 1 || inPlanes != out
+        let shortcut = needsProjection
+            ? ConvNorm(conv: shortcutNames.0, norm: shortcutNames.1, spec: ConvSpec(inChannels: inPlanes, outChannels: out, kernel: 1, stride: stride))
+            : nil
+        return (convs, shortcut)
     }
 }
 
-/// conv1 → bn1 → ReLU (→ 3×3/2 max pooling).
+/// The first convolution (stem), its BatchNorm and ReLU where the backbone has them, and 3×3/2 max pooling (ImageNet).
 struct StemDescription: Equatable, Sendable {
+    var convName: String
     var conv: ConvSpec
+    /// The BatchNorm (then ReLU) after the convolution; nil where the blocks start with their own (Wide ResNet).
+    var norm: String?
     var maxPool: Bool
 
     func outputSide(_ n: Int) -> Int {
@@ -43,8 +91,8 @@ struct StemDescription: Equatable, Sendable {
     var downsampling: Int { conv.stride * (maxPool ? 2 : 1) }
 }
 
-/// A stage of `count` blocks under one state_dict prefix (`layer2`, `att_layer3`): the first block has
-/// the stride and takes `inPlanes`, the rest keep `planes × expansion` channels.
+/// A stage of `count` blocks under one state_dict prefix (`layer2`, `att_layer3`, `block3`,
+/// `stage_att`): the first block has the stride and takes `inPlanes`, the rest keep `outChannels`.
 struct StageDescription: Equatable, Sendable {
     var name: String
     var block: BlockKind
@@ -55,10 +103,8 @@ struct StageDescription: Equatable, Sendable {
 
     var outChannels: Int { planes * block.expansion }
 
-    /// The first block sets the side; the others have stride 1 and keep it.
-    func outputSide(_ n: Int) -> Int {
-        block.convolutions(inPlanes: inPlanes, planes: planes, stride: stride).reduce(n) { $1.outputSide($0) }
-    }
+    /// Every block keeps the side but the first, whose 3×3 convolution (and shortcut) has the stride.
+    func outputSide(_ n: Int) -> Int { ConvSpec(inChannels: 1, outChannels: 1, kernel: 3, stride: stride, padding: 1).outputSide(n) }
 }
 
 /// The parts of an ABN, in state_dict order: what TrainableBranches freezes part by part.
@@ -73,7 +119,7 @@ enum Branch: CaseIterable {
 
 /// The whole network as data: the model builds its layers, state_dict entries, parameter groups,
 /// forward and backward from this. The fixed parts of ABN (the attention head bn_att … bn_att3 and
-/// the fc) are named in AttentionBranch and PerceptionBranch; everything that differs between
+/// the classifier) are built in AttentionBranch and PerceptionBranch; everything that differs between
 /// backbones is here, made by `init(config:)` in Backbones.swift.
 struct NetworkDescription: Equatable, Sendable {
     var stem: StemDescription
@@ -81,8 +127,16 @@ struct NetworkDescription: Equatable, Sendable {
     var featureStages: [StageDescription]
     /// att_layerN: the backbone's last stage with stride 1, so M keeps g(x)'s resolution.
     var attentionStage: StageDescription
+    /// Whether bn_att normalises the attention stage's output before att_conv. The official ResNeXt
+    /// declares bn_att (it is in the state_dict) but never applies it.
+    var attentionNormApplied = true
     /// layerN: the backbone's last stage.
     var perceptionStage: StageDescription
+    /// The BatchNorm (then ReLU) between the perception stage and pooling: pre-activation backbones
+    /// end with one (`bn1` in Wide ResNet); nil for the others.
+    var perceptionNorm: String?
+    /// The classifier's state_dict name: `fc`, or `classifier` in the official ResNeXt.
+    var classifierName = "fc"
     var classes: Int
 
     /// Channels of g(x).
@@ -95,4 +149,22 @@ struct NetworkDescription: Equatable, Sendable {
 
     /// How many input pixels one cell of g(x) spans along a side.
     var downsampling: Int { featureStages.reduce(stem.downsampling) { $0 * $1.stride } }
+
+    /// The number of convolution weights (nearly all of the parameters): what a model file header
+    /// must not be able to inflate without bound.
+    var convolutionWeights: Int {
+        func weights(_ c: ConvSpec) -> Int { c.outChannels * (c.inChannels / c.groups) * c.kernel * c.kernel }
+        var total = weights(stem.conv)
+        for stage in featureStages + [attentionStage, perceptionStage] {
+            for i in 0..<max(stage.count, 1) {
+                let inPlanes = i == 0 ? stage.inPlanes : stage.outChannels, stride = i == 0 ? stage.stride : 1
+                if let layout = stage.block.postActivationLayout(name: "", inPlanes: inPlanes, planes: stage.planes, stride: stride) {
+                    total += (layout.convs.map(\.spec) + (layout.shortcut.map { [$0.spec] } ?? [])).map(weights).reduce(0, +)
+                } else {  // pre-activation: two 3×3 and a 1×1 projection where the channels change
+                    total += 9 * stage.planes * (inPlanes + stage.planes) + (inPlanes != stage.planes ? inPlanes * stage.planes : 0)
+                }
+            }
+        }
+        return total
+    }
 }

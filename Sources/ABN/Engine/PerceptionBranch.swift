@@ -1,6 +1,9 @@
-/// The perception branch: g·(1+M) or g·M (M broadcast over channels), layerN, GAP, fc → the decision.
+/// The perception branch: g·(1+M) or g·M (M broadcast over channels), layerN, [BN and ReLU for
+/// pre-activation backbones], GAP, fc → the decision.
 final class PerceptionBranch {
     let stage: Stage
+    /// Wide ResNet's final bn1 (with ReLU) after the stage; nil for post-activation backbones.
+    let norm: BatchNorm2d?
     let fc: Linear
     /// 1 for g·(1+M), 0 for g·M.
     let mapOffset: Float
@@ -9,15 +12,17 @@ final class PerceptionBranch {
 
     init(_ d: NetworkDescription, attention: AttentionMechanism, rng: inout InitRandom) {
         stage = Stage(d.perceptionStage, rng: &rng)
-        fc = Linear(name: "fc", inFeatures: d.perceptionStage.outChannels, outFeatures: d.classes, rng: &rng)
+        norm = d.perceptionNorm.map { BatchNorm2d(name: $0, channels: d.perceptionStage.outChannels) }
+        fc = Linear(name: d.classifierName, inFeatures: d.perceptionStage.outChannels, outFeatures: d.classes, rng: &rng)
         mapOffset = attention == .residual ? 1 : 0
     }
 
-    var entries: [StateEntry] { stage.entries + [.parameter(fc.weight), .parameter(fc.bias)] }
+    var entries: [StateEntry] { stage.entries + (norm.map { [.norm($0)] } ?? []) + [.parameter(fc.weight), .parameter(fc.bias)] }
 
     /// Logits [N·K] from g(x) and a map M [N, 1, h, w].
     func forward(features fe: Act, map m: Act, training: Bool) throws -> [Float] {
-        let p = try stage.forward(Channelwise.scaled(fe, byMap: m, offset: mapOffset), training: training)
+        var p = try stage.forward(Channelwise.scaled(fe, byMap: m, offset: mapOffset), training: training)
+        if let norm { p = try norm.forward(p, training: training, relu: true) }
         saved = training ? (fe, m, p.geometry) : nil
         return fc.forward(Channelwise.mean(p), batch: p.n, keepForBackward: training)
     }
@@ -27,10 +32,11 @@ final class PerceptionBranch {
         try forwardFoldedKeepingStage(features: fe, map: m, version: version).logits
     }
 
-    /// forwardFolded, also returning the stage's output A (after its last ReLU, before GAP): the
-    /// activation CAM and Grad-CAM read.
+    /// forwardFolded, also returning the activation A that GAP pools (the stage's output after its last
+    /// ReLU, or after the final BN and ReLU): the activation CAM and Grad-CAM read.
     func forwardFoldedKeepingStage(features fe: Act, map m: Act, version: Int) throws -> (logits: [Float], stage: Act) {
-        let p = try stage.forwardFolded(Channelwise.scaled(fe, byMap: m, offset: mapOffset), version: version)
+        var p = try stage.forwardFolded(Channelwise.scaled(fe, byMap: m, offset: mapOffset), version: version)
+        if let norm { p = try norm.forward(p, training: false, relu: true) }
         return (fc.forward(Channelwise.mean(p), batch: p.n, keepForBackward: false), p)
     }
 
@@ -47,7 +53,8 @@ final class PerceptionBranch {
     func backward(_ dLogits: [Float]) throws -> (dFeatures: Act, dMap: [Float]) {
         guard let s = saved else { throw ABNError.kernel("perception branch backward without a training forward") }
         saved = nil
-        let dP = Channelwise.spread(fc.backward(dLogits), like: s.output)
+        var dP = Channelwise.spread(fc.backward(dLogits), like: s.output)
+        if let norm { dP = try norm.backward(dP) }
         let dRx = try stage.backward(dP)
         let (dFe, dM) = Channelwise.scaledBackward(dRx, g: s.features, map: s.map, offset: mapOffset)
         return (dFe, dM)

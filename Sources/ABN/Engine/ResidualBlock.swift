@@ -1,8 +1,18 @@
-/// A ResNet block of any BlockKind: its convolutions, each with its BatchNorm and a ReLU, but the last,
-/// which adds the shortcut (x, or the downsample Sequential(1×1 conv with the stride, BN)) before its ReLU:
+/// What a stage runs: a block with its state_dict entries, a training forward and backward, and the
+/// evaluation forward (BatchNorms folded into convolutions where they follow one).
+protocol NetworkBlock: AnyObject {
+    var entries: [StateEntry] { get }
+    func forward(_ x: Act, training: Bool) throws -> Act
+    func backward(_ dy: Act) throws -> Act
+    func forwardFolded(_ x: Act, version: Int) throws -> Act
+}
+
+/// A post-activation residual block (ResNet Basic/Bottleneck, ResNeXt): its convolutions, each with its
+/// BatchNorm and a ReLU, but the last, which adds the shortcut (x, or a projection: 1×1 conv with the
+/// stride and BN) before its ReLU:
 ///   Basic:      y = relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))
 ///   Bottleneck: y = relu(bn3(conv3(relu(bn2(conv2(relu(bn1(conv1(x)))))))) + shortcut(x))
-final class ResidualBlock {
+final class ResidualBlock: NetworkBlock {
     let convs: [Conv2d]
     let norms: [BatchNorm2d]
     let downsample: (conv: Conv2d, norm: BatchNorm2d)?
@@ -10,22 +20,17 @@ final class ResidualBlock {
     private var output: Act?
 
     init(name: String, inPlanes: Int, planes: Int, stride: Int, kind: BlockKind, rng: inout InitRandom) {
-        let specs = kind.convolutions(inPlanes: inPlanes, planes: planes, stride: stride)
+        let layout = kind.postActivationLayout(name: name, inPlanes: inPlanes, planes: planes, stride: stride)!
         var convs: [Conv2d] = []
         var norms: [BatchNorm2d] = []
-        for (i, s) in specs.enumerated() {
-            convs.append(Conv2d(name: name + ".conv\(i + 1)", spec: s, rng: &rng))
-            norms.append(BatchNorm2d(name: name + ".bn\(i + 1)", channels: s.outChannels))
+        for c in layout.convs {
+            convs.append(Conv2d(name: c.conv, spec: c.spec, rng: &rng))
+            norms.append(BatchNorm2d(name: c.norm, channels: c.spec.outChannels))
         }
         self.convs = convs
         self.norms = norms
-        let out = planes * kind.expansion
-        if stride != 1 || inPlanes != out {
-            downsample = (Conv2d(name: name + ".downsample.0", spec: ConvSpec(inChannels: inPlanes, outChannels: out, kernel: 1, stride: stride),
-                                 rng: &rng),
-                          BatchNorm2d(name: name + ".downsample.1", channels: out))
-        } else {
-            downsample = nil
+        downsample = layout.shortcut.map { s in
+            (Conv2d(name: s.conv, spec: s.spec, rng: &rng), BatchNorm2d(name: s.norm, channels: s.spec.outChannels))
         }
     }
 
@@ -100,16 +105,23 @@ func fold(_ conv: Conv2d, _ bn: BatchNorm2d) -> (weights: [Float], bias: [Float]
 
 /// A stage: a sequence of blocks (layer1, layer2, …, att_layer3/4) as its description says.
 final class Stage {
-    let blocks: [ResidualBlock]
+    let blocks: [NetworkBlock]
 
     init(_ d: StageDescription, rng: inout InitRandom) {
-        var blocks = [ResidualBlock(name: d.name + ".0", inPlanes: d.inPlanes, planes: d.planes, stride: d.stride,
-                                    kind: d.block, rng: &rng)]
-        for i in 1..<max(d.count, 1) {
-            blocks.append(ResidualBlock(name: d.name + ".\(i)", inPlanes: d.outChannels, planes: d.planes, stride: 1,
-                                        kind: d.block, rng: &rng))
+        blocks = (0..<max(d.count, 1)).map { i in
+            Self.block(d.block, name: d.block.blockName(stage: d.name, index: i), inPlanes: i == 0 ? d.inPlanes : d.outChannels,
+                       planes: d.planes, stride: i == 0 ? d.stride : 1, rng: &rng)
         }
-        self.blocks = blocks
+    }
+
+    private static func block(_ kind: BlockKind, name: String, inPlanes: Int, planes: Int, stride: Int,
+                              rng: inout InitRandom) -> NetworkBlock {
+        switch kind {
+        case .basic, .bottleneck, .resnext:
+            return ResidualBlock(name: name, inPlanes: inPlanes, planes: planes, stride: stride, kind: kind, rng: &rng)
+        case .preActivation(let dropout):
+            return PreActivationBlock(name: name, inPlanes: inPlanes, planes: planes, stride: stride, dropout: dropout, rng: &rng)
+        }
     }
 
     func forward(_ x: Act, training: Bool) throws -> Act {

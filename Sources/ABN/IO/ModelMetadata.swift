@@ -26,6 +26,9 @@ public struct ModelMetadata: Equatable, Sendable {
     /// The largest CIFAR ResNet accepted from a file (ResNet-1202 is the deepest published one);
     /// it keeps a hostile header from making the loader build an enormous network.
     public static let maxCIFARDepth = 1202
+    /// The most convolution weights a model file may describe (4 GB of float32; the official
+    /// WRN-28-10 has 36M, ResNet-152 58M).
+    public static let maxConvolutionWeights = 1_000_000_000
 
     public init(arch: ABNArchitecture, classes: [String], inputChannels: Int, inputHeight: Int, inputWidth: Int,
                 mean: [Float], std: [Float], attention: AttentionMechanism) {
@@ -117,6 +120,10 @@ public struct ModelMetadata: Equatable, Sendable {
         func fail(_ problem: String) -> ABNError { .modelFile(path: path, problem: problem) }
         if arch.family == .cifar, arch.depth > Self.maxCIFARDepth {
             throw fail("metadata 'abn.arch': \(arch.name) is deeper than the supported \(Self.maxCIFARDepth) layers")
+        }
+        let weights = NetworkDescription(config: config).convolutionWeights
+        guard weights <= Self.maxConvolutionWeights else {
+            throw fail("metadata 'abn.arch': \(arch.name) has \(weights / 1_000_000)M convolution weights, more than the supported \(Self.maxConvolutionWeights / 1_000_000)M")
         }
         guard !classes.isEmpty else { throw fail("metadata 'abn.classes' is empty") }
         if let empty = classes.firstIndex(of: "") { throw fail("metadata 'abn.classes': class \(empty) has an empty name") }
