@@ -202,9 +202,13 @@ public final class ABNModel {
 
     // MARK: - Explanations (CAM, Grad-CAM)
 
-    /// The perception stage's state_dict prefix (`layer3` for CIFAR ResNets, `layer4` for ImageNet ones):
-    /// the target layer pytorch-grad-cam would be given for this model.
-    public var perceptionStageName: String { network.perceptionStage.name }
+    /// The module whose output CAM and Grad-CAM read: the perception stage's state_dict prefix (`layer3`
+    /// for CIFAR ResNets, `layer4` for ImageNet ones, `stage_3` for ResNeXt), the target layer
+    /// pytorch-grad-cam would be given; for pre-activation backbones the final BN after it, whose ReLU'd
+    /// output is what GAP pools (`block3+bn1` for Wide ResNet).
+    public var perceptionStageName: String {
+        network.perceptionStage.name + (network.perceptionNorm.map { "+" + $0 } ?? "")
+    }
 
     /// The fc weight [K, C]: CAM's class weights over the perception stage's channels.
     public var classifierWeight: Tensor { Tensor(shape: perception.fc.weight.shape, data: perception.fc.weight.value) }
