@@ -9,12 +9,15 @@ import Foundation
 /// and gives PyTorch's evaluation outputs; and the file abn-hitl writes loads into the reference
 /// with strict=True and gives the same outputs there.
 final class ModelZooInteropTests: XCTestCase {
-    /// (architecture, input side, classes): small members of each family, the official names.
-    static let cases: [(arch: String, side: Int, classes: Int)] = [
-        ("cifar-resnet20", 32, 10),
-        ("cifar-wrn16-2", 32, 10),
-        ("cifar-resnext11-4x4d-w1", 32, 10),
-    ]
+    /// (architecture, input side, classes): small members of each family, the official names; with
+    /// ABN_ZOO_FULL_SIZE=1 (tools/check_zoo_full_size.sh) the official sizes instead, too slow for CI.
+    static var cases: [(arch: String, side: Int, classes: Int)] {
+        if ProcessInfo.processInfo.environment["ABN_ZOO_FULL_SIZE"] == "1" {
+            return [("cifar-resnet110", 32, 10), ("cifar-wrn28-10", 32, 10), ("cifar-resnext29-8x64d", 32, 10),
+                    ("imagenet-resnet50", 224, 1000)]
+        }
+        return [("cifar-resnet20", 32, 10), ("cifar-wrn16-2", 32, 10), ("cifar-resnext11-4x4d-w1", 32, 10)]
+    }
 
     static var repository: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

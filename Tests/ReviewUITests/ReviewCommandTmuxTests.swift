@@ -59,6 +59,27 @@ final class ReviewCommandTmuxTests: XCTestCase {
         XCTAssertEqual(try editRows(session), before + 2, "one edit per stroke (keyboard, mouse drag)")
     }
 
+    /// Review on every backbone family's model (issue 13): the session loads, a keyboard stroke gives
+    /// the what-if under the edited map and is stored, q exits 0.
+    func testReviewOnEachBackbone() throws {
+        for arch in ["cifar-wrn10-1", "cifar-resnext11-2x4d-w1"] {
+            let fixture = try ReviewSessionFixture(name: "review-\(arch)", samples: 2, arch: arch)
+            defer { fixture.remove() }
+            let before = try editRows(fixture.session)
+            let t = try fixture.review(columns: 120, rows: 40)
+            defer { t.close() }
+            try t.waitFor("Samples 1/2", timeout: 20)
+            try t.sendKeys("Tab")
+            try t.sendLiteral(" ")
+            _ = try t.waitFor(timeout: 20, "\(arch): the edited what-if, saved") {
+                $0.contains("what-if (edited map)") && $0.contains("saved") && !$0.contains("UNSAVED")
+            }
+            try t.sendLiteral("q")
+            XCTAssertEqual(try t.waitForExit(timeout: 20), 0, arch)
+            XCTAssertEqual(try editRows(fixture.session), before + 1, "\(arch): one edit for the stroke")
+        }
+    }
+
     /// Several annotators (issue 12, item 6): two real `abn-hitl review` processes on one session, in
     /// two tmux servers. Both load; alice paints sample 1 left of centre; bob, who loaded before her
     /// stroke, paints it right of centre: his review notices her edit first, names her in the status

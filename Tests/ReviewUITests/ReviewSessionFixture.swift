@@ -22,8 +22,9 @@ struct ReviewSessionFixture {
         return r.output
     }
 
-    /// A session of the first `samples` of a 40-image synthetic training set, under a model trained one epoch.
-    init(name: String, samples: Int) throws {
+    /// A session of the first `samples` of a 40-image synthetic training set, under a model (of `arch`,
+    /// the train command's default if nil) trained one epoch.
+    init(name: String, samples: Int, arch: String? = nil) throws {
         try Self.requirePrerequisites()
         work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("abn-hitl-\(name)-\(getpid())")
         try? FileManager.default.removeItem(at: work)
@@ -32,7 +33,8 @@ struct ReviewSessionFixture {
         let model = work.appendingPathComponent("model.safetensors").path
         session = work.appendingPathComponent("session")
         _ = try Self.abnHitl(["synth", "--out", data, "--train", "40", "--test", "10", "--seed", "1"], "synth")
-        _ = try Self.abnHitl(["train", "--data", data, "--out", model, "--epochs", "1", "--batch-size", "20", "--threads", "2"], "train")
+        _ = try Self.abnHitl(["train", "--data", data, "--out", model, "--epochs", "1", "--batch-size", "20", "--threads", "2"]
+                             + (arch.map { ["--arch", $0] } ?? []), "train")
         _ = try Self.abnHitl(["collect", "--model", model, "--data", data, "--session", session.path,
                               "--select", "all", "--limit", String(samples)], "collect")
     }

@@ -21,7 +21,7 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: "Model file to write (safetensors); with --resume, default: the interrupted run's.")
     var out: String?
 
-    @Option(name: .long, help: "Backbone; any CIFAR depth 6n+2 also builds. (default: \(TrainOptions.defaults.arch))")
+    @Option(name: .long, help: "Backbone: cifar-resnet<6n+2>, imagenet-resnet<18|34|50|101|152>, cifar-wrn<6n+4>-<widen>[-dropout<p>], cifar-resnext<9n+2>-<cardinality>x<width>d[-w<widen>] (docs/guide.md compares them). (default: \(TrainOptions.defaults.arch))")
     var arch: ABNArchitecture?
 
     @Option(name: .long, help: "Epochs. (default: \(TrainOptions.defaults.epochs))")
