@@ -48,9 +48,12 @@ final class ModelZooInteropTests: XCTestCase {
     }
 
     /// Builds the reference, randomises its BatchNorm statistics and affine parameters as training would,
-    /// saves it as the official code does, and stores an input with the reference's evaluation outputs.
+    /// saves it as the official code does, and stores an input with the reference's evaluation outputs
+    /// in float32 and (`exact.*`) in float64: deep wide networks amplify rounding (WRN-28-10's map
+    /// differs by 1e-4 between PyTorch's own float32 and float64), so the engine is held to float64
+    /// within whatever float32 PyTorch itself achieves.
     static let makeCheckpoint = """
-    import sys, torch
+    import copy, sys, torch
     from safetensors.torch import save_file
     sys.path.insert(0, sys.argv[1])
     from abn_torch import build
@@ -66,9 +69,12 @@ final class ModelZooInteropTests: XCTestCase {
     x = torch.randn(3, 3, side, side)
     with torch.no_grad():
         a, p, m = model(x)
+        exact = copy.deepcopy(model).double()(x.double())
     state = {"module." + k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
     torch.save({"epoch": 3, "best_acc": 50.0, "state_dict": state}, out + "/checkpoint.pth.tar")
-    save_file({"x": x, "attention": a.contiguous(), "perception": p.contiguous(), "map": m.contiguous()}, out + "/reference.safetensors")
+    outputs = {"attention": a, "perception": p, "map": m}
+    outputs.update({"exact." + k: v.float() for k, v in zip(["attention", "perception", "map"], exact)})
+    save_file({"x": x} | {k: v.contiguous() for k, v in outputs.items()}, out + "/reference.safetensors")
     """
 
     /// Strict load of a file abn-hitl wrote into the reference named by its metadata; prints the
@@ -117,9 +123,11 @@ final class ModelZooInteropTests: XCTestCase {
             }
             let out = try loaded.model.forward(try floats("x"), training: false)
             for (mine, name) in [(out.attentionLogits, "attention"), (out.perceptionLogits, "perception"), (out.attentionMap, "map")] {
-                let theirs = try floats(name)
-                XCTAssertEqual(mine.shape, theirs.shape, "\(c.arch) \(name)")
-                XCTAssertLessThanOrEqual(relative(mine.data, theirs.data), 1e-4, "\(c.arch) \(name) against PyTorch")
+                let exact = try floats("exact." + name), torch32 = try floats(name)
+                XCTAssertEqual(mine.shape, exact.shape, "\(c.arch) \(name)")
+                let ours = relative(mine.data, exact.data), theirs = relative(torch32.data, exact.data)
+                print("\(c.arch) \(name): relative error against float64, abn-hitl \(ours), PyTorch float32 \(theirs)")
+                XCTAssertLessThanOrEqual(ours, max(1e-4, 4 * theirs), "\(c.arch) \(name) against PyTorch in float64")
             }
 
             // And back: what abn-hitl writes, PyTorch loads strictly and computes the same.
