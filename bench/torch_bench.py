@@ -1,4 +1,4 @@
-"""The PyTorch side of bench/compare.sh: the official ResNet-ABN architecture (tools/abn_torch.py),
+"""The PyTorch side of bench/compare.sh: any official ABN architecture (tools/abn_torch.build),
 random data, the same measurement as `abn-hitl bench` (training steps: forward, both losses,
 backward, SGD update; inference: eval-mode forward under no_grad), after warm-up. Prints one JSON object.
 
@@ -11,7 +11,7 @@ backward, SGD update; inference: eval-mode forward under no_grad), after warm-up
 import argparse, json, os, resource, sys, tempfile, time, warnings
 import torch
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools"))
-from abn_torch import ABN
+from abn_torch import build
 
 p = argparse.ArgumentParser()
 p.add_argument("--arch", default="cifar-resnet20")
@@ -21,10 +21,11 @@ p.add_argument("--threads", type=int, default=2)
 p.add_argument("--peer", choices=["eager", "compile", "onnxruntime"], default="eager")
 a = p.parse_args()
 torch.set_num_threads(a.threads)
-family, depth = a.arch.split("-resnet")
-size, classes = (32, 10) if family == "cifar" else (224, 1000)
+# Any abn-hitl architecture name; ImageNet ones (a ResNet whose family says so) at 224×224 with 1000 classes.
+imagenet = getattr(build(a.arch, 10), "family", "cifar") == "imagenet"
+size, classes = (224, 1000) if imagenet else (32, 10)
 torch.manual_seed(0)
-model = ABN(family, int(depth), classes)
+model = build(a.arch, classes)
 x = torch.randn(a.batch_size, 3, size, size)
 y = torch.randint(0, classes, (a.batch_size,))
 

@@ -22,7 +22,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from abn_torch import ABN  # noqa: E402
+from abn_torch import build  # noqa: E402
 
 
 class CheckError(Exception):
@@ -40,10 +40,10 @@ def load_model(path):
     missing = [k for k in ("abn.arch", "abn.classes", "abn.input", "abn.mean", "abn.std", "abn.attention") if k not in meta]
     if missing:
         raise CheckError(f"{path}: metadata {', '.join(missing)} missing (not an abn-hitl model file?)")
-    family, depth = meta["abn.arch"].split("-resnet")
     classes = json.loads(meta["abn.classes"])
     c, h, w = (int(v) for v in meta["abn.input"].split("x"))
-    model = ABN(family, int(depth), len(classes), in_channels=c, attention=meta["abn.attention"])
+    # Any architecture name abn-hitl writes (ResNet, Wide ResNet, ResNeXt, DenseNet-BC).
+    model = build(meta["abn.arch"], len(classes), in_channels=c, attention=meta["abn.attention"])
     try:
         model.load_state_dict(tensors, strict=True)
     except RuntimeError as e:
