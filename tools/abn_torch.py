@@ -1,5 +1,5 @@
-"""The official ABN backbones in PyTorch: ResNet (CIFAR and ImageNet variants), Wide ResNet and ResNeXt
-(CIFAR), written from the facts in the ABN paper and the official code's structure (docs/architecture.md),
+"""The official ABN backbones in PyTorch: ResNet (CIFAR and ImageNet variants), Wide ResNet, ResNeXt and
+DenseNet-BC (CIFAR), written from the facts in the ABN paper and the official code's structure (docs/architecture.md),
 so tests and benchmarks have a reference with exactly the official state_dict names. Not a copy of the
 official code. build(name, ...) makes any of them from the architecture names abn-hitl uses."""
 import math
@@ -302,10 +302,84 @@ class ResNeXtABN(_Head):
         return self.classifier(x)
 
 
+class DenseLayer(nn.Module):
+    """DenseNet-BC's bottleneck: out = dropout(conv2(relu(bn2(conv1(relu(bn1(x))))))); y = cat(x, out)."""
+
+    def __init__(self, inplanes, growth, dropout):
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(inplanes)
+        self.conv1 = nn.Conv2d(inplanes, 4 * growth, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(4 * growth)
+        self.conv2 = nn.Conv2d(4 * growth, growth, 3, 1, 1, bias=False)
+        self.relu = nn.ReLU()
+        self.dropout = dropout
+
+    def forward(self, x):
+        out = self.conv1(self.relu(self.bn1(x)))
+        out = self.conv2(self.relu(self.bn2(out)))
+        if self.dropout > 0:
+            out = F.dropout(out, p=self.dropout, training=self.training)
+        return torch.cat((x, out), 1)
+
+
+class Transition(nn.Module):
+    """y = avg_pool2d(conv1(relu(bn1(x))), 2), conv1 1×1 to the compressed width."""
+
+    def __init__(self, inplanes, outplanes):
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(inplanes)
+        self.conv1 = nn.Conv2d(inplanes, outplanes, 1, bias=False)
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        return F.avg_pool2d(self.conv1(self.relu(self.bn1(x))), 2)
+
+
+class DenseNetABN(_Head):
+    """DenseNet-BC-(6n+4) with growth rate k: conv1 (3×3 to 2k, no BN), dense1, trans1, dense2, trans2 = g(x);
+    att_dense3 for the attention branch; dense3, bn, ReLU and fc for the perception branch. A dense block
+    has n bottleneck layers adding k channels each; a transition keeps channels // compression."""
+
+    def __init__(self, depth, growth, compression, num_classes, in_channels=3, attention="residual", dropout=0.0):
+        super().__init__()
+        self.attention = attention
+        n = (depth - 4) // 6
+
+        def dense(inplanes):
+            return nn.Sequential(*[DenseLayer(inplanes + i * growth, growth, dropout) for i in range(n)]), inplanes + n * growth
+
+        self.conv1 = nn.Conv2d(in_channels, 2 * growth, 3, 1, 1, bias=False)
+        self.dense1, c = dense(2 * growth)
+        self.trans1 = Transition(c, c // compression)
+        self.dense2, c = dense(c // compression)
+        self.trans2 = Transition(c, c // compression)
+        self.dense3, width = dense(c // compression)
+        self.att_dense3, _ = dense(c // compression)
+        self._make_attention_head(width, num_classes)
+        self.bn = nn.BatchNorm2d(width)
+        self.fc = nn.Linear(width, num_classes)
+        _official_init(self)
+
+    def features(self, x):
+        return self.trans2(self.dense2(self.trans1(self.dense1(self.conv1(x)))))
+
+    def att_stage(self, x):
+        return self.att_dense3(x)
+
+    def perception(self, x):
+        return self.relu(self.bn(self.dense3(x)))
+
+    def classify(self, x):
+        return self.fc(x)
+
+
 def build(name, num_classes, in_channels=3, attention="residual"):
     """The model for an abn-hitl architecture name (cifar-resnet20, imagenet-resnet50, resnet20,
-    cifar-wrn28-10[-dropout0.3], cifar-resnext29-8x64d[-w4])."""
+    cifar-wrn28-10[-dropout0.3], cifar-resnext29-8x64d[-w4], cifar-densenet-bc100-12[-c2][-dropout0.2])."""
     lower = name.lower()
+    m = re.fullmatch(r"(?:cifar-)?densenet-bc(\d+)-(\d+)(?:-c(\d+))?(?:-dropout([0-9.e-]+))?", lower)
+    if m:
+        return DenseNetABN(int(m[1]), int(m[2]), int(m[3] or 2), num_classes, in_channels, attention, float(m[4] or 0))
     m = re.fullmatch(r"(?:cifar-)?wrn(\d+)-(\d+)(?:-dropout([0-9.e-]+))?", lower)
     if m:
         return WideResNetABN(int(m[1]), int(m[2]), num_classes, in_channels, attention, float(m[3] or 0))

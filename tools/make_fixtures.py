@@ -5,7 +5,8 @@ Weights and inputs come from a counter-based hash that the Swift tests compute i
 residual (the default, as before): Tests/ABNTests/Fixtures/parity-cifar-resnet20.safetensors and
 parity-imagenet-resnet18.safetensors, the original ABN's g·(1+M). multiply:
 parity-cifar-resnet20-multiply.safetensors, g·M and fine-tuning with L_map (build_multiply below).
-zoo: parity-<arch>.safetensors for small members of the other official backbones (ZOO below).
+zoo: parity-<arch>.safetensors for small members of the other official backbones (ZOO below; --arch
+for one of them alone).
 --out writes to another folder (to check that a change leaves the files byte-identical)."""
 import os
 import sys
@@ -318,12 +319,14 @@ def write_multiply(here):
 
 # Small members of each official backbone family: two blocks a stage for Wide ResNet (a projection and
 # an identity block), one for ResNeXt (stage_1 keeps 64 channels, so it has the identity shortcut) with
-# four groups. Gradients at 16×16 (as summaries, like ImageNet ResNet-18), forward outputs at 32×32.
-ZOO = ["cifar-wrn16-2", "cifar-resnext11-4x4d-w1"]
+# four groups; two layers a dense block for DenseNet-BC, with the official growth rate 12 (no multiple
+# of 8 or 16, so concatenations change layout) and compression 3 (⌊40 / 3⌋ = 13 floors). Gradients at
+# 16×16 (as summaries, like ImageNet ResNet-18), forward outputs at 32×32.
+ZOO = ["cifar-wrn16-2", "cifar-resnext11-4x4d-w1", "cifar-densenet-bc16-12-c3"]
 
 
-def write_zoo(here):
-    for arch in ZOO:
+def write_zoo(here, only=None):
+    for arch in ZOO if only is None else [only]:
         out = build(arch, 10, (3, 16, 16), 4, [3, 1, 4, 1], False)
         out.update(forward_only(arch, 10, (3, 32, 32), 4))
         save_file(out, os.path.join(here, f"parity-{arch}.safetensors"),
@@ -334,6 +337,7 @@ if __name__ == "__main__":
     import argparse
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("which", nargs="?", choices=["residual", "multiply", "zoo", "all"], default="residual")
+    parser.add_argument("--arch", choices=ZOO, help="zoo: write this member's fixture alone")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "Tests", "ABNTests", "Fixtures"))
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -342,5 +346,5 @@ if __name__ == "__main__":
     if args.which in ("multiply", "all"):
         write_multiply(args.out)
     if args.which in ("zoo", "all"):
-        write_zoo(args.out)
+        write_zoo(args.out, args.arch)
     print("fixtures written")

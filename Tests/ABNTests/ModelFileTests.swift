@@ -174,13 +174,41 @@ final class ModelFileTests: XCTestCase {
 
     /// The size bound on headers counts what the built model really has: every 4-D tensor of its state_dict.
     func testConvolutionWeightsCountTheModelsConvolutions() throws {
-        for name in ["cifar-resnet20", "cifar-resnet56", "imagenet-resnet50", "cifar-wrn16-2", "cifar-wrn10-1", "cifar-resnext11-4x4d-w1"] {
+        for name in ["cifar-resnet20", "cifar-resnet56", "imagenet-resnet50", "cifar-wrn16-2", "cifar-wrn10-1", "cifar-resnext11-4x4d-w1",
+                     "cifar-densenet-bc100-12", "cifar-densenet-bc16-12-c3", "cifar-densenet-bc22-5-c1"] {
             let config = ModelConfig(arch: try ABNArchitecture(parsing: name), numClasses: 7, inputHeight: 64, inputWidth: 64)
             let model = try ABNModel(config: config, seed: 0)
             let counted = model.stateDict().filter { $0.tensor.shape.count == 4 }.map { $0.tensor.shape.reduce(1, *) }.reduce(0, +)
             let classHead = 7 * model.network.attentionStage.outChannels + 7 * 7 + 7 * 9  // att_conv, att_conv2, att_conv3
             XCTAssertEqual(NetworkDescription(config: config).convolutionWeights + classHead, counted, name)
         }
+    }
+
+    /// DenseNet-BC names: the default compression 2 left out of the canonical name, the short form
+    /// without `cifar-`, parsing the canonical name gives the architecture back; the official BC-100-12
+    /// is listed, with 16 layers a dense block and the official state_dict's channel counts.
+    func testDenseNetNames() throws {
+        for (text, canonical) in [("cifar-densenet-bc100-12", "cifar-densenet-bc100-12"), ("densenet-bc100-12-c2", "cifar-densenet-bc100-12"),
+                                  ("CIFAR-DenseNet-BC190-40-c4", "cifar-densenet-bc190-40-c4"),
+                                  ("cifar-densenet-bc100-12-dropout0.2", "cifar-densenet-bc100-12-dropout0.2"),
+                                  ("cifar-densenet-bc16-12-c3-dropout0.1", "cifar-densenet-bc16-12-c3-dropout0.1")] {
+            let arch = try ABNArchitecture(parsing: text)
+            XCTAssertEqual(arch.name, canonical)
+            XCTAssertEqual(try ABNArchitecture(parsing: arch.name), arch)
+        }
+        for bad in ["cifar-densenet-bc100", "cifar-densenet-bc100-12-dropout0.2-c2", "cifar-densenet-bc100-12-x3", "cifar-densenet-bc100-12-c"] {
+            XCTAssertThrowsError(try ABNArchitecture(parsing: bad), bad)
+        }
+        let official = try ABNArchitecture(parsing: "cifar-densenet-bc100-12")
+        XCTAssertTrue(ABNArchitecture.standard.contains(official))
+        XCTAssertEqual(official.blocksPerStage, [16, 16, 16])
+        // 24 + 16·12 = 216 → 108, 108 + 192 = 300 → 150, 150 + 192 = 342 (bn_att, bn and fc).
+        let d = NetworkDescription(config: ModelConfig(arch: official, numClasses: 10))
+        XCTAssertEqual(d.featureStages.map(\.name), ["dense1", "trans1", "dense2", "trans2"])
+        XCTAssertEqual(d.featureStages.map(\.outChannels), [216, 108, 300, 150])
+        XCTAssertEqual([d.attentionStage.name, d.perceptionStage.name], ["att_dense3", "dense3"])
+        XCTAssertEqual([d.attentionStage.outChannels, d.perceptionStage.outChannels], [342, 342])
+        XCTAssertEqual(d.featureSide(32), 8)
     }
 
     /// Metadata read from real files: missing keys are named (or filled from defaults), bad values refused.
@@ -194,13 +222,19 @@ final class ModelFileTests: XCTestCase {
         XCTAssertEqual(try ModelFile.read(contentsOf: url, defaults: meta.dictionary).metadata, meta)
 
         let cases: [(String, String, String)] = [
-            ("abn.arch", "vgg16", "metadata 'abn.arch': unknown architecture 'vgg16' (expected e.g. cifar-resnet20, imagenet-resnet18, cifar-wrn28-10, cifar-resnext29-8x64d)"),
+            ("abn.arch", "vgg16", "metadata 'abn.arch': unknown architecture 'vgg16' (expected e.g. cifar-resnet20, imagenet-resnet18, cifar-wrn28-10, cifar-resnext29-8x64d, cifar-densenet-bc100-12)"),
             ("abn.arch", "cifar-resnet21", "metadata 'abn.arch': CIFAR ResNet depth must be 6n+2 (20, 32, 44, 56, 110), got 21"),
             ("abn.arch", "cifar-resnet6002", "metadata 'abn.arch': cifar-resnet6002 is deeper than the supported 1202 layers"),
             ("abn.arch", "cifar-wrn28-100", "metadata 'abn.arch': Wide ResNet widen factor must be 1 to 64, got 100"),
             ("abn.arch", "cifar-wrn1000-64", "metadata 'abn.arch': cifar-wrn1000-64 has 115766M convolution weights, more than the supported 1000M"),
             ("abn.arch", "cifar-resnext29-8x64d-w0", "metadata 'abn.arch': ResNeXt widen factor must be 1 to 64, got 0"),
-            ("abn.arch", "imagenet-wrn28-10", "metadata 'abn.arch': the official ABN code has Wide ResNet and ResNeXt for CIFAR only (cifar-wrn…, cifar-resnext…)"),
+            ("abn.arch", "imagenet-wrn28-10", "metadata 'abn.arch': the official ABN code has Wide ResNet, ResNeXt and DenseNet-BC for CIFAR only (cifar-wrn…, cifar-resnext…, cifar-densenet-bc…)"),
+            ("abn.arch", "cifar-densenet-bc103-12", "metadata 'abn.arch': DenseNet-BC depth must be 6n+4 (e.g. 100, 190, 250), got 103"),
+            ("abn.arch", "cifar-densenet-bc100-0", "metadata 'abn.arch': DenseNet-BC growth rate must be 1 to 256, got 0"),
+            ("abn.arch", "cifar-densenet-bc100-12-c17", "metadata 'abn.arch': DenseNet-BC compression must be 1 to 16, got 17"),
+            ("abn.arch", "cifar-densenet-bc10-1-c16", "metadata 'abn.arch': DenseNet-BC compression 16 leaves a transition of depth 10, growth 1 without channels"),
+            ("abn.arch", "cifar-densenet-bc100-12-dropout1", "metadata 'abn.arch': DenseNet-BC dropout must be in [0, 1), got 1.0"),
+            ("abn.arch", "cifar-densenet-bc1000-256", "metadata 'abn.arch': cifar-densenet-bc1000-256 has 33521M convolution weights, more than the supported 1000M"),
             ("abn.classes", "[]", "metadata 'abn.classes' is empty"),
             ("abn.classes", #"["a", "a"]"#, #"metadata 'abn.classes' names "a" twice"#),
             ("abn.classes", #"["a", ""]"#, "metadata 'abn.classes': class 1 has an empty name"),

@@ -189,7 +189,8 @@ final class ParityTests: XCTestCase {
         try checkAt32(arch: "cifar-resnet20")
     }
 
-    func checkAt32(arch: String) throws {
+    /// `mapSide`: M's side at 32×32 (16 for the CIFAR ResNets, which halve it once; 8 for DenseNet's two transitions).
+    func checkAt32(arch: String, mapSide: Int = 16) throws {
         let f = try load("parity-" + arch)
         let x = Tensor(shape: [4, 3, 32, 32], data: f.floats("full.input"))
         for training in [false, true] {
@@ -199,7 +200,7 @@ final class ParityTests: XCTestCase {
             assertClose(out.attentionLogits.data, f.floats("full.\(mode).attention_logits"), 1e-4, "\(mode) attention logits")
             assertClose(out.perceptionLogits.data, f.floats("full.\(mode).perception_logits"), 1e-4, "\(mode) perception logits")
             assertClose(out.attentionMap.data, f.floats("full.\(mode).map"), 1e-4, "\(mode) map")
-            XCTAssertEqual(out.attentionMap.shape, [4, 1, 16, 16])
+            XCTAssertEqual(out.attentionMap.shape, [4, 1, mapSide, mapSide])
         }
     }
 
@@ -217,6 +218,16 @@ final class ParityTests: XCTestCase {
         try check(arch: "cifar-resnext11-4x4d-w1", fixture: "parity-cifar-resnext11-4x4d-w1", classes: 10, size: 16, batch: 4,
                   tolerance: 1e-4, full: false)
         try checkAt32(arch: "cifar-resnext11-4x4d-w1")
+    }
+
+    /// DenseNet-BC (bottleneck layers with concatenation, transitions with 2×2 average pooling, no BN
+    /// after conv1, att_dense3, the final `bn`) against tools/abn_torch.py's DenseNetABN, which matches
+    /// the official densenet.py (same keys in order, same outputs). Growth 12 and compression 3: the
+    /// concatenations change layout and ⌊40 / 3⌋ = 13 floors.
+    func testCIFARDenseNetBCMatchesPyTorch() throws {
+        try check(arch: "cifar-densenet-bc16-12-c3", fixture: "parity-cifar-densenet-bc16-12-c3", classes: 10, size: 16, batch: 4,
+                  tolerance: 1e-4, full: false)
+        try checkAt32(arch: "cifar-densenet-bc16-12-c3", mapSide: 8)
     }
 
     func testImageNetResNet18MatchesPyTorch() throws {

@@ -41,7 +41,8 @@ public enum AttentionMechanism: String, Sendable, CaseIterable, Codable {
 }
 
 /// The backbone: family (the input it was designed for), kind and depth, named like `cifar-resnet20`,
-/// `imagenet-resnet50`, `cifar-wrn28-10` or `cifar-resnext29-8x64d`, as the official ABN code's models.
+/// `imagenet-resnet50`, `cifar-wrn28-10`, `cifar-resnext29-8x64d` or `cifar-densenet-bc100-12`, as the
+/// official ABN code's models.
 public struct ABNArchitecture: Sendable, Hashable, CustomStringConvertible {
     public enum Family: String, Sendable { case cifar, imagenet }
 
@@ -54,6 +55,9 @@ public struct ABNArchitecture: Sendable, Hashable, CustomStringConvertible {
         /// ResNeXt: bottlenecks whose 3×3 convolution has `cardinality` groups of `baseWidth` channels
         /// (doubling per stage); stage outputs 64·widen, 128·widen, 256·widen.
         case resnext(cardinality: Int, baseWidth: Int, widen: Int)
+        /// DenseNet-BC: (depth − 4)/6 bottleneck layers a dense block, each adding `growth` channels;
+        /// transitions keep ⌊channels / compression⌋; dropout after each layer's 3×3 convolution.
+        case denseNetBC(growth: Int, compression: Int, dropout: Float)
     }
 
     public let family: Family
@@ -62,6 +66,7 @@ public struct ABNArchitecture: Sendable, Hashable, CustomStringConvertible {
 
     /// Limits that keep a name (or a hostile model file header) from building an enormous network.
     static let maxWidth = 64, maxCardinality = 256, maxBaseWidth = 1024, maxDepth = 1202
+    static let maxGrowth = 256, maxCompression = 16
 
     /// A ResNet of `family` and `depth`.
     public init(family: Family, depth: Int) throws {
@@ -89,8 +94,21 @@ public struct ABNArchitecture: Sendable, Hashable, CustomStringConvertible {
             guard (1...Self.maxCardinality).contains(cardinality) else { throw fail("ResNeXt cardinality must be 1 to \(Self.maxCardinality), got \(cardinality)") }
             guard (1...Self.maxBaseWidth).contains(baseWidth) else { throw fail("ResNeXt base width must be 1 to \(Self.maxBaseWidth), got \(baseWidth)") }
             guard (1...Self.maxWidth).contains(widen) else { throw fail("ResNeXt widen factor must be 1 to \(Self.maxWidth), got \(widen)") }
-        case (.imagenet, .wideResNet), (.imagenet, .resnext):
-            throw fail("the official ABN code has Wide ResNet and ResNeXt for CIFAR only (cifar-wrn…, cifar-resnext…)")
+        case (.cifar, .denseNetBC(let growth, let compression, let dropout)):
+            // The official code asserts 3n+4 but builds (depth − 4) // 6 bottleneck layers a block, so
+            // only 6n+4 names a network once (BC-100, BC-190, BC-250).
+            guard depth >= 10, (depth - 4) % 6 == 0 else { throw fail("DenseNet-BC depth must be 6n+4 (e.g. 100, 190, 250), got \(depth)") }
+            guard (1...Self.maxGrowth).contains(growth) else { throw fail("DenseNet-BC growth rate must be 1 to \(Self.maxGrowth), got \(growth)") }
+            guard (1...Self.maxCompression).contains(compression) else {
+                throw fail("DenseNet-BC compression must be 1 to \(Self.maxCompression), got \(compression)")
+            }
+            guard dropout >= 0, dropout < 1 else { throw fail("DenseNet-BC dropout must be in [0, 1), got \(dropout)") }
+            // (Past the depth bound the check below throws; the channel sums could overflow first.)
+            guard depth > Self.maxDepth || Self.denseNetTransitionOutputs(depth: depth, growth: growth, compression: compression).allSatisfy({ $0 > 0 }) else {
+                throw fail("DenseNet-BC compression \(compression) leaves a transition of depth \(depth), growth \(growth) without channels")
+            }
+        case (.imagenet, .wideResNet), (.imagenet, .resnext), (.imagenet, .denseNetBC):
+            throw fail("the official ABN code has Wide ResNet, ResNeXt and DenseNet-BC for CIFAR only (cifar-wrn…, cifar-resnext…, cifar-densenet-bc…)")
         }
         // (A ResNet's depth is bounded where model files are read: ModelMetadata.maxCIFARDepth.)
         if backbone != .resnet, depth > Self.maxDepth {
@@ -104,14 +122,16 @@ public struct ABNArchitecture: Sendable, Hashable, CustomStringConvertible {
     /// Parses the names `name` prints: `cifar-resnet20`, `imagenet-resnet18` and the short forms
     /// `resnet20` (CIFAR, since 20/32/44/56/110 are CIFAR depths) and `resnet18`/`resnet50` (ImageNet);
     /// `cifar-wrn28-10` (depth-widen) with an optional `-dropout0.3`; `cifar-resnext29-8x64d`
-    /// (depth-cardinality×base width) with an optional `-w4` (widen factor, 4 by default as the official).
+    /// (depth-cardinality×base width) with an optional `-w4` (widen factor, 4 by default as the official);
+    /// `cifar-densenet-bc100-12` (depth-growth rate) with an optional `-c2` (compression, 2 by default as
+    /// the official) and `-dropout0.2`, in that order.
     public init(parsing text: String) throws {
         let lower = text.lowercased()
         var family: Family?
         var rest = lower
         if lower.hasPrefix("cifar-") { family = .cifar; rest = String(lower.dropFirst(6)) }
         else if lower.hasPrefix("imagenet-") { family = .imagenet; rest = String(lower.dropFirst(9)) }
-        let unknown = ABNError.invalidArchitecture("unknown architecture '\(text)' (expected e.g. cifar-resnet20, imagenet-resnet18, cifar-wrn28-10, cifar-resnext29-8x64d)")
+        let unknown = ABNError.invalidArchitecture("unknown architecture '\(text)' (expected e.g. cifar-resnet20, imagenet-resnet18, cifar-wrn28-10, cifar-resnext29-8x64d, cifar-densenet-bc100-12)")
         if rest.hasPrefix("wrn") {
             // wrn<depth>-<widen>[-dropout<p>]
             let parts = rest.dropFirst(3).split(separator: "-", omittingEmptySubsequences: false)
@@ -139,6 +159,25 @@ public struct ABNArchitecture: Sendable, Hashable, CustomStringConvertible {
                           backbone: .resnext(cardinality: cardinality, baseWidth: width, widen: widen))
             return
         }
+        if rest.hasPrefix("densenet-bc") {
+            // densenet-bc<depth>-<growth>[-c<compression>][-dropout<p>]
+            var parts = rest.dropFirst(11).split(separator: "-", omittingEmptySubsequences: false)
+            guard parts.count >= 2, parts.count <= 4, let depth = Int(parts[0]), let growth = Int(parts[1]) else { throw unknown }
+            parts.removeFirst(2)
+            var compression = 2, dropout: Float = 0
+            if let c = parts.first, c.hasPrefix("c") {
+                guard let value = Int(c.dropFirst()) else { throw unknown }
+                compression = value
+                parts.removeFirst()
+            }
+            if let d = parts.first {
+                guard parts.count == 1, d.hasPrefix("dropout"), let p = Float(d.dropFirst(7)) else { throw unknown }
+                dropout = p
+            }
+            try self.init(family: family ?? .cifar, depth: depth,
+                          backbone: .denseNetBC(growth: growth, compression: compression, dropout: dropout))
+            return
+        }
         guard rest.hasPrefix("resnet"), let depth = Int(rest.dropFirst(6)) else { throw unknown }
         if family == nil { family = Self.imageNetBlocks[depth] != nil ? .imagenet : .cifar }
         try self.init(family: family!, depth: depth)
@@ -153,6 +192,9 @@ public struct ABNArchitecture: Sendable, Hashable, CustomStringConvertible {
             return "\(family.rawValue)-wrn\(depth)-\(widen)" + (dropout > 0 ? "-dropout\(dropout)" : "")
         case .resnext(let cardinality, let baseWidth, let widen):
             return "\(family.rawValue)-resnext\(depth)-\(cardinality)x\(baseWidth)d" + (widen == 4 ? "" : "-w\(widen)")
+        case .denseNetBC(let growth, let compression, let dropout):
+            return "\(family.rawValue)-densenet-bc\(depth)-\(growth)" + (compression == 2 ? "" : "-c\(compression)")
+                + (dropout > 0 ? "-dropout\(dropout)" : "")
         }
     }
     public var description: String { name }

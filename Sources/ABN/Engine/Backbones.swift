@@ -1,4 +1,4 @@
-/// The backbones, as the official ABN code builds them (models/cifar/{resnet,wrn,resnext}.py,
+/// The backbones, as the official ABN code builds them (models/cifar/{resnet,wrn,resnext,densenet}.py,
 /// models/imagenet/resnet.py). A new depth is added here alone (blocks per stage); a new backbone
 /// also needs its case in ABNArchitecture.Backbone (its name), then its stem, stages and head names here.
 extension ABNArchitecture {
@@ -12,12 +12,13 @@ extension ABNArchitecture {
     public static let defaultBackbone = try! ABNArchitecture(family: .cifar, depth: 20)
 
     /// Every listed backbone, for help texts and shell completion: the ResNets, and the official
-    /// experiments' Wide ResNet-28-10 and ResNeXt-29 (8×64d).
+    /// experiments' Wide ResNet-28-10, ResNeXt-29 (8×64d) and DenseNet-BC (L = 100, k = 12).
     public static var standard: [ABNArchitecture] {
         cifarDepths.map { try! ABNArchitecture(family: .cifar, depth: $0) }
             + imageNetBlocks.keys.sorted().map { try! ABNArchitecture(family: .imagenet, depth: $0) }
             + [try! ABNArchitecture(family: .cifar, depth: 28, backbone: .wideResNet(widen: 10, dropout: 0.3)),
-               try! ABNArchitecture(family: .cifar, depth: 29, backbone: .resnext(cardinality: 8, baseWidth: 64, widen: 4))]
+               try! ABNArchitecture(family: .cifar, depth: 29, backbone: .resnext(cardinality: 8, baseWidth: 64, widen: 4)),
+               try! ABNArchitecture(family: .cifar, depth: 100, backbone: .denseNetBC(growth: 12, compression: 2, dropout: 0))]
     }
 
     /// Bottleneck blocks (expansion 4) or Basic blocks (expansion 1), as the official ResNet code chooses.
@@ -25,19 +26,19 @@ extension ABNArchitecture {
         switch (family, backbone) {
         case (.cifar, .resnet): return depth >= 44
         case (.imagenet, .resnet): return depth >= 50
-        case (_, .resnext): return true
+        case (_, .resnext), (_, .denseNetBC): return true
         case (_, .wideResNet): return false
         }
     }
 
-    /// Blocks per stage: CIFAR backbones have three stages, ImageNet ones four.
+    /// Blocks per stage: CIFAR backbones have three stages (DenseNet: layers per dense block), ImageNet ones four.
     public var blocksPerStage: [Int] {
         switch (family, backbone) {
         case (.cifar, .resnet):
             // The official code keeps n = (depth-2)/6 blocks per stage for Basic and Bottleneck alike.
             let n = (depth - 2) / 6
             return [n, n, n]
-        case (_, .wideResNet):
+        case (_, .wideResNet), (_, .denseNetBC):
             let n = (depth - 4) / 6
             return [n, n, n]
         case (_, .resnext):
@@ -46,6 +47,18 @@ extension ABNArchitecture {
         case (.imagenet, _):
             return Self.imageNetBlocks[depth] ?? []
         }
+    }
+
+    /// DenseNet-BC's two transition widths, as the official code grows the channels: the stem has
+    /// 2·growth, a dense block adds n·growth, a transition keeps ⌊channels / compression⌋.
+    static func denseNetTransitionOutputs(depth: Int, growth: Int, compression: Int) -> [Int] {
+        let n = (depth - 4) / 6
+        var channels = 2 * growth, outputs: [Int] = []
+        for _ in 0..<2 {
+            channels = (channels + n * growth) / compression
+            outputs.append(channels)
+        }
+        return outputs
     }
 }
 
@@ -93,6 +106,25 @@ extension NetworkDescription {
             (featureStages, perceptionStage, attentionStage) = Self.split(stages, attentionName: "stage_att")
             attentionNormApplied = false
             classifierName = "classifier"
+        case .denseNetBC(let growth, let compression, let dropout):
+            // conv1 alone (each layer normalises its input); dense1, trans1, dense2, trans2 are g(x);
+            // dense3 (stride 1 like every dense block) then `bn` + ReLU before pooling.
+            stem = StemDescription(convName: "conv1", conv: ConvSpec(inChannels: c, outChannels: 2 * growth, kernel: 3, padding: 1),
+                                   norm: nil, maxPool: false)
+            let dense = BlockKind.dense(growth: growth, dropout: dropout), n = blocks[0]
+            let transitions = ABNArchitecture.denseNetTransitionOutputs(depth: arch.depth, growth: growth, compression: compression)
+            var stages: [StageDescription] = []
+            var inPlanes = 2 * growth
+            for i in 0..<3 {
+                stages.append(StageDescription(name: "dense\(i + 1)", block: dense, count: n, inPlanes: inPlanes, planes: growth, stride: 1))
+                if i < 2 {
+                    stages.append(StageDescription(name: "trans\(i + 1)", block: .transition, count: 1, inPlanes: stages.last!.outChannels,
+                                                   planes: transitions[i], stride: 2))
+                    inPlanes = transitions[i]
+                }
+            }
+            (featureStages, perceptionStage, attentionStage) = Self.split(stages, attentionName: "att_dense3")
+            perceptionNorm = "bn"
         }
     }
 

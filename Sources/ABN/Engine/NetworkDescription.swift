@@ -26,6 +26,11 @@ enum BlockKind: Equatable, Sendable {
     case resnext(cardinality: Int, width: Int)
     /// Wide ResNet's pre-activation Basic block: BN, ReLU, 3×3 (stride), BN, ReLU, dropout, 3×3.
     case preActivation(dropout: Float)
+    /// DenseNet-BC's bottleneck layer: BN, ReLU, 1×1 to 4·growth, BN, ReLU, 3×3 to growth, dropout,
+    /// then its input and those `growth` channels concatenated.
+    case dense(growth: Int, dropout: Float)
+    /// DenseNet's transition: BN, ReLU, 1×1 to the stage's `planes`, 2×2 average pooling (the stride 2).
+    case transition
 
     /// Output channels per `planes` (the stage's `planes` is the output width for the other kinds).
     var expansion: Int { self == .bottleneck ? 4 : 1 }
@@ -36,6 +41,8 @@ enum BlockKind: Equatable, Sendable {
         case .basic, .bottleneck: return "\(stage).\(index)"
         case .resnext: return "\(stage).\(stage)_bottleneck_\(index)"
         case .preActivation: return "\(stage).layer.\(index)"
+        case .dense: return "\(stage).\(index)"
+        case .transition: return stage
         }
     }
 
@@ -64,7 +71,7 @@ enum BlockKind: Equatable, Sendable {
                               spec: ConvSpec(inChannels: width, outChannels: width, kernel: 3, stride: stride, padding: 1, groups: cardinality)),
                      ConvNorm(conv: name + ".conv_expand", norm: name + ".bn_expand", spec: ConvSpec(inChannels: width, outChannels: out, kernel: 1))]
             shortcutNames = (name + ".shortcut.shortcut_conv", name + ".shortcut.shortcut_bn")
-        case .preActivation:
+        case .preActivation, .dense, .transition:
             return nil
         }
         // The official ResNeXt checks only the channels; a stride with equal channels never occurs there.
@@ -92,7 +99,8 @@ struct StemDescription: Equatable, Sendable {
 }
 
 /// A stage of `count` blocks under one state_dict prefix (`layer2`, `att_layer3`, `block3`,
-/// `stage_att`): the first block has the stride and takes `inPlanes`, the rest keep `outChannels`.
+/// `stage_att`, `dense1`, `trans1`): the first block has the stride and takes `inPlanes`, the rest
+/// keep `outChannels` (dense layers: see `blockInput`).
 struct StageDescription: Equatable, Sendable {
     var name: String
     var block: BlockKind
@@ -101,10 +109,24 @@ struct StageDescription: Equatable, Sendable {
     var planes: Int
     var stride: Int
 
-    var outChannels: Int { planes * block.expansion }
+    /// A dense block adds `growth` channels a layer; the other stages end at `planes × expansion`.
+    var outChannels: Int {
+        if case .dense(let growth, _) = block { return inPlanes + count * growth }
+        return planes * block.expansion
+    }
 
-    /// Every block keeps the side but the first, whose 3×3 convolution (and shortcut) has the stride.
-    func outputSide(_ n: Int) -> Int { ConvSpec(inChannels: 1, outChannels: 1, kernel: 3, stride: stride, padding: 1).outputSide(n) }
+    /// The input channels of block `index`: a dense layer reads every earlier layer's output too.
+    func blockInput(_ index: Int) -> Int {
+        if case .dense(let growth, _) = block { return inPlanes + index * growth }
+        return index == 0 ? inPlanes : outChannels
+    }
+
+    /// Every block keeps the side but the first, whose 3×3 convolution (and shortcut) has the stride;
+    /// a transition's 2×2 average pooling floors the side instead.
+    func outputSide(_ n: Int) -> Int {
+        if block == .transition { return n / stride }
+        return ConvSpec(inChannels: 1, outChannels: 1, kernel: 3, stride: stride, padding: 1).outputSide(n)
+    }
 }
 
 /// The parts of an ABN, in state_dict order: what TrainableBranches freezes part by part.
@@ -157,9 +179,13 @@ struct NetworkDescription: Equatable, Sendable {
         var total = weights(stem.conv)
         for stage in featureStages + [attentionStage, perceptionStage] {
             for i in 0..<max(stage.count, 1) {
-                let inPlanes = i == 0 ? stage.inPlanes : stage.outChannels, stride = i == 0 ? stage.stride : 1
+                let inPlanes = stage.blockInput(i), stride = i == 0 ? stage.stride : 1
                 if let layout = stage.block.postActivationLayout(name: "", inPlanes: inPlanes, planes: stage.planes, stride: stride) {
                     total += (layout.convs.map(\.spec) + (layout.shortcut.map { [$0.spec] } ?? [])).map(weights).reduce(0, +)
+                } else if case .dense(let growth, _) = stage.block {  // 1×1 to 4·growth, 3×3 to growth
+                    total += 4 * growth * (inPlanes + 9 * growth)
+                } else if stage.block == .transition {  // one 1×1
+                    total += inPlanes * stage.planes
                 } else {  // pre-activation: two 3×3 and a 1×1 projection where the channels change
                     total += 9 * stage.planes * (inPlanes + stage.planes) + (inPlanes != stage.planes ? inPlanes * stage.planes : 0)
                 }

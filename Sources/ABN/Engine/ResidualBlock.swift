@@ -109,7 +109,7 @@ final class Stage {
 
     init(_ d: StageDescription, rng: inout InitRandom) {
         blocks = (0..<max(d.count, 1)).map { i in
-            Self.block(d.block, name: d.block.blockName(stage: d.name, index: i), inPlanes: i == 0 ? d.inPlanes : d.outChannels,
+            Self.block(d.block, name: d.block.blockName(stage: d.name, index: i), inPlanes: d.blockInput(i),
                        planes: d.planes, stride: i == 0 ? d.stride : 1, rng: &rng)
         }
     }
@@ -121,6 +121,10 @@ final class Stage {
             return ResidualBlock(name: name, inPlanes: inPlanes, planes: planes, stride: stride, kind: kind, rng: &rng)
         case .preActivation(let dropout):
             return PreActivationBlock(name: name, inPlanes: inPlanes, planes: planes, stride: stride, dropout: dropout, rng: &rng)
+        case .dense(let growth, let dropout):
+            return DenseLayer(name: name, inPlanes: inPlanes, growth: growth, dropout: dropout, rng: &rng)
+        case .transition:
+            return Transition(name: name, inPlanes: inPlanes, outPlanes: planes, rng: &rng)
         }
     }
 
