@@ -10,7 +10,7 @@ final class ModelZooCommandTests: XCTestCase {
         func run(_ args: [String]) throws -> CommandResult { try CommandRunner.succeed(args, cwd: dir) }
         _ = try run(["synth", "--out", "data", "--train", "96", "--test", "24", "--seed", "4"])
         let image = "data/test/circle/" + (try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("data/test/circle").path).sorted()[0])
-        for arch in ["cifar-wrn10-1-dropout0.3", "cifar-resnext11-2x4d-w1"] {
+        for arch in ["cifar-wrn10-1-dropout0.3", "cifar-resnext11-2x4d-w1", "cifar-densenet-bc16-12"] {
             let model = "\(arch).safetensors", tuned = "\(arch)-ft.safetensors", session = "s-\(arch)"
             _ = try run(["train", "--data", "data", "--out", model, "--arch", arch, "--epochs", "1", "--batch-size", "24"])
             let eval = try run(["eval", "--model", model, "--data", "data", "--json"])
