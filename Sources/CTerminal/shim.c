@@ -1,5 +1,6 @@
 #include "CTerminal.h"
 #include <locale.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +117,16 @@ int ct_put(int row, int col, uint32_t ch, int attributes, int pair) {
     if (setcchar(&cell, text, attrs, 0, &pair) != OK) return -1;
     return mvwadd_wch(stdscr, row, col, &cell);
 }
+
+int ct_read_raw(unsigned char *buffer, int capacity, int timeout_ms) {
+    struct pollfd fd = {STDIN_FILENO, POLLIN, 0};
+    int ready = poll(&fd, 1, timeout_ms);
+    if (ready <= 0 || !(fd.revents & POLLIN)) return ready < 0 ? -1 : 0;
+    ssize_t n = read(STDIN_FILENO, buffer, (size_t)capacity);
+    return n < 0 ? -1 : (int)n;
+}
+
+int ct_unget(int byte) { return ungetch(byte); }
 
 void ct_refresh(void) { wnoutrefresh(stdscr); doupdate(); }
 void ct_invalidate(void) { clearok(curscr, TRUE); }
