@@ -39,6 +39,12 @@ enum KittyGraphics {
         return out
     }
 
+    /// The image already transmitted put (back) at its rectangle: same placement id, so it moves.
+    static func place(_ image: PanelImage) -> String {
+        "\u{1B}[\(image.rect.row + 1);\(image.rect.column + 1)H" + start
+            + "a=p,i=\(imageID(panel: image.panel)),p=\(placementID),c=\(image.rect.columns),r=\(image.rect.rows),C=1,q=2" + end
+    }
+
     /// Removes the image's placement (the data stays for a cheap send again) or, `free`, the image.
     static func delete(id: Int, free: Bool = false) -> String {
         start + "a=d,d=\(free ? "I" : "i"),i=\(id),q=2" + end

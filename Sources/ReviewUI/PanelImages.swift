@@ -1,6 +1,8 @@
 // The canvas panels as images (kitty's graphics protocol), and what a frame must send: each panel
 // is transmitted again only when its pixels or its place changed; images no longer wanted (help
-// open, too small a terminal, no image) are deleted. Pure: the backend writes what this decides.
+// open, too small a terminal, no image) are deleted; an unchanged image is placed again (no pixels
+// sent) when curses redrew other cells, since curses may scroll lines to redraw them and a
+// terminal scrolls images with the text. Pure: the backend writes what this decides.
 
 /// One panel's picture as the terminal should show it over `rect`: `width` × `height` RGB pixels,
 /// row-major (`rgb` has 3 bytes a pixel).
@@ -32,19 +34,23 @@ struct SentImage: Equatable {
 
 enum ImageCommand: Equatable {
     case transmit(PanelImage)
+    /// The image the terminal has, put back at its rectangle.
+    case place(PanelImage)
     case delete(id: Int)
 }
 
 enum ImagePlan {
     /// The commands that take the screen from `shown` (image id → what it shows) to `wanted`, and what
-    /// it shows after them: deletes first (ids in order), then the panels that changed, left to right.
-    static func step(shown: [Int: SentImage], wanted: [PanelImage]) -> (commands: [ImageCommand], shown: [Int: SentImage]) {
+    /// it shows after them: deletes first (ids in order), then the panels that changed, left to right
+    /// (the others too, placed again, when `cellsChanged`).
+    static func step(shown: [Int: SentImage], wanted: [PanelImage], cellsChanged: Bool = false)
+        -> (commands: [ImageCommand], shown: [Int: SentImage]) {
         var next: [Int: SentImage] = [:]
         var transmits: [ImageCommand] = []
         for image in wanted {
             let id = KittyGraphics.imageID(panel: image.panel), sent = image.sent
             next[id] = sent
-            if shown[id] != sent { transmits.append(.transmit(image)) }
+            if shown[id] != sent { transmits.append(.transmit(image)) } else if cellsChanged { transmits.append(.place(image)) }
         }
         let deletes = shown.keys.filter { next[$0] == nil }.sorted().map { ImageCommand.delete(id: $0) }
         return (deletes + transmits, next)

@@ -80,7 +80,7 @@ final class Terminal {
         var images = (deletes: "", transmits: "")
         if let kitty {
             if full { ct_write_raw(kitty.forgetAll()) }
-            images = kitty.commands(for: frame.images)
+            images = kitty.commands(for: frame.images, cellsChanged: previous != grid)
             if !images.deletes.isEmpty { ct_write_raw(images.deletes) }
         }
         // Curses rewrites only rows it changed, and only rows where the grid changed: repainting

@@ -37,15 +37,17 @@ final class KittyCanvas {
     private var shown: [Int: SentImage] = [:]
 
     /// The commands for `images`: deletes (written before curses draws, so a box never appears
-    /// under an image) and transmits (written after, over the blank cells).
-    func commands(for images: [PanelImage]) -> (deletes: String, transmits: String) {
-        let (commands, next) = ImagePlan.step(shown: shown, wanted: images)
+    /// under an image) and transmits and placements (written after, over the blank cells).
+    /// `cellsChanged`: curses is redrawing some cells this frame.
+    func commands(for images: [PanelImage], cellsChanged: Bool = false) -> (deletes: String, transmits: String) {
+        let (commands, next) = ImagePlan.step(shown: shown, wanted: images, cellsChanged: cellsChanged)
         shown = next
         var deletes = "", transmits = ""
         for command in commands {
             switch command {
             case .delete(let id): deletes += KittyGraphics.delete(id: id)
             case .transmit(let image): transmits += KittyGraphics.transmit(image)
+            case .place(let image): transmits += KittyGraphics.place(image)
             }
         }
         return (deletes, transmits)

@@ -33,6 +33,7 @@ final class KittyGraphicsTests: XCTestCase {
                                rgb: [0xFF, 0, 0, 0, 0, 0xFF])
         XCTAssertEqual(KittyGraphics.transmit(image),
                        "\(esc)[3;6H\(esc)_Ga=T,f=24,s=2,v=1,i=4172,p=1,c=1,r=1,C=1,q=2,m=0;/wAAAAD/\(esc)\\")
+        XCTAssertEqual(KittyGraphics.place(image), "\(esc)[3;6H\(esc)_Ga=p,i=4172,p=1,c=1,r=1,C=1,q=2\(esc)\\")
     }
 
     /// 3072 bytes are exactly 4096 base64 bytes: one chunk. 3073 are 4100: 4096, then 4 with m=0.
@@ -134,6 +135,8 @@ final class KittyGraphicsTests: XCTestCase {
         XCTAssertEqual(commands, [.transmit(a), .transmit(b)])
         (commands, shown) = ImagePlan.step(shown: shown, wanted: [a, b])
         XCTAssertEqual(commands, [], "same pixels, same place: nothing")
+        (commands, shown) = ImagePlan.step(shown: shown, wanted: [a, b], cellsChanged: true)
+        XCTAssertEqual(commands, [.place(a), .place(b)], "curses redrew cells (maybe scrolling): placed again, no pixels")
         let brighter = image(0, fill: 9)
         (commands, shown) = ImagePlan.step(shown: shown, wanted: [brighter, b])
         XCTAssertEqual(commands, [.transmit(brighter)])
