@@ -2,6 +2,8 @@
 // map's contour, and the brush outline on top. One copy for both ways the canvas is drawn: half
 // blocks take two of these pixels per cell (RenderCanvas.swift), kitty images all of them, finer.
 
+import HITL
+
 enum CanvasPixels {
     /// What a panel shows in `viewport`'s display pixels, row-major, `viewport.width` × `rows`;
     /// rows past the viewport's height (the lower half of an odd last cell row) are the background.

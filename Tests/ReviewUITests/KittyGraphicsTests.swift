@@ -103,20 +103,20 @@ final class KittyGraphicsTests: XCTestCase {
     // MARK: - When to ask
 
     func testAutoAsksOnlyOutsideTmuxAndScreenWithTrueColour() {
-        func decide(_ mode: GraphicsMode = .auto, color: ColorMode = .auto, _ capability: ColorCapability = .direct,
-                    _ env: [String: String] = ["TERM": "xterm-kitty"]) -> GraphicsDecision {
+        func decide(_ mode: GraphicsMode = .auto, color: ColorMode = .auto, capability: ColorCapability = .direct,
+                    env: [String: String] = ["TERM": "xterm-kitty"]) -> GraphicsDecision {
             GraphicsDecision.resolve(mode: mode, colorMode: color, capability: capability, environment: env)
         }
         XCTAssertEqual(decide(), .query)
         XCTAssertEqual(decide(color: .truecolor), .query)
-        XCTAssertEqual(decide(["TERM": "xterm-256color", "TMUX": "/tmp/tmux-0/default,1,0"]), .halfBlocks)
-        XCTAssertEqual(decide(["TERM": "screen-256color"]), .halfBlocks)
-        XCTAssertEqual(decide(["TERM": "tmux-256color"]), .halfBlocks)
-        XCTAssertEqual(decide(.palette256), .halfBlocks)
-        XCTAssertEqual(decide(color: .none, .monochrome), .halfBlocks)
+        XCTAssertEqual(decide(env: ["TERM": "xterm-256color", "TMUX": "/tmp/tmux-0/default,1,0"]), .halfBlocks)
+        XCTAssertEqual(decide(env: ["TERM": "screen-256color"]), .halfBlocks)
+        XCTAssertEqual(decide(env: ["TERM": "tmux-256color"]), .halfBlocks)
+        XCTAssertEqual(decide(capability: .palette256), .halfBlocks)
+        XCTAssertEqual(decide(color: .none, capability: .monochrome), .halfBlocks)
         XCTAssertEqual(decide(.none), .halfBlocks)
-        XCTAssertEqual(decide(.kitty, ["TMUX": "x"]), .kitty, "forced: not asked, whatever the environment")
-        XCTAssertEqual(decide(.kitty, .palette256), .kitty)
+        XCTAssertEqual(decide(.kitty, env: ["TMUX": "x"]), .kitty, "forced: not asked, whatever the environment")
+        XCTAssertEqual(decide(.kitty, capability: .palette256), .kitty)
         XCTAssertEqual(GraphicsMode.kitty.conflict(with: .none), "--graphics kitty draws the canvas in colour and cannot go with --color none")
         XCTAssertNil(GraphicsMode.kitty.conflict(with: .ansi16))
         XCTAssertNil(GraphicsMode.auto.conflict(with: .none))

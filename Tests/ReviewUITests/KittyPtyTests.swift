@@ -196,7 +196,7 @@ print(json.dumps({"status": os.waitstatus_to_exitcode(status), "marks": marks, "
 
     /// The first sample's image and its map upsampled to it, as the session stores them.
     private func firstSample() throws -> (width: Int, height: Int, rgb: [UInt8], values: [Float]) {
-        let session = try Session.open(try fixture().session)
+        let session = try Session.open(try fixture().session, readOnly: true)
         let info = session.info
         let sample = try XCTUnwrap(try session.samples().first)
         let image = try loadDisplayImage(try info.sampleURL(sample.relativePath), width: info.inputWidth, height: info.inputHeight)
