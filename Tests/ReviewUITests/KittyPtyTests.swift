@@ -122,7 +122,7 @@ print(json.dumps({"status": os.waitstatus_to_exitcode(status), "marks": marks, "
         }
     }
 
-    static let size = TerminalSize(columns: 100, rows: 30)
+    static let size = TerminalSize(columns: 120, rows: 40)
 
     private func review(reply: String, arguments: [String] = [], environment extra: [String: String] = [:], steps: [Step]) throws -> Run {
         let f = try fixture()
@@ -219,18 +219,20 @@ print(json.dumps({"status": os.waitstatus_to_exitcode(status), "marks": marks, "
         let sample = try firstSample()
         let layout = ReviewLayout(size: Self.size, imageWidth: sample.width, imageHeight: sample.height)
         let rect = layout.panels[0].rect
-        XCTAssertEqual(layout.scale, 1, "100×30 shows a 32×32 image at one display pixel a pixel")
+        XCTAssertEqual(layout.scale, 2, "120×40 shows a 32×32 image at 2×2 display pixels a pixel")
+        let width = 2 * sample.width, height = 2 * sample.height
 
         func check(_ segment: Int, _ what: String, expected: (Int) -> [UInt8]) throws {
             let image = try XCTUnwrap(Self.images(run.segment(segment)).last, "\(what): an image was sent")
             let k = image.keys
             XCTAssertEqual([k["f"], k["i"], k["p"], k["C"], k["q"]], ["24", "4171", "1", "1", "2"], what)
             XCTAssertEqual([k["c"], k["r"]], ["\(rect.columns)", "\(rect.rows)"], what)
-            XCTAssertEqual([k["s"], k["v"]], ["\(sample.width)", "\(2 * rect.rows)"], what)
-            XCTAssertEqual(image.rgb.count, sample.width * 2 * rect.rows * 3, what)
-            // Corners (the brush ring is at the centre): image pixel i at transmitted pixel i.
-            for p in [0, sample.width - 1, (sample.height - 1) * sample.width, sample.height * sample.width - 1] {
-                XCTAssertEqual(Array(image.rgb[(3 * p)..<(3 * p + 3)]), expected(p), "\(what): pixel \(p)")
+            XCTAssertEqual([k["s"], k["v"]], ["\(width)", "\(2 * rect.rows)"], what)
+            XCTAssertEqual(image.rgb.count, width * 2 * rect.rows * 3, what)
+            // Corners (the brush ring is at the centre): transmitted pixel (x, y) is image pixel (x/2, y/2).
+            for (x, y) in [(0, 0), (width - 1, 0), (1, height - 1), (width - 2, height - 2)] {
+                let t = 3 * (y * width + x)
+                XCTAssertEqual(Array(image.rgb[t..<(t + 3)]), expected((y / 2) * sample.width + x / 2), "\(what): pixel \(x),\(y)")
             }
         }
         try check(0, "blend") { p in
@@ -239,6 +241,10 @@ print(json.dumps({"status": os.waitstatus_to_exitcode(status), "marks": marks, "
             return [mixed.r, mixed.g, mixed.b]
         }
         try check(2, "image view") { p in Array(sample.rgb[(3 * p)..<(3 * p + 3)]) }
+        // 64×64×3 = 12288 bytes, 16384 in base64: four chunks of at most 4096, m=1 while more follow.
+        let chunks = Self.commands(run.segment(0)).filter { $0.keys["a"] == "T" || ($0.keys["a"] == nil && $0.keys["m"] != nil) }
+        XCTAssertEqual(chunks.map { $0.keys["m"] }, ["1", "1", "1", "0"])
+        XCTAssertEqual(chunks.map { $0.payload.utf8.count }, [4096, 4096, 4096, 4096])
         // The cursor went to the panel's top-left before the first chunk.
         XCTAssertEqual(count("\u{1B}[\(rect.row + 1);\(rect.column + 1)H\u{1B}_Ga=T", in: run.segment(0)), Self.images(run.segment(0)).count)
         // Blank cells under the image: the first frame's half blocks are the legend's only (drawn, then repainted).
