@@ -21,8 +21,9 @@ public enum ReviewApp {
         var needsDraw = true
         while true {
             if needsDraw {
+                // The last frame before quitting needs no images: they are deleted on the way out.
                 terminal.draw(renderFrame(driver.state, size: size, colors: terminal.capability, plainChrome: terminal.setup.plainChrome,
-                                          images: terminal.showsImages))
+                                          images: terminal.showsImages && !driver.state.quitting))
             }
             if driver.state.quitting { return driver.state }
             // The timeout only lets the loop notice signals; an idle screen is not redrawn.

@@ -28,7 +28,8 @@ final class KittyPtyTests: XCTestCase {
 
     /// Runs ARGV (spec["argv"]) on a pty of the given size and environment; answers review's queries
     /// (`reply`: ok = graphics OK and device attributes, da = device attributes only, silent = none);
-    /// runs the steps (wait for text after the last key sent, settle until quiet for N ms, send keys);
+    /// runs the steps (wait for text after the last key sent, settle until quiet for N ms, send keys,
+    /// resize the terminal: the kernel tells review with SIGWINCH);
     /// then reads to the end. Writes every byte to spec["log"]; prints {"status", "marks", "error"},
     /// marks being the log's length when each key was sent.
     static let fakeTerminal = #"""
@@ -88,6 +89,9 @@ for step in spec["steps"]:
     elif kind == "send":
         marks.append(len(out))
         os.write(fd, step[1].encode())
+    elif kind == "resize":
+        marks.append(len(out))
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", step[2], step[1], 0, 0))
 deadline = time.time() + 20
 while not eof and time.time() < deadline:
     pump(0.1)
@@ -101,7 +105,7 @@ print(json.dumps({"status": os.waitstatus_to_exitcode(status), "marks": marks, "
 
     struct Run {
         var output: [UInt8]
-        /// Where each key was sent, as offsets into `output`.
+        /// Where each key was sent (or the size changed), as offsets into `output`.
         var marks: [Int]
         var status: Int
         /// The bytes between mark i − 1 and mark i (segment 0: before the first key).
@@ -112,12 +116,13 @@ print(json.dumps({"status": os.waitstatus_to_exitcode(status), "marks": marks, "
     }
 
     enum Step {
-        case wait(String), settle(Int), send(String)
+        case wait(String), settle(Int), send(String), resize(TerminalSize)
         var json: [Any] {
             switch self {
             case .wait(let text): return ["wait", text, 30]
             case .settle(let ms): return ["settle", ms]
             case .send(let keys): return ["send", keys]
+            case .resize(let size): return ["resize", size.columns, size.rows]
             }
         }
     }
@@ -255,6 +260,24 @@ print(json.dumps({"status": os.waitstatus_to_exitcode(status), "marks": marks, "
         XCTAssertFalse(help.contains { $0.keys["a"] == "T" }, "nothing sent while the help is up")
         let exit = Self.commands(run.segment(4)).filter { $0.keys["a"] == "d" && $0.keys["d"] == "I" }.compactMap { $0.keys["i"] }
         XCTAssertEqual(Set(exit), ["4171", "4172", "4173"], "q frees every panel image")
+    }
+
+    /// A resize deletes the image and sends it again at the new size's place: 120×40 → 100×30 puts
+    /// the 32×32 image at scale 1 in a 32×16-cell panel.
+    func testResizeDeletesAndSendsTheImageAgain() throws {
+        let run = try review(reply: "ok", steps: [.wait("?:help"), .settle(600), .resize(TerminalSize(columns: 100, rows: 30)),
+                                                  .settle(800), .send("q")])
+        XCTAssertEqual(run.status, 0)
+        let after = Self.commands(run.segment(1))
+        let delete = after.firstIndex { $0.keys["a"] == "d" && $0.keys["d"] == "i" && $0.keys["i"] == "4171" }
+        let send = after.firstIndex { $0.keys["a"] == "T" }
+        XCTAssertNotNil(delete, "the old image deleted")
+        XCTAssertNotNil(send, "sent again")
+        if let delete, let send { XCTAssertLessThan(delete, send) }
+        let rect = ReviewLayout(size: TerminalSize(columns: 100, rows: 30), imageWidth: 32, imageHeight: 32).panels[0].rect
+        let image = try XCTUnwrap(Self.images(run.segment(1)).last)
+        XCTAssertEqual([image.keys["c"], image.keys["r"], image.keys["s"], image.keys["v"]], ["\(rect.columns)", "\(rect.rows)", "32", "32"])
+        XCTAssertEqual(rect.columns, 32)
     }
 
     /// A terminal that answers only the device-attributes query: half blocks, no image command, and
