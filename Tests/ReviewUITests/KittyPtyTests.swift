@@ -217,8 +217,10 @@ print(json.dumps({"status": os.waitstatus_to_exitcode(status), "marks": marks, "
     /// blank; `o` `o` shows the image itself, pixel for pixel; `?` deletes the image; `q` exits 0 and
     /// frees every panel image.
     func testKittyTerminalGetsThePanelAsAnImage() throws {
-        let run = try review(reply: "ok", steps: [.wait("?:help"), .settle(600), .send("o"), .settle(400), .send("o"), .settle(400),
-                                                  .send("?"), .wait("Keys 1/"), .settle(400), .send("q")])
+        let sent = "\u{1B}_Ga=T"
+        let run = try review(reply: "ok", steps: [.wait("?:help"), .wait(sent), .settle(600), .send("o"), .wait(sent), .settle(400),
+                                                  .send("o"), .wait(sent), .settle(400), .send("?"), .wait("Keys 1/"), .wait("a=d"),
+                                                  .settle(400), .send("q")])
         XCTAssertEqual(run.status, 0)
         XCTAssertEqual(count("\u{1B}_Gi=4170,s=1,v=1,a=q,t=d,f=24;AAAA\u{1B}\\\u{1B}[c", in: run.output), 1, "asked once")
         let sample = try firstSample()
@@ -265,8 +267,8 @@ print(json.dumps({"status": os.waitstatus_to_exitcode(status), "marks": marks, "
     /// A resize deletes the image and sends it again at the new size's place: 120×40 → 100×30 puts
     /// the 32×32 image at scale 1 in a 32×16-cell panel.
     func testResizeDeletesAndSendsTheImageAgain() throws {
-        let run = try review(reply: "ok", steps: [.wait("?:help"), .settle(600), .resize(TerminalSize(columns: 100, rows: 30)),
-                                                  .settle(800), .send("q")])
+        let run = try review(reply: "ok", steps: [.wait("?:help"), .wait("\u{1B}_Ga=T"), .settle(600),
+                                                  .resize(TerminalSize(columns: 100, rows: 30)), .wait("\u{1B}_Ga=T"), .settle(600), .send("q")])
         XCTAssertEqual(run.status, 0)
         let after = Self.commands(run.segment(1))
         let delete = after.firstIndex { $0.keys["a"] == "d" && $0.keys["d"] == "i" && $0.keys["i"] == "4171" }
@@ -311,7 +313,8 @@ print(json.dumps({"status": os.waitstatus_to_exitcode(status), "marks": marks, "
     /// `--graphics kitty` sends images without asking (to a terminal that would not answer);
     /// `--graphics none` neither asks nor sends (to one that would say OK).
     func testForcedModes() throws {
-        let kitty = try review(reply: "silent", arguments: ["--graphics", "kitty"], steps: [.wait("?:help"), .settle(600), .send("q")])
+        let kitty = try review(reply: "silent", arguments: ["--graphics", "kitty"],
+                               steps: [.wait("?:help"), .wait("\u{1B}_Ga=T"), .settle(600), .send("q")])
         XCTAssertEqual(kitty.status, 0)
         XCTAssertEqual(count("a=q", in: kitty.output), 0, "not asked")
         XCTAssertEqual(Self.images(kitty.segment(0)).map { $0.keys["i"] }, ["4171"])
