@@ -1,4 +1,5 @@
 #include "CTerminal.h"
+#include <errno.h>
 #include <locale.h>
 #include <poll.h>
 #include <signal.h>
@@ -121,7 +122,10 @@ int ct_put(int row, int col, uint32_t ch, int attributes, int pair) {
 int ct_read_raw(unsigned char *buffer, int capacity, int timeout_ms) {
     struct pollfd fd = {STDIN_FILENO, POLLIN, 0};
     int ready = poll(&fd, 1, timeout_ms);
-    if (ready <= 0 || !(fd.revents & POLLIN)) return ready < 0 ? -1 : 0;
+    // A signal (a resize, say) cuts the wait short: nothing read yet, the caller waits on.
+    if (ready < 0) return errno == EINTR ? 0 : -1;
+    if (ready == 0) return 0;
+    if (!(fd.revents & POLLIN)) return -1;   // hung up or an error: nothing will come
     ssize_t n = read(STDIN_FILENO, buffer, (size_t)capacity);
     return n < 0 ? -1 : (int)n;
 }

@@ -35,7 +35,7 @@ enum { CT_BOLD = 1, CT_REVERSE = 2, CT_UNDERLINE = 4 };
 int ct_put(int row, int col, uint32_t ch, int attributes, int pair);
 void ct_refresh(void);
 // Reads what the terminal sent within timeout_ms straight from stdin, past curses (the answers to
-// a query must not reach the key input): bytes read, 0 on a timeout, -1 on an error.
+// a query must not reach the key input): bytes read, 0 on a timeout or a signal, -1 on an error.
 int ct_read_raw(unsigned char *buffer, int capacity, int timeout_ms);
 // Gives a byte back to curses' input queue (ungetch: the last given back is read first).
 int ct_unget(int byte);
