@@ -25,7 +25,8 @@ enum CanvasPixels {
     }
 
     /// How many image pixels a panel image gets per display pixel, across and down: one, unless the
-    /// image is shrunk to fit (scale < 1), then enough that every image pixel in view is sent.
+    /// image is shrunk to fit (scale < 1), then enough that every image pixel in view is sent (at
+    /// most 16: a degenerate scale must not make a huge image).
     static func subdivision(scale: Double) -> Int {
         guard scale.isFinite, scale > 0 else { return 1 }
         return min(16, max(1, Int((1 / scale - 1e-9).rounded(.up))))
