@@ -1,5 +1,7 @@
 #include "CTerminal.h"
+#include <errno.h>
 #include <locale.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +118,19 @@ int ct_put(int row, int col, uint32_t ch, int attributes, int pair) {
     if (setcchar(&cell, text, attrs, 0, &pair) != OK) return -1;
     return mvwadd_wch(stdscr, row, col, &cell);
 }
+
+int ct_read_raw(unsigned char *buffer, int capacity, int timeout_ms) {
+    struct pollfd fd = {STDIN_FILENO, POLLIN, 0};
+    int ready = poll(&fd, 1, timeout_ms);
+    // A signal (a resize, say) cuts the wait short: nothing read yet, the caller waits on.
+    if (ready < 0) return errno == EINTR ? 0 : -1;
+    if (ready == 0) return 0;
+    if (!(fd.revents & POLLIN)) return -1;   // hung up or an error: nothing will come
+    ssize_t n = read(STDIN_FILENO, buffer, (size_t)capacity);
+    return n < 0 ? -1 : (int)n;
+}
+
+int ct_unget(int byte) { return ungetch(byte); }
 
 void ct_refresh(void) { wnoutrefresh(stdscr); doupdate(); }
 void ct_invalidate(void) { clearok(curscr, TRUE); }

@@ -5,23 +5,38 @@
 /// headers, status bar and help use the terminal's own colours; the canvas keeps its colours (it is the data).
 public func render(_ state: ReviewState, size: TerminalSize, colors: ColorCapability = .direct,
                    plainChrome: Bool = false) -> CellGrid {
+    renderFrame(state, size: size, colors: colors, plainChrome: plainChrome).grid
+}
+
+/// What one screen shows: the cells, and the canvas panels as images where the terminal draws
+/// them (kitty's graphics protocol), their cells then blank.
+public struct ReviewFrame: Equatable, Sendable {
+    public var grid: CellGrid
+    public var images: [PanelImage]
+}
+
+/// The screen as `render` draws it; with `images`, the panels come as images, except while the
+/// help is open (a box over the canvas that images would cover: the panels are half blocks then).
+public func renderFrame(_ state: ReviewState, size: TerminalSize, colors: ColorCapability = .direct,
+                        plainChrome: Bool = false, images: Bool = false) -> ReviewFrame {
     var grid = CellGrid(columns: size.columns, rows: size.rows)
     let layout = ReviewLayout(size: size, state: state)
     if layout.isTooSmall {
         renderTooSmall(&grid)
-        return grid
+        return ReviewFrame(grid: grid, images: [])
     }
-    let style = RenderStyle(colors: colors, plainChrome: plainChrome)
+    var style = RenderStyle(colors: colors, plainChrome: plainChrome)
+    style.images = images && !state.showHelp
     renderList(state, layout, style, &grid)
     for r in 0..<layout.list.rows {
         grid.set(layout.list.columns, r, Cell("│", foreground: Theme.dim))
     }
-    renderCanvas(state, layout, style, &grid)
+    let panelImages = renderCanvas(state, layout, style, &grid)
     renderStatus(state, layout, style, &grid)
     var help: CellRect?
     if state.showHelp { help = renderHelp(state, style, &grid) }
     if plainChrome { stripChromeColors(&grid, layout, help: help) }
-    return grid
+    return ReviewFrame(grid: grid, images: panelImages)
 }
 
 /// Every cell but the panels' pictures and the legend's bar (the help box included) gets the
@@ -64,6 +79,8 @@ func renderTooSmall(_ grid: inout CellGrid) {
 struct RenderStyle {
     let colors: ColorCapability
     var plainChrome = false
+    /// The canvas panels as images (kitty's graphics protocol) instead of cells.
+    var images = false
     var monochrome: Bool { colors == .monochrome }
     /// The chrome without colours: on a colourless terminal, or plain by request (NO_COLOR).
     var chromeWithoutColor: Bool { monochrome || plainChrome }

@@ -1,32 +1,50 @@
-// The canvas: each panel's picture in upper-half-block cells (foreground = upper display pixel,
-// background = lower), enlarged by nearest neighbour through the viewport, with the brush outline
-// (and the map's contour when on) on top; the colour legend below when there is room.
+// The canvas: each panel's picture (CanvasPixels.swift) in upper-half-block cells (foreground =
+// upper display pixel, background = lower), or, where the terminal shows images, as one image per
+// panel over blank cells; the colour legend below when there is room.
 
 let upperHalfBlock: Unicode.Scalar = "\u{2580}"
 
-func renderCanvas(_ state: ReviewState, _ layout: ReviewLayout, _ style: RenderStyle, _ grid: inout CellGrid) {
+/// Draws the canvas; returns the panel images to show over it (none unless `style.images`).
+@discardableResult
+func renderCanvas(_ state: ReviewState, _ layout: ReviewLayout, _ style: RenderStyle, _ grid: inout CellGrid) -> [PanelImage] {
     let area = layout.canvasArea
     grid.text(canvasHeader(state, layout), area.column, 0, width: area.columns,
               attributes: state.focus == .canvas ? [.bold, .underline] : [.bold])
     guard let image = state.image, image.isWellFormed else {
         let text = state.imageError.map { " cannot show image: \($0)" } ?? (state.selectedSample == nil ? "" : " loading image…")
         grid.text(text, area.column, area.row, width: area.columns, foreground: Theme.warning)
-        return
+        return []
     }
     let values = state.displayedMap.map { Compose.upsampled($0, imageWidth: image.width, imageHeight: image.height) }
-    let contour = state.showContour ? values.map { Contour.pixels($0, width: image.width, height: image.height) } : nil
-    let ring = brushRing(state, layout)
-    for panel in layout.panels {
-        if style.monochrome {
+    defer { if let legend = layout.legend, values != nil { renderLegend(legend, style, &grid) } }
+    if style.monochrome && !style.images {
+        let ring = BrushRing(cursor: state.cursor, radius: state.radius, viewport: layout.viewport)
+        for panel in layout.panels {
             let shade = Compose.intensities(image: image, values: values, view: panel.view, weight: state.blendWeight)
             renderShades(shade, imageWidth: image.width, panel.rect, layout, ring, &grid)
+        }
+        return []
+    }
+    let contour = state.showContour ? values.map { Contour.pixels($0, width: image.width, height: image.height) } : nil
+    // Images get every image pixel in view (finer than the display pixels when the image is shrunk).
+    let k = style.images ? CanvasPixels.subdivision(scale: layout.scale) : 1
+    let viewport = layout.viewport.subdivided(k)
+    let ring = BrushRing(cursor: state.cursor, radius: state.radius, viewport: viewport)
+    var images: [PanelImage] = []
+    for (i, panel) in layout.panels.enumerated() {
+        let colors = Compose.colors(image: image, values: values, view: panel.view, weight: state.blendWeight)
+        let pixels = CanvasPixels.panel(colors: colors, contour: contour, imageWidth: image.width, viewport: viewport,
+                                        rows: 2 * panel.rect.rows * k, ring: ring,
+                                        ringColor: state.tool == .paint ? RGB.white : RGB(255, 0, 255))
+        if style.images {
+            guard viewport.width > 0, panel.rect.rows > 0 else { continue }
+            for r in 0..<panel.rect.rows { grid.fill(panel.rect.column, panel.rect.row + r, width: panel.rect.columns, with: .blank) }
+            images.append(CanvasPixels.image(panel: i, rect: panel.rect, width: viewport.width, pixels: pixels))
         } else {
-            let colors = Compose.colors(image: image, values: values, view: panel.view, weight: state.blendWeight)
-            renderHalfBlocks(colors, contour: contour, imageWidth: image.width, panel.rect, layout,
-                             ring, ringColor: state.tool == .paint ? RGB.white : RGB(255, 0, 255), &grid)
+            renderHalfBlocks(pixels, panel.rect, &grid)
         }
     }
-    if let legend = layout.legend, values != nil { renderLegend(legend, style, &grid) }
+    return images
 }
 
 /// " path  [view]  zoom ×2  map 0.73 at 12,5": what the panels show and the map under the brush.
@@ -42,23 +60,13 @@ func canvasHeader(_ state: ReviewState, _ layout: ReviewLayout) -> String {
     return header
 }
 
-/// Colour panels: display pixel (c, 2r) above and (c, 2r+1) below in cell (c, r) of `rect`.
-private func renderHalfBlocks(_ colors: [RGB], contour: [Bool]?, imageWidth: Int, _ rect: CellRect, _ layout: ReviewLayout,
-                              _ ring: BrushRing, ringColor: RGB, _ grid: inout CellGrid) {
-    // Image pixel per display column/row, computed once (nearest neighbour through the viewport).
-    let columnPixel = (0..<rect.columns).map { layout.imagePixel(displayX: $0, displayY: 0).0 }
-    let rowPixel = (0..<layout.displayHeight).map { layout.imagePixel(displayX: 0, displayY: $0).1 }
-    func color(_ c: Int, _ y: Int) -> RGB {
-        if ring.contains(c, y) { return ringColor }
-        let i = rowPixel[y] * imageWidth + columnPixel[c]
-        if let contour, contour[i] { return Contour.color }
-        return colors[i]
-    }
+/// Colour panels: display pixel (c, 2r) above and (c, 2r+1) below in cell (c, r) of `rect`
+/// (`pixels` is the panel's, `rect.columns` wide and two rows a cell).
+private func renderHalfBlocks(_ pixels: [RGB], _ rect: CellRect, _ grid: inout CellGrid) {
+    let w = rect.columns
     for r in 0..<rect.rows {
-        let hasLower = 2 * r + 1 < layout.displayHeight
-        for c in 0..<rect.columns {
-            grid.set(rect.column + c, rect.row + r,
-                     Cell(upperHalfBlock, foreground: color(c, 2 * r), background: hasLower ? color(c, 2 * r + 1) : Theme.background))
+        for c in 0..<w {
+            grid.set(rect.column + c, rect.row + r, Cell(upperHalfBlock, foreground: pixels[2 * r * w + c], background: pixels[(2 * r + 1) * w + c]))
         }
     }
 }
@@ -80,34 +88,4 @@ private func renderShades(_ shade: [Double], imageWidth: Int, _ rect: CellRect, 
             grid.set(rect.column + c, rect.row + r, Cell(Palette.shade(v), attributes: onRing ? [.reverse] : []))
         }
     }
-}
-
-/// Display pixels (relative to a panel's top-left) that outline the brush disc: those whose
-/// centre lies within 0.6 display pixels of the circle, plus the centre pixel.
-struct BrushRing {
-    var pixels: Set<Int> = []
-    var width = 0
-    func contains(_ x: Int, _ y: Int) -> Bool { pixels.contains(y * width + x) }
-}
-
-func brushRing(_ state: ReviewState, _ layout: ReviewLayout) -> BrushRing {
-    var ring = BrushRing(width: max(1, layout.image.columns))
-    let s = layout.scale
-    let (cx, cy) = layout.viewport.displayPoint(imageX: state.cursor.x, imageY: state.cursor.y)
-    let r = state.radius * s
-    guard cx.isFinite, cy.isFinite, r.isFinite, layout.image.columns > 0 else { return ring }
-    let w = layout.image.columns, h = layout.displayHeight
-    let x0 = max(0, Int((cx - r - 1).rounded(.down))), x1 = min(w - 1, Int((cx + r + 1).rounded(.up)))
-    let y0 = max(0, Int((cy - r - 1).rounded(.down))), y1 = min(h - 1, Int((cy + r + 1).rounded(.up)))
-    if x0 <= x1, y0 <= y1 {
-        for y in y0...y1 {
-            for x in x0...x1 {
-                let dx = Double(x) + 0.5 - cx, dy = Double(y) + 0.5 - cy
-                if abs((dx * dx + dy * dy).squareRoot() - r) <= 0.6 { ring.pixels.insert(y * w + x) }
-            }
-        }
-    }
-    let px = Int(cx.rounded(.down)), py = Int(cy.rounded(.down))
-    if px >= 0, px < w, py >= 0, py < h { ring.pixels.insert(py * w + px) }
-    return ring
 }

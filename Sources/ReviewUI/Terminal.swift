@@ -1,5 +1,6 @@
-// The thin ncurses backend: draws cell grids (only cells that changed since the last frame) and
-// turns keys and mouse reports into InputEvents. No review logic lives here.
+// The thin ncurses backend: draws cell grids (only cells that changed since the last frame), the
+// canvas panels' images where the terminal shows them (TerminalGraphics.swift), and turns keys and
+// mouse reports into InputEvents. No review logic lives here.
 import CTerminal
 
 public struct TerminalUnavailable: Error, CustomStringConvertible {
@@ -18,9 +19,14 @@ final class Terminal {
     private var colors: ColorPairCache
     private var previous: CellGrid?
     private var stopped = false
+    /// The panel images on screen; nil where the canvas is drawn in cells.
+    private let kitty: KittyCanvas?
+    /// Frames should carry the canvas as images (kitty's graphics protocol).
+    var showsImages: Bool { kitty != nil }
 
-    /// Takes over the terminal; `stop()` (or deinit) gives it back.
-    init(colorMode: ColorMode = .auto, environment: [String: String] = [:]) throws {
+    /// Takes over the terminal; `stop()` (or deinit) gives it back. `graphicsMode` `auto` asks the
+    /// terminal whether it shows images (GraphicsMode.swift), before anything is drawn.
+    init(colorMode: ColorMode = .auto, graphicsMode: GraphicsMode = .auto, environment: [String: String] = [:]) throws {
         guard ct_start() == 0 else { throw TerminalUnavailable() }
         let terminfoColors = Int(ct_colors())
         setup = ColorSetup.resolve(mode: colorMode, environment: environment, terminfoColors: terminfoColors,
@@ -30,6 +36,11 @@ final class Terminal {
         let drawing = setup.drawing(terminfoColors: terminfoColors)
         rawColor = drawing.repaint
         colors = ColorPairCache(capability: drawing.pairs, colorPairs: Int(ct_color_pairs()))
+        switch GraphicsDecision.resolve(mode: graphicsMode, colorMode: colorMode, capability: setup.capability, environment: environment) {
+        case .halfBlocks: kitty = nil
+        case .kitty: kitty = KittyCanvas()
+        case .query: kitty = GraphicsProbe.terminalShowsImages() ? KittyCanvas() : nil
+        }
     }
 
     deinit { stop() }
@@ -37,6 +48,7 @@ final class Terminal {
     func stop() {
         guard !stopped else { return }
         stopped = true
+        if kitty != nil { ct_write_raw(KittyCanvas.deleteAll) }
         ct_stop()
     }
 
@@ -48,10 +60,14 @@ final class Terminal {
     func invalidate() {
         previous = nil
         ct_invalidate()
+        // Images at the old size's places go; the next frame sends them again where they now belong.
+        if let kitty { ct_write_raw(kitty.forgetAll()) }
     }
 
-    /// Flushes `grid`, writing only cells that differ from the last frame.
-    func draw(_ grid: CellGrid) {
+    /// Flushes `frame`: its cells, writing only those that differ from the last frame, then its
+    /// images (only those that changed; none unless the terminal shows images).
+    func draw(_ frame: ReviewFrame) {
+        let grid = frame.grid
         var full = previous.map { $0.columns != grid.columns || $0.rows != grid.rows } ?? true
         if !put(grid, onlyChanges: !full) {
             // Pair table full: start a fresh table and repaint every cell with it.
@@ -60,16 +76,25 @@ final class Terminal {
             full = true
             if !put(grid, onlyChanges: false, allowNearest: true) { colors.clear() }
         }
+        // A whole repaint clears the screen, images too: they are sent again.
+        var images = (deletes: "", transmits: "")
+        if let kitty {
+            if full { ct_write_raw(kitty.forgetAll()) }
+            images = kitty.commands(for: frame.images, cellsChanged: previous != grid)
+            if !images.deletes.isEmpty { ct_write_raw(images.deletes) }
+        }
         // Curses rewrites only rows it changed, and only rows where the grid changed: repainting
         // those rows whole covers whatever it drew over our colours.
         let rows = rawColor ? (0..<grid.rows).filter { r in full || grid.cells[(r * grid.columns)..<((r + 1) * grid.columns)]
             != previous!.cells[(r * grid.columns)..<((r + 1) * grid.columns)] } : []
         previous = grid
         ct_refresh()
-        if !rows.isEmpty {
+        if !rows.isEmpty || !images.transmits.isEmpty {
+            // Our own output moves the cursor; put it back where curses believes it is.
             var row: Int32 = 0, column: Int32 = 0
             ct_cursor(&row, &column)
-            ct_write_raw(SGR.paint(grid, rows: rows, capability) + "\u{1B}[\(row + 1);\(column + 1)H")
+            let paint = rows.isEmpty ? "" : SGR.paint(grid, rows: rows, capability)
+            ct_write_raw(paint + images.transmits + "\u{1B}[\(row + 1);\(column + 1)H")
         }
     }
 

@@ -42,6 +42,24 @@ public struct Viewport: Equatable, Sendable {
         originY = origin(center.y, fullH, height)
     }
 
+    /// The same window with each display pixel split into `k` × `k`: scale, origin and size `k`
+    /// times larger (a kitty image of the panel at `k` times the half blocks' resolution).
+    public func subdivided(_ k: Int) -> Viewport {
+        let k = max(1, k)
+        return Viewport(scale: scale * Double(k), originX: originX * k, originY: originY * k, width: width * k, height: height * k,
+                        imageWidth: imageWidth, imageHeight: imageHeight)
+    }
+
+    private init(scale: Double, originX: Int, originY: Int, width: Int, height: Int, imageWidth: Int, imageHeight: Int) {
+        self.scale = scale
+        self.originX = originX
+        self.originY = originY
+        self.width = width
+        self.height = height
+        self.imageWidth = imageWidth
+        self.imageHeight = imageHeight
+    }
+
     /// Image pixel shown at display pixel (dx, dy) of the panel, nearest neighbour.
     public func imagePixel(displayX dx: Int, displayY dy: Int) -> (Int, Int) {
         (min(imageWidth - 1, max(0, Int((Double(dx + originX) + 0.5) / scale))),

@@ -35,6 +35,9 @@ final class CLIErrorTests: XCTestCase {
             (["explain", "--model", "m", "--method", "gradcam,lime", "x.png"], ["'gradcam,lime'", "abn", "gradcam++"]),
             (["explain", "--model", "m", "--colormap", "viridis", "x.png"], ["'viridis'", "jet"]),
             (["review", "s", "--cam", "abn"], ["'abn'", "cam", "gradcam++"]),
+            (["review", "s", "--graphics", "sixel"], ["'sixel'", "auto", "kitty", "none"]),
+            // Images are colour: forcing them with no colour is a contradiction, said before the session is read.
+            (["review", "s", "--graphics", "kitty", "--color", "none"], ["--graphics kitty", "--color none"]),
             (["eval", "--model", "m", "--data", "d", "--faithfulness", "--method", "lime"], ["'lime'", "gradcam"]),
             // Not choices, but usage all the same: eval's --steps and --method only mean something with --faithfulness.
             (["eval", "--model", "m", "--data", "d", "--faithfulness", "--steps", "0"], ["--steps"]),

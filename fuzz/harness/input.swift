@@ -1,6 +1,6 @@
 // libFuzzer harness: bytes as a terminal sends them to review. The first three bytes choose the
-// terminal (xterm-256color, whose mouse reports are SGR, or screen-256color, X10 reports), its size
-// and whether the backend's writes fail; the rest goes through a pipe into a real curses screen with
+// terminal (xterm-256color, whose mouse reports are SGR, or screen-256color, X10 reports), its size,
+// whether the backend's writes fail and whether frames carry the panels as images; the rest goes through a pipe into a real curses screen with
 // review's input modes (CTerminal's decoder), and each event it yields goes through the same path as
 // in ReviewApp: Terminal.events → actions(for:in:size:) → ReviewDriver (reduce and effects, against an
 // in-memory backend) → render. Any outcome but a crash, a hang or a sanitizer report is fine.
@@ -56,6 +56,8 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let term = data[0] & 1 == 0 ? "xterm-256color" : "screen-256color"
     let colors: ColorCapability = [.direct, .palette256, .monochrome][Int(data[0] >> 1) % 3]
     let failWrites = data[0] & 0x80 != 0
+    // Frames as a kitty-graphics terminal gets them: the panels as images (their pixels composed too).
+    let images = data[0] & 0x40 != 0
     // From far too small for the layout to wider than the image at one pixel per cell.
     let screen = TerminalSize(columns: 1 + Int(data[1]) % 220, rows: 1 + Int(data[2]) % 70)
 
@@ -79,7 +81,7 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     defer { ct_stop_decoder() }
 
     var driver = ReviewDriver(backend: FuzzBackend(failWrites: failWrites), annotator: "fuzz")
-    _ = render(driver.state, size: screen, colors: colors)
+    _ = renderFrame(driver.state, size: screen, colors: colors, images: images)
     var event = ct_event()
     // Each read consumes input or reports its end; the bound only guards against a decoder that would not.
     for step in 0..<(4 * size + 16) where !driver.state.quitting {
@@ -89,8 +91,8 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
         // A frame costs more than the rest of an event (milliseconds under the sanitizer): draw every
         // 16th state and the last, where a drawing of every state would leave few inputs per second.
-        if step % 16 == 15 { _ = render(driver.state, size: screen, colors: colors) }
+        if step % 16 == 15 { _ = renderFrame(driver.state, size: screen, colors: colors, images: images) }
     }
-    _ = render(driver.state, size: screen, colors: colors)
+    _ = renderFrame(driver.state, size: screen, colors: colors, images: images)
     return 0
 }

@@ -34,6 +34,11 @@ enum { CT_BOLD = 1, CT_REVERSE = 2, CT_UNDERLINE = 4 };
 // Writes one character cell with attributes (CT_*) and colour pair.
 int ct_put(int row, int col, uint32_t ch, int attributes, int pair);
 void ct_refresh(void);
+// Reads what the terminal sent within timeout_ms straight from stdin, past curses (the answers to
+// a query must not reach the key input): bytes read, 0 on a timeout or a signal, -1 on an error.
+int ct_read_raw(unsigned char *buffer, int capacity, int timeout_ms);
+// Gives a byte back to curses' input queue (ungetch: the last given back is read first).
+int ct_unget(int byte);
 // The next refresh repaints the whole screen (after pair tables were rebuilt).
 void ct_invalidate(void);
 

@@ -96,7 +96,7 @@ struct Demo: ParsableCommand {
             if interactive {
                 step(5, "review: paint attention onto the object, erase it from the corner patch; q when done")
                 let backend = try SessionReviewBackend(session: s, model: loaded, annotator: loginName())
-                try ReviewApp.run(backend: backend, annotator: "demo")
+                try ReviewApp.run(backend: backend, annotator: "demo", environment: ProcessInfo.processInfo.environment)
             }
             if try s.samples().allSatisfy({ !$0.edited && !$0.accepted }) || !interactive {
                 if interactive {

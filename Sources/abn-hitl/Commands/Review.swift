@@ -33,6 +33,10 @@ struct Review: ParsableCommand {
                                             valueName: "mode"))
     var color: ColorMode = .auto
 
+    @Option(name: .long, help: ArgumentHelp("Canvas drawing: auto (kitty's graphics protocol when the terminal answers its query; never under tmux or screen, nor without 24-bit colour), kitty (images without asking) or none (half blocks).",
+                                            valueName: "mode"))
+    var graphics: GraphicsMode = .auto
+
     @Flag(name: .long, help: "a accepts and stays on the sample (default: it moves on to the next one in the list).")
     var noAdvance = false
 
@@ -40,6 +44,10 @@ struct Review: ParsableCommand {
     var allowModelChange = false
 
     @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        if let conflict = graphics.conflict(with: color) { throw ValidationError(conflict) }
+    }
 
     func run() throws {
         try reportingErrors {
@@ -49,7 +57,7 @@ struct Review: ParsableCommand {
             let backend = try SessionReviewBackend(session: s, model: loaded, annotator: annotator, classMapMethod: cam.method)
             guard !backend.samples.isEmpty else { throw CommandError("\(session): the session has no samples (collect some first)") }
             Session.lockNotice = nil  // stderr would scribble over the screen; the save indicator shows the wait
-            let final = try ReviewApp.run(backend: backend, annotator: annotator, advanceOnAccept: !noAdvance, colorMode: color,
+            let final = try ReviewApp.run(backend: backend, annotator: annotator, advanceOnAccept: !noAdvance, colorMode: color, graphicsMode: graphics,
                                           environment: ProcessInfo.processInfo.environment)
             if let report = final.unsavedReport { throw CommandError("\(session): \(report)") }
         }
@@ -58,3 +66,6 @@ struct Review: ParsableCommand {
 
 /// `review --color`: auto, truecolor, 256, 16 or none; anything else is a usage error listing them.
 extension ColorMode: ExpressibleByArgument {}
+
+/// `review --graphics`: auto, kitty or none.
+extension GraphicsMode: ExpressibleByArgument {}
