@@ -13,7 +13,7 @@ final class PerceptionStageTests: XCTestCase {
 
     func testStageOutputAgreesWithForwardAndTheHeadByHand() throws {
         for (arch, size, stageName, side) in [("cifar-resnet8", 32, "layer3", 8), ("imagenet-resnet18", 64, "layer4", 2),
-                                              ("cifar-densenet-bc16-12-c3", 32, "dense3", 8)] {
+                                              ("cifar-densenet-bc16-12-c3", 32, "dense3+bn", 8)] {
             for mechanism in AttentionMechanism.allCases {
                 let m = try model(arch, classes: 5, size: size, attention: mechanism)
                 XCTAssertEqual(m.perceptionStageName, stageName)

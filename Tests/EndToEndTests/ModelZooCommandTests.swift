@@ -10,7 +10,8 @@ final class ModelZooCommandTests: XCTestCase {
         func run(_ args: [String]) throws -> CommandResult { try CommandRunner.succeed(args, cwd: dir) }
         _ = try run(["synth", "--out", "data", "--train", "96", "--test", "24", "--seed", "4"])
         let image = "data/test/circle/" + (try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("data/test/circle").path).sorted()[0])
-        for arch in ["cifar-wrn10-1-dropout0.3", "cifar-resnext11-2x4d-w1", "cifar-densenet-bc16-12"] {
+        // g(x), and so the map, is 16×16 at 32×32 input, DenseNet's 8×8 (two transitions).
+        for (arch, side) in [("cifar-wrn10-1-dropout0.3", 16), ("cifar-resnext11-2x4d-w1", 16), ("cifar-densenet-bc16-12", 8)] {
             let model = "\(arch).safetensors", tuned = "\(arch)-ft.safetensors", session = "s-\(arch)"
             _ = try run(["train", "--data", "data", "--out", model, "--arch", arch, "--epochs", "1", "--batch-size", "24"])
             let eval = try run(["eval", "--model", model, "--data", "data", "--json"])
@@ -20,7 +21,7 @@ final class ModelZooCommandTests: XCTestCase {
                 let e = try run(["explain", "--model", model, "--method", method, "--json", image])
                 let result = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as? [String: Any])?["results"] as? [[String: Any]])
                 XCTAssertEqual(result.count, 1, "\(arch) \(method)")
-                XCTAssertEqual((result[0]["attention_map"] as? [[Double]])?.count, 16, "\(arch): the map is g(x)'s 16×16")
+                XCTAssertEqual((result[0]["attention_map"] as? [[Double]])?.count, side, "\(arch): the map is g(x)'s \(side)×\(side)")
             }
             let collected = try run(["collect", "--model", model, "--data", "data", "--session", session, "--select", "all", "--limit", "12"])
             XCTAssertTrue(collected.stderr.contains("added 12 new"), collected.stderr)
