@@ -28,7 +28,7 @@ final class FineTuningTests: XCTestCase {
             let stats = try m.computeGradients(input: x, labels: y, trainable: .attentionAndPerception, mapTargets: t)
             XCTAssertGreaterThan(stats.mapLoss, 0)
             // Parameters on the map's path: att_conv3 and bn_att3 (only L_map and L_per reach them).
-            for p in [m.attention.attConv3.weight, m.attention.bnAtt3.weight, m.attention.bnAtt3.bias, m.attention.attConv.weight] {
+            for p in [m.attention.mapLayers!.conv.weight, m.attention.mapLayers!.norm.weight, m.attention.mapLayers!.norm.bias, m.attention.attConv.weight] {
                 let analytic = p.grad
                 let eps: Float = 1e-3
                 var worst = 0.0

@@ -41,7 +41,8 @@ public enum AttentionMechanism: String, Sendable, CaseIterable, Codable {
 }
 
 /// The backbone: family (the input it was designed for), kind and depth, named like `cifar-resnet20`,
-/// `imagenet-resnet50`, `cifar-wrn28-10` or `cifar-resnext29-8x64d`, as the official ABN code's models.
+/// `imagenet-resnet50`, `cifar-wrn28-10`, `cifar-resnext29-8x64d` or `imagenet-se-resnet50`, as the
+/// official ABN code's models.
 public struct ABNArchitecture: Sendable, Hashable, CustomStringConvertible {
     public enum Family: String, Sendable { case cifar, imagenet }
 
@@ -54,6 +55,8 @@ public struct ABNArchitecture: Sendable, Hashable, CustomStringConvertible {
         /// ResNeXt: bottlenecks whose 3×3 convolution has `cardinality` groups of `baseWidth` channels
         /// (doubling per stage); stage outputs 64·widen, 128·widen, 256·widen.
         case resnext(cardinality: Int, baseWidth: Int, widen: Int)
+        /// SE-ResNet: ImageNet ResNet blocks with squeeze-excitation, and the log-sum attention map.
+        case seResNet
     }
 
     public let family: Family
@@ -89,8 +92,15 @@ public struct ABNArchitecture: Sendable, Hashable, CustomStringConvertible {
             guard (1...Self.maxCardinality).contains(cardinality) else { throw fail("ResNeXt cardinality must be 1 to \(Self.maxCardinality), got \(cardinality)") }
             guard (1...Self.maxBaseWidth).contains(baseWidth) else { throw fail("ResNeXt base width must be 1 to \(Self.maxBaseWidth), got \(baseWidth)") }
             guard (1...Self.maxWidth).contains(widen) else { throw fail("ResNeXt widen factor must be 1 to \(Self.maxWidth), got \(widen)") }
+        case (.imagenet, .seResNet):
+            guard Self.imageNetBlocks[depth] != nil else {
+                let depths = Self.imageNetBlocks.keys.sorted().map(String.init)
+                throw fail("SE-ResNet depth must be \(depths.dropLast().joined(separator: ", ")) or \(depths.last!), got \(depth)")
+            }
         case (.imagenet, .wideResNet), (.imagenet, .resnext):
             throw fail("the official ABN code has Wide ResNet and ResNeXt for CIFAR only (cifar-wrn…, cifar-resnext…)")
+        case (.cifar, .seResNet):
+            throw fail("the official ABN code has SE-ResNet for ImageNet only (imagenet-se-resnet…)")
         }
         // (A ResNet's depth is bounded where model files are read: ModelMetadata.maxCIFARDepth.)
         if backbone != .resnet, depth > Self.maxDepth {
@@ -104,14 +114,20 @@ public struct ABNArchitecture: Sendable, Hashable, CustomStringConvertible {
     /// Parses the names `name` prints: `cifar-resnet20`, `imagenet-resnet18` and the short forms
     /// `resnet20` (CIFAR, since 20/32/44/56/110 are CIFAR depths) and `resnet18`/`resnet50` (ImageNet);
     /// `cifar-wrn28-10` (depth-widen) with an optional `-dropout0.3`; `cifar-resnext29-8x64d`
-    /// (depth-cardinality×base width) with an optional `-w4` (widen factor, 4 by default as the official).
+    /// (depth-cardinality×base width) with an optional `-w4` (widen factor, 4 by default as the official);
+    /// `imagenet-se-resnet50` or `se-resnet50`.
     public init(parsing text: String) throws {
         let lower = text.lowercased()
         var family: Family?
         var rest = lower
         if lower.hasPrefix("cifar-") { family = .cifar; rest = String(lower.dropFirst(6)) }
         else if lower.hasPrefix("imagenet-") { family = .imagenet; rest = String(lower.dropFirst(9)) }
-        let unknown = ABNError.invalidArchitecture("unknown architecture '\(text)' (expected e.g. cifar-resnet20, imagenet-resnet18, cifar-wrn28-10, cifar-resnext29-8x64d)")
+        let unknown = ABNError.invalidArchitecture("unknown architecture '\(text)' (expected e.g. cifar-resnet20, imagenet-resnet18, cifar-wrn28-10, cifar-resnext29-8x64d, imagenet-se-resnet50)")
+        if rest.hasPrefix("se-resnet") {
+            guard let depth = Int(rest.dropFirst(9)) else { throw unknown }
+            try self.init(family: family ?? .imagenet, depth: depth, backbone: .seResNet)
+            return
+        }
         if rest.hasPrefix("wrn") {
             // wrn<depth>-<widen>[-dropout<p>]
             let parts = rest.dropFirst(3).split(separator: "-", omittingEmptySubsequences: false)
@@ -153,6 +169,8 @@ public struct ABNArchitecture: Sendable, Hashable, CustomStringConvertible {
             return "\(family.rawValue)-wrn\(depth)-\(widen)" + (dropout > 0 ? "-dropout\(dropout)" : "")
         case .resnext(let cardinality, let baseWidth, let widen):
             return "\(family.rawValue)-resnext\(depth)-\(cardinality)x\(baseWidth)d" + (widen == 4 ? "" : "-w\(widen)")
+        case .seResNet:
+            return "\(family.rawValue)-se-resnet\(depth)"
         }
     }
     public var description: String { name }

@@ -6,7 +6,8 @@ public struct ABNOutput {
     public var attentionLogits: Tensor
     /// Perception-branch logits [N, K]: the decision.
     public var perceptionLogits: Tensor
-    /// The attention map M(x) [N, 1, h, w], after the sigmoid.
+    /// The attention map M(x) [N, 1, h, w]: after the sigmoid (in (0, 1)), or SE-ResNet's
+    /// Σ log(1 + maps) (≥ 0, unbounded; see `mapIsBounded`).
     public var attentionMap: Tensor
 }
 
@@ -57,6 +58,8 @@ public final class ABNModel {
     private var featureVersion = 0
     public let mapHeight: Int
     public let mapWidth: Int
+    /// Whether M lies in [0, 1] (the sigmoid head); false for SE-ResNet's unbounded Σ log(1 + maps).
+    public var mapIsBounded: Bool { network.mapHead == .sigmoid }
 
     public init(config: ModelConfig, seed: UInt64) throws {
         guard config.inputChannels == 1 || config.inputChannels == 3 else {
@@ -153,7 +156,7 @@ public final class ABNModel {
     private struct Trace {
         var attentionLogits: [Float]
         var perceptionLogits: [Float]
-        var map: Act                // M, after the sigmoid [N, 1, h, w]
+        var map: Act                // M [N, 1, h, w]
     }
 
     /// With the feature extractor frozen (fine-tuning) nothing flows back into it and its BatchNorms use
