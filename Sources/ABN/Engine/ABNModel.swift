@@ -61,6 +61,13 @@ public final class ABNModel {
     /// Whether M lies in [0, 1] (the sigmoid head); false for SE-ResNet's unbounded Σ log(1 + maps).
     public var mapIsBounded: Bool { network.mapHead == .sigmoid }
 
+    /// The scale s that brings one of this model's maps into [0, 1], where everything that shows, stores,
+    /// edits or compares maps works (docs/architecture.md, "The map's range"): 1 for the sigmoid head;
+    /// for the unbounded map its own maximum, at least `MapLoss.minimumScale` (an all-zero map stays 0).
+    public func mapDisplayScale<C: Collection>(_ map: C) -> Float where C.Element == Float {
+        mapIsBounded ? 1 : MapLoss.scale(of: map)
+    }
+
     public init(config: ModelConfig, seed: UInt64) throws {
         guard config.inputChannels == 1 || config.inputChannels == 3 else {
             throw ABNError.invalidArchitecture("input channels must be 1 or 3, got \(config.inputChannels)")
@@ -300,7 +307,9 @@ public final class ABNModel {
         // Backward in reverse: perception branch, then M's gradient (from it and L_map) into the
         // attention branch, then the sum of both branches' dL/dg(x) into the feature extractor.
         var (dFe, dM) = try perception.backward(per.gradient)
-        let mapLoss = try mapTargets.map { try MapLoss.lossAndGradient(map: t.map, targets: $0, addingTo: &dM) } ?? 0
+        let mapLoss = try mapTargets.map {
+            try MapLoss.lossAndGradient(map: t.map, targets: $0, normalised: !mapIsBounded, addingTo: &dM)
+        } ?? 0
         Vec.add(&dFe.data, try attention.backward(dLogits: att.gradient, dMap: dM).data)
         if !trainable.freezes(.features) { try features.backward(dFe) }
         return StepStats(attentionLoss: att.loss, perceptionLoss: per.loss, mapLoss: mapLoss,
