@@ -21,11 +21,15 @@ class BasicBlock(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.downsample = downsample
 
+    def excite(self, out):
+        """What comes between the last BN and the add: nothing here, squeeze-excitation in SEBasicBlock."""
+        return out
+
     def forward(self, x):
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
         shortcut = x if self.downsample is None else self.downsample(x)
-        return self.relu(out + shortcut)
+        return self.relu(self.excite(out) + shortcut)
 
 
 class Bottleneck(nn.Module):
@@ -42,12 +46,15 @@ class Bottleneck(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.downsample = downsample
 
+    def excite(self, out):
+        return out
+
     def forward(self, x):
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
         shortcut = x if self.downsample is None else self.downsample(x)
-        return self.relu(out + shortcut)
+        return self.relu(self.excite(out) + shortcut)
 
 
 def make_stage(block, inplanes, planes, blocks, stride):
@@ -314,52 +321,29 @@ def _excite(block, u):
     return u * s[:, :, None, None]
 
 
-class SEBasicBlock(nn.Module):
+class SEBasicBlock(BasicBlock):
     """Basic block with squeeze-excitation (C → round(C/16) → C) on bn2's output before the add; the
     projection is declared before fc1/fc2, as the official block (state_dict order)."""
-    expansion = 1
 
     def __init__(self, inplanes, planes, stride=1, downsample=None):
-        super().__init__()
-        self.conv1 = nn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.relu = nn.ReLU()
-        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.downsample = downsample
+        super().__init__(inplanes, planes, stride, downsample)
         self.fc1 = nn.Linear(planes, round(planes / 16))
         self.fc2 = nn.Linear(round(planes / 16), planes)
 
-    def forward(self, x):
-        out = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
-        shortcut = x if self.downsample is None else self.downsample(x)
-        return self.relu(_excite(self, out) + shortcut)
+    excite = _excite
 
 
-class SEBottleneck(nn.Module):
+class SEBottleneck(Bottleneck):
     """Bottleneck with squeeze-excitation (4·planes → round(planes/4) → 4·planes) on bn3's output; the
     projection is declared after fc1/fc2, as the official block."""
-    expansion = 4
 
     def __init__(self, inplanes, planes, stride=1, downsample=None):
-        super().__init__()
-        self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, 3, stride, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(planes * 4)
-        self.relu = nn.ReLU()
+        super().__init__(inplanes, planes, stride, None)
         self.fc1 = nn.Linear(planes * 4, round(planes / 4))
         self.fc2 = nn.Linear(round(planes / 4), planes * 4)
-        self.downsample = downsample
+        self.downsample = downsample  # registered now, after fc1 and fc2
 
-    def forward(self, x):
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.relu(self.bn2(self.conv2(out)))
-        out = self.bn3(self.conv3(out))
-        shortcut = x if self.downsample is None else self.downsample(x)
-        return self.relu(_excite(self, out) + shortcut)
+    excite = _excite
 
 
 class SEResNetABN(_Head):

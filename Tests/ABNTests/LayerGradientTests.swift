@@ -104,20 +104,27 @@ final class LayerGradientTests: XCTestCase {
             ("pre-activation identity", PreActivationBlock(name: "w", inPlanes: 8, planes: 8, stride: 1, dropout: 0, rng: &rng), 8),
         ]
         for (what, block, inPlanes) in blocks {
-            var x = randomAct(2, inPlanes, 6, 6)
-            let y0 = try block.forward(x, training: true)
-            let r = (0..<y0.count).map { _ in Float(rng.normal()) }
-            let parameters = block.entries.flatMap(\.parameters)
-            for p in parameters { p.zeroGrad() }
-            let dx = try block.backward(Act(n: y0.n, c: y0.c, h: y0.h, w: y0.w, block: y0.block, data: r))
-            let loss = { [self] in self.dot(try block.forward(x, training: true).data, r) }
-            try checkGradient(name: "\(what) input", count: x.count, analytic: dx.reblocked(x.block).data,
-                              perturb: { x.data[$0] += $1 }, loss: loss)
-            for p in parameters where p.name.hasSuffix("conv_conv.weight") || p.name.hasSuffix("conv1.weight")
-                || p.name.hasSuffix("convShortcut.weight") || p.name.hasSuffix("bn1.weight") || p.name.hasSuffix("bn_expand.bias") {
-                try checkGradient(name: "\(what) \(p.name)", count: p.value.count, analytic: p.grad,
-                                  perturb: { p.value[$0] += $1 }, loss: loss)
-            }
+            try checkBlockGradients(what, block, input: randomAct(2, inPlanes, 6, 6),
+                                    parameters: ["conv_conv.weight", "conv1.weight", "convShortcut.weight", "bn1.weight", "bn_expand.bias"])
+        }
+    }
+
+    /// A block's input gradient, and the gradients of its parameters whose names end with one of
+    /// `suffixes`, against central differences of Σ block(x)·r in training mode.
+    func checkBlockGradients(_ what: String, _ block: NetworkBlock, input: Act, parameters suffixes: [String],
+                             file: StaticString = #filePath, line: UInt = #line) throws {
+        var x = input
+        let y0 = try block.forward(x, training: true)
+        let r = (0..<y0.count).map { _ in Float(rng.normal()) }
+        let parameters = block.entries.flatMap(\.parameters)
+        for p in parameters { p.zeroGrad() }
+        let dx = try block.backward(Act(n: y0.n, c: y0.c, h: y0.h, w: y0.w, block: y0.block, data: r))
+        let loss = { [self] in self.dot(try block.forward(x, training: true).data, r) }
+        try checkGradient(name: "\(what) input", count: x.count, analytic: dx.reblocked(x.block).data,
+                          perturb: { x.data[$0] += $1 }, loss: loss, file: file, line: line)
+        for p in parameters where suffixes.contains(where: { p.name.hasSuffix($0) }) {
+            try checkGradient(name: "\(what) \(p.name)", count: p.value.count, analytic: p.grad,
+                              perturb: { p.value[$0] += $1 }, loss: loss, file: file, line: line)
         }
     }
 
@@ -180,8 +187,8 @@ final class LayerGradientTests: XCTestCase {
     }
 
     /// SE-ResNet's blocks: squeeze-excitation between the last BN and the add, Basic (projection with the
-    /// stride, blocked layout) and Bottleneck (identity); the input and a parameter of each layer kind,
-    /// fc1/fc2 included; and the evaluation forward (BN folded, the scale, add and ReLU in one pass)
+    /// stride, blocked layout) and Bottleneck (identity); the input and a convolution's and BatchNorms'
+    /// parameters; and the evaluation forward (BN folded, the scale, add and ReLU in one pass)
     /// against the training-mode forward on frozen statistics.
     func testSqueezeExcitationBlocks() throws {
         for (bottleneck, stride, inPlanes, planes, blocked) in [(false, 2, 16, 32, true), (true, 1, 32, 8, false)] {
@@ -191,23 +198,13 @@ final class LayerGradientTests: XCTestCase {
             XCTAssertEqual(se.fc1.weight.shape, [2, planes * (bottleneck ? 4 : 1)])  // round(32/16), round(8/4)
             // Biases away from 0 so the hidden ReLU is not at a kink for every sample.
             se.fc1.bias.value = se.fc1.bias.value.map { $0 + 0.3 }
-            var x = randomAct(2, inPlanes, 6, 6)
-            if blocked { x = x.reblocked(Layout.block(forChannels: inPlanes)) }
-            let y0 = try block.forward(x, training: true)
-            let r = (0..<y0.count).map { _ in Float(rng.normal()) }
-            let parameters = block.entries.flatMap(\.parameters)
-            for p in parameters { p.zeroGrad() }
-            let dx = try block.backward(Act(n: y0.n, c: y0.c, h: y0.h, w: y0.w, block: y0.block, data: r))
-            let loss = { [self] in self.dot(try block.forward(x, training: true).data, r) }
+            let plain = randomAct(2, inPlanes, 6, 6)
+            let x = blocked ? plain.reblocked(Layout.block(forChannels: inPlanes)) : plain
             let what = bottleneck ? "SE bottleneck" : "SE basic"
-            try checkGradient(name: "\(what) input", count: x.count, analytic: dx.reblocked(x.block).data,
-                              perturb: { x.data[$0] += $1 }, loss: loss)
             // (fc1 and fc2 move whole channels across the block's final ReLU kinks: testSqueezeExcitation
             // checks them on the module alone.)
-            for p in parameters where [".conv1.weight", "bn2.bias", "bn3.weight"].contains(where: { p.name.hasSuffix($0) }) {
-                try checkGradient(name: "\(what) \(p.name)", count: p.value.count, analytic: p.grad,
-                                  perturb: { p.value[$0] += $1 }, loss: loss)
-            }
+            try checkBlockGradients(what, block, input: x,
+                                    parameters: [".conv1.weight", "bn2.bias", "bn3.weight"])
             // Evaluation: folded forward = the unfolded one with running statistics (frozen BNs).
             for entry in block.entries { entry.setFrozen(true) }
             let reference = try block.forward(x, training: true)
