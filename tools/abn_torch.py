@@ -1,5 +1,5 @@
 """The official ABN backbones in PyTorch: ResNet (CIFAR and ImageNet variants), Wide ResNet, ResNeXt and
-DenseNet-BC (CIFAR), written from the facts in the ABN paper and the official code's structure (docs/architecture.md),
+DenseNet-BC (CIFAR), SE-ResNet (ImageNet), written from the facts in the ABN paper and the official code's structure (docs/architecture.md),
 so tests and benchmarks have a reference with exactly the official state_dict names. Not a copy of the
 official code. build(name, ...) makes any of them from the architecture names abn-hitl uses."""
 import math
@@ -21,11 +21,15 @@ class BasicBlock(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.downsample = downsample
 
+    def excite(self, out):
+        """What comes between the last BN and the add: nothing here, squeeze-excitation in SEBasicBlock."""
+        return out
+
     def forward(self, x):
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
         shortcut = x if self.downsample is None else self.downsample(x)
-        return self.relu(out + shortcut)
+        return self.relu(self.excite(out) + shortcut)
 
 
 class Bottleneck(nn.Module):
@@ -42,12 +46,15 @@ class Bottleneck(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.downsample = downsample
 
+    def excite(self, out):
+        return out
+
     def forward(self, x):
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
         shortcut = x if self.downsample is None else self.downsample(x)
-        return self.relu(out + shortcut)
+        return self.relu(self.excite(out) + shortcut)
 
 
 def make_stage(block, inplanes, planes, blocks, stride):
@@ -147,16 +154,21 @@ class _Head(nn.Module):
     """What every ABN shares after its backbone: the attention head on the attention stage's output and
     the perception branch's use of M. Subclasses set features(), att_stage, per_stage(), classifier."""
 
-    def _make_attention_head(self, width, num_classes):
+    def _make_attention_head(self, width, num_classes, sigmoid_map=True):
         self.bn_att = nn.BatchNorm2d(width)
         self.att_conv = nn.Conv2d(width, num_classes, 1, bias=False)
         self.bn_att2 = nn.BatchNorm2d(num_classes)
         self.att_conv2 = nn.Conv2d(num_classes, num_classes, 1, bias=False)
-        self.att_conv3 = nn.Conv2d(num_classes, 1, 3, 1, 1, bias=False)
-        self.bn_att3 = nn.BatchNorm2d(1)
+        if sigmoid_map:  # SE-ResNet's map has no layers of its own
+            self.att_conv3 = nn.Conv2d(num_classes, 1, 3, 1, 1, bias=False)
+            self.bn_att3 = nn.BatchNorm2d(1)
         self.relu = nn.ReLU()  # modules, not F.relu, so tools/make_fixtures.py can hook every ReLU
 
     apply_bn_att = True
+
+    def attention_map(self, ax):
+        """M from the K maps: att_conv3 → bn_att3 → sigmoid."""
+        return torch.sigmoid(self.bn_att3(self.att_conv3(ax)))
 
     def forward(self, x):
         fe = self.features(x)
@@ -164,7 +176,7 @@ class _Head(nn.Module):
         if self.apply_bn_att:
             ax = self.bn_att(ax)
         ax = self.relu(self.bn_att2(self.att_conv(ax)))
-        att = torch.sigmoid(self.bn_att3(self.att_conv3(ax)))
+        att = self.attention_map(ax)
         att_logits = self.att_conv2(ax).mean(dim=(2, 3))
         rx = fe * att + fe if self.attention == "residual" else fe * att
         rx = self.perception(rx).mean(dim=(2, 3))
@@ -368,15 +380,90 @@ class DenseNetABN(_Head):
 
     def perception(self, x):
         return self.relu(self.bn(self.dense3(x)))
+def _excite(block, u):
+    """Squeeze-excitation: u · σ(fc2(relu(fc1(GAP(u))))) per sample and channel. Global average pooling;
+    the official code's fixed AvgPool2d sizes equal it only at a 224×224 input."""
+    s = torch.sigmoid(block.fc2(block.relu(block.fc1(u.mean(dim=(2, 3))))))
+    return u * s[:, :, None, None]
+
+
+class SEBasicBlock(BasicBlock):
+    """Basic block with squeeze-excitation (C → round(C/16) → C) on bn2's output before the add; the
+    projection is declared before fc1/fc2, as the official block (state_dict order)."""
+
+    def __init__(self, inplanes, planes, stride=1, downsample=None):
+        super().__init__(inplanes, planes, stride, downsample)
+        self.fc1 = nn.Linear(planes, round(planes / 16))
+        self.fc2 = nn.Linear(round(planes / 16), planes)
+
+    excite = _excite
+
+
+class SEBottleneck(Bottleneck):
+    """Bottleneck with squeeze-excitation (4·planes → round(planes/4) → 4·planes) on bn3's output; the
+    projection is declared after fc1/fc2, as the official block."""
+
+    def __init__(self, inplanes, planes, stride=1, downsample=None):
+        super().__init__(inplanes, planes, stride, None)
+        self.fc1 = nn.Linear(planes * 4, round(planes / 4))
+        self.fc2 = nn.Linear(round(planes / 4), planes * 4)
+        self.downsample = downsample  # registered now, after fc1 and fc2
+
+    excite = _excite
+
+
+class SEResNetABN(_Head):
+    """SE-ResNet-ABN (ImageNet): torchvision's ResNet stem and stages with squeeze-excitation blocks;
+    bn_att applied; the map M = Σ_k log(1 + maps_k) (no att_conv3, no bn_att3, no sigmoid)."""
+
+    def __init__(self, depth, num_classes, in_channels=3, attention="residual"):
+        super().__init__()
+        self.attention = attention
+        block = SEBasicBlock if depth < 50 else SEBottleneck
+        counts = IMAGENET_BLOCKS[depth]
+        e = block.expansion
+        self.conv1 = nn.Conv2d(in_channels, 64, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        self.layer1 = make_stage(block, 64, 64, counts[0], 1)
+        self.layer2 = make_stage(block, 64 * e, 128, counts[1], 2)
+        self.layer3 = make_stage(block, 128 * e, 256, counts[2], 2)
+        self.att_layer4 = make_stage(block, 256 * e, 512, counts[3], 1)
+        self._make_attention_head(512 * e, num_classes, sigmoid_map=False)
+        self.layer4 = make_stage(block, 256 * e, 512, counts[3], 2)
+        self.fc = nn.Linear(512 * e, num_classes)
+        _official_init(self)
+
+    def attention_map(self, ax):
+        return torch.log(ax + 1).sum(dim=1, keepdim=True)
+
+    def features(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        return self.layer3(self.layer2(self.layer1(x)))
+
+    def att_stage(self, x):
+        return self.att_layer4(x)
+
+    def perception(self, x):
+        return self.layer4(x)
 
     def classify(self, x):
         return self.fc(x)
 
 
+IMAGENET_BLOCKS = {18: [2, 2, 2, 2], 34: [3, 4, 6, 3], 50: [3, 4, 6, 3], 101: [3, 4, 23, 3], 152: [3, 8, 36, 3]}
+
+
 def build(name, num_classes, in_channels=3, attention="residual"):
     """The model for an abn-hitl architecture name (cifar-resnet20, imagenet-resnet50, resnet20,
-    cifar-wrn28-10[-dropout0.3], cifar-resnext29-8x64d[-w4], cifar-densenet-bc100-12[-c2][-dropout0.2])."""
+    cifar-wrn28-10[-dropout0.3], cifar-resnext29-8x64d[-w4], cifar-densenet-bc100-12[-c2][-dropout0.2],
+    imagenet-se-resnet50)."""
     lower = name.lower()
+    m = re.fullmatch(r"(?:imagenet-)?se-resnet(\d+)", lower)
+    if m:
+        if int(m[1]) not in IMAGENET_BLOCKS:
+            raise ValueError(f"SE-ResNet depth must be one of {sorted(IMAGENET_BLOCKS)}, got {m[1]}")
+        return SEResNetABN(int(m[1]), num_classes, in_channels, attention)
     m = re.fullmatch(r"(?:cifar-)?densenet-bc(\d+)-(\d+)(?:-c(\d+))?(?:-dropout([0-9.e-]+))?", lower)
     if m:
         return DenseNetABN(int(m[1]), int(m[2]), int(m[3] or 2), num_classes, in_channels, attention, float(m[4] or 0))

@@ -65,6 +65,8 @@ def hashed_state(model, float32_scale=False):
             v = 1 + 0.1 * u
         elif name.startswith(CLASSIFIERS):
             v = u / np.sqrt(classifier_of(model).in_features)
+        elif t.dim() == 2:  # another Linear's weight (SE-ResNet's fc1, fc2): as the classifier's
+            v = u / np.sqrt(t.shape[1])
         else:  # conv weight: uniform with the variance of the official normal init
             k = t.shape[0] * t.shape[2] * t.shape[3]  # k·k·C_out, as the official init
             v = u * np.float32(np.sqrt(3.0) * np.sqrt(2.0 / k)) if float32_scale else u * np.sqrt(3.0) * np.sqrt(2.0 / k)
@@ -323,21 +325,27 @@ def write_multiply(here):
 # of 8 or 16, so concatenations change layout) and compression 3 (⌊40 / 3⌋ = 13 floors). Gradients at
 # 16×16 (as summaries, like ImageNet ResNet-18), forward outputs at 32×32.
 ZOO = ["cifar-wrn16-2", "cifar-resnext11-4x4d-w1", "cifar-densenet-bc16-12-c3"]
+# ImageNet members, as parity-imagenet-resnet18: 5 classes, a batch of 2 at 64×64, summaries. Basic
+# and Bottleneck SE-ResNets (squeeze-excitation, the log-sum map).
+ZOO_IMAGENET = ["imagenet-se-resnet18", "imagenet-se-resnet50"]
 
 
 def write_zoo(here, only=None):
-    for arch in ZOO if only is None else [only]:
+    for arch in ZOO if only is None else [a for a in [only] if a in ZOO]:
         out = build(arch, 10, (3, 16, 16), 4, [3, 1, 4, 1], False)
         out.update(forward_only(arch, 10, (3, 32, 32), 4))
         save_file(out, os.path.join(here, f"parity-{arch}.safetensors"),
                   metadata={"arch": arch, "classes": "10", "input": "3x16x16 (gradients), 3x32x32 (full.*)", "torch": torch.__version__})
+    for arch in ZOO_IMAGENET if only is None else [a for a in [only] if a in ZOO_IMAGENET]:
+        save_file(build(arch, 5, (3, 64, 64), 2, [2, 4], False), os.path.join(here, f"parity-{arch}.safetensors"),
+                  metadata={"arch": arch, "classes": "5", "input": "3x64x64", "torch": torch.__version__})
 
 
 if __name__ == "__main__":
     import argparse
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("which", nargs="?", choices=["residual", "multiply", "zoo", "all"], default="residual")
-    parser.add_argument("--arch", choices=ZOO, help="zoo: write this member's fixture alone")
+    parser.add_argument("--arch", choices=ZOO + ZOO_IMAGENET, help="zoo: write this member's fixture alone")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "Tests", "ABNTests", "Fixtures"))
     args = parser.parse_args()
     torch.set_num_threads(1)

@@ -35,6 +35,8 @@ public struct Prediction: Sendable {
     public var sampleIndex: Int
     public var probabilities: [Float]
     public var attentionProbabilities: [Float]
+    /// M(x) in [0, 1]: the sigmoid map as it is, an unbounded map divided by its maximum (ABNModel.mapDisplayScale),
+    /// the space sessions, metrics and the review UI work in.
     public var map: [Float]
     public var predicted: Int { argmax(probabilities) }
     public var attentionPredicted: Int { argmax(attentionProbabilities) }
@@ -69,11 +71,13 @@ public func predictAll(model: LoadedModel, folder: ImageFolder, batchSize: Int =
         let k = m.classes.count
         var predictions: [Prediction] = []
         for (i, index) in batch.indices.enumerated() {
+            let raw = out.attentionMap.data[(i * plane)..<(i * plane + plane)]
+            let scale = model.model.mapDisplayScale(raw)
             predictions.append(Prediction(
                 sampleIndex: index,
                 probabilities: softmax(Array(out.perceptionLogits.data[(i * k)..<(i * k + k)])),
                 attentionProbabilities: softmax(Array(out.attentionLogits.data[(i * k)..<(i * k + k)])),
-                map: Array(out.attentionMap.data[(i * plane)..<(i * plane + plane)])))
+                map: scale == 1 ? Array(raw) : raw.map { $0 / scale }))
         }
         try body(predictions)
     }

@@ -22,17 +22,22 @@ public struct ClassMap: Sendable, Equatable {
 public struct Explanation: Sendable {
     public var probabilities: [Float]
     public var attentionProbabilities: [Float]
-    /// M(x), the raw sigmoid map [mapHeight × mapWidth].
+    /// M(x), the raw map [mapHeight × mapWidth] (sigmoid, or SE-ResNet's unbounded Σ log(1 + maps)).
     public var attentionMap: [Float]
+    /// The display scale s (ABNModel.mapDisplayScale): 1 for the sigmoid map, max(M) for an unbounded one.
+    public var mapScale: Float = 1
     public var mapHeight: Int, mapWidth: Int
     /// One per method other than `abn`, in the order asked.
     public var classMaps: [ClassMap]
 
     /// A method's map at an image's size, as the pictures and the faithfulness curves use it: the ABN
-    /// map raw (bilinear), a class map as pytorch-grad-cam returns it (normalised, resampled,
+    /// map raw (bilinear; divided by `mapScale`, so in [0, 1] for an unbounded map too), a class map as pytorch-grad-cam returns it (normalised, resampled,
     /// normalised); nil for a method that was not computed.
     public func map(_ method: ExplanationMethod, toHeight H: Int, toWidth W: Int) -> [Float]? {
-        if method == .abn { return MapResampling.upsampleBilinear(attentionMap, height: mapHeight, width: mapWidth, toHeight: H, toWidth: W) }
+        if method == .abn {
+            let display = mapScale == 1 ? attentionMap : attentionMap.map { $0 / mapScale }
+            return MapResampling.upsampleBilinear(display, height: mapHeight, width: mapWidth, toHeight: H, toWidth: W)
+        }
         return classMaps.first { $0.method == method }?.resampled(toHeight: H, toWidth: W)
     }
 }
@@ -65,6 +70,6 @@ public func explain(_ model: ABNModel, input: [Float], methods: [ExplanationMeth
         return ClassMap(method: method, layer: model.perceptionStageName, target: cls, height: h, width: w, values: values)
     }
     return Explanation(probabilities: probs, attentionProbabilities: softmax(out.attentionLogits.data),
-                       attentionMap: out.attentionMap.data, mapHeight: out.attentionMap.shape[2], mapWidth: out.attentionMap.shape[3],
-                       classMaps: classMaps)
+                       attentionMap: out.attentionMap.data, mapScale: model.mapDisplayScale(out.attentionMap.data),
+                       mapHeight: out.attentionMap.shape[2], mapWidth: out.attentionMap.shape[3], classMaps: classMaps)
 }

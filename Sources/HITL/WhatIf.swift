@@ -43,14 +43,21 @@ public final class WhatIf {
         return f
     }
 
-    /// Perception-branch softmax probabilities with `map` (row-major, map resolution) in place of M(x).
+    /// Perception-branch softmax probabilities with `map` (row-major, map resolution, in the sessions'
+    /// [0, 1] space) in place of M(x). An unbounded map's edit goes back to the model's scale by the
+    /// sample's own display scale, max M(x), so the unedited map gives the model's own answer.
     public func probabilities(relativePath: String, map: [Float]) throws -> [Float] {
         let h = model.model.mapHeight, w = model.model.mapWidth
         guard map.count == h * w else {
             throw SessionError(relativePath, "a what-if map must have \(h)×\(w) values, got \(map.count)")
         }
-        let logits = try model.model.perceptionBranch(features: try features(relativePath: relativePath),
-                                                      map: Tensor(shape: [1, 1, h, w], data: map))
+        let g = try features(relativePath: relativePath)
+        var raw = map
+        if !model.model.mapIsBounded {
+            let scale = model.model.mapDisplayScale(try model.model.attentionBranch(features: g).map.data)
+            raw = map.map { $0 * scale }
+        }
+        let logits = try model.model.perceptionBranch(features: g, map: Tensor(shape: [1, 1, h, w], data: raw))
         return softmax(logits.data)
     }
 }

@@ -28,7 +28,7 @@ final class FineTuningTests: XCTestCase {
             let stats = try m.computeGradients(input: x, labels: y, trainable: .attentionAndPerception, mapTargets: t)
             XCTAssertGreaterThan(stats.mapLoss, 0)
             // Parameters on the map's path: att_conv3 and bn_att3 (only L_map and L_per reach them).
-            for p in [m.attention.attConv3.weight, m.attention.bnAtt3.weight, m.attention.bnAtt3.bias, m.attention.attConv.weight] {
+            for p in [m.attention.mapLayers!.conv.weight, m.attention.mapLayers!.norm.weight, m.attention.mapLayers!.norm.bias, m.attention.attConv.weight] {
                 let analytic = p.grad
                 let eps: Float = 1e-3
                 var worst = 0.0
@@ -59,6 +59,35 @@ final class FineTuningTests: XCTestCase {
             expected += 0.7 * sq.squareRoot() / 2
         }
         XCTAssertEqual(Double(stats.mapLoss), expected, accuracy: 1e-5)
+    }
+
+    /// L_map for an unbounded map (SE-ResNet): targets live in the display space M/max(M). A hand-worked
+    /// value, the gradient (through the maximum too) against central differences in Double, and an
+    /// all-zero map divided by the floor, not by 0.
+    func testNormalisedMapLossByHandAndFiniteDifferences() throws {
+        // M = [1, 4, 2, 0] → M/4 = [0.25, 1, 0.5, 0]; M′ = [0, 1, 1, 0]: ‖(0.25, 0, −0.5, 0)‖ = √0.3125.
+        let m = Act(n: 2, c: 1, h: 2, w: 2, data: [1, 4, 2, 0, 0.5, 3, 3.5, 0.25])
+        let targets = MapTargets(maps: [Tensor(shape: [1, 2, 2], data: [0, 1, 1, 0]), nil], gamma: 0.5)
+        var d = [Float](repeating: 0, count: 8)
+        let loss = try MapLoss.lossAndGradient(map: m, targets: targets, normalised: true, addingTo: &d)
+        XCTAssertEqual(loss, 0.5 * Float(0.3125.squareRoot()), accuracy: 1e-6)
+        XCTAssertEqual(Array(d[4...]), [0, 0, 0, 0], "a sample without a target gets no gradient")
+        func lossAt(_ v: [Double]) -> Double {  // the same loss in Double, s = max
+            let s = v[0..<4].max()!, t = [0.0, 1, 1, 0]
+            return 0.5 * (0..<4).map { (v[$0] / s - t[$0]) * (v[$0] / s - t[$0]) }.reduce(0, +).squareRoot()
+        }
+        let base = m.data.map(Double.init)
+        for j in 0..<4 {
+            var plus = base, minus = base
+            plus[j] += 1e-6; minus[j] -= 1e-6
+            XCTAssertEqual(Double(d[j]), (lossAt(plus) - lossAt(minus)) / 2e-6, accuracy: 1e-4, "dL/dM[\(j)]")
+        }
+        var dz = [Float](repeating: 0, count: 4)
+        let zero = try MapLoss.lossAndGradient(map: Act(n: 1, c: 1, h: 2, w: 2, data: [0, 0, 0, 0]),
+                                               targets: MapTargets(maps: [Tensor(shape: [1, 2, 2], data: [0, 0.6, 0, 0.8])], gamma: 1),
+                                               normalised: true, addingTo: &dz)
+        XCTAssertEqual(zero, 1, accuracy: 1e-6)
+        XCTAssertTrue(dz.allSatisfy(\.isFinite))
     }
 
     func testFrozenPartsAreBitIdentical() throws {

@@ -41,6 +41,8 @@ enum HashValues {
                 v = u.map { 1 + 0.1 * $0 }
             } else if isClassifier(name) {
                 v = u.map { $0 / Float(Double(fcIn).squareRoot()) }
+            } else if shape.count == 2 {  // another Linear's weight (SE-ResNet's fc1, fc2): u/√in
+                v = u.map { $0 / Float(Double(shape[1]).squareRoot()) }
             } else {
                 let k = Double(shape[0] * shape[2] * shape[3])
                 let s = Float(3.0.squareRoot() * (2.0 / k).squareRoot())

@@ -111,20 +111,27 @@ final class LayerGradientTests: XCTestCase {
             ("pre-activation identity", PreActivationBlock(name: "w", inPlanes: 8, planes: 8, stride: 1, dropout: 0, rng: &rng), 8),
         ]
         for (what, block, inPlanes) in blocks {
-            var x = randomAct(2, inPlanes, 6, 6)
-            let y0 = try block.forward(x, training: true)
-            let r = (0..<y0.count).map { _ in Float(rng.normal()) }
-            let parameters = block.entries.flatMap(\.parameters)
-            for p in parameters { p.zeroGrad() }
-            let dx = try block.backward(Act(n: y0.n, c: y0.c, h: y0.h, w: y0.w, block: y0.block, data: r))
-            let loss = { [self] in self.dot(try block.forward(x, training: true).data, r) }
-            try checkGradient(name: "\(what) input", count: x.count, analytic: dx.reblocked(x.block).data,
-                              perturb: { x.data[$0] += $1 }, loss: loss)
-            for p in parameters where p.name.hasSuffix("conv_conv.weight") || p.name.hasSuffix("conv1.weight")
-                || p.name.hasSuffix("convShortcut.weight") || p.name.hasSuffix("bn1.weight") || p.name.hasSuffix("bn_expand.bias") {
-                try checkGradient(name: "\(what) \(p.name)", count: p.value.count, analytic: p.grad,
-                                  perturb: { p.value[$0] += $1 }, loss: loss)
-            }
+            try checkBlockGradients(what, block, input: randomAct(2, inPlanes, 6, 6),
+                                    parameters: ["conv_conv.weight", "conv1.weight", "convShortcut.weight", "bn1.weight", "bn_expand.bias"])
+        }
+    }
+
+    /// A block's input gradient, and the gradients of its parameters whose names end with one of
+    /// `suffixes`, against central differences of Σ block(x)·r in training mode.
+    func checkBlockGradients(_ what: String, _ block: NetworkBlock, input: Act, parameters suffixes: [String],
+                             file: StaticString = #filePath, line: UInt = #line) throws {
+        var x = input
+        let y0 = try block.forward(x, training: true)
+        let r = (0..<y0.count).map { _ in Float(rng.normal()) }
+        let parameters = block.entries.flatMap(\.parameters)
+        for p in parameters { p.zeroGrad() }
+        let dx = try block.backward(Act(n: y0.n, c: y0.c, h: y0.h, w: y0.w, block: y0.block, data: r))
+        let loss = { [self] in self.dot(try block.forward(x, training: true).data, r) }
+        try checkGradient(name: "\(what) input", count: x.count, analytic: dx.reblocked(x.block).data,
+                          perturb: { x.data[$0] += $1 }, loss: loss, file: file, line: line)
+        for p in parameters where suffixes.contains(where: { p.name.hasSuffix($0) }) {
+            try checkGradient(name: "\(what) \(p.name)", count: p.value.count, analytic: p.grad,
+                              perturb: { p.value[$0] += $1 }, loss: loss, file: file, line: line)
         }
     }
 
@@ -264,6 +271,78 @@ final class LayerGradientTests: XCTestCase {
                               perturb: { x.data[$0] += $1 }, loss: loss)
             try checkGradient(name: "block first conv", count: dw.count, analytic: dw, perturb: { firstConv.weight.value[$0] += $1 }, loss: loss)
             try checkGradient(name: "block last bn bias", count: db.count, analytic: db, perturb: { lastNorm.bias.value[$0] += $1 }, loss: loss)
+        }
+    }
+
+    /// SE-ResNet's blocks: squeeze-excitation between the last BN and the add, Basic (projection with the
+    /// stride, blocked layout) and Bottleneck (identity); the input and a convolution's and BatchNorms'
+    /// parameters; and the evaluation forward (BN folded, the scale, add and ReLU in one pass)
+    /// against the training-mode forward on frozen statistics.
+    func testSqueezeExcitationBlocks() throws {
+        for (bottleneck, stride, inPlanes, planes, blocked) in [(false, 2, 16, 32, true), (true, 1, 32, 8, false)] {
+            let block = ResidualBlock(name: "s", inPlanes: inPlanes, planes: planes, stride: stride,
+                                      kind: .squeezeExcitation(bottleneck: bottleneck), rng: &rng)
+            let se = try XCTUnwrap(block.squeeze)
+            XCTAssertEqual(se.fc1.weight.shape, [2, planes * (bottleneck ? 4 : 1)])  // round(32/16), round(8/4)
+            // Biases away from 0 so the hidden ReLU is not at a kink for every sample.
+            se.fc1.bias.value = se.fc1.bias.value.map { $0 + 0.3 }
+            let plain = randomAct(2, inPlanes, 6, 6)
+            let x = blocked ? plain.reblocked(Layout.block(forChannels: inPlanes)) : plain
+            let what = bottleneck ? "SE bottleneck" : "SE basic"
+            // (fc1 and fc2 move whole channels across the block's final ReLU kinks: testSqueezeExcitation
+            // checks them on the module alone.)
+            try checkBlockGradients(what, block, input: x,
+                                    parameters: [".conv1.weight", "bn2.bias", "bn3.weight"])
+            // Evaluation: folded forward = the unfolded one with running statistics (frozen BNs).
+            for entry in block.entries { entry.setFrozen(true) }
+            let reference = try block.forward(x, training: true)
+            let folded = try block.forwardFolded(x, version: 1)
+            XCTAssertEqual(folded.shape, reference.shape)
+            let diff = zip(folded.reblocked(1).data, reference.reblocked(1).data).map { abs($0 - $1) }.max()!
+            XCTAssertLessThan(diff, 1e-4 * max(1, reference.data.map { abs($0) }.max()!), "\(what) folded forward")
+        }
+    }
+
+    /// Squeeze-excitation alone, v = u·σ(fc2(relu(fc1(GAP(u))))): dL/du (directly and through the
+    /// pooled mean) and fc1's and fc2's gradients, plain and channel-blocked.
+    func testSqueezeExcitation() throws {
+        for (channels, hidden) in [(8, 3), (32, 2)] {
+            let se = SqueezeExcitation(SqueezeSpec(fc1: "fc1", fc2: "fc2", channels: channels, hidden: hidden, shortcutFirst: true), rng: &rng)
+            se.fc1.bias.value = se.fc1.bias.value.map { $0 + 0.5 }  // hidden units away from the ReLU's kink
+            var u = randomAct(3, channels, 4, 5)
+            u = u.reblocked(Layout.block(forChannels: channels))
+            let v0 = Channelwise.excited(u, factors: se.factors(u, keepForBackward: true))
+            let r = (0..<v0.count).map { _ in Float(rng.normal()) }
+            for p in se.entries.flatMap(\.parameters) { p.zeroGrad() }
+            let du = try se.backward(Act(n: v0.n, c: v0.c, h: v0.h, w: v0.w, block: v0.block, data: r))
+            XCTAssertEqual(du.block, u.block)
+            let loss = { [self] in self.dot(Channelwise.excited(u, factors: se.factors(u, keepForBackward: false)).data, r) }
+            checkGradient(name: "SE input (\(channels) channels)", count: u.count, analytic: du.data, perturb: { u.data[$0] += $1 }, loss: loss)
+            for p in se.entries.flatMap(\.parameters) {
+                checkGradient(name: "SE \(p.name) (\(channels) channels)", count: p.value.count, analytic: p.grad,
+                              perturb: { p.value[$0] += $1 }, loss: loss)
+            }
+        }
+    }
+
+    /// SE-ResNet's map M = Σ_k log(1 + maps_k): a hand-worked value, and its backward dM/(1 + x) against
+    /// finite differences, plain and channel-blocked.
+    func testLogSumMap() throws {
+        let e = Float(M_E)
+        let m = Channelwise.logSum(Act(n: 1, c: 3, h: 1, w: 2, data: [e - 1, 0, 0, e * e - 1, 3, 0]))
+        XCTAssertEqual(m.data[0], 1 + 0 + log(4), accuracy: 1e-6)
+        XCTAssertEqual(m.data[1], 0 + 2 + 0, accuracy: 1e-6)
+        for channels in [5, 16] {
+            var x = randomAct(2, channels, 3, 4)
+            x.data = x.data.map { abs($0) }  // the maps come after a ReLU
+            x = x.reblocked(Layout.block(forChannels: channels))
+            let y = Channelwise.logSum(x)
+            XCTAssertEqual(y.shape, [2, 1, 3, 4])
+            let r = (0..<y.count).map { _ in Float(rng.normal()) }
+            let dx = Channelwise.logSumBackward(r, input: x)
+            XCTAssertEqual(dx.block, x.block)
+            checkGradient(name: "log-sum map (\(channels) channels)", count: x.count, analytic: dx.data,
+                          perturb: { x.data[$0] += $1 }, loss: { self.dot(Channelwise.logSum(x).data, r) })
         }
     }
 

@@ -172,14 +172,29 @@ final class ModelFileTests: XCTestCase {
         }
     }
 
+    /// SE-ResNet names: the canonical `imagenet-se-resnet<depth>`, the short `se-resnet<depth>`, all listed.
+    func testSEResNetNames() throws {
+        for depth in [18, 34, 50, 101, 152] {
+            let a = try ABNArchitecture(parsing: "se-resnet\(depth)")
+            XCTAssertEqual(a, try ABNArchitecture(family: .imagenet, depth: depth, backbone: .seResNet))
+            XCTAssertEqual(a.name, "imagenet-se-resnet\(depth)")
+            XCTAssertEqual(try ABNArchitecture(parsing: a.name), a)
+            XCTAssertEqual(a.usesBottleneck, depth >= 50)
+            XCTAssertTrue(ABNArchitecture.standard.contains(a))
+        }
+        XCTAssertNotEqual(try ABNArchitecture(parsing: "imagenet-se-resnet18"), try ABNArchitecture(parsing: "imagenet-resnet18"))
+    }
+
     /// The size bound on headers counts what the built model really has: every 4-D tensor of its state_dict.
     func testConvolutionWeightsCountTheModelsConvolutions() throws {
         for name in ["cifar-resnet20", "cifar-resnet56", "imagenet-resnet50", "cifar-wrn16-2", "cifar-wrn10-1", "cifar-resnext11-4x4d-w1",
-                     "cifar-densenet-bc100-12", "cifar-densenet-bc16-12-c3", "cifar-densenet-bc22-5-c1"] {
+                     "cifar-densenet-bc100-12", "cifar-densenet-bc16-12-c3", "cifar-densenet-bc22-5-c1",
+                     "imagenet-se-resnet18", "imagenet-se-resnet50"] {
             let config = ModelConfig(arch: try ABNArchitecture(parsing: name), numClasses: 7, inputHeight: 64, inputWidth: 64)
             let model = try ABNModel(config: config, seed: 0)
             let counted = model.stateDict().filter { $0.tensor.shape.count == 4 }.map { $0.tensor.shape.reduce(1, *) }.reduce(0, +)
-            let classHead = 7 * model.network.attentionStage.outChannels + 7 * 7 + 7 * 9  // att_conv, att_conv2, att_conv3
+            // att_conv, att_conv2, and att_conv3 where the map has one (not SE-ResNet's log-sum map)
+            let classHead = 7 * model.network.attentionStage.outChannels + 7 * 7 + (model.mapIsBounded ? 7 * 9 : 0)
             XCTAssertEqual(NetworkDescription(config: config).convolutionWeights + classHead, counted, name)
         }
     }
@@ -222,7 +237,7 @@ final class ModelFileTests: XCTestCase {
         XCTAssertEqual(try ModelFile.read(contentsOf: url, defaults: meta.dictionary).metadata, meta)
 
         let cases: [(String, String, String)] = [
-            ("abn.arch", "vgg16", "metadata 'abn.arch': unknown architecture 'vgg16' (expected e.g. cifar-resnet20, imagenet-resnet18, cifar-wrn28-10, cifar-resnext29-8x64d, cifar-densenet-bc100-12)"),
+            ("abn.arch", "vgg16", "metadata 'abn.arch': unknown architecture 'vgg16' (expected e.g. cifar-resnet20, imagenet-resnet18, cifar-wrn28-10, cifar-resnext29-8x64d, cifar-densenet-bc100-12, imagenet-se-resnet50)"),
             ("abn.arch", "cifar-resnet21", "metadata 'abn.arch': CIFAR ResNet depth must be 6n+2 (20, 32, 44, 56, 110), got 21"),
             ("abn.arch", "cifar-resnet6002", "metadata 'abn.arch': cifar-resnet6002 is deeper than the supported 1202 layers"),
             ("abn.arch", "cifar-wrn28-100", "metadata 'abn.arch': Wide ResNet widen factor must be 1 to 64, got 100"),
@@ -235,6 +250,9 @@ final class ModelFileTests: XCTestCase {
             ("abn.arch", "cifar-densenet-bc10-1-c16", "metadata 'abn.arch': DenseNet-BC compression 16 leaves a transition of depth 10, growth 1 without channels"),
             ("abn.arch", "cifar-densenet-bc100-12-dropout1", "metadata 'abn.arch': DenseNet-BC dropout must be in [0, 1), got 1.0"),
             ("abn.arch", "cifar-densenet-bc1000-256", "metadata 'abn.arch': cifar-densenet-bc1000-256 has 33521M convolution weights, more than the supported 1000M"),
+            ("abn.arch", "imagenet-se-resnet20", "metadata 'abn.arch': SE-ResNet depth must be 18, 34, 50, 101 or 152, got 20"),
+            ("abn.arch", "cifar-se-resnet18", "metadata 'abn.arch': the official ABN code has SE-ResNet for ImageNet only (imagenet-se-resnet…)"),
+            ("abn.arch", "se-resnet", "metadata 'abn.arch': unknown architecture 'se-resnet' (expected e.g. cifar-resnet20, imagenet-resnet18, cifar-wrn28-10, cifar-resnext29-8x64d, cifar-densenet-bc100-12, imagenet-se-resnet50)"),
             ("abn.classes", "[]", "metadata 'abn.classes' is empty"),
             ("abn.classes", #"["a", "a"]"#, #"metadata 'abn.classes' names "a" twice"#),
             ("abn.classes", #"["a", ""]"#, "metadata 'abn.classes': class 1 has an empty name"),

@@ -14,10 +14,10 @@ final class ModelZooInteropTests: XCTestCase {
     static var cases: [(arch: String, side: Int, classes: Int)] {
         if ProcessInfo.processInfo.environment["ABN_ZOO_FULL_SIZE"] == "1" {
             return [("cifar-resnet110", 32, 10), ("cifar-wrn28-10", 32, 10), ("cifar-resnext29-8x64d", 32, 10),
-                    ("cifar-densenet-bc100-12", 32, 10), ("imagenet-resnet50", 224, 1000)]
+                    ("cifar-densenet-bc100-12", 32, 10), ("imagenet-resnet50", 224, 1000), ("imagenet-se-resnet50", 224, 1000)]
         }
         return [("cifar-resnet20", 32, 10), ("cifar-wrn16-2", 32, 10), ("cifar-resnext11-4x4d-w1", 32, 10),
-                ("cifar-densenet-bc16-12-c3", 32, 10)]
+                ("cifar-densenet-bc16-12-c3", 32, 10), ("imagenet-se-resnet18", 64, 5)]
     }
 
     static var repository: URL {

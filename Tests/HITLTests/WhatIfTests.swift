@@ -45,4 +45,30 @@ final class WhatIfTests: XCTestCase {
         XCTAssertGreaterThan(zip(answers[0], answers[3]).map { abs($0 - $1) }.max()!, 1e-5, "the strokes change the answer")
         assertClose(try whatIf.probabilities(relativePath: path, map: own.map), own.probabilities, 1e-5, "own map after strokes")
     }
+
+    /// SE-ResNet's unbounded map: predictions (the maps sessions store and metrics read) carry M/max(M),
+    /// in [0, 1] with a peak of 1; explanations keep M raw with that scale; what-if takes the [0, 1] space
+    /// back to the model's by the same scale, so the unedited map gives the model's own answer.
+    func testUnboundedMapWorksDividedByItsMaximum() throws {
+        let dir = try Fixture.temporaryDirectory()
+        let model = try Fixture.modelFile(in: dir, arch: "imagenet-se-resnet18")
+        XCTAssertFalse(model.model.mapIsBounded)
+        let folder = try ImageFolder(root: Fixture.data, split: "train")
+        var predictions: [Prediction] = []
+        try predictAll(model: model, folder: folder) { predictions += $0 }
+        let whatIf = WhatIf(model: model, dataRoot: Fixture.data, split: "train")
+        for p in predictions.prefix(3) {
+            let path = folder.samples[p.sampleIndex].relativePath
+            let o = try Fixture.outputs(model, path)
+            let peak = try XCTUnwrap(o.map.max())
+            XCTAssertGreaterThan(peak, 0)
+            assertClose(p.map, o.map.map { $0 / peak }, 1e-5, "\(path): the stored map is M/max(M)")
+            XCTAssertEqual(p.map.max(), 1)
+            assertClose(try whatIf.probabilities(relativePath: path, map: p.map), o.probabilities, 1e-5, "\(path): own map")
+            let e = try explain(model.model, input: try whatIf.input(relativePath: path).data, methods: [.abn])
+            XCTAssertEqual(e.attentionMap, o.map, "explanations keep the raw map")
+            XCTAssertEqual(e.mapScale, peak)
+            XCTAssertEqual(e.map(.abn, toHeight: 2, toWidth: 2)?.max() ?? 0, 1, accuracy: 1e-6, "pictures divide by the scale")
+        }
+    }
 }

@@ -62,7 +62,7 @@ final class ReviewCommandTmuxTests: XCTestCase {
     /// Review on every backbone family's model (issue 13): the session loads, a keyboard stroke gives
     /// the what-if under the edited map and is stored, q exits 0.
     func testReviewOnEachBackbone() throws {
-        for arch in ["cifar-wrn10-1", "cifar-resnext11-2x4d-w1", "cifar-densenet-bc16-12"] {
+        for arch in ["cifar-wrn10-1", "cifar-resnext11-2x4d-w1", "cifar-densenet-bc16-12", "imagenet-se-resnet18"] {
             let fixture = try ReviewSessionFixture(name: "review-\(arch)", samples: 2, arch: arch)
             defer { fixture.remove() }
             let before = try editRows(fixture.session)

@@ -41,8 +41,8 @@ public enum AttentionMechanism: String, Sendable, CaseIterable, Codable {
 }
 
 /// The backbone: family (the input it was designed for), kind and depth, named like `cifar-resnet20`,
-/// `imagenet-resnet50`, `cifar-wrn28-10`, `cifar-resnext29-8x64d` or `cifar-densenet-bc100-12`, as the
-/// official ABN code's models.
+/// `imagenet-resnet50`, `cifar-wrn28-10`, `cifar-resnext29-8x64d`, `cifar-densenet-bc100-12` or
+/// `imagenet-se-resnet50`, as the official ABN code's models.
 public struct ABNArchitecture: Sendable, Hashable, CustomStringConvertible {
     public enum Family: String, Sendable { case cifar, imagenet }
 
@@ -58,6 +58,8 @@ public struct ABNArchitecture: Sendable, Hashable, CustomStringConvertible {
         /// DenseNet-BC: (depth − 4)/6 bottleneck layers a dense block, each adding `growth` channels;
         /// transitions keep ⌊channels / compression⌋; dropout after each layer's 3×3 convolution.
         case denseNetBC(growth: Int, compression: Int, dropout: Float)
+        /// SE-ResNet: ImageNet ResNet blocks with squeeze-excitation, and the log-sum attention map.
+        case seResNet
     }
 
     public let family: Family
@@ -107,6 +109,13 @@ public struct ABNArchitecture: Sendable, Hashable, CustomStringConvertible {
             guard depth > Self.maxDepth || Self.denseNetTransitionOutputs(depth: depth, growth: growth, compression: compression).allSatisfy({ $0 > 0 }) else {
                 throw fail("DenseNet-BC compression \(compression) leaves a transition of depth \(depth), growth \(growth) without channels")
             }
+        case (.imagenet, .seResNet):
+            guard Self.imageNetBlocks[depth] != nil else {
+                let depths = Self.imageNetBlocks.keys.sorted().map(String.init)
+                throw fail("SE-ResNet depth must be \(depths.dropLast().joined(separator: ", ")) or \(depths.last!), got \(depth)")
+            }
+        case (.cifar, .seResNet):
+            throw fail("the official ABN code has SE-ResNet for ImageNet only (imagenet-se-resnet…)")
         case (.imagenet, .wideResNet), (.imagenet, .resnext), (.imagenet, .denseNetBC):
             throw fail("the official ABN code has Wide ResNet, ResNeXt and DenseNet-BC for CIFAR only (cifar-wrn…, cifar-resnext…, cifar-densenet-bc…)")
         }
@@ -124,14 +133,20 @@ public struct ABNArchitecture: Sendable, Hashable, CustomStringConvertible {
     /// `cifar-wrn28-10` (depth-widen) with an optional `-dropout0.3`; `cifar-resnext29-8x64d`
     /// (depth-cardinality×base width) with an optional `-w4` (widen factor, 4 by default as the official);
     /// `cifar-densenet-bc100-12` (depth-growth rate) with an optional `-c2` (compression, 2 by default as
-    /// the official) and `-dropout0.2`, in that order.
+    /// the official) and `-dropout0.2`, in that order;
+    /// `imagenet-se-resnet50` or `se-resnet50`.
     public init(parsing text: String) throws {
         let lower = text.lowercased()
         var family: Family?
         var rest = lower
         if lower.hasPrefix("cifar-") { family = .cifar; rest = String(lower.dropFirst(6)) }
         else if lower.hasPrefix("imagenet-") { family = .imagenet; rest = String(lower.dropFirst(9)) }
-        let unknown = ABNError.invalidArchitecture("unknown architecture '\(text)' (expected e.g. cifar-resnet20, imagenet-resnet18, cifar-wrn28-10, cifar-resnext29-8x64d, cifar-densenet-bc100-12)")
+        let unknown = ABNError.invalidArchitecture("unknown architecture '\(text)' (expected e.g. cifar-resnet20, imagenet-resnet18, cifar-wrn28-10, cifar-resnext29-8x64d, cifar-densenet-bc100-12, imagenet-se-resnet50)")
+        if rest.hasPrefix("se-resnet") {
+            guard let depth = Int(rest.dropFirst(9)) else { throw unknown }
+            try self.init(family: family ?? .imagenet, depth: depth, backbone: .seResNet)
+            return
+        }
         if rest.hasPrefix("wrn") {
             // wrn<depth>-<widen>[-dropout<p>]
             let parts = rest.dropFirst(3).split(separator: "-", omittingEmptySubsequences: false)
@@ -195,6 +210,8 @@ public struct ABNArchitecture: Sendable, Hashable, CustomStringConvertible {
         case .denseNetBC(let growth, let compression, let dropout):
             return "\(family.rawValue)-densenet-bc\(depth)-\(growth)" + (compression == 2 ? "" : "-c\(compression)")
                 + (dropout > 0 ? "-dropout\(dropout)" : "")
+        case .seResNet:
+            return "\(family.rawValue)-se-resnet\(depth)"
         }
     }
     public var description: String { name }

@@ -6,7 +6,8 @@ public struct ABNOutput {
     public var attentionLogits: Tensor
     /// Perception-branch logits [N, K]: the decision.
     public var perceptionLogits: Tensor
-    /// The attention map M(x) [N, 1, h, w], after the sigmoid.
+    /// The attention map M(x) [N, 1, h, w]: after the sigmoid (in (0, 1)), or SE-ResNet's
+    /// Σ log(1 + maps) (≥ 0, unbounded; see `mapIsBounded`).
     public var attentionMap: Tensor
 }
 
@@ -57,6 +58,15 @@ public final class ABNModel {
     private var featureVersion = 0
     public let mapHeight: Int
     public let mapWidth: Int
+    /// Whether M lies in [0, 1] (the sigmoid head); false for SE-ResNet's unbounded Σ log(1 + maps).
+    public var mapIsBounded: Bool { network.mapHead == .sigmoid }
+
+    /// The scale s that brings one of this model's maps into [0, 1], where everything that shows, stores,
+    /// edits or compares maps works (docs/architecture.md, "The map's range"): 1 for the sigmoid head;
+    /// for the unbounded map its own maximum, at least `MapLoss.minimumScale` (an all-zero map stays 0).
+    public func mapDisplayScale<C: Collection>(_ map: C) -> Float where C.Element == Float {
+        mapIsBounded ? 1 : MapLoss.scale(of: map)
+    }
 
     public init(config: ModelConfig, seed: UInt64) throws {
         guard config.inputChannels == 1 || config.inputChannels == 3 else {
@@ -153,7 +163,7 @@ public final class ABNModel {
     private struct Trace {
         var attentionLogits: [Float]
         var perceptionLogits: [Float]
-        var map: Act                // M, after the sigmoid [N, 1, h, w]
+        var map: Act                // M [N, 1, h, w]
     }
 
     /// With the feature extractor frozen (fine-tuning) nothing flows back into it and its BatchNorms use
@@ -301,7 +311,9 @@ public final class ABNModel {
         // Backward in reverse: perception branch, then M's gradient (from it and L_map) into the
         // attention branch, then the sum of both branches' dL/dg(x) into the feature extractor.
         var (dFe, dM) = try perception.backward(per.gradient)
-        let mapLoss = try mapTargets.map { try MapLoss.lossAndGradient(map: t.map, targets: $0, addingTo: &dM) } ?? 0
+        let mapLoss = try mapTargets.map {
+            try MapLoss.lossAndGradient(map: t.map, targets: $0, normalised: !mapIsBounded, addingTo: &dM)
+        } ?? 0
         Vec.add(&dFe.data, try attention.backward(dLogits: att.gradient, dMap: dM).data)
         if !trainable.freezes(.features) { try features.backward(dFe) }
         return StepStats(attentionLoss: att.loss, perceptionLoss: per.loss, mapLoss: mapLoss,

@@ -1,4 +1,5 @@
 import CDNNL
+import Foundation
 
 /// An activation: the values flowing between layers, with their geometry and layout. `block` 1 is
 /// plain NCHW; a larger block b is oneDNN's nChw{b}c (channel blocks of b values innermost, c a
@@ -171,5 +172,19 @@ enum Vec {
             }
             initialized = dy.count
         }
+    }
+
+    /// σ(z) in place.
+    static func sigmoid(_ z: inout [Float]) {
+        z.withUnsafeMutableBufferPointer { p in
+            for i in 0..<p.count { p[i] = 1 / (1 + exp(-p[i])) }
+        }
+    }
+
+    /// dL/dz = dL/dσ · σ(1 − σ), from the sigmoid's output σ.
+    static func sigmoidBackward(_ d: [Float], output s: [Float]) -> [Float] {
+        var g = d
+        for i in 0..<g.count { g[i] *= s[i] * (1 - s[i]) }
+        return g
     }
 }

@@ -1,9 +1,10 @@
 import Foundation
 
 /// The attention branch from g(x): att_layerN, then bn_att → att_conv (1×1 to K) → bn_att2 → ReLU gives
-/// K maps; att_conv2 (1×1) → GAP gives the attention logits, att_conv3 (3×3 to 1) → bn_att3 → sigmoid
-/// gives the map M. The head is the same for every backbone; the stage comes from the description, and
-/// whether bn_att is applied (the official ResNeXt declares it and skips it).
+/// K maps; att_conv2 (1×1) → GAP gives the attention logits. The map M comes from the K maps as the
+/// description's MapHead says: att_conv3 (3×3 to 1) → bn_att3 → sigmoid (M in (0, 1)), or SE-ResNet's
+/// Σ_k log(1 + maps_k) (M ≥ 0, unbounded; no att_conv3, no bn_att3). The stage comes from the
+/// description, and whether bn_att is applied (the official ResNeXt declares it and skips it).
 final class AttentionBranch {
     let stage: Stage
     let bnAtt: BatchNorm2d
@@ -13,10 +14,10 @@ final class AttentionBranch {
     let attConv: Conv2d
     let bnAtt2: BatchNorm2d
     let attConv2: Conv2d
-    let attConv3: Conv2d
-    let bnAtt3: BatchNorm2d
-    /// From the last training forward: the K maps' geometry (for GAP's backward) and M (for the sigmoid's).
-    private var saved: (maps: Geometry, map: Act)?
+    /// The sigmoid head's layers; nil for the log-sum head.
+    let mapLayers: (conv: Conv2d, norm: BatchNorm2d)?
+    /// From the last training forward: the K maps (for GAP's and the log-sum's backward) and M (for the sigmoid's).
+    private var saved: (maps: Act, map: Act)?
 
     init(_ d: NetworkDescription, rng: inout InitRandom) {
         let channels = d.attentionStage.outChannels, k = d.classes
@@ -26,13 +27,18 @@ final class AttentionBranch {
         attConv = Conv2d(name: "att_conv", inChannels: channels, outChannels: k, kernel: 1, rng: &rng)
         bnAtt2 = BatchNorm2d(name: "bn_att2", channels: k)
         attConv2 = Conv2d(name: "att_conv2", inChannels: k, outChannels: k, kernel: 1, rng: &rng)
-        attConv3 = Conv2d(name: "att_conv3", inChannels: k, outChannels: 1, kernel: 3, padding: 1, rng: &rng)
-        bnAtt3 = BatchNorm2d(name: "bn_att3", channels: 1)
+        switch d.mapHead {
+        case .sigmoid:
+            mapLayers = (Conv2d(name: "att_conv3", inChannels: k, outChannels: 1, kernel: 3, padding: 1, rng: &rng),
+                         BatchNorm2d(name: "bn_att3", channels: 1))
+        case .logSum:
+            mapLayers = nil
+        }
     }
 
     var entries: [StateEntry] {
-        stage.entries + [.norm(bnAtt), .parameter(attConv.weight), .norm(bnAtt2), .parameter(attConv2.weight),
-                         .parameter(attConv3.weight), .norm(bnAtt3)]
+        stage.entries + [.norm(bnAtt), .parameter(attConv.weight), .norm(bnAtt2), .parameter(attConv2.weight)]
+            + (mapLayers.map { [.parameter($0.conv.weight), .norm($0.norm)] } ?? [])
     }
 
     /// (logits [N·K], M [N, 1, h, w]). In evaluation the stage's BatchNorms are folded into its
@@ -41,39 +47,35 @@ final class AttentionBranch {
         let a = training ? try stage.forward(fe, training: true) : try stage.forwardFolded(fe, version: version)
         let normed = bnAttApplied ? try bnAtt.forward(a, training: training) : a
         let maps = try bnAtt2.forward(try attConv.forward(normed, keepForBackward: training), training: training, relu: true)
-        var m = try bnAtt3.forward(try attConv3.forward(maps, keepForBackward: training), training: training)
-        Self.sigmoid(&m.data)
+        var m: Act
+        if let (conv, norm) = mapLayers {
+            m = try norm.forward(try conv.forward(maps, keepForBackward: training), training: training)
+            Vec.sigmoid(&m.data)
+        } else {
+            m = Channelwise.logSum(maps)
+        }
         let logits = Channelwise.mean(try attConv2.forward(maps, keepForBackward: training))
-        saved = training ? (maps.geometry, m) : nil
+        saved = training ? (maps, m) : nil
         return (logits, m)
     }
 
-    /// From dL/dlogits and dL/dM (after the sigmoid) to dL/dg(x), accumulating the gradients.
+    /// From dL/dlogits and dL/dM to dL/dg(x), accumulating the gradients.
     func backward(dLogits: [Float], dMap: [Float]) throws -> Act {
         guard let s = saved else { throw ABNError.kernel("attention branch backward without a training forward") }
         saved = nil
         let maps = s.maps, m = s.map
-        // Map: sigmoid → bn_att3 → att_conv3.
-        let dPre = Self.sigmoidBackward(dMap, output: m.data)
-        var dMaps = try attConv3.backward(try bnAtt3.backward(Act(n: m.n, c: 1, h: m.h, w: m.w, data: dPre)))!
+        // Map: sigmoid → bn_att3 → att_conv3, or the log-sum.
+        var dMaps: Act
+        if let (conv, norm) = mapLayers {
+            let dPre = Vec.sigmoidBackward(dMap, output: m.data)
+            dMaps = try conv.backward(try norm.backward(Act(n: m.n, c: 1, h: m.h, w: m.w, data: dPre)))!
+        } else {
+            dMaps = Channelwise.logSumBackward(dMap, input: maps)
+        }
         // Logits: GAP → att_conv2.
         let dConv2 = Channelwise.spread(dLogits, like: Geometry(n: maps.n, c: maps.c, h: maps.h, w: maps.w, block: 1))
-        Vec.add(&dMaps.data, try attConv2.backward(dConv2)!.data)
+        Vec.add(&dMaps.data, try attConv2.backward(dConv2)!.reblocked(dMaps.block).data)
         let dNormed = try attConv.backward(try bnAtt2.backward(dMaps))!
         return try stage.backward(bnAttApplied ? try bnAtt.backward(dNormed) : dNormed)
-    }
-
-    /// M = σ(z) in place.
-    static func sigmoid(_ z: inout [Float]) {
-        z.withUnsafeMutableBufferPointer { p in
-            for i in 0..<p.count { p[i] = 1 / (1 + exp(-p[i])) }
-        }
-    }
-
-    /// dL/dz = dL/dM · M(1 − M), from the sigmoid's output M.
-    static func sigmoidBackward(_ dM: [Float], output m: [Float]) -> [Float] {
-        var d = dM
-        for i in 0..<d.count { let s = m[i]; d[i] *= s * (1 - s) }
-        return d
     }
 }

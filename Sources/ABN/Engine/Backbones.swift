@@ -1,5 +1,5 @@
 /// The backbones, as the official ABN code builds them (models/cifar/{resnet,wrn,resnext,densenet}.py,
-/// models/imagenet/resnet.py). A new depth is added here alone (blocks per stage); a new backbone
+/// models/imagenet/{resnet,senet_resnet}.py). A new depth is added here alone (blocks per stage); a new backbone
 /// also needs its case in ABNArchitecture.Backbone (its name), then its stem, stages and head names here.
 extension ABNArchitecture {
     /// ImageNet depths and their blocks per stage (torchvision's ResNets).
@@ -12,20 +12,21 @@ extension ABNArchitecture {
     public static let defaultBackbone = try! ABNArchitecture(family: .cifar, depth: 20)
 
     /// Every listed backbone, for help texts and shell completion: the ResNets, and the official
-    /// experiments' Wide ResNet-28-10, ResNeXt-29 (8×64d) and DenseNet-BC (L = 100, k = 12).
+    /// experiments' Wide ResNet-28-10, ResNeXt-29 (8×64d) and DenseNet-BC (L = 100, k = 12), the SE-ResNets.
     public static var standard: [ABNArchitecture] {
         cifarDepths.map { try! ABNArchitecture(family: .cifar, depth: $0) }
             + imageNetBlocks.keys.sorted().map { try! ABNArchitecture(family: .imagenet, depth: $0) }
             + [try! ABNArchitecture(family: .cifar, depth: 28, backbone: .wideResNet(widen: 10, dropout: 0.3)),
                try! ABNArchitecture(family: .cifar, depth: 29, backbone: .resnext(cardinality: 8, baseWidth: 64, widen: 4)),
                try! ABNArchitecture(family: .cifar, depth: 100, backbone: .denseNetBC(growth: 12, compression: 2, dropout: 0))]
+            + imageNetBlocks.keys.sorted().map { try! ABNArchitecture(family: .imagenet, depth: $0, backbone: .seResNet) }
     }
 
     /// Bottleneck blocks (expansion 4) or Basic blocks (expansion 1), as the official ResNet code chooses.
     public var usesBottleneck: Bool {
         switch (family, backbone) {
         case (.cifar, .resnet): return depth >= 44
-        case (.imagenet, .resnet): return depth >= 50
+        case (_, .resnet), (_, .seResNet): return depth >= 50  // ImageNet (CIFAR ResNets are above)
         case (_, .resnext), (_, .denseNetBC): return true
         case (_, .wideResNet): return false
         }
@@ -44,7 +45,7 @@ extension ABNArchitecture {
         case (_, .resnext):
             let n = (depth - 2) / 9
             return [n, n, n]
-        case (.imagenet, _):
+        case (.imagenet, _), (_, .seResNet):
             return Self.imageNetBlocks[depth] ?? []
         }
     }
@@ -69,8 +70,12 @@ extension NetworkDescription {
         let arch = config.arch, blocks = arch.blocksPerStage, c = config.inputChannels
         classes = config.numClasses
         switch arch.backbone {
-        case .resnet:
-            let kind: BlockKind = arch.usesBottleneck ? .bottleneck : .basic
+        case .resnet, .seResNet:
+            // SE-ResNet: ImageNet ResNet's stem and stages with squeeze-excitation in every block, and
+            // the map Σ log(1 + maps) in place of att_conv3 → bn_att3 → sigmoid.
+            let kind: BlockKind = arch.backbone == .seResNet ? .squeezeExcitation(bottleneck: arch.usesBottleneck)
+                : arch.usesBottleneck ? .bottleneck : .basic
+            if arch.backbone == .seResNet { mapHead = .logSum }
             let planes: [Int], strides: [Int]
             switch arch.family {
             case .cifar:  // a 3×3 stem, three stages

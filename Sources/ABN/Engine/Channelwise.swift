@@ -1,3 +1,4 @@
+import Foundation
 /// Per-channel and per-position loops that work in every layout of `Act`. Element (sample i,
 /// channel cb·B + j, position p) sits at ((i·C/B + cb)·plane + p)·B + j, which is NCHW for B = 1
 /// and oneDNN's nChw{B}c otherwise, so one loop nest serves both.
@@ -254,5 +255,104 @@ enum Channelwise {
             }
         }
         return (dg, dm)
+    }
+
+    /// x·s[i, c] (+ residual) (then ReLU), s [N·C] one factor per sample and channel: squeeze-excitation's
+    /// scaling with the block's shortcut and ReLU in the same pass.
+    static func excited(_ x: Act, factors s: [Float], residual: Act? = nil, relu: Bool = false) -> Act {
+        var out = Act(uninitializedN: x.n, c: x.c, h: x.h, w: x.w, block: x.block)
+        let b = x.block, blocks = x.c / x.block, plane = x.plane
+        let r = residual?.reblocked(b).data ?? []
+        let floor: Float = relu ? 0 : -.infinity
+        x.data.withUnsafeBufferPointer { src in
+            r.withUnsafeBufferPointer { rp in
+                out.data.withUnsafeMutableBufferPointer { dst in
+                    for i in 0..<x.n {
+                        for cb in 0..<blocks {
+                            let base = (i * blocks + cb) * plane * b, f = i * x.c + cb * b
+                            for p in 0..<plane {
+                                let e = base + p * b
+                                if residual == nil {
+                                    for j in 0..<b { dst[e + j] = max(src[e + j] * s[f + j], floor) }
+                                } else {
+                                    for j in 0..<b { dst[e + j] = max(src[e + j] * s[f + j] + rp[e + j], floor) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The backward of `excited` without its residual and ReLU: (dL/dx = dv·s, dL/ds [N·C] = Σ over
+    /// positions of dv·x), dv in any layout, dx in x's.
+    static func excitedBackward(_ dv: Act, input x: Act, factors s: [Float]) -> (dx: Act, ds: [Float]) {
+        let d = dv.reblocked(x.block)
+        var dx = Act(uninitializedN: x.n, c: x.c, h: x.h, w: x.w, block: x.block)
+        var ds = [Float](repeating: 0, count: x.n * x.c)
+        let b = x.block, blocks = x.c / x.block, plane = x.plane
+        d.data.withUnsafeBufferPointer { dp in
+            x.data.withUnsafeBufferPointer { xp in
+                dx.data.withUnsafeMutableBufferPointer { out in
+                    for i in 0..<x.n {
+                        for cb in 0..<blocks {
+                            let base = (i * blocks + cb) * plane * b, f = i * x.c + cb * b
+                            for p in 0..<plane {
+                                let e = base + p * b
+                                for j in 0..<b {
+                                    out[e + j] = dp[e + j] * s[f + j]
+                                    ds[f + j] += dp[e + j] * xp[e + j]
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (dx, ds)
+    }
+
+    /// Σ over channels of log(1 + x) at each position: [N, C, h, w] (x ≥ 0, any layout) → [N, 1, h, w]
+    /// plain. SE-ResNet's attention map.
+    static func logSum(_ x: Act) -> Act {
+        var m = Act(zerosN: x.n, c: 1, h: x.h, w: x.w)
+        let b = x.block, blocks = x.c / x.block, plane = x.plane
+        x.data.withUnsafeBufferPointer { xp in
+            m.data.withUnsafeMutableBufferPointer { mp in
+                for i in 0..<x.n {
+                    for cb in 0..<blocks {
+                        let base = (i * blocks + cb) * plane * b
+                        for p in 0..<plane {
+                            var acc: Float = 0
+                            for j in 0..<b { acc += log(1 + xp[base + p * b + j]) }
+                            mp[i * plane + p] += acc
+                        }
+                    }
+                }
+            }
+        }
+        return m
+    }
+
+    /// The backward of `logSum`: dL/dx = dL/dM / (1 + x), in x's layout.
+    static func logSumBackward(_ dm: [Float], input x: Act) -> Act {
+        var dx = Act(uninitializedN: x.n, c: x.c, h: x.h, w: x.w, block: x.block)
+        let b = x.block, blocks = x.c / x.block, plane = x.plane
+        x.data.withUnsafeBufferPointer { xp in
+            dx.data.withUnsafeMutableBufferPointer { out in
+                for i in 0..<x.n {
+                    for cb in 0..<blocks {
+                        let base = (i * blocks + cb) * plane * b
+                        for p in 0..<plane {
+                            let g = dm[i * plane + p]
+                            for j in 0..<b { out[base + p * b + j] = g / (1 + xp[base + p * b + j]) }
+                        }
+                    }
+                }
+            }
+        }
+        return dx
     }
 }

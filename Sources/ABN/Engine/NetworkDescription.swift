@@ -15,6 +15,24 @@ struct ConvNorm: Equatable, Sendable {
     var spec: ConvSpec
 }
 
+/// Squeeze-excitation's two Linear layers (with bias) after a block's last BatchNorm: fc1 from the
+/// block's `channels` to `hidden`, fc2 back (SE-ResNet).
+struct SqueezeSpec: Equatable, Sendable {
+    var fc1: String, fc2: String
+    var channels: Int, hidden: Int
+    /// The official Basic block declares its projection before fc1/fc2, the Bottleneck after them:
+    /// the state_dict order.
+    var shortcutFirst: Bool
+}
+
+/// A post-activation block's layers: its convolutions in order (ReLU after each but the last), the
+/// projection shortcut, if any, and squeeze-excitation on the last BatchNorm's output, if any.
+struct PostActivationLayout: Equatable, Sendable {
+    var convs: [ConvNorm]
+    var shortcut: ConvNorm?
+    var squeeze: SqueezeSpec?
+}
+
 /// The block types. A new block type is a new case here (its convolutions and names) and, if it
 /// is not post-activation, a block class of its own (Blocks.swift).
 enum BlockKind: Equatable, Sendable {
@@ -31,14 +49,17 @@ enum BlockKind: Equatable, Sendable {
     case dense(growth: Int, dropout: Float)
     /// DenseNet's transition: BN, ReLU, 1×1 to the stage's `planes`, 2×2 average pooling (the stride 2).
     case transition
+    /// SE-ResNet: a Basic or Bottleneck block whose last BatchNorm output is scaled per channel by
+    /// σ(fc2(relu(fc1(GAP)))) before the shortcut is added.
+    case squeezeExcitation(bottleneck: Bool)
 
     /// Output channels per `planes` (the stage's `planes` is the output width for the other kinds).
-    var expansion: Int { self == .bottleneck ? 4 : 1 }
+    var expansion: Int { self == .bottleneck || self == .squeezeExcitation(bottleneck: true) ? 4 : 1 }
 
     /// The state_dict prefix of block `index` in a stage named `stage`.
     func blockName(stage: String, index: Int) -> String {
         switch self {
-        case .basic, .bottleneck: return "\(stage).\(index)"
+        case .basic, .bottleneck, .squeezeExcitation: return "\(stage).\(index)"
         case .resnext: return "\(stage).\(stage)_bottleneck_\(index)"
         case .preActivation: return "\(stage).layer.\(index)"
         case .dense: return "\(stage).\(index)"
@@ -46,25 +67,34 @@ enum BlockKind: Equatable, Sendable {
         }
     }
 
-    /// A post-activation block's convolutions in order (ReLU after each but the last, which adds the
-    /// shortcut first) and its projection shortcut, if any; nil for pre-activation blocks.
-    func postActivationLayout(name: String, inPlanes: Int, planes: Int, stride: Int) -> (convs: [ConvNorm], shortcut: ConvNorm?)? {
+    /// A post-activation block's layers (the last convolution adds the shortcut first); nil for
+    /// pre-activation blocks.
+    func postActivationLayout(name: String, inPlanes: Int, planes: Int, stride: Int) -> PostActivationLayout? {
         let out = planes * expansion
         let convs: [ConvNorm]
         let shortcutNames: (String, String)
+        var squeeze: SqueezeSpec?
         switch self {
-        case .basic:
+        case .basic, .squeezeExcitation(bottleneck: false):
             convs = [ConvNorm(conv: name + ".conv1", norm: name + ".bn1",
                               spec: ConvSpec(inChannels: inPlanes, outChannels: planes, kernel: 3, stride: stride, padding: 1)),
                      ConvNorm(conv: name + ".conv2", norm: name + ".bn2",
                               spec: ConvSpec(inChannels: planes, outChannels: planes, kernel: 3, padding: 1))]
             shortcutNames = (name + ".downsample.0", name + ".downsample.1")
-        case .bottleneck:
+            if self != .basic {  // the official reduction: round(planes / 16)
+                squeeze = SqueezeSpec(fc1: name + ".fc1", fc2: name + ".fc2", channels: out,
+                                      hidden: Int((Double(planes) / 16).rounded(.toNearestOrEven)), shortcutFirst: true)
+            }
+        case .bottleneck, .squeezeExcitation(bottleneck: true):
             convs = [ConvNorm(conv: name + ".conv1", norm: name + ".bn1", spec: ConvSpec(inChannels: inPlanes, outChannels: planes, kernel: 1)),
                      ConvNorm(conv: name + ".conv2", norm: name + ".bn2",
                               spec: ConvSpec(inChannels: planes, outChannels: planes, kernel: 3, stride: stride, padding: 1)),
                      ConvNorm(conv: name + ".conv3", norm: name + ".bn3", spec: ConvSpec(inChannels: planes, outChannels: out, kernel: 1))]
             shortcutNames = (name + ".downsample.0", name + ".downsample.1")
+            if self != .bottleneck {  // round(planes / 4), i.e. the 4·planes outputs reduced 16 times
+                squeeze = SqueezeSpec(fc1: name + ".fc1", fc2: name + ".fc2", channels: out,
+                                      hidden: Int((Double(planes) / 4).rounded(.toNearestOrEven)), shortcutFirst: false)
+            }
         case .resnext(let cardinality, let width):
             convs = [ConvNorm(conv: name + ".conv_reduce", norm: name + ".bn_reduce", spec: ConvSpec(inChannels: inPlanes, outChannels: width, kernel: 1)),
                      ConvNorm(conv: name + ".conv_conv", norm: name + ".bn",
@@ -79,7 +109,7 @@ enum BlockKind: Equatable, Sendable {
         let shortcut = needsProjection
             ? ConvNorm(conv: shortcutNames.0, norm: shortcutNames.1, spec: ConvSpec(inChannels: inPlanes, outChannels: out, kernel: 1, stride: stride))
             : nil
-        return (convs, shortcut)
+        return PostActivationLayout(convs: convs, shortcut: shortcut, squeeze: squeeze)
     }
 }
 
@@ -139,6 +169,14 @@ enum Branch: CaseIterable {
     case perception
 }
 
+/// How the attention head makes the map M from its K maps (bn_att2 and ReLU applied).
+enum MapHead: Equatable, Sendable {
+    /// att_conv3 (3×3 to 1) → bn_att3 → sigmoid: M in (0, 1). The original ABN.
+    case sigmoid
+    /// M = Σ_k log(1 + maps_k), no parameters: M ≥ 0 and unbounded. The official SE-ResNet.
+    case logSum
+}
+
 /// The whole network as data: the model builds its layers, state_dict entries, parameter groups,
 /// forward and backward from this. The fixed parts of ABN (the attention head bn_att … bn_att3 and
 /// the classifier) are built in AttentionBranch and PerceptionBranch; everything that differs between
@@ -152,6 +190,8 @@ struct NetworkDescription: Equatable, Sendable {
     /// Whether bn_att normalises the attention stage's output before att_conv. The official ResNeXt
     /// declares bn_att (it is in the state_dict) but never applies it.
     var attentionNormApplied = true
+    /// How M is made from the head's K maps.
+    var mapHead = MapHead.sigmoid
     /// layerN: the backbone's last stage.
     var perceptionStage: StageDescription
     /// The BatchNorm (then ReLU) between the perception stage and pooling: pre-activation backbones
@@ -173,7 +213,8 @@ struct NetworkDescription: Equatable, Sendable {
     var downsampling: Int { featureStages.reduce(stem.downsampling) { $0 * $1.stride } }
 
     /// The number of convolution weights (nearly all of the parameters): what a model file header
-    /// must not be able to inflate without bound.
+    /// must not be able to inflate without bound. (SE-ResNet's fc1/fc2, 2-D and under an eighth of
+    /// their block's convolution weights, are left out, as is the class-sized attention head.)
     var convolutionWeights: Int {
         func weights(_ c: ConvSpec) -> Int { c.outChannels * (c.inChannels / c.groups) * c.kernel * c.kernel }
         var total = weights(stem.conv)

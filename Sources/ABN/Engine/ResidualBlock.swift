@@ -7,15 +7,19 @@ protocol NetworkBlock: AnyObject {
     func forwardFolded(_ x: Act, version: Int) throws -> Act
 }
 
-/// A post-activation residual block (ResNet Basic/Bottleneck, ResNeXt): its convolutions, each with its
-/// BatchNorm and a ReLU, but the last, which adds the shortcut (x, or a projection: 1×1 conv with the
-/// stride and BN) before its ReLU:
+/// A post-activation residual block (ResNet Basic/Bottleneck, ResNeXt, SE-ResNet): its convolutions,
+/// each with its BatchNorm and a ReLU, but the last, which adds the shortcut (x, or a projection: 1×1
+/// conv with the stride and BN) before its ReLU:
 ///   Basic:      y = relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))
 ///   Bottleneck: y = relu(bn3(conv3(relu(bn2(conv2(relu(bn1(conv1(x)))))))) + shortcut(x))
+/// With squeeze-excitation the last BN's output u becomes u·s (SqueezeExcitation) before the add.
 final class ResidualBlock: NetworkBlock {
     let convs: [Conv2d]
     let norms: [BatchNorm2d]
     let downsample: (conv: Conv2d, norm: BatchNorm2d)?
+    let squeeze: SqueezeExcitation?
+    /// Whether the projection precedes fc1/fc2 in the state_dict (see SqueezeSpec).
+    private let shortcutFirst: Bool
     // The block output, saved for the backward of its final ReLU.
     private var output: Act?
 
@@ -29,9 +33,15 @@ final class ResidualBlock: NetworkBlock {
         }
         self.convs = convs
         self.norms = norms
+        // Built in state_dict order, so the initial weights draw from rng in that order.
+        shortcutFirst = layout.squeeze?.shortcutFirst ?? true
+        var squeeze: SqueezeExcitation?
+        if !shortcutFirst { squeeze = layout.squeeze.map { SqueezeExcitation($0, rng: &rng) } }
         downsample = layout.shortcut.map { s in
             (Conv2d(name: s.conv, spec: s.spec, rng: &rng), BatchNorm2d(name: s.norm, channels: s.spec.outChannels))
         }
+        if shortcutFirst { squeeze = layout.squeeze.map { SqueezeExcitation($0, rng: &rng) } }
+        self.squeeze = squeeze
     }
 
     /// (conv, bn) pairs in state_dict order, the downsample last.
@@ -41,9 +51,15 @@ final class ResidualBlock: NetworkBlock {
         return all
     }
 
-    var entries: [StateEntry] { layers.flatMap { [StateEntry.parameter($0.weight), .norm($1)] } }
+    var entries: [StateEntry] {
+        let main = zip(convs, norms).flatMap { [StateEntry.parameter($0.weight), .norm($1)] }
+        let shortcut = downsample.map { [StateEntry.parameter($0.conv.weight), .norm($0.norm)] } ?? []
+        let se = squeeze?.entries ?? []
+        return shortcutFirst ? main + shortcut + se : main + se + shortcut
+    }
 
-    // BatchNorm fuses the ReLUs and the residual add into its own passes over the data.
+    // BatchNorm fuses the ReLUs and the residual add into its own passes over the data; with
+    // squeeze-excitation the scaling does the add and ReLU instead.
     func forward(_ x: Act, training: Bool) throws -> Act {
         var h = x
         for i in 0..<convs.count - 1 {
@@ -54,8 +70,14 @@ final class ResidualBlock: NetworkBlock {
             shortcut = try d.norm.forward(try d.conv.forward(x, keepForBackward: training), training: training)
         }
         let last = convs.count - 1
-        let y = try norms[last].forward(try convs[last].forward(h, keepForBackward: training), training: training,
+        let y: Act
+        if let squeeze {
+            let u = try norms[last].forward(try convs[last].forward(h, keepForBackward: training), training: training)
+            y = Channelwise.excited(u, factors: squeeze.factors(u, keepForBackward: training), residual: shortcut, relu: true)
+        } else {
+            y = try norms[last].forward(try convs[last].forward(h, keepForBackward: training), training: training,
                                         relu: true, residual: shortcut)
+        }
         output = training ? y : nil
         return y
     }
@@ -63,7 +85,7 @@ final class ResidualBlock: NetworkBlock {
     func backward(_ dy: Act) throws -> Act {
         guard let y = output else { throw ABNError.kernel("block backward without a training forward") }
         let g = Act(n: y.n, c: y.c, h: y.h, w: y.w, block: y.block, data: Vec.reluBackward(dy.reblocked(y.block).data, output: y.data))
-        var dx = g
+        var dx = try squeeze?.backward(g) ?? g
         for i in stride(from: convs.count - 1, through: 0, by: -1) {
             dx = try convs[i].backward(try norms[i].backward(dx))!
         }
@@ -86,8 +108,13 @@ final class ResidualBlock: NetworkBlock {
         if let d = downsample {
             shortcut = try d.conv.forwardFolded(x, foldingIn: d.norm, version: version, epilogue: .none)
         }
-        // The last conv adds the shortcut and applies the block's ReLU in its own kernel.
         let last = convs.count - 1
+        if let squeeze {
+            // The scale depends on the whole of u, so it comes after the kernel, with the add and ReLU.
+            let u = try convs[last].forwardFolded(h, foldingIn: norms[last], version: version, epilogue: .none)
+            return Channelwise.excited(u, factors: squeeze.factors(u, keepForBackward: false), residual: shortcut, relu: true)
+        }
+        // The last conv adds the shortcut and applies the block's ReLU in its own kernel.
         return try convs[last].forwardFolded(h, foldingIn: norms[last], version: version, epilogue: .sumRelu, residual: shortcut)
     }
 }
@@ -117,7 +144,7 @@ final class Stage {
     private static func block(_ kind: BlockKind, name: String, inPlanes: Int, planes: Int, stride: Int,
                               rng: inout InitRandom) -> NetworkBlock {
         switch kind {
-        case .basic, .bottleneck, .resnext:
+        case .basic, .bottleneck, .resnext, .squeezeExcitation:
             return ResidualBlock(name: name, inPlanes: inPlanes, planes: planes, stride: stride, kind: kind, rng: &rng)
         case .preActivation(let dropout):
             return PreActivationBlock(name: name, inPlanes: inPlanes, planes: planes, stride: stride, dropout: dropout, rng: &rng)

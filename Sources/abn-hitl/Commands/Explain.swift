@@ -10,8 +10,9 @@ struct Explain: ParsableCommand {
         discussion: """
         Images are converted to the model's channel count, resized (bilinear) to its input size and normalised \
         with its mean and std. --json prints {"results": [{"image", "predicted", "probabilities", \
-        "attention_probabilities", "attention_map", "class_maps"}]} with the raw sigmoid map at map resolution, so outputs \
-        can be compared with PyTorch's.
+        "attention_probabilities", "attention_map", "class_maps"}]} with the raw map at map resolution, so outputs \
+        can be compared with PyTorch's. SE-ResNet's map is unbounded (sum of log(1 + maps)); its results add \
+        "attention_map_scale", the map's maximum, by which the pictures (and the review UI) divide it.
 
         --method abn|cam|gradcam|gradcam++ (repeat it or separate with commas; default abn): cam, gradcam and gradcam++ \
         are computed on the perception branch's last stage (layer3 for CIFAR ResNets, layer4 for ImageNet ones: \
@@ -21,8 +22,8 @@ struct Explain: ParsableCommand {
 
         --out DIR writes per image (STEM = NN-<file name without extension>) and method STEM-METHOD.png (the map at the \
         image size, coloured) and STEM-METHOD-blend.png (alpha·colour + (1 − alpha)·image), and STEM-grid.png: the image \
-        and every method's blend side by side. The ABN map is drawn raw (the ABN authors' visualisation); class maps \
-        normalised as pytorch-grad-cam returns them.
+        and every method's blend side by side. The ABN map is drawn raw (the ABN authors' visualisation; an unbounded \
+        map divided by its maximum); class maps normalised as pytorch-grad-cam returns them.
         """)
 
     @Option(name: .long, help: "Model file (safetensors).")
@@ -72,6 +73,8 @@ struct Explain: ParsableCommand {
         var probabilities: [Float]
         var attention_probabilities: [Float]
         var attention_map: [[Float]]
+        /// Only for an unbounded map: the scale the pictures divide it by.
+        var attention_map_scale: Float?
         var class_maps: [ClassMapJSON]?
     }
 
@@ -115,6 +118,7 @@ struct Explain: ParsableCommand {
                 results.append(Result(image: path, predicted: m.classes[argmax(e.probabilities)], probabilities: e.probabilities,
                                       attention_probabilities: e.attentionProbabilities,
                                       attention_map: Self.rows(e.attentionMap, width: e.mapWidth),
+                                      attention_map_scale: loaded.model.mapIsBounded ? nil : e.mapScale,
                                       class_maps: classMaps.isEmpty ? nil : classMaps))
                 if let dir = outDir {
                     let stem = String(format: "%02d", index + 1) + "-" + url.deletingPathExtension().lastPathComponent
