@@ -380,6 +380,11 @@ class DenseNetABN(_Head):
 
     def perception(self, x):
         return self.relu(self.bn(self.dense3(x)))
+
+    def classify(self, x):
+        return self.fc(x)
+
+
 def _excite(block, u):
     """Squeeze-excitation: u · σ(fc2(relu(fc1(GAP(u))))) per sample and channel. Global average pooling;
     the official code's fixed AvgPool2d sizes equal it only at a 224×224 input."""
