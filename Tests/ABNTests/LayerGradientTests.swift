@@ -41,38 +41,34 @@ final class LayerGradientTests: XCTestCase {
         // reorders at the edges) for the second.
         for (k, stride, pad, cin, cout, size) in [(3, 1, 1, 3, 4, 9), (3, 2, 1, 3, 4, 8), (1, 2, 0, 3, 4, 9), (1, 1, 0, 3, 4, 8),
                                                   (7, 2, 3, 3, 4, 9), (3, 2, 1, 16, 32, 16), (1, 2, 0, 16, 32, 16), (3, 1, 1, 32, 32, 8)] {
-            let conv = Conv2d(name: "c", inChannels: cin, outChannels: cout, kernel: k, stride: stride, padding: pad, rng: &rng)
-            var x = randomAct(2, cin, size, size)
-            let y0 = try conv.forward(x, keepForBackward: true)
-            let r = (0..<y0.count).map { _ in Float(rng.normal()) }
-            conv.weight.zeroGrad()
-            let dx = try conv.backward(Act(n: y0.n, c: y0.c, h: y0.h, w: y0.w, data: r))!
-            let dw = conv.weight.grad
-            let lossX = { [self] in self.dot(try conv.forward(x, keepForBackward: false).data, r) }
-            try checkGradient(name: "conv\(k)s\(stride) input", count: x.count, analytic: dx.data,
-                              perturb: { x.data[$0] += $1 }, loss: lossX)
-            try checkGradient(name: "conv\(k)s\(stride) weight", count: dw.count, analytic: dw,
-                              perturb: { conv.weight.value[$0] += $1 }, loss: lossX)
+            try checkConvolution(kernel: k, stride: stride, padding: pad, inChannels: cin, outChannels: cout, groups: 1, size: size,
+                                 blockedInput: false)
         }
+    }
+
+    /// dL/dx and dL/dW of one convolution against central differences (the input plain, or in its blocked layout).
+    func checkConvolution(kernel k: Int, stride: Int, padding pad: Int, inChannels cin: Int, outChannels cout: Int, groups: Int,
+                          size: Int, blockedInput: Bool) throws {
+        let conv = Conv2d(name: "c", inChannels: cin, outChannels: cout, kernel: k, stride: stride, padding: pad, groups: groups, rng: &rng)
+        XCTAssertEqual(conv.weight.shape, [cout, cin / groups, k, k])
+        var x = blockedInput ? randomAct(2, cin, size, size).reblocked(Layout.block(forChannels: cin)) : randomAct(2, cin, size, size)
+        let y0 = try conv.forward(x, keepForBackward: true)
+        let r = (0..<y0.count).map { _ in Float(rng.normal()) }
+        conv.weight.zeroGrad()
+        let dx = try conv.backward(Act(n: y0.n, c: y0.c, h: y0.h, w: y0.w, block: y0.block, data: r))!
+        let dw = conv.weight.grad
+        let lossX = { [self] in self.dot(try conv.forward(x, keepForBackward: false).data, r) }
+        let what = "conv\(k)s\(stride)" + (groups > 1 ? " in \(groups) groups" : "")
+        try checkGradient(name: "\(what) input", count: x.count, analytic: dx.data, perturb: { x.data[$0] += $1 }, loss: lossX)
+        try checkGradient(name: "\(what) weight", count: dw.count, analytic: dw, perturb: { conv.weight.value[$0] += $1 }, loss: lossX)
     }
 
     /// Grouped convolutions (ResNeXt's 3×3): small and blocked channel counts, stride 1 and 2.
     func testGroupedConvolutions() throws {
         for (k, stride, pad, cin, cout, groups, size) in [(3, 1, 1, 4, 8, 2, 6), (3, 2, 1, 8, 8, 4, 8), (3, 1, 1, 32, 32, 8, 6),
                                                           (1, 1, 0, 16, 32, 4, 5)] {
-            let conv = Conv2d(name: "g", inChannels: cin, outChannels: cout, kernel: k, stride: stride, padding: pad, groups: groups, rng: &rng)
-            XCTAssertEqual(conv.weight.shape, [cout, cin / groups, k, k])
-            var x = cin >= 16 ? randomAct(2, cin, size, size).reblocked(Layout.block(forChannels: cin)) : randomAct(2, cin, size, size)
-            let y0 = try conv.forward(x, keepForBackward: true)
-            let r = (0..<y0.count).map { _ in Float(rng.normal()) }
-            conv.weight.zeroGrad()
-            let dx = try conv.backward(Act(n: y0.n, c: y0.c, h: y0.h, w: y0.w, block: y0.block, data: r))!
-            let dw = conv.weight.grad
-            let lossX = { [self] in self.dot(try conv.forward(x, keepForBackward: false).data, r) }
-            try checkGradient(name: "grouped conv \(groups)g s\(stride) input", count: x.count, analytic: dx.data,
-                              perturb: { x.data[$0] += $1 }, loss: lossX)
-            try checkGradient(name: "grouped conv \(groups)g s\(stride) weight", count: dw.count, analytic: dw,
-                              perturb: { conv.weight.value[$0] += $1 }, loss: lossX)
+            try checkConvolution(kernel: k, stride: stride, padding: pad, inChannels: cin, outChannels: cout, groups: groups, size: size,
+                                 blockedInput: cin >= 16)
         }
     }
 
