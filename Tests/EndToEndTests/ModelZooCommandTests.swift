@@ -15,7 +15,9 @@ final class ModelZooCommandTests: XCTestCase {
         for (arch, side) in [("cifar-wrn10-1-dropout0.3", 16), ("cifar-resnext11-2x4d-w1", 16), ("cifar-densenet-bc16-12", 8),
                              ("imagenet-se-resnet18", 2)] {
             let model = "\(arch).safetensors", tuned = "\(arch)-ft.safetensors", session = "s-\(arch)"
-            _ = try run(["train", "--data", "data", "--out", model, "--arch", arch, "--epochs", "1", "--batch-size", "24"])
+            // g·(1+M) on one of them (g·M is the default): both mechanisms work on any backbone with a sigmoid map.
+            let mechanism = arch.hasPrefix("cifar-resnext") ? ["--attention", "residual"] : []
+            _ = try run(["train", "--data", "data", "--out", model, "--arch", arch, "--epochs", "1", "--batch-size", "24"] + mechanism)
             let eval = try run(["eval", "--model", model, "--data", "data", "--json"])
             let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
             XCTAssertEqual(json["n"] as? Int, 24, arch)
