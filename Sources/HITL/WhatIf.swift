@@ -8,8 +8,10 @@ import Foundation
 public final class WhatIf {
     public let model: LoadedModel
     private let splitURL: URL
-    /// Most recently used last; bounded because an ImageNet-size g(x) is ~0.8 MB per sample.
-    private var cache: [(path: String, features: Tensor)] = []
+    /// Most recently used last; bounded because an ImageNet-size g(x) is ~0.8 MB per sample. With g(x)
+    /// the map's display scale (1 for sigmoid maps), so an edit of an unbounded map does not rerun the
+    /// attention branch on every stroke.
+    private var cache: [(path: String, features: Tensor, mapScale: Float)] = []
     public let cacheLimit: Int
 
     public init(model: LoadedModel, dataRoot: URL, split: String, cacheLimit: Int = 256) {
@@ -32,15 +34,21 @@ public final class WhatIf {
 
     /// g(x) of a sample, computed once while it stays among the most recently used.
     public func features(relativePath: String) throws -> Tensor {
+        try cached(relativePath).features
+    }
+
+    /// g(x) and the display scale of M(x) (ABNModel.mapDisplayScale), made together once per sample.
+    private func cached(_ relativePath: String) throws -> (features: Tensor, mapScale: Float) {
         if let i = cache.firstIndex(where: { $0.path == relativePath }) {
             let hit = cache.remove(at: i)
             cache.append(hit)
-            return hit.features
+            return (hit.features, hit.mapScale)
         }
         let f = try model.model.extractFeatures(try input(relativePath: relativePath))
+        let scale = model.model.mapIsBounded ? 1 : model.model.mapDisplayScale(try model.model.attentionBranch(features: f).map.data)
         if cache.count >= cacheLimit { cache.removeFirst() }
-        cache.append((relativePath, f))
-        return f
+        cache.append((relativePath, f, scale))
+        return (f, scale)
     }
 
     /// Perception-branch softmax probabilities with `map` (row-major, map resolution, in the sessions'
@@ -51,12 +59,8 @@ public final class WhatIf {
         guard map.count == h * w else {
             throw SessionError(relativePath, "a what-if map must have \(h)×\(w) values, got \(map.count)")
         }
-        let g = try features(relativePath: relativePath)
-        var raw = map
-        if !model.model.mapIsBounded {
-            let scale = model.model.mapDisplayScale(try model.model.attentionBranch(features: g).map.data)
-            raw = map.map { $0 * scale }
-        }
+        let (g, scale) = try cached(relativePath)
+        let raw = scale == 1 ? map : map.map { $0 * scale }
         let logits = try model.model.perceptionBranch(features: g, map: Tensor(shape: [1, 1, h, w], data: raw))
         return softmax(logits.data)
     }

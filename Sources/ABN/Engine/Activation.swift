@@ -117,9 +117,7 @@ enum Layout {
     static let preferredBlock = Int(cdnnl_preferred_block())
 
     /// The preferred block where `channels` splits into it, else plain (e.g. K class maps).
-    static func block(forChannels channels: Int) -> Int {
-        channels % preferredBlock == 0 ? preferredBlock : 1
-    }
+    static func block(forChannels channels: Int) -> Int { block(forAll: [channels]) }
 
     /// The preferred block where every count splits into it (so concatenating them stays blocked), else plain.
     static func block(forAll channels: [Int]) -> Int {

@@ -27,7 +27,7 @@ final class DenseLayer: NetworkBlock {
     /// The concatenation's layout: blocked only where x's channels and the growth both split into
     /// blocks (growth 12 does not split into 8 or 16, so the official DenseNet-BC concatenates plain,
     /// each sample two contiguous copies); conv2 writes its output in that layout directly.
-    private func concatBlock(_ x: Act) -> Int { Layout.block(forAll: [x.c, growth]) }
+    private func concatBlock(inputChannels: Int) -> Int { Layout.block(forAll: [inputChannels, growth]) }
 
     /// conv1's output layout: 4·growth channels are blocked wherever 4·growth splits (48 does).
     private var bottleneckBlock: Int { Layout.block(forChannels: 4 * growth) }
@@ -35,16 +35,17 @@ final class DenseLayer: NetworkBlock {
     func forward(_ x: Act, training: Bool) throws -> Act {
         let a = try bn1.forward(x, training: training, relu: true)
         let h = try bn2.forward(try conv1.forward(a, keepForBackward: training, block: bottleneckBlock), training: training, relu: true)
-        let out = dropout.forward(try conv2.forward(h, keepForBackward: training, block: concatBlock(x)), training: training)
+        let block = concatBlock(inputChannels: x.c)
+        let out = dropout.forward(try conv2.forward(h, keepForBackward: training, block: block), training: training)
         input = training ? x.geometry : nil
-        return Act.concatenated(x, out, block: concatBlock(x))
+        return Act.concatenated(x, out, block: block)
     }
 
     func backward(_ dy: Act) throws -> Act {
         guard let g = input else { throw ABNError.kernel("dense layer backward without a training forward") }
         input = nil
         // The new channels' gradient in the layout conv2 wrote them in (what its backward reads).
-        let dOut = dy.channels(g.c..<g.c + growth, block: Layout.block(forAll: [g.c, growth]))
+        let dOut = dy.channels(g.c..<g.c + growth, block: concatBlock(inputChannels: g.c))
         let dh = try conv2.backward(dropout.backward(dOut))!
         var dx = try bn1.backward(try conv1.backward(try bn2.backward(dh))!)
         // x's own channels pass straight through the concatenation.
@@ -57,8 +58,9 @@ final class DenseLayer: NetworkBlock {
     func forwardFolded(_ x: Act, version: Int) throws -> Act {
         let a = try bn1.forward(x, training: false, relu: true)
         let h = try conv1.forwardFolded(a, foldingIn: bn2, version: version, epilogue: .relu, block: bottleneckBlock)
-        let out = try conv2.forwardUnfolded(h, version: version, epilogue: .none, block: concatBlock(x))
-        return Act.concatenated(x, out, block: concatBlock(x))
+        let block = concatBlock(inputChannels: x.c)
+        let out = try conv2.forwardUnfolded(h, version: version, epilogue: .none, block: block)
+        return Act.concatenated(x, out, block: block)
     }
 }
 

@@ -155,7 +155,7 @@ struct StageDescription: Equatable, Sendable {
     /// a transition's 2×2 average pooling floors the side instead.
     func outputSide(_ n: Int) -> Int {
         if block == .transition { return n / stride }
-        return ConvSpec(inChannels: 1, outChannels: 1, kernel: 3, stride: stride, padding: 1).outputSide(n)
+        return (n - 1) / stride + 1  // a 3×3 with padding 1, and the 1×1 shortcut, alike
     }
 }
 
@@ -228,7 +228,8 @@ struct NetworkDescription: Equatable, Sendable {
                 } else if stage.block == .transition {  // one 1×1
                     total += inPlanes * stage.planes
                 } else {  // pre-activation: two 3×3 and a 1×1 projection where the channels change
-                    total += 9 * stage.planes * (inPlanes + stage.planes) + (inPlanes != stage.planes ? inPlanes * stage.planes : 0)
+                    let projection = PreActivationBlock.projects(inPlanes: inPlanes, planes: stage.planes, stride: stride)
+                    total += 9 * stage.planes * (inPlanes + stage.planes) + (projection ? inPlanes * stage.planes : 0)
                 }
             }
         }
