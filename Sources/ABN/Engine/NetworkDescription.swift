@@ -56,6 +56,10 @@ enum BlockKind: Equatable, Sendable {
     /// Output channels per `planes` (the stage's `planes` is the output width for the other kinds).
     var expansion: Int { self == .bottleneck || self == .squeezeExcitation(bottleneck: true) ? 4 : 1 }
 
+    /// Whether a pre-activation block's shortcut is the 1×1 projection: the official block projects where
+    /// the channels differ (a stride never comes alone there; it would need one too).
+    static func preActivationProjects(inPlanes: Int, planes: Int, stride: Int) -> Bool { inPlanes != planes || stride != 1 }
+
     /// The state_dict prefix of block `index` in a stage named `stage`.
     func blockName(stage: String, index: Int) -> String {
         switch self {
@@ -228,7 +232,7 @@ struct NetworkDescription: Equatable, Sendable {
                 } else if stage.block == .transition {  // one 1×1
                     total += inPlanes * stage.planes
                 } else {  // pre-activation: two 3×3 and a 1×1 projection where the channels change
-                    let projection = PreActivationBlock.projects(inPlanes: inPlanes, planes: stage.planes, stride: stride)
+                    let projection = BlockKind.preActivationProjects(inPlanes: inPlanes, planes: stage.planes, stride: stride)
                     total += 9 * stage.planes * (inPlanes + stage.planes) + (projection ? inPlanes * stage.planes : 0)
                 }
             }

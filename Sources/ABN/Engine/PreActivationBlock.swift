@@ -16,15 +16,11 @@ final class PreActivationBlock: NetworkBlock {
         conv1 = Conv2d(name: name + ".conv1", inChannels: inPlanes, outChannels: planes, kernel: 3, stride: stride, padding: 1, rng: &rng)
         bn2 = BatchNorm2d(name: name + ".bn2", channels: planes)
         conv2 = Conv2d(name: name + ".conv2", inChannels: planes, outChannels: planes, kernel: 3, padding: 1, rng: &rng)
-        convShortcut = Self.projects(inPlanes: inPlanes, planes: planes, stride: stride)
+        convShortcut = BlockKind.preActivationProjects(inPlanes: inPlanes, planes: planes, stride: stride)
             ? Conv2d(name: name + ".convShortcut", inChannels: inPlanes, outChannels: planes, kernel: 1, stride: stride, rng: &rng)
             : nil
         dropout = Dropout(name: name, probability: p)
     }
-
-    /// Whether the shortcut is the 1×1 projection: the official block projects where the channels differ
-    /// (a stride never comes alone there; it would need one too).
-    static func projects(inPlanes: Int, planes: Int, stride: Int) -> Bool { inPlanes != planes || stride != 1 }
 
     var entries: [StateEntry] {
         [.norm(bn1), .parameter(conv1.weight), .norm(bn2), .parameter(conv2.weight)] + (convShortcut.map { [.parameter($0.weight)] } ?? [])
