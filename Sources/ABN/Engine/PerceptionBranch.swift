@@ -5,6 +5,7 @@ final class PerceptionBranch {
     /// Wide ResNet's final bn1 (with ReLU) after the stage; nil for post-activation backbones.
     let norm: BatchNorm2d?
     let fc: Linear
+    private let pool = AveragePool(window: nil)
     /// 1 for g·(1+M), 0 for g·M.
     let mapOffset: Float
     /// From the last training forward: g(x) and M (for the product's backward), the stage's output geometry.
@@ -24,7 +25,7 @@ final class PerceptionBranch {
         var p = try stage.forward(Channelwise.scaled(fe, byMap: m, offset: mapOffset), training: training)
         if let norm { p = try norm.forward(p, training: training, relu: true) }
         saved = training ? (fe, m, p.geometry) : nil
-        return fc.forward(Channelwise.mean(p), batch: p.n, keepForBackward: training)
+        return fc.forward(try pool.pooled(p, keepForBackward: training), batch: p.n, keepForBackward: training)
     }
 
     /// Evaluation mode with the stage's BatchNorms folded in (`version` names the folded weights).
@@ -37,23 +38,23 @@ final class PerceptionBranch {
     func forwardFoldedKeepingStage(features fe: Act, map m: Act, version: Int) throws -> (logits: [Float], stage: Act) {
         var p = try stage.forwardFolded(Channelwise.scaled(fe, byMap: m, offset: mapOffset), version: version)
         if let norm { p = try norm.forward(p, training: false, relu: true) }
-        return (fc.forward(Channelwise.mean(p), batch: p.n, keepForBackward: false), p)
+        return (fc.forward(try pool.pooled(p, keepForBackward: false), batch: p.n, keepForBackward: false), p)
     }
 
     /// ∂logit_{c_i}/∂A for one class c_i per sample, A of geometry `g`: the backward of fc and GAP from
     /// a one-hot logit gradient (nothing between A and the logits has a state, so no forward is needed,
     /// and no parameter gradient is accumulated).
-    func logitGradient(classes: [Int], like g: Geometry) -> Act {
+    func logitGradient(classes: [Int], like g: Geometry) throws -> Act {
         var oneHot = [Float](repeating: 0, count: g.n * fc.outFeatures)
         for (i, c) in classes.enumerated() { oneHot[i * fc.outFeatures + c] = 1 }
-        return Channelwise.spread(fc.inputGradient(oneHot, batch: g.n), like: g)
+        return try pool.spread(fc.inputGradient(oneHot, batch: g.n), like: g)
     }
 
     /// From dL/dlogits to (dL/dg(x), dL/dM), accumulating the gradients: fc → GAP → stage → the product.
     func backward(_ dLogits: [Float]) throws -> (dFeatures: Act, dMap: [Float]) {
         guard let s = saved else { throw ABNError.kernel("perception branch backward without a training forward") }
         saved = nil
-        var dP = Channelwise.spread(fc.backward(dLogits), like: s.output)
+        var dP = try pool.pooledBackward(fc.backward(dLogits))
         if let norm { dP = try norm.backward(dP) }
         let dRx = try stage.backward(dP)
         let (dFe, dM) = Channelwise.scaledBackward(dRx, g: s.features, map: s.map, offset: mapOffset)

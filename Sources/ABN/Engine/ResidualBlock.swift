@@ -73,7 +73,7 @@ final class ResidualBlock: NetworkBlock {
         let y: Act
         if let squeeze {
             let u = try norms[last].forward(try convs[last].forward(h, keepForBackward: training), training: training)
-            y = Channelwise.excited(u, factors: squeeze.factors(u, keepForBackward: training), residual: shortcut, relu: true)
+            y = Channelwise.excited(u, factors: try squeeze.factors(u, keepForBackward: training), residual: shortcut, relu: true)
         } else {
             y = try norms[last].forward(try convs[last].forward(h, keepForBackward: training), training: training,
                                         relu: true, residual: shortcut)
@@ -112,7 +112,7 @@ final class ResidualBlock: NetworkBlock {
         if let squeeze {
             // The scale depends on the whole of u, so it comes after the kernel, with the add and ReLU.
             let u = try convs[last].forwardFolded(h, foldingIn: norms[last], version: version, epilogue: .none)
-            return Channelwise.excited(u, factors: squeeze.factors(u, keepForBackward: false), residual: shortcut, relu: true)
+            return Channelwise.excited(u, factors: try squeeze.factors(u, keepForBackward: false), residual: shortcut, relu: true)
         }
         // The last conv adds the shortcut and applies the block's ReLU in its own kernel.
         return try convs[last].forwardFolded(h, foldingIn: norms[last], version: version, epilogue: .sumRelu, residual: shortcut)

@@ -5,6 +5,7 @@
 final class SqueezeExcitation {
     let fc1: Linear
     let fc2: Linear
+    private let pool = AveragePool(window: nil)
     /// From the last training forward: u, fc1's output after its ReLU, and s.
     private var saved: (u: Act, hidden: [Float], factors: [Float])?
 
@@ -16,8 +17,8 @@ final class SqueezeExcitation {
     var entries: [StateEntry] { [.parameter(fc1.weight), .parameter(fc1.bias), .parameter(fc2.weight), .parameter(fc2.bias)] }
 
     /// s [N·C] (row-major) for u; kept for backward when training.
-    func factors(_ u: Act, keepForBackward: Bool) -> [Float] {
-        var hidden = fc1.forward(Channelwise.mean(u), batch: u.n, keepForBackward: keepForBackward)
+    func factors(_ u: Act, keepForBackward: Bool) throws -> [Float] {
+        var hidden = fc1.forward(try pool.pooled(u, keepForBackward: keepForBackward), batch: u.n, keepForBackward: keepForBackward)
         for i in hidden.indices { hidden[i] = max(hidden[i], 0) }
         var s = fc2.forward(hidden, batch: u.n, keepForBackward: keepForBackward)
         Vec.sigmoid(&s)
@@ -34,7 +35,7 @@ final class SqueezeExcitation {
         var dHidden = fc2.backward(Vec.sigmoidBackward(ds, output: s))
         for i in dHidden.indices where hidden[i] <= 0 { dHidden[i] = 0 }
         ds = fc1.backward(dHidden)  // dL/dGAP(u)
-        Vec.add(&du.data, Channelwise.spread(ds, like: u.geometry).data)
+        Vec.add(&du.data, try pool.pooledBackward(ds).data)
         return du
     }
 }

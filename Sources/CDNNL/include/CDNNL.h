@@ -60,4 +60,27 @@ const char *cdnnl_last_error(void);
 /// C = alpha * op(A) * op(B) + beta * C, row-major, through dnnl_sgemm.
 int cdnnl_sgemm(char transa, char transb, long m, long n, long k, float alpha, const float *a, long lda,
                 const float *b, long ldb, float beta, float *c, long ldc);
+/// Average pooling without padding: windows kh×kw at stride sh×sw over src [n, c, h, w], the output
+/// side floored (F.avg_pool2d); src and dst in layout `block` (1, 8 or 16), no reorders. `training`
+/// builds the backward too. Global pooling is kh = h, kw = w: its dst [n, c, 1, 1] is [n, c]
+/// row-major in every layout.
+typedef struct cdnnl_pool cdnnl_pool;
+cdnnl_pool *cdnnl_pool_create(int n, int c, int h, int w, int kh, int kw, int sh, int sw, int block, int training);
+void cdnnl_pool_destroy(cdnnl_pool *pool);
+int cdnnl_pool_forward(cdnnl_pool *pool, const float *src, float *dst);
+/// diff_src (overwritten) from diff_dst.
+int cdnnl_pool_backward(cdnnl_pool *pool, const float *diff_dst, float *diff_src);
+
+/// [a, b] along the channels: a [n, ca, h, w] in layout block_a, b [n, cb, h, w] in block_b, dst in block_dst.
+typedef struct cdnnl_concat cdnnl_concat;
+cdnnl_concat *cdnnl_concat_create(int n, int ca, int cb, int h, int w, int block_a, int block_b, int block_dst);
+void cdnnl_concat_destroy(cdnnl_concat *concat);
+int cdnnl_concat_run(cdnnl_concat *concat, const float *a, const float *b, float *dst);
+
+/// Channels first..<first+count of src [n, c, h, w] (layout block_src) into dst (layout block_dst):
+/// the backward of a concatenation. Creation fails where a blocked source is cut inside a block.
+typedef struct cdnnl_slice cdnnl_slice;
+cdnnl_slice *cdnnl_slice_create(int n, int c, int h, int w, int block_src, int first, int count, int block_dst);
+void cdnnl_slice_destroy(cdnnl_slice *slice);
+int cdnnl_slice_run(cdnnl_slice *slice, const float *src, float *dst);
 #endif

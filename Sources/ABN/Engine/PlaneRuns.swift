@@ -1,0 +1,95 @@
+/// Kernels over one contiguous run of values that share their channel parameters: in plain NCHW
+/// (block 1) a sample's channel plane is such a run. Channelwise's loop nests put the channel block
+/// innermost, which for block 1 is a loop of one and does not vectorise; these take eight lanes at
+/// a time instead (DenseNet-BC runs plain: growth 12 splits into no channel block). Reductions
+/// keep eight partial sums, so their order differs from a scalar loop by rounding only.
+enum PlaneRun {
+    typealias Lanes = SIMD8<Float>
+    static let width = Lanes.scalarCount
+
+    @inline(__always)
+    private static func load(_ p: UnsafePointer<Float>, _ k: Int) -> Lanes {
+        UnsafeRawPointer(p + k).loadUnaligned(as: Lanes.self)
+    }
+
+    @inline(__always)
+    private static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>, _ k: Int) {
+        UnsafeMutableRawPointer(p + k).storeBytes(of: v, as: Lanes.self)
+    }
+
+    /// dst = max(src·s + o (+ r), floor) over `count` values (r nil: no residual).
+    @inline(__always)
+    static func affine(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, residual r: UnsafePointer<Float>?,
+                       count: Int, scale s: Float, offset o: Float, floor: Float) {
+        let fl = Lanes(repeating: floor)
+        var k = 0
+        if let r {
+            while k + width <= count {
+                store(pointwiseMax(load(src, k) * s + o + load(r, k), fl), dst, k)
+                k += width
+            }
+            while k < count { dst[k] = max(src[k] * s + o + r[k], floor); k += 1 }
+        } else {
+            while k + width <= count {
+                store(pointwiseMax(load(src, k) * s + o, fl), dst, k)
+                k += width
+            }
+            while k < count { dst[k] = max(src[k] * s + o, floor); k += 1 }
+        }
+    }
+
+    /// Σ x (y nil) or Σ x·(y − m) over `count` values.
+    @inline(__always)
+    static func sum(_ x: UnsafePointer<Float>, times y: UnsafePointer<Float>?, center m: Float, count: Int) -> Float {
+        var acc = Lanes(repeating: 0), tail: Float = 0, k = 0
+        if let y {
+            while k + width <= count { acc += load(x, k) * (load(y, k) - m); k += width }
+            while k < count { tail += x[k] * (y[k] - m); k += 1 }
+        } else {
+            while k + width <= count { acc += load(x, k); k += width }
+            while k < count { tail += x[k]; k += 1 }
+        }
+        return acc.sum() + tail
+    }
+
+    /// (Σ g, Σ g·(x − m)) with g = d where mask > 0, else 0 (mask nil: g = d): BatchNorm's backward sums.
+    @inline(__always)
+    static func gradientSums(_ d: UnsafePointer<Float>, mask: UnsafePointer<Float>?, x: UnsafePointer<Float>, center m: Float,
+                             count: Int) -> (Float, Float) {
+        var g = Lanes(repeating: 0), gx = g, tailG: Float = 0, tailGX: Float = 0, k = 0
+        let zero = Lanes(repeating: 0)
+        while k + width <= count {
+            var v = load(d, k)
+            if let mask { v.replace(with: zero, where: .!(load(mask, k) .> 0)) }
+            g += v
+            gx += v * (load(x, k) - m)
+            k += width
+        }
+        while k < count {
+            let v = mask.map { $0[k] > 0 ? d[k] : 0 } ?? d[k]
+            tailG += v
+            tailGX += v * (x[k] - m)
+            k += 1
+        }
+        return (g.sum() + tailG, gx.sum() + tailGX)
+    }
+
+    /// dst = g·a + x·kx + o, g as in `gradientSums`: BatchNorm's input gradient.
+    @inline(__always)
+    static func combine(_ d: UnsafePointer<Float>, mask: UnsafePointer<Float>?, x: UnsafePointer<Float>,
+                        _ dst: UnsafeMutablePointer<Float>, count: Int, a: Float, kx: Float, offset o: Float) {
+        let zero = Lanes(repeating: 0)
+        var k = 0
+        while k + width <= count {
+            var v = load(d, k)
+            if let mask { v.replace(with: zero, where: .!(load(mask, k) .> 0)) }
+            store(v * a + load(x, k) * kx + o, dst, k)
+            k += width
+        }
+        while k < count {
+            let v = mask.map { $0[k] > 0 ? d[k] : 0 } ?? d[k]
+            dst[k] = v * a + x[k] * kx + o
+            k += 1
+        }
+    }
+}
