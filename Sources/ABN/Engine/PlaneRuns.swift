@@ -17,24 +17,15 @@ enum PlaneRun {
         UnsafeMutableRawPointer(p + k).storeBytes(of: v, as: Lanes.self)
     }
 
-    /// dst = max(src·s + o (+ r), floor) over `count` values (r nil: no residual).
+    /// dst = max(src·s + o (+ r), floor) over `count` values (r nil: no residual). Element by
+    /// element, so the compiler vectorises the plain loop (the generic SIMD pointwiseMax does not).
     @inline(__always)
     static func affine(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, residual r: UnsafePointer<Float>?,
                        count: Int, scale s: Float, offset o: Float, floor: Float) {
-        let fl = Lanes(repeating: floor)
-        var k = 0
         if let r {
-            while k + width <= count {
-                store(pointwiseMax(load(src, k) * s + o + load(r, k), fl), dst, k)
-                k += width
-            }
-            while k < count { dst[k] = max(src[k] * s + o + r[k], floor); k += 1 }
+            for k in 0..<count { let v = src[k] * s + o + r[k]; dst[k] = v < floor ? floor : v }
         } else {
-            while k + width <= count {
-                store(pointwiseMax(load(src, k) * s + o, fl), dst, k)
-                k += width
-            }
-            while k < count { dst[k] = max(src[k] * s + o, floor); k += 1 }
+            for k in 0..<count { let v = src[k] * s + o; dst[k] = v < floor ? floor : v }
         }
     }
 
