@@ -43,15 +43,22 @@ enum PlaneRun {
         return acc.sum() + tail
     }
 
+    /// d with the lanes where mask ≤ 0 (or NaN) zeroed, by a bitwise and with the comparison's
+    /// all-ones lanes (the generic SIMD `replace(with:where:)` goes lane by lane).
+    @inline(__always)
+    private static func masked(_ d: Lanes, _ mask: Lanes) -> Lanes {
+        let keep = (mask .> 0)._storage
+        return unsafeBitCast(unsafeBitCast(d, to: SIMD8<Int32>.self) & keep, to: Lanes.self)
+    }
+
     /// (Σ g, Σ g·(x − m)) with g = d where mask > 0, else 0 (mask nil: g = d): BatchNorm's backward sums.
     @inline(__always)
     static func gradientSums(_ d: UnsafePointer<Float>, mask: UnsafePointer<Float>?, x: UnsafePointer<Float>, center m: Float,
                              count: Int) -> (Float, Float) {
         var g = Lanes(repeating: 0), gx = g, tailG: Float = 0, tailGX: Float = 0, k = 0
-        let zero = Lanes(repeating: 0)
         while k + width <= count {
             var v = load(d, k)
-            if let mask { v.replace(with: zero, where: .!(load(mask, k) .> 0)) }
+            if let mask { v = masked(v, load(mask, k)) }
             g += v
             gx += v * (load(x, k) - m)
             k += width
@@ -69,11 +76,10 @@ enum PlaneRun {
     @inline(__always)
     static func combine(_ d: UnsafePointer<Float>, mask: UnsafePointer<Float>?, x: UnsafePointer<Float>,
                         _ dst: UnsafeMutablePointer<Float>, count: Int, a: Float, kx: Float, offset o: Float) {
-        let zero = Lanes(repeating: 0)
         var k = 0
         while k + width <= count {
             var v = load(d, k)
-            if let mask { v.replace(with: zero, where: .!(load(mask, k) .> 0)) }
+            if let mask { v = masked(v, load(mask, k)) }
             store(v * a + load(x, k) * kx + o, dst, k)
             k += width
         }
