@@ -28,21 +28,22 @@ final class PoolPrimitive {
 
     /// `x` must have the input geometry; the output has `output`'s.
     func forward(_ x: [Float]) throws -> [Float] {
-        let count = output.n * output.c * output.plane
-        var y = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
-        let status = x.withUnsafeBufferPointer { s in y.withUnsafeMutableBufferPointer { d in cdnnl_pool_forward(handle, s.baseAddress, d.baseAddress) } }
-        if status != 0 { throw ABNError.kernel(String(cString: cdnnl_last_error())) }
-        return y
+        try oneDNNMap(x, count: output.n * output.c * output.plane) { cdnnl_pool_forward(handle, $0, $1) }
     }
 
     /// dL/dx (input geometry) from dL/dy (output geometry).
     func backward(_ dy: [Float]) throws -> [Float] {
-        let count = input.n * input.c * input.plane
-        var dx = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
-        let status = dy.withUnsafeBufferPointer { s in dx.withUnsafeMutableBufferPointer { d in cdnnl_pool_backward(handle, s.baseAddress, d.baseAddress) } }
-        if status != 0 { throw ABNError.kernel(String(cString: cdnnl_last_error())) }
-        return dx
+        try oneDNNMap(dy, count: input.n * input.c * input.plane) { cdnnl_pool_backward(handle, $0, $1) }
     }
+}
+
+/// A fresh array of `count` values written by a shim call from `source`; a failing call throws the shim's error.
+private func oneDNNMap(_ source: [Float], count: Int,
+                       _ call: (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?) -> Int32) throws -> [Float] {
+    var out = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    let status = source.withUnsafeBufferPointer { s in out.withUnsafeMutableBufferPointer { d in call(s.baseAddress, d.baseAddress) } }
+    if status != 0 { throw ABNError.kernel(String(cString: cdnnl_last_error())) }
+    return out
 }
 
 /// Primitives keyed by what they were built for; a layer seeing a new batch size builds new ones once.
@@ -163,11 +164,7 @@ final class ChannelConcat {
     func channels(_ x: Act, _ range: Range<Int>, block: Int) throws -> Act {
         let key = SliceKey(source: x.geometry, first: range.lowerBound, count: range.count, block: block)
         let p = try slices.get(key, make: Slice.init)
-        var out = Act(uninitializedN: x.n, c: range.count, h: x.h, w: x.w, block: block)
-        let status = x.data.withUnsafeBufferPointer { s in
-            out.data.withUnsafeMutableBufferPointer { d in cdnnl_slice_run(p.handle, s.baseAddress, d.baseAddress) }
-        }
-        if status != 0 { throw ABNError.kernel(String(cString: cdnnl_last_error())) }
-        return out
+        let data = try oneDNNMap(x.data, count: x.n * range.count * x.plane) { cdnnl_slice_run(p.handle, $0, $1) }
+        return Act(n: x.n, c: range.count, h: x.h, w: x.w, block: block, data: data)
     }
 }
