@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Times fine-tuning with the feature extractor frozen, the feature cache off (ABN_FEATURE_CACHE=0)
-# and on (the default budget), alternating, on the same session: EDITS edited samples of the shortcut
-# dataset upscaled to 224², ResNet-50-ABN, the paper's recipe (no counterexamples, no augmentation,
-# replay 1:1), EPOCHS epochs. Prints each run's per-epoch seconds. The model's weights do not matter
-# for timing: it is trained for one epoch on 8 images.
-#   ROUNDS=2 EPOCHS=2 EDITS=500 bash bench/finetune-cache.sh [WORKDIR]
+# Times fine-tuning with the feature extractor frozen, the feature cache off (ABN_FEATURE_CACHE=0,
+# OFF_EPOCHS epochs: every epoch costs the same) and on (the default budget, ON_EPOCHS epochs: the
+# first fills the cache), alternating, on the same session: EDITS edited samples of the shortcut
+# dataset upscaled to 224², ResNet-50-ABN, FINETUNE_ARGS (default: no counterexamples, no augmentation,
+# no replay, the extractor frozen: every input cacheable). Prints each run's per-epoch seconds. The
+# model's weights do not matter for timing: it is trained for one epoch on 8 images.
+#   ROUNDS=2 OFF_EPOCHS=1 ON_EPOCHS=2 EDITS=500 bash bench/finetune-cache.sh [WORKDIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="$(swift build -c release -Xswiftc -enable-testing --show-bin-path)/abn-hitl"
 W=${1:-/tmp/abn-finetune-cache}
-ROUNDS=${ROUNDS:-2}; EPOCHS=${EPOCHS:-2}; EDITS=${EDITS:-500}; ARCH=${ARCH:-imagenet-resnet50}; SIZE=${SIZE:-224}
+ROUNDS=${ROUNDS:-2}; OFF_EPOCHS=${OFF_EPOCHS:-1}; ON_EPOCHS=${ON_EPOCHS:-2}; EDITS=${EDITS:-500}; ARCH=${ARCH:-imagenet-resnet50}; SIZE=${SIZE:-224}
 if [ ! -f "$W/ready" ]; then
     rm -rf "$W"; mkdir -p "$W"
     "$BIN" synth --out "$W/data" --train $((EDITS + 100)) --test 1 --seed 0
@@ -21,11 +22,14 @@ if [ ! -f "$W/ready" ]; then
     touch "$W/ready"
 fi
 grep -q avx512 /proc/cpuinfo && cpu=AVX-512 || cpu=AVX2
-echo "$ARCH at ${SIZE}², $EDITS edits, $EPOCHS epochs, $(nproc) cores, $cpu"
+ARGS=${FINETUNE_ARGS:---counterexamples 0 --replay 0 --branches attention+perception}
+echo "$ARCH at ${SIZE}², $EDITS edits, finetune $ARGS, $(nproc) cores, $cpu"
 for r in $(seq 1 "$ROUNDS"); do
     for budget in 0 2048; do
-        echo "round $r, ABN_FEATURE_CACHE=$budget ($(date -u +%H:%M:%S) UTC)"
-        ABN_FEATURE_CACHE=$budget "$BIN" finetune --session "$W/s" --out "$W/ft-$budget.safetensors" --counterexamples 0 \
-            --branches attention+perception --epochs "$EPOCHS" 2>&1 | grep -E "epochs took|feature cache|fine-tuned"
+        [ "$budget" = 0 ] && epochs=$OFF_EPOCHS || epochs=$ON_EPOCHS
+        echo "round $r, ABN_FEATURE_CACHE=$budget, $epochs epochs ($(date -u +%H:%M:%S) UTC)"
+        # shellcheck disable=SC2086
+        ABN_FEATURE_CACHE=$budget "$BIN" finetune --session "$W/s" --out "$W/ft-$budget.safetensors" $ARGS \
+            --epochs "$epochs" 2>&1 | grep -E "epochs took|feature cache|fine-tuned"
     done
 done
