@@ -27,7 +27,7 @@ echo "$ARCH at ${SIZE}², $EDITS edits, finetune $ARGS, $(nproc) cores, $cpu"
 for r in $(seq 1 "$ROUNDS"); do
     for budget in 0 2048; do
         [ "$budget" = 0 ] && epochs=$OFF_EPOCHS || epochs=$ON_EPOCHS
-        echo "round $r, ABN_FEATURE_CACHE=$budget, $epochs epochs ($(date -u +%H:%M:%S) UTC)"
+        echo "round $r, ABN_FEATURE_CACHE=$budget, $epochs epochs ($(date -u +%H:%M:%S) UTC, load $(cut -d" " -f1-3 /proc/loadavg))"
         # shellcheck disable=SC2086
         ABN_FEATURE_CACHE=$budget "$BIN" finetune --session "$W/s" --out "$W/ft-$budget.safetensors" $ARGS \
             --epochs "$epochs" 2>&1 | grep -E "epochs took|feature cache|fine-tuned"
