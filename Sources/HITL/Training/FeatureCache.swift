@@ -30,11 +30,11 @@ final class FeatureCache {
     /// g(x) [N, C', h, w] of the batch `inputs` [N, C, H, W], `keys[i]` naming the input that never
     /// changes behind row i (nil: one that is never the same twice, such as a fresh counterexample).
     /// From the cache only when every row is stored from a batch of the same size N; otherwise the
-    /// extractor runs on the whole batch, exactly as the step from the inputs would, and the rows not yet
-    /// stored are kept while the budget lasts. All or nothing, and by batch size, because the extractor's
-    /// kernels depend on the batch (Winograd only with enough tiles for every thread): g(x) of one
-    /// sample is bit for bit the same in any batch of the same size, not across sizes, and computing
-    /// only the missing rows would be a smaller batch.
+    /// extractor runs on the whole batch, exactly as the step from the inputs would, and the rows not
+    /// yet stored (or stored from a smaller batch) are kept while the budget lasts. All or nothing, and
+    /// by batch size, because the extractor's kernels depend on the batch (Winograd only with enough
+    /// tiles for every thread): g(x) of one sample is bit for bit the same in any batch of the same
+    /// size, not across sizes, and computing only the missing rows would be a smaller batch.
     func features(of inputs: Tensor, keys: [String?], model: ABNModel) throws -> Tensor {
         let n = inputs.shape[0]
         precondition(keys.count == n, "one key per input")
@@ -47,9 +47,13 @@ final class FeatureCache {
         computed += n
         let size = f.data.count / n
         for (i, key) in keys.enumerated() {
-            guard let key, stored[key] == nil, bytes + 4 * size <= budget else { continue }
+            // A version from a larger batch wins: the last, smaller batch of an epoch would otherwise
+            // leave its samples stored at a size that no later full batch matches.
+            guard let key else { continue }
+            let old = stored[key]
+            guard (old?.batch ?? 0) < n, old != nil || bytes + 4 * size <= budget else { continue }
+            if old == nil { bytes += 4 * size }
             stored[key] = (n, Array(f.data[(i * size)..<((i + 1) * size)]))
-            bytes += 4 * size
         }
         return f
     }
