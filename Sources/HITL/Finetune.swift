@@ -97,6 +97,13 @@ public struct FinetuneReport: Sendable {
     public var keptEpoch: Int
     /// Mean γ·L_map over the last epoch's steps.
     public var finalMapLoss: Double
+    /// Inputs (training and validation, over all epochs) whose g(x) came from the feature cache, and
+    /// those the cache had to run through the frozen extractor (first seen, past the budget, or never
+    /// the same twice); both 0 without a cache (the extractor trains, or the budget is 0).
+    public var featuresFromCache: Int
+    public var featuresComputed: Int
+    /// Wall-clock seconds of each epoch run (its steps and its validation), for timing; not recorded.
+    public var epochSeconds: [Double]
     public var outputSHA256: String
     /// On the evaluation split (test), where it exists.
     public var before: EvalReport?
@@ -120,6 +127,8 @@ public struct FinetuneProgress: Sendable {
     public var validationAccuracy: Double?
     /// The best so far and its epoch.
     public var bestValidation: (accuracy: Double, epoch: Int)?
+    /// Inputs so far (training and validation) whose g(x) came from the feature cache.
+    public var featuresFromCache: Int = 0
 }
 
 /// Fine-tunes `model` (in place) on the session's edited and accepted samples and writes it to `out`
@@ -134,7 +143,13 @@ public struct FinetuneProgress: Sendable {
 /// batchSize/(1+K+replayRatio) training targets, each with K fresh counterexamples (same label and
 /// target map), and fills the batch with unedited training samples of the session's split (drawn with
 /// replacement; no map loss for them). The test split is only measured, before and after.
+///
+/// With the feature extractor frozen, g(x) of every input that is the same in every epoch (targets as
+/// themselves and replayed samples when nothing is augmented; the validation set) is computed once
+/// and kept, up to `featureCacheBudget` bytes (nil: FeatureCache.budgetFromEnvironment; 0 turns it off). The weights written
+/// are the same either way.
 public func finetune(session: Session, model: LoadedModel, out: URL, options: FinetuneOptions, evaluationSplit: String? = "test",
+                     featureCacheBudget: Int? = nil,
                      progress: ((FinetuneProgress) -> Void)? = nil) throws -> FinetuneReport {
     let branches = options.effectiveBranches
     guard options.epochs.map({ $0 >= 1 }) ?? true, options.batchSize >= 2, options.effectiveReplayRatio >= 0, options.gamma >= 0, options.gamma.isFinite,
@@ -191,40 +206,59 @@ public func finetune(session: Session, model: LoadedModel, out: URL, options: Fi
     options = options.resolved
     let sgd = SGD(learningRate: options.learningRate)
     let augmentation = options.effectiveAugment ? TargetAugmentation(preprocessing: m.preprocessing, mapHeight: info.mapHeight, mapWidth: info.mapWidth) : nil
+    // g(x) depends on the input alone only while the extractor is frozen.
+    let cacheBudget = featureCacheBudget ?? FeatureCache.budgetFromEnvironment
+    let cache = branches.freezesFeatureExtractor && cacheBudget > 0 ? FeatureCache(budget: cacheBudget) : nil
     var steps = 0, lastMapLoss = 0.0, epochsRun = 0
     var history: [Double] = []
+    var epochSeconds: [Double] = []
     var selection = EpochSelection()
     var bestState: [String: StateTensor]?  // the weights of selection.best
     for epoch in 0..<epochs {
+        let started = Date()
+        defer { epochSeconds.append(Date().timeIntervalSince(started)) }
         let order = rng.permutation(split.training.count).map { split.training[$0] }
         var mapLoss = 0.0, perLoss = 0.0, counted = 0
         for b in 0..<plan.batchesPerEpoch {
             let chosen = order[(b * plan.targetsPerBatch)..<min(order.count, (b + 1) * plan.targetsPerBatch)]
             var xs: [Float] = [], labels: [Int] = [], maps: [Tensor?] = []
-            func add(_ x: [Float], label: Int, map: [Float]?) {
-                var x = x, map = map
+            // Per input, the sample it is unchanged from (its g(x) may be cached), or nil.
+            var keys: [String?] = []
+            func add(_ x: [Float], key: String?, label: Int, map: [Float]?) {
+                var x = x, map = map, key = key
                 if let a = augmentation {
                     let d = a.draw(using: &rng)
                     x = a.apply(d, image: x)
                     map = map.map { a.apply(d, map: $0) }
+                    key = nil  // a different image every time
                 }
                 xs += x
+                keys.append(key)
                 labels.append(label)
                 maps.append(map.map { Tensor(shape: [1, info.mapHeight, info.mapWidth], data: $0) })
             }
             for i in chosen {
                 let made = pool.counterexamples(of: i, count: options.counterexamples, rng: &rng)
-                let originals = options.keepOriginals || made.isEmpty ? [try input(targets[i].relativePath)] : []
-                for x in originals + made { add(x, label: targets[i].label, map: targets[i].map) }
+                if options.keepOriginals || made.isEmpty {
+                    add(try input(targets[i].relativePath), key: targets[i].relativePath, label: targets[i].label, map: targets[i].map)
+                }
+                // Fresh donors every time: never the same input twice.
+                for x in made { add(x, key: nil, label: targets[i].label, map: targets[i].map) }
             }
             for _ in 0..<(plan.replayPerTarget * chosen.count) {
                 let s = replay[rng.nextInt(below: replay.count)]
-                add(try input(s.relativePath), label: s.label, map: nil)
+                add(try input(s.relativePath), key: s.relativePath, label: s.label, map: nil)
             }
             guard labels.count >= 2 else { continue }  // BatchNorm's batch statistics need two samples
             let x = Tensor(shape: [labels.count, m.inputChannels, m.inputHeight, m.inputWidth], data: xs)
-            let stats = try model.model.trainStep(input: x, labels: labels, optimizer: sgd, trainable: branches,
-                                                  mapTargets: MapTargets(maps: maps, gamma: options.gamma))
+            let targetMaps = MapTargets(maps: maps, gamma: options.gamma)
+            let stats: StepStats
+            if let cache, keys.allSatisfy({ $0 != nil }) {
+                stats = try model.model.trainStep(features: try cache.features(of: x, keys: keys, model: model.model), labels: labels,
+                                                  optimizer: sgd, trainable: branches, mapTargets: targetMaps)
+            } else {
+                stats = try model.model.trainStep(input: x, labels: labels, optimizer: sgd, trainable: branches, mapTargets: targetMaps)
+            }
             guard stats.mapLoss.isFinite, stats.perceptionLoss.isFinite, stats.attentionLoss.isFinite else {
                 throw FinetuneError("fine-tuning diverged (loss is not finite at step \(steps + 1)); try a smaller --lr; nothing was written")
             }
@@ -232,13 +266,14 @@ public func finetune(session: Session, model: LoadedModel, out: URL, options: Fi
             steps += 1
             let p = FinetuneProgress(step: steps, totalSteps: epochs * plan.batchesPerEpoch, epoch: epoch + 1,
                                      mapLoss: mapLoss / Double(counted), perceptionLoss: perLoss / Double(counted),
-                                     validationAccuracy: history.last, bestValidation: selection.best.map { ($0.accuracy, $0.epoch) })
+                                     validationAccuracy: history.last, bestValidation: selection.best.map { ($0.accuracy, $0.epoch) },
+                                     featuresFromCache: cache?.served ?? 0)
             progress?(p)
         }
         lastMapLoss = counted > 0 ? mapLoss / Double(counted) : 0
         epochsRun = epoch + 1
         guard let validation else { continue }
-        let accuracy = try validation.accuracy(of: model.model)
+        let accuracy = try validation.accuracy(of: model.model, cache: cache)
         history.append(accuracy)
         if selection.record(accuracy: accuracy, epoch: epoch + 1, step: steps) {
             bestState = Dictionary(uniqueKeysWithValues: model.model.stateDict().map { ($0.name, $0.tensor) })
@@ -253,6 +288,7 @@ public func finetune(session: Session, model: LoadedModel, out: URL, options: Fi
     let report = FinetuneReport(editedSamples: targets.count, heldOut: split.heldOut.count, excludedSamples: excluded.count,
                                 steps: steps, epochs: epochsRun,
                                 validationAccuracy: history, keptEpoch: kept, finalMapLoss: lastMapLoss,
+                                featuresFromCache: cache?.served ?? 0, featuresComputed: cache?.computed ?? 0, epochSeconds: epochSeconds,
                                 outputSHA256: written.sha256, before: before, after: after)
     try recordFinetuneRun(session: session, options: options, input: model, output: written, report: report)
     return report
@@ -269,6 +305,7 @@ extension FinetuneProgress {
         var s = String(format: "epoch %d map loss %.4f per %.3f", epoch, mapLoss, perceptionLoss)
         if let v = validationAccuracy { s += String(format: " val %.1f%%", 100 * v) }
         if let b = bestValidation { s += String(format: " (best %.1f%% @%d)", 100 * b.accuracy, b.epoch) }
+        if featuresFromCache > 0 { s += " cached g(x) \(featuresFromCache)" }
         return s
     }
 }
@@ -378,13 +415,21 @@ struct ValidationSet {
         heldOut == 0 ? 0 : max(FinetuneOptions.minimumValidationPerTarget, (FinetuneOptions.validationSize + heldOut - 1) / heldOut)
     }
 
-    func accuracy(of model: ABNModel, batch: Int = 64) throws -> Double {
+    /// With a cache (the extractor frozen), each input's g(x) is computed once: the inputs never change.
+    func accuracy(of model: ABNModel, cache: FeatureCache? = nil, batch: Int = 64) throws -> Double {
         let c = model.config
         var correct = 0
         for start in stride(from: 0, to: labels.count, by: batch) {
             let end = min(labels.count, start + batch)
             let x = Tensor(shape: [end - start, c.inputChannels, c.inputHeight, c.inputWidth], data: inputs[start..<end].flatMap { $0 })
-            let logits = try model.forward(x, training: false).perceptionLogits
+            let logits: Tensor
+            if let cache {
+                // "\u{0}" cannot start a sample's relative path, so these keys never meet a training input's.
+                let keys = (start..<end).map { "\u{0}validation \($0)" }
+                logits = try model.forward(features: try cache.features(of: x, keys: keys, model: model)).perceptionLogits
+            } else {
+                logits = try model.forward(x, training: false).perceptionLogits
+            }
             for (row, label) in zip(start..<end, labels[start..<end]) where argmax(Array(logits.data[(row - start) * c.numClasses..<(row - start + 1) * c.numClasses])) == label {
                 correct += 1
             }

@@ -45,6 +45,60 @@ final class FineTuningTests: XCTestCase {
         }
     }
 
+    /// With the extractor frozen, a step from extractFeatures(x) is the step from x: the same losses,
+    /// gradients and (after a few SGD steps with momentum) weights; the evaluation forward from g(x)
+    /// is forward(x); and a features step that would need the extractor's backward is refused.
+    func testFeaturesStepEqualsInputStep() throws {
+        let (x, y, t) = batch()
+        for trainable in [TrainableBranches.attentionAndPerception, .attention] {
+            let a = try smallModel(.residual), b = try smallModel(.residual)
+            let sa = try a.computeGradients(input: x, labels: y, trainable: trainable, mapTargets: t)
+            let sb = try b.computeGradients(features: try b.extractFeatures(x), labels: y, trainable: trainable, mapTargets: t)
+            XCTAssertEqual([sa.attentionLoss, sa.perceptionLoss, sa.mapLoss], [sb.attentionLoss, sb.perceptionLoss, sb.mapLoss])
+            let ga = a.gradients(), gb = b.gradients()
+            XCTAssertTrue(ga.values.contains { $0.contains { $0 != 0 } })
+            for (name, g) in ga { XCTAssertEqual(gb[name]!, g, "\(trainable): gradient of \(name)") }
+            let sgd = (SGD(learningRate: 0.05), SGD(learningRate: 0.05))
+            for _ in 0..<3 {
+                _ = try a.trainStep(input: x, labels: y, optimizer: sgd.0, trainable: trainable, mapTargets: t)
+                _ = try b.trainStep(features: try b.extractFeatures(x), labels: y, optimizer: sgd.1, trainable: trainable, mapTargets: t)
+            }
+            let wa = a.stateDict(), wb = Dictionary(uniqueKeysWithValues: b.stateDict().map { ($0.name, $0.tensor) })
+            for (name, w) in wa { XCTAssertEqual(wb[name], w, "\(trainable): \(name) after 3 steps") }
+            XCTAssertEqual(try b.forward(features: try b.extractFeatures(x)).perceptionLogits.data,
+                           try b.forward(x, training: false).perceptionLogits.data)
+        }
+        let m = try smallModel(.residual)
+        XCTAssertThrowsError(try m.computeGradients(features: try m.extractFeatures(x), labels: y, trainable: .all, mapTargets: t))
+    }
+
+    /// The feature cache computes a sample's g(x) in one batch and reuses it in another of the same
+    /// size, so there g(x) must not depend on the rest of the batch or the sample's place in it.
+    /// (Across batch sizes it may: the Winograd kernel needs enough tiles for every thread.)
+    func testExtractedFeaturesDoNotDependOnTheRestOfTheBatch() throws {
+        for (arch, side) in [("cifar-resnet8", 32), ("cifar-resnet20", 32), ("imagenet-resnet18", 64)] {
+            let m = try ABNModel(config: ModelConfig(arch: try ABNArchitecture(parsing: arch), numClasses: 3, inputChannels: 3,
+                                                     inputHeight: side, inputWidth: side, attention: .residual), seed: 3)
+            var rng = InitRandom(seed: 9)
+            let size = 3 * side * side
+            let x = (0..<13).map { _ in (0..<size).map { _ in Float(rng.normal()) } }
+            func features(_ rows: [Int]) throws -> [[Float]] {
+                let f = try m.extractFeatures(Tensor(shape: [rows.count, 3, side, side], data: rows.flatMap { x[$0] })).data
+                let per = f.count / rows.count
+                return rows.indices.map { Array(f[($0 * per)..<(($0 + 1) * per)]) }
+            }
+            for count in [1, 3, 8] {
+                let a = try features(Array(0..<count))
+                for j in 0..<count {
+                    // Sample j among other samples, at the other end of the batch.
+                    var rows = Array((14 - count)..<13)
+                    rows.insert(j, at: count - 1 - j)
+                    XCTAssertEqual(try features(rows)[count - 1 - j], a[j], "\(arch), batches of \(count): sample \(j)")
+                }
+            }
+        }
+    }
+
     func testMapLossValueByHand() throws {
         let (x, y, t) = batch()
         // L_map = γ · mean over edited samples of ‖M′ − M‖₂, with M from the same training-mode pass.

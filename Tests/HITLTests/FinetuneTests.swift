@@ -119,6 +119,50 @@ final class FinetuneTests: XCTestCase {
         }
     }
 
+    /// The feature cache changes no result: the same session fine-tuned with the extractor frozen and
+    /// the cache off, on, and with a budget of 3 samples' g(x) (the rest recomputed every time), writes
+    /// the same weights bit for bit, with the same losses and validation accuracy. Two recipes: the paper's (targets
+    /// and replayed samples, all cacheable) and counterexamples without augmentation (fresh
+    /// counterexamples are never cached, the targets and the validation set are).
+    func testFeatureCacheChangesNoResult() throws {
+        let dir = try Fixture.temporaryDirectory()
+        let (model, session) = try editedSession(dir, n: 20)
+        var paper = quick()
+        paper.counterexamples = 0
+        paper.epochs = 3
+        var counter = quick()
+        counter.augment = false
+        counter.holdout = 0.2
+        counter.epochs = 3
+        let oneSample = 4 * model.model.featureShape.reduce(1, *)
+        for (name, options) in [("paper", paper), ("counterexamples", counter)] {
+            var runs: [(budget: Int, report: FinetuneReport, weights: [String: StateTensor])] = []
+            for budget in [0, FeatureCache.defaultBudget, 3 * oneSample] {
+                let out = dir.appendingPathComponent("\(name)-\(budget).safetensors")
+                let report = try finetune(session: session, model: try ModelFile.load(contentsOf: model.url), out: out, options: options,
+                                          featureCacheBudget: budget) { _ in }
+                runs.append((budget, report, try ModelFile.read(contentsOf: out).tensors))
+            }
+            XCTAssertEqual(runs[0].report.featuresFromCache + runs[0].report.featuresComputed, 0, "\(name): budget 0 is the uncached path")
+            XCTAssertGreaterThan(runs[1].report.featuresFromCache, 0, "\(name): something came from the cache")
+            for run in runs[1...] {
+                // Bit for bit: a cached g(x) is what the batch would have computed (FeatureCache).
+                XCTAssertEqual(run.report.finalMapLoss, runs[0].report.finalMapLoss, "\(name), budget \(run.budget)")
+                XCTAssertEqual(run.report.validationAccuracy, runs[0].report.validationAccuracy, "\(name), budget \(run.budget)")
+                XCTAssertEqual(run.report.steps, runs[0].report.steps)
+                for (key, tensor) in runs[0].weights.sorted(by: { $0.key < $1.key }) {
+                    XCTAssertEqual(run.weights[key], tensor, "\(name), budget \(run.budget): \(key)")
+                }
+            }
+            // With room for 3 samples only, most batches went through the extractor every epoch.
+            XCTAssertLessThan(runs[2].report.featuresFromCache, runs[1].report.featuresFromCache, name)
+            XCTAssertGreaterThan(runs[2].report.featuresComputed, runs[1].report.featuresComputed, name)
+            XCTAssertEqual(runs[1].report.featuresFromCache + runs[1].report.featuresComputed,
+                           runs[2].report.featuresFromCache + runs[2].report.featuresComputed, "every input counted once")
+            XCTAssertEqual(runs[0].report.validationAccuracy.isEmpty, name == "paper")
+        }
+    }
+
     func testRefusalsWriteNothing() throws {
         let dir = try Fixture.temporaryDirectory()
         let (model, session) = try editedSession(dir, n: 2)

@@ -39,6 +39,10 @@ extension TrainableBranches {
         case .perception: return self == .attention
         }
     }
+
+    /// Whether the feature extractor stays fixed (no gradient, BatchNorm running statistics): then g(x)
+    /// depends on x alone, and a step can start from precomputed features (ABNModel.trainStep(features:)).
+    public var freezesFeatureExtractor: Bool { freezes(.features) }
 }
 
 /// ABN exactly as the official code builds it (module structure, state_dict names, init), from a
@@ -166,10 +170,8 @@ public final class ABNModel {
         var map: Act                // M [N, 1, h, w]
     }
 
-    /// With the feature extractor frozen (fine-tuning) nothing flows back into it and its BatchNorms use
-    /// their running statistics, so its forward is the folded inference one: no activations kept.
-    private func trainingForward(_ x: Act, frozenFeatures: Bool) throws -> Trace {
-        let fe = frozenFeatures ? try features.forwardFolded(x, version: featureVersion) : try features.forward(x, training: true)
+    /// The branches' training forward from g(x); they keep what their backward needs.
+    private func trainingForward(features fe: Act) throws -> Trace {
         let (logits, map) = try attention.forward(fe, training: true, version: version)
         let perLogits = try perception.forward(features: fe, map: map, training: true)
         return Trace(attentionLogits: logits, perceptionLogits: perLogits, map: map)
@@ -190,17 +192,24 @@ public final class ABNModel {
 
     public func forward(_ x: Tensor, training: Bool) throws -> ABNOutput {
         let input = try checkInput(x)
-        if !training {
-            let r = try inferenceForward(try features.forwardFolded(input, version: featureVersion))
-            try checkFinite(r.attentionLogits, "attention logits")
-            try checkFinite(r.perceptionLogits, "perception logits")
-            try checkFinite(r.map.data, "attention map")
-            return output(attentionLogits: r.attentionLogits, perceptionLogits: r.perceptionLogits, map: r.map)
-        }
-        let t = try trainingForward(input, frozenFeatures: false)
+        if !training { return try evaluationOutput(try features.forwardFolded(input, version: featureVersion)) }
+        let t = try trainingForward(features: try features.forward(input, training: true))
         version += 1  // running statistics moved
         featureVersion += 1
         return output(attentionLogits: t.attentionLogits, perceptionLogits: t.perceptionLogits, map: t.map)
+    }
+
+    /// Evaluation mode from g(x) [N, C', h, w] (extractFeatures'): the same as forward(x, training: false).
+    public func forward(features: Tensor) throws -> ABNOutput {
+        try evaluationOutput(try featureAct(features))
+    }
+
+    private func evaluationOutput(_ fe: Act) throws -> ABNOutput {
+        let r = try inferenceForward(fe)
+        try checkFinite(r.attentionLogits, "attention logits")
+        try checkFinite(r.perceptionLogits, "perception logits")
+        try checkFinite(r.map.data, "attention map")
+        return output(attentionLogits: r.attentionLogits, perceptionLogits: r.perceptionLogits, map: r.map)
     }
 
     /// Every command that reads a model's answers goes through the evaluation-mode entry points,
@@ -251,6 +260,9 @@ public final class ABNModel {
 
     // MARK: - What-if
 
+    /// The shape of one sample's g(x): [C', h, w].
+    public var featureShape: [Int] { [network.featureChannels, mapHeight, mapWidth] }
+
     /// g(x) in evaluation mode: [N, C', h, w].
     public func extractFeatures(_ x: Tensor) throws -> Tensor {
         try features.forwardFolded(try checkInput(x), version: featureVersion).tensor
@@ -292,17 +304,40 @@ public final class ABNModel {
     /// Returns the losses. Used by trainStep and by the gradient tests.
     func computeGradients(input: Tensor, labels: [Int], trainable: TrainableBranches, mapTargets: MapTargets?) throws -> StepStats {
         let x = try checkInput(input)
-        guard labels.count == x.n else { throw ABNError.shapeMismatch("\(labels.count) labels for a batch of \(x.n)") }
+        let frozen = trainable.freezes(.features)
+        return try computeGradients(batch: x.n, labels: labels, trainable: trainable, mapTargets: mapTargets) {
+            // With the feature extractor frozen (fine-tuning) nothing flows back into it and its BatchNorms
+            // use their running statistics, so its forward is the folded inference one (no activations
+            // kept): g(x) is then exactly extractFeatures(x), which is what lets trainStep(features:) exist.
+            frozen ? try features.forwardFolded(x, version: featureVersion) : try features.forward(x, training: true)
+        }
+    }
+
+    /// computeGradients from g(x) [N, C', h, w] as extractFeatures returns it, the extractor frozen:
+    /// the same step as from the inputs, without running the extractor.
+    func computeGradients(features: Tensor, labels: [Int], trainable: TrainableBranches, mapTargets: MapTargets?) throws -> StepStats {
+        guard trainable.freezes(.features) else {
+            throw ABNError.invalidArchitecture("a step from precomputed features needs the feature extractor frozen (not --branches \(trainable.rawValue))")
+        }
+        let fe = try featureAct(features)
+        return try computeGradients(batch: fe.n, labels: labels, trainable: trainable, mapTargets: mapTargets) { fe }
+    }
+
+    /// The one gradient path behind both: `g` gives g(x) once the branches' trainability is set.
+    private func computeGradients(batch n: Int, labels: [Int], trainable: TrainableBranches, mapTargets: MapTargets?,
+                                  features g: () throws -> Act) throws -> StepStats {
+        guard labels.count == n else { throw ABNError.shapeMismatch("\(labels.count) labels for a batch of \(n)") }
         guard labels.allSatisfy({ $0 >= 0 && $0 < config.numClasses }) else {
             throw ABNError.shapeMismatch("labels must lie in 0..<\(config.numClasses)")
         }
-        if let mt = mapTargets, mt.maps.count != x.n {
-            throw ABNError.shapeMismatch("\(mt.maps.count) map targets for a batch of \(x.n)")
+        if let mt = mapTargets, mt.maps.count != n {
+            throw ABNError.shapeMismatch("\(mt.maps.count) map targets for a batch of \(n)")
         }
         setTrainable(trainable)
         defer { setTrainable(.all) }
         for p in parameters { p.zeroGrad() }
-        let t = try trainingForward(x, frozenFeatures: trainable.freezes(.features))
+        let fe = try g()
+        let t = try trainingForward(features: fe)
         version += 1
         if !trainable.freezes(.features) { featureVersion += 1 }
         let k = config.numClasses
@@ -317,13 +352,26 @@ public final class ABNModel {
         Vec.add(&dFe.data, try attention.backward(dLogits: att.gradient, dMap: dM).data)
         if !trainable.freezes(.features) { try features.backward(dFe) }
         return StepStats(attentionLoss: att.loss, perceptionLoss: per.loss, mapLoss: mapLoss,
-                         attentionCorrect: att.correct, perceptionCorrect: per.correct, count: x.n)
+                         attentionCorrect: att.correct, perceptionCorrect: per.correct, count: n)
     }
 
     /// One SGD step on L_att + L_per (+ γ·L_map where map targets are given).
     public func trainStep(input: Tensor, labels: [Int], optimizer: SGD, trainable: TrainableBranches = .all,
                           mapTargets: MapTargets? = nil) throws -> StepStats {
-        let stats = try computeGradients(input: input, labels: labels, trainable: trainable, mapTargets: mapTargets)
+        try step(optimizer: optimizer, trainable: trainable,
+                 try computeGradients(input: input, labels: labels, trainable: trainable, mapTargets: mapTargets))
+    }
+
+    /// trainStep from g(x) [N, C', h, w] (extractFeatures'), the extractor frozen (`trainable` not `.all`):
+    /// the same step as trainStep(input:) on the inputs g(x) came from.
+    public func trainStep(features: Tensor, labels: [Int], optimizer: SGD, trainable: TrainableBranches,
+                          mapTargets: MapTargets? = nil) throws -> StepStats {
+        try step(optimizer: optimizer, trainable: trainable,
+                 try computeGradients(features: features, labels: labels, trainable: trainable, mapTargets: mapTargets))
+    }
+
+    /// The SGD update after computeGradients (whose result is `stats`).
+    private func step(optimizer: SGD, trainable: TrainableBranches, _ stats: StepStats) -> StepStats {
         setTrainable(trainable)
         optimizer.step(parameters.filter { $0.trainable })
         setTrainable(.all)

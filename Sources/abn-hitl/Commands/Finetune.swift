@@ -124,6 +124,10 @@ func runFinetune(session: Session, model: LoadedModel, out: URL, options: Finetu
     case .attentionAndPerception: trained = "the attention and perception branches (feature extractor frozen)"
     case .attention: trained = "the attention branch"
     }
+    note("epochs took " + report.epochSeconds.map { String(format: "%.1f", $0) }.joined(separator: ", ") + " s")
+    if report.featuresFromCache + report.featuresComputed > 0 {
+        note("feature cache: g(x) of \(report.featuresFromCache) inputs reused, \(report.featuresComputed) computed by the frozen extractor")
+    }
     if report.excludedSamples > 0 { note("skipped \(report.excludedSamples) excluded sample\(report.excludedSamples == 1 ? "" : "s") (marked x in review)") }
     note("fine-tuned \(trained) on \(report.editedSamples - report.heldOut) edited samples in \(report.steps) steps\(kept); wrote \(out.path)")
     return report
