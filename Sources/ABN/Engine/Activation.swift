@@ -17,6 +17,11 @@ struct Act {
         self.data = data
     }
 
+    /// Values laid out as `g` says.
+    init(_ g: Geometry, data: [Float]) {
+        self.init(n: g.n, c: g.c, h: g.h, w: g.w, block: g.block, data: data)
+    }
+
     init(zerosN n: Int, c: Int, h: Int, w: Int, block: Int = 1) {
         self.init(n: n, c: c, h: h, w: w, block: block, data: [Float](repeating: 0, count: n * c * h * w))
     }

@@ -7,6 +7,14 @@ enum Channelwise {
     // block's channel parameters in small arrays, so the inner loops vectorise; in plain layout
     // (block 1) each channel plane is one run with scalar parameters instead (PlaneRun).
 
+    /// body(channel, offset of its plane) for every (sample, channel) plane of a plain (block 1) `x`.
+    @inline(__always)
+    private static func forEachPlainPlane(_ x: Act, _ body: (_ channel: Int, _ offset: Int) -> Void) {
+        for i in 0..<x.n {
+            for ch in 0..<x.c { body(ch, (i * x.c + ch) * x.plane) }
+        }
+    }
+
     /// out = (x − center[c])·scale[c] + shift[c] (+ residual) (then ReLU): BatchNorm's
     /// normalisation and what follows it in a ResNet (center nil: 0).
     static func affine(_ x: Act, scale: [Float], shift: [Float], center: [Float]? = nil, residual: Act? = nil,
@@ -24,12 +32,9 @@ enum Channelwise {
                         offset.withUnsafeBufferPointer { op in
                             if b == 1 {
                                 let rBase = residual == nil ? nil : UnsafePointer(rp.baseAddress!)
-                                for i in 0..<x.n {
-                                    for ch in 0..<x.c {
-                                        let e = (i * x.c + ch) * plane
-                                        PlaneRun.affine(src.baseAddress! + e, dst.baseAddress! + e, residual: rBase.map { $0 + e },
-                                                        count: plane, scale: sp[ch], offset: op[ch], floor: floor)
-                                    }
+                                forEachPlainPlane(x) { ch, e in
+                                    PlaneRun.affine(src.baseAddress! + e, dst.baseAddress! + e, residual: rBase.map { $0 + e },
+                                                    count: plane, scale: sp[ch], offset: op[ch], floor: floor)
                                 }
                                 return
                             }
@@ -67,12 +72,9 @@ enum Channelwise {
                 center.withUnsafeBufferPointer { cp in
                     partial.withUnsafeMutableBufferPointer { part in
                         if b == 1 {
-                            for i in 0..<x.n {
-                                for ch in 0..<x.c {
-                                    let e = (i * x.c + ch) * plane
-                                    let yRun: UnsafePointer<Float>? = y == nil ? nil : yp.baseAddress! + e
-                                    total[ch] += Double(PlaneRun.sum(xp.baseAddress! + e, times: yRun, center: cp[ch], count: plane))
-                                }
+                            forEachPlainPlane(x) { ch, e in
+                                let yRun: UnsafePointer<Float>? = y == nil ? nil : yp.baseAddress! + e
+                                total[ch] += Double(PlaneRun.sum(xp.baseAddress! + e, times: yRun, center: cp[ch], count: plane))
                             }
                             return
                         }
@@ -116,15 +118,12 @@ enum Channelwise {
                         partial.withUnsafeMutableBufferPointer { part in
                             let g = part.baseAddress!, gx = part.baseAddress! + b
                             if b == 1 {
-                                for i in 0..<x.n {
-                                    for ch in 0..<x.c {
-                                        let e = (i * x.c + ch) * plane
-                                        let maskRun: UnsafePointer<Float>? = mask == nil ? nil : mp.baseAddress! + e
-                                        let (sg, sgx) = PlaneRun.gradientSums(d.baseAddress! + e, mask: maskRun, x: xp.baseAddress! + e,
-                                                                              center: cp[ch], count: plane)
-                                        sumG[ch] += Double(sg)
-                                        sumGX[ch] += Double(sgx)
-                                    }
+                                forEachPlainPlane(x) { ch, e in
+                                    let maskRun: UnsafePointer<Float>? = mask == nil ? nil : mp.baseAddress! + e
+                                    let (sg, sgx) = PlaneRun.gradientSums(d.baseAddress! + e, mask: maskRun, x: xp.baseAddress! + e,
+                                                                          center: cp[ch], count: plane)
+                                    sumG[ch] += Double(sg)
+                                    sumGX[ch] += Double(sgx)
                                 }
                                 return
                             }
@@ -173,14 +172,10 @@ enum Channelwise {
                             k.withUnsafeBufferPointer { kp in
                                 offset.withUnsafeBufferPointer { op in
                                     if b == 1 {
-                                        for i in 0..<x.n {
-                                            for ch in 0..<x.c {
-                                                let e = (i * x.c + ch) * plane
-                                                let maskRun: UnsafePointer<Float>? = mask == nil ? nil : mp.baseAddress! + e
-                                                PlaneRun.combine(d.baseAddress! + e, mask: maskRun,
-                                                                 x: xp.baseAddress! + e, dst.baseAddress! + e, count: plane,
-                                                                 a: ap[ch], kx: kp[ch], offset: op[ch])
-                                            }
+                                        forEachPlainPlane(x) { ch, e in
+                                            let maskRun: UnsafePointer<Float>? = mask == nil ? nil : mp.baseAddress! + e
+                                            PlaneRun.combine(d.baseAddress! + e, mask: maskRun, x: xp.baseAddress! + e, dst.baseAddress! + e,
+                                                             count: plane, a: ap[ch], kx: kp[ch], offset: op[ch])
                                         }
                                         return
                                     }

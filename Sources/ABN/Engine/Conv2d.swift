@@ -4,7 +4,7 @@
 final class Conv2d {
     let weight: Parameter
     let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, groups: Int
-    private var primitives = ConvPrimitiveCache()
+    private var primitives = PrimitiveCache<ConvPrimitive.Key, ConvPrimitive>()
     private var input: Act?
     private var outputBlock = 1
     /// Keeps inference on oneDNN's direct kernel instead of the Winograd one (for tests).
@@ -40,7 +40,7 @@ final class Conv2d {
     private func primitive(_ x: Act, outputBlock: Int, training: Bool, epilogue: ConvEpilogue) throws -> ConvPrimitive {
         try primitives.get(ConvPrimitive.Key(n: x.n, c: x.c, h: x.h, w: x.w, k: outChannels, r: kernel, stride: stride, pad: padding,
                                              srcBlock: x.block, dstBlock: outputBlock, groups: groups, training: training,
-                                             epilogue: epilogue, directOnly: directOnly))
+                                             epilogue: epilogue, directOnly: directOnly), make: ConvPrimitive.init)
     }
 
     /// x [N, in, H, W] → y [N, out, H', W'] (in layout `block`, by default the input's family);

@@ -94,13 +94,15 @@ final class ConvPrimitive {
     }
 }
 
-/// Primitives keyed by shape and layout, so a layer seeing a new batch size builds new ones once.
-struct ConvPrimitiveCache {
-    private var store: [ConvPrimitive.Key: ConvPrimitive] = [:]
+/// oneDNN primitives keyed by what they were built for (shape, layout, kind), so a layer seeing a
+/// new batch size builds new ones once: convolutions here, pooling and concatenation in
+/// PoolingAndConcat.swift.
+struct PrimitiveCache<Key: Hashable, Primitive> {
+    private var store: [Key: Primitive] = [:]
 
-    mutating func get(_ key: ConvPrimitive.Key) throws -> ConvPrimitive {
+    mutating func get(_ key: Key, make: (Key) throws -> Primitive) rethrows -> Primitive {
         if let p = store[key] { return p }
-        let p = try ConvPrimitive(key)
+        let p = try make(key)
         store[key] = p
         return p
     }

@@ -51,6 +51,13 @@ enum PlaneRun {
         return unsafeBitCast(unsafeBitCast(d, to: SIMD8<Int32>.self) & keep, to: Lanes.self)
     }
 
+    /// The same for the scalar tail: d[k] where mask[k] > 0, else 0 (mask nil: d[k]).
+    @inline(__always)
+    private static func maskedScalar(_ d: UnsafePointer<Float>, _ mask: UnsafePointer<Float>?, _ k: Int) -> Float {
+        guard let mask else { return d[k] }
+        return mask[k] > 0 ? d[k] : 0
+    }
+
     /// (Σ g, Σ g·(x − m)) with g = d where mask > 0, else 0 (mask nil: g = d): BatchNorm's backward sums.
     @inline(__always)
     static func gradientSums(_ d: UnsafePointer<Float>, mask: UnsafePointer<Float>?, x: UnsafePointer<Float>, center m: Float,
@@ -64,7 +71,7 @@ enum PlaneRun {
             k += width
         }
         while k < count {
-            let v = mask.map { $0[k] > 0 ? d[k] : 0 } ?? d[k]
+            let v = maskedScalar(d, mask, k)
             tailG += v
             tailGX += v * (x[k] - m)
             k += 1
@@ -84,7 +91,7 @@ enum PlaneRun {
             k += width
         }
         while k < count {
-            let v = mask.map { $0[k] > 0 ? d[k] : 0 } ?? d[k]
+            let v = maskedScalar(d, mask, k)
             dst[k] = v * a + x[k] * kx + o
             k += 1
         }

@@ -46,18 +46,6 @@ private func oneDNNMap(_ source: [Float], count: Int,
     return out
 }
 
-/// Primitives keyed by what they were built for; a layer seeing a new batch size builds new ones once.
-struct PrimitiveCache<Key: Hashable, Primitive> {
-    private var store: [Key: Primitive] = [:]
-
-    mutating func get(_ key: Key, make: (Key) throws -> Primitive) rethrows -> Primitive {
-        if let p = store[key] { return p }
-        let p = try make(key)
-        store[key] = p
-        return p
-    }
-}
-
 /// Average pooling without padding, in the input's layout: DenseNet's 2×2 transitions
 /// (F.avg_pool2d(x, 2): an odd last row or column is dropped) and global average pooling.
 final class AveragePool {
@@ -77,16 +65,20 @@ final class AveragePool {
     func forward(_ x: Act, keepForBackward: Bool) throws -> Act {
         let p = try primitive(x.geometry, training: keepForBackward)
         trainingPrimitive = keepForBackward ? p : nil
-        let o = p.output
-        return Act(n: o.n, c: o.c, h: o.h, w: o.w, block: o.block, data: try p.forward(x.data))
+        return Act(p.output, data: try p.forward(x.data))
     }
 
     /// dy in any layout; dx in the input's.
     func backward(_ dy: Act) throws -> Act {
+        let p = try takeTrainingPrimitive()
+        return Act(p.input, data: try p.backward(dy.reblocked(p.input.block).data))
+    }
+
+    /// The last training forward's primitive, once: a second backward needs a second forward.
+    private func takeTrainingPrimitive() throws -> PoolPrimitive {
         guard let p = trainingPrimitive else { throw ABNError.kernel("average pooling backward without a training forward") }
         trainingPrimitive = nil
-        let g = p.input
-        return Act(n: g.n, c: g.c, h: g.h, w: g.w, block: g.block, data: try p.backward(dy.reblocked(g.block).data))
+        return p
     }
 
     /// Global pooling: [N, C, h, w] → [N·C] row-major (a [N, C, 1, 1] result is that in every layout).
@@ -97,21 +89,15 @@ final class AveragePool {
 
     /// The backward of `pooled`: dy [N·C] → dL/dx in the input's layout.
     func pooledBackward(_ dy: [Float]) throws -> Act {
-        guard let p = trainingPrimitive else { throw ABNError.kernel("average pooling backward without a training forward") }
-        trainingPrimitive = nil
-        return try spread(dy, with: p)
+        let p = try takeTrainingPrimitive()
+        return Act(p.input, data: try p.backward(dy))
     }
 
     /// The backward of global pooling without a forward before it: dy [N·C] / plane at every
     /// position of a map of geometry `g` (Grad-CAM's one-hot logit gradients, which need no state).
     func spread(_ dy: [Float], like g: Geometry) throws -> Act {
         precondition(window == nil, "spread() is global pooling")
-        return try spread(dy, with: primitive(g, training: true))
-    }
-
-    private func spread(_ dy: [Float], with p: PoolPrimitive) throws -> Act {
-        let g = p.input
-        return Act(n: g.n, c: g.c, h: g.h, w: g.w, block: g.block, data: try p.backward(dy))
+        return Act(g, data: try primitive(g, training: true).backward(dy))
     }
 }
 
