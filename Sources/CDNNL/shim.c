@@ -273,9 +273,9 @@ cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
         if (arg_init(&cv->w_diff_dst, &dst_user, query(cv->bwd_weights_pd, dnnl_query_diff_dst_md), 1, 0)) goto fail;
         if (arg_init(&cv->w_diff_wei, &wei_user, query(cv->bwd_weights_pd, dnnl_query_diff_weights_md), 0, 1)) goto fail;
     }
-    /* Training: the forward pass and backward data run on Winograd too (backward data of a 3×3
-     * stride-1 padding-1 convolution is one with the weights flipped and transposed); backward
-     * weights stays on oneDNN. Where a kernel cannot be had (memory), oneDNN's primitive serves. */
+    /* Training: all three passes run on Winograd too (backward data of a 3×3 stride-1 padding-1
+     * convolution is one with the weights flipped and transposed; backward weights is
+     * cwino_backward_weights). Where a kernel cannot be had (memory), oneDNN's primitives serve. */
     if (winograd) {
         cv->wino = cwino_create(p->n, p->c, p->h, p->w, p->k);
         cv->wino_bwd = cwino_create(p->n, p->k, p->h, p->w, p->c);
@@ -355,6 +355,11 @@ int cdnnl_conv_backward_data(cdnnl_conv *cv, const float *diff_dst, const float 
 
 int cdnnl_conv_backward_weights(cdnnl_conv *cv, const float *src, const float *diff_dst, float *diff_weights) {
     if (!cv->training) { snprintf(last_error, sizeof last_error, "convolution built for inference"); return -1; }
+    if (cv->wino) {
+        if (cwino_backward_weights(cv->wino, src, diff_dst, diff_weights) == 0) return 0;
+        snprintf(last_error, sizeof last_error, "Winograd convolution: out of memory");
+        return -1;
+    }
     if (arg_in(&cv->w_src, src) || arg_in(&cv->w_diff_dst, diff_dst)) return -1;
     if (dnnl_memory_set_data_handle(cv->w_diff_wei.user_mem, diff_weights) != dnnl_success) return -1;
     dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, cv->w_src.prim_mem}, {DNNL_ARG_DIFF_DST, cv->w_diff_dst.prim_mem},

@@ -8,12 +8,14 @@
 // the result does not depend on how many threads run them.
 #include "winograd.h"
 #include <immintrin.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 extern void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
 extern int omp_get_thread_num(void);
 extern int omp_get_max_threads(void);
+extern int omp_get_num_threads(void);
 
 #define NPOS 36              /* 6 × 6 transformed positions */
 #define ROWS 6               /* tiles per micro-kernel call */
@@ -135,9 +137,9 @@ static inline tile_t tile_at(const cwino *cw, long t) {
     return r;
 }
 
-/* V[pos][row][c] for `count` tiles from `first`. Tiles inside the image (most of them) load
- * without bounds checks; those on the border read zeros outside. */
-TARGET static void transform_input(const cwino *cw, const float *src, long first, int count, float *V) {
+/* V[pos][row][c] for `count` tiles from `first`, `pos_stride` floats between positions. Tiles inside
+ * the image (most of them) load without bounds checks; those on the border read zeros outside. */
+TARGET static void transform_input(const cwino *cw, const float *src, long first, int count, float *V, size_t pos_stride) {
     const int C = cw->c, H = cw->h, W = cw->w, CB = C / 8;
     const __m256 zero = _mm256_setzero_ps();
     for (int r = 0; r < count; r++) {
@@ -164,7 +166,7 @@ TARGET static void transform_input(const cwino *cw, const float *src, long first
             float *v = V + (size_t)r * C + cb * 8;
             for (int i = 0; i < 6; i++) { /* (Bᵀ d) B, row by row */
                 input_1d(rows[i], tc);
-                for (int j = 0; j < 6; j++) _mm256_storeu_ps(v + (size_t)(i * 6 + j) * TILES_PER_CHUNK * C, tc[j]);
+                for (int j = 0; j < 6; j++) _mm256_storeu_ps(v + (size_t)(i * 6 + j) * pos_stride, tc[j]);
             }
         }
     }
@@ -293,7 +295,7 @@ TARGET static void run_chunks(void *arg) {
         if (rows > count) /* the micro-kernel runs whole groups of six: zero the rows past the end */
             for (int pos = 0; pos < NPOS; pos++)
                 memset(V + ((size_t)pos * TILES_PER_CHUNK + count) * cw->c, 0, (size_t)(rows - count) * cw->c * sizeof(float));
-        transform_input(cw, job->src, first, count, V);
+        transform_input(cw, job->src, first, count, V, (size_t)TILES_PER_CHUNK * cw->c);
         multiply(cw, V, M, rows);
         transform_output(cw, M, first, count, job->dst, job->post_sum, job->post_relu);
     }
@@ -313,5 +315,259 @@ int cwino_forward(cwino *cw, const float *src, float *dst, int post_sum, int pos
     job_t job = {cw, src, dst, post_sum, post_relu, (cw->tiles + TILES_PER_CHUNK - 1) / TILES_PER_CHUNK, 0};
     if (threads == 1 || job.chunks == 1) run_chunks(&job);
     else GOMP_parallel(run_chunks, &job, (unsigned)(job.chunks < threads ? job.chunks : threads), 0);
+    return 0;
+}
+
+/* ---- Backward weights ----
+ * y = Aᵀ M A with M = Σ_c U_c ⊙ V_c and U = G g Gᵀ is linear in U, so for one tile
+ * dL/dU_c = (A dy Aᵀ) ⊙ V_c, and dL/dg = Gᵀ (Σ_tiles dL/dU) G: the forward pass's input transform,
+ * the transpose of its output transform applied to dy, at each of the 36 positions a C × K product
+ * summed over tiles, and one filter transform per channel pair at the end. Output positions past the
+ * image's edge have dy = 0 and contribute nothing; input outside the image reads zeros.
+ *
+ * Tiles are summed in groups of WGRAD_GROUP: a group's sum in registers, the groups' sums added in
+ * group order. That order depends on the shape alone, so the result does not depend on the thread
+ * count or on which of the two ways of sharing the work below runs (they do the same arithmetic),
+ * and the rounding error grows with WGRAD_GROUP + groups rather than with the tile count.
+ *   by groups (many groups): a thread transforms a group's tiles into its own scratch, which stays in
+ *     cache, and writes the group's partial dU [36][C][K]; then threads split the input channels, add
+ *     the partials up and transform. Small layers are memory-bound otherwise (16 channels at 32²,
+ *     batch 64: 19 MB of transformed tiles written and read again).
+ *   by channels (few groups, or partials too large): every tile is transformed first into whole-batch
+ *     buffers; then threads split the input channels, each summing its dU over all groups.
+ * The buffers are large and one convolution's backward runs at a time, so the process keeps one set. */
+#define WGRAD_GROUP 128
+#define WGRAD_MAX_PARTIALS (4L << 20) /* floats (16 MB) */
+
+static pthread_mutex_t wgrad_lock = PTHREAD_MUTEX_INITIALIZER;
+static float *wgrad_buffer;
+static size_t wgrad_capacity; /* floats */
+
+/* A applied to four vectors (the transpose of output_1d): m = A e. */
+TARGET static inline void grad_1d(const __m256 e[4], __m256 m[6]) {
+    const __m256 two = _mm256_set1_ps(2), four = _mm256_set1_ps(4), eight = _mm256_set1_ps(8);
+    __m256 s = _mm256_add_ps(e[0], e[2]), t = _mm256_add_ps(e[1], e[3]);                         /* e0 + e2, e1 + e3 */
+    __m256 u = _mm256_fmadd_ps(four, e[2], e[0]), w = _mm256_fmadd_ps(eight, e[3], _mm256_mul_ps(two, e[1])); /* e0 + 4e2, 2e1 + 8e3 */
+    m[0] = e[0];
+    m[1] = _mm256_add_ps(s, t);
+    m[2] = _mm256_sub_ps(s, t);
+    m[3] = _mm256_add_ps(u, w);
+    m[4] = _mm256_sub_ps(u, w);
+    m[5] = e[3];
+}
+
+/* D[pos][row][k] = (A dy Aᵀ) for `count` tiles from `first`; dy outside the image counts as 0. */
+TARGET static void transform_grad(const cwino *cw, const float *dy, long first, int count, float *D, size_t pos_stride) {
+    const int K = cw->k, H = cw->h, W = cw->w, KB = K / 8;
+    const __m256 zero = _mm256_setzero_ps();
+    for (int r = 0; r < count; r++) {
+        tile_t t = tile_at(cw, first + r);
+        const int rows = H - t.y0 < 4 ? H - t.y0 : 4, cols = W - t.x0 < 4 ? W - t.x0 : 4;
+        for (int kb = 0; kb < KB; kb++) {
+            const float *p = dy + (((size_t)t.n * KB + kb) * H * W + (size_t)t.y0 * W + t.x0) * 8;
+            __m256 e[4], m[6], mid[6][4]; /* mid = A dy, built column by column */
+            for (int j = 0; j < 4; j++) {
+                for (int i = 0; i < 4; i++) e[i] = i < rows && j < cols ? _mm256_loadu_ps(p + ((size_t)i * W + j) * 8) : zero;
+                grad_1d(e, m);
+                for (int i = 0; i < 6; i++) mid[i][j] = m[i];
+            }
+            float *d = D + (size_t)r * K + kb * 8;
+            for (int i = 0; i < 6; i++) { /* (A dy) Aᵀ, row by row */
+                grad_1d(mid[i], m);
+                for (int j = 0; j < 6; j++) _mm256_storeu_ps(d + (size_t)(i * 6 + j) * pos_stride, m[j]);
+            }
+        }
+    }
+}
+
+typedef struct {
+    const cwino *cw;
+    const float *src, *dy;
+    float *V, *D; /* transformed tiles: the whole batch [36][tiles][·], or per thread [36][WGRAD_GROUP][·] */
+    float *dU;    /* [groups][36][C][K] partial sums by groups; [36][C][K] by channels */
+    float *dw;
+    long groups;
+    long next; /* the next group to take (atomic) */
+} wgrad_job_t;
+
+/* dU[c0..c0+4)[k0..k0+width) (+)= Σ_rows V[row][c] · D[row][k] at one position (row strides C and K);
+ * `add`: onto what dU holds. */
+TARGET static inline void wgrad_kernel_4x16(const float *V, const float *D, float *dU, int C, int K, long rows, int add) {
+    __m256 a[4][2];
+    for (int i = 0; i < 4; i++) a[i][0] = a[i][1] = _mm256_setzero_ps();
+    for (long r = 0; r < rows; r++) {
+        const __m256 d0 = _mm256_loadu_ps(D + r * K), d1 = _mm256_loadu_ps(D + r * K + 8);
+        for (int i = 0; i < 4; i++) {
+            const __m256 v = _mm256_broadcast_ss(V + r * C + i);
+            a[i][0] = _mm256_fmadd_ps(v, d0, a[i][0]);
+            a[i][1] = _mm256_fmadd_ps(v, d1, a[i][1]);
+        }
+    }
+    for (int i = 0; i < 4; i++) {
+        if (add) {
+            a[i][0] = _mm256_add_ps(a[i][0], _mm256_loadu_ps(dU + (size_t)i * K));
+            a[i][1] = _mm256_add_ps(a[i][1], _mm256_loadu_ps(dU + (size_t)i * K + 8));
+        }
+        _mm256_storeu_ps(dU + (size_t)i * K, a[i][0]);
+        _mm256_storeu_ps(dU + (size_t)i * K + 8, a[i][1]);
+    }
+}
+
+TARGET static inline void wgrad_kernel_4x8(const float *V, const float *D, float *dU, int C, int K, long rows, int add) {
+    __m256 a[4];
+    for (int i = 0; i < 4; i++) a[i] = _mm256_setzero_ps();
+    for (long r = 0; r < rows; r++) {
+        const __m256 d0 = _mm256_loadu_ps(D + r * K);
+        for (int i = 0; i < 4; i++) a[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(V + r * C + i), d0, a[i]);
+    }
+    for (int i = 0; i < 4; i++) _mm256_storeu_ps(dU + (size_t)i * K, add ? _mm256_add_ps(a[i], _mm256_loadu_ps(dU + (size_t)i * K)) : a[i]);
+}
+
+/* dw[k][c][3][3] = Gᵀ (Σ_partials dU[p][·][c][k]) G for c in [c_begin, c_end), eight output
+ * channels at a time; the partials are added in order. */
+TARGET static void wgrad_filters(const cwino *cw, const float *dU, long partials, float *dw, int c_begin, int c_end) {
+    static const float G[6][3] = {
+        {1.0f / 4, 0, 0}, {-1.0f / 6, -1.0f / 6, -1.0f / 6}, {-1.0f / 6, 1.0f / 6, -1.0f / 6},
+        {1.0f / 24, 1.0f / 12, 1.0f / 6}, {1.0f / 24, -1.0f / 12, 1.0f / 6}, {0, 0, 1}};
+    const int C = cw->c, K = cw->k;
+    const size_t partial_size = (size_t)NPOS * C * K;
+    for (int c = c_begin; c < c_end; c++)
+        for (int k0 = 0; k0 < K; k0 += 8) {
+            __m256 x[NPOS], t[3][6];
+            for (int pos = 0; pos < NPOS; pos++) {
+                const float *p = dU + ((size_t)pos * C + c) * K + k0;
+                x[pos] = _mm256_loadu_ps(p);
+                for (long g = 1; g < partials; g++) x[pos] = _mm256_add_ps(x[pos], _mm256_loadu_ps(p + g * partial_size));
+            }
+            for (int m = 0; m < 3; m++) /* t = Gᵀ dU */
+                for (int a = 0; a < 6; a++) {
+                    __m256 s = _mm256_setzero_ps();
+                    for (int i = 0; i < 6; i++)
+                        if (G[i][m] != 0) s = _mm256_fmadd_ps(_mm256_set1_ps(G[i][m]), x[i * 6 + a], s);
+                    t[m][a] = s;
+                }
+            float out[9][8];
+            for (int m = 0; m < 3; m++) /* (Gᵀ dU) G */
+                for (int b = 0; b < 3; b++) {
+                    __m256 s = _mm256_setzero_ps();
+                    for (int a = 0; a < 6; a++)
+                        if (G[a][b] != 0) s = _mm256_fmadd_ps(_mm256_set1_ps(G[a][b]), t[m][a], s);
+                    _mm256_storeu_ps(out[m * 3 + b], s);
+                }
+            for (int j = 0; j < 8; j++)
+                for (int i = 0; i < 9; i++) dw[((size_t)(k0 + j) * C + c) * 9 + i] = out[i][j];
+        }
+}
+
+/* dU[pos][c][k] for input channels in blocks [b_begin, b_end) of four and every output channel,
+ * over `rows` tiles of V and D (position strides v_stride and d_stride); `add`: onto dU. */
+TARGET static void wgrad_products(const cwino *cw, const float *V, size_t v_stride, const float *D, size_t d_stride, long rows,
+                                  float *dU, int b_begin, int b_end, int add) {
+    const int C = cw->c, K = cw->k;
+    for (int pos = 0; pos < NPOS; pos++) {
+        const float *Vp = V + pos * v_stride, *Dp = D + pos * d_stride;
+        float *dUp = dU + (size_t)pos * C * K;
+        for (int b = b_begin; b < b_end; b++)
+            for (int k0 = 0; k0 < K; k0 += 16) {
+                if (block_width(K, k0) == 16) wgrad_kernel_4x16(Vp + b * 4, Dp + k0, dUp + (size_t)b * 4 * K + k0, C, K, rows, add);
+                else wgrad_kernel_4x8(Vp + b * 4, Dp + k0, dUp + (size_t)b * 4 * K + k0, C, K, rows, add);
+            }
+    }
+}
+
+static inline int group_rows(const cwino *cw, long g) {
+    long first = g * WGRAD_GROUP;
+    return cw->tiles - first < WGRAD_GROUP ? (int)(cw->tiles - first) : WGRAD_GROUP;
+}
+
+/* This thread's share [begin, end) of `count` items, in order. */
+static inline void my_share(long count, long *begin, long *end) {
+    const int threads = omp_get_num_threads(), me = omp_get_thread_num();
+    *begin = count * me / threads;
+    *end = count * (me + 1) / threads;
+}
+
+/* By groups, step 1: each group's partial dU from tiles transformed into this thread's scratch. */
+TARGET static void wgrad_group_partials(void *arg) {
+    wgrad_job_t *job = arg;
+    const cwino *cw = job->cw;
+    const size_t v_stride = (size_t)WGRAD_GROUP * cw->c, d_stride = (size_t)WGRAD_GROUP * cw->k;
+    float *V = job->V + (size_t)omp_get_thread_num() * NPOS * (v_stride + d_stride), *D = V + NPOS * v_stride;
+    for (;;) {
+        long g = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
+        if (g >= job->groups) break;
+        int rows = group_rows(cw, g);
+        transform_input(cw, job->src, g * WGRAD_GROUP, rows, V, v_stride);
+        transform_grad(cw, job->dy, g * WGRAD_GROUP, rows, D, d_stride);
+        wgrad_products(cw, V, v_stride, D, d_stride, rows, job->dU + (size_t)g * NPOS * cw->c * cw->k, 0, cw->c / 4, 0);
+    }
+}
+
+/* By groups, step 2: the partials added up and transformed, for this thread's input channels. */
+TARGET static void wgrad_group_filters(void *arg) {
+    wgrad_job_t *job = arg;
+    long begin, end;
+    my_share(job->cw->c, &begin, &end);
+    wgrad_filters(job->cw, job->dU, job->groups, job->dw, (int)begin, (int)end);
+}
+
+/* By channels, step 1: every tile of the batch transformed. */
+TARGET static void wgrad_transform_all(void *arg) {
+    wgrad_job_t *job = arg;
+    const cwino *cw = job->cw;
+    for (;;) {
+        long g = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
+        if (g >= job->groups) break;
+        long first = g * WGRAD_GROUP;
+        transform_input(cw, job->src, first, group_rows(cw, g), job->V + (size_t)first * cw->c, (size_t)cw->tiles * cw->c);
+        transform_grad(cw, job->dy, first, group_rows(cw, g), job->D + (size_t)first * cw->k, (size_t)cw->tiles * cw->k);
+    }
+}
+
+/* By channels, step 2: dU for this thread's blocks of input channels, group after group, then the filters. */
+TARGET static void wgrad_channel_sums(void *arg) {
+    wgrad_job_t *job = arg;
+    const cwino *cw = job->cw;
+    long begin, end;
+    my_share(cw->c / 4, &begin, &end);
+    for (long g = 0; g < job->groups; g++) {
+        const size_t first = (size_t)g * WGRAD_GROUP;
+        wgrad_products(cw, job->V + first * cw->c, (size_t)cw->tiles * cw->c, job->D + first * cw->k, (size_t)cw->tiles * cw->k,
+                       group_rows(cw, g), job->dU, (int)begin, (int)end, g > 0);
+    }
+    wgrad_filters(cw, job->dU, 1, job->dw, (int)begin * 4, (int)end * 4);
+}
+
+static void run_on_team(void (*fn)(void *), void *job, long work_items, int threads) {
+    if (threads == 1 || work_items == 1) fn(job);
+    else GOMP_parallel(fn, job, (unsigned)(work_items < threads ? work_items : threads), 0);
+}
+
+int cwino_backward_weights(const cwino *cw, const float *src, const float *diff_dst, float *diff_weights) {
+    int threads = omp_get_max_threads();
+    if (threads < 1) threads = 1;
+    const long groups = (cw->tiles + WGRAD_GROUP - 1) / WGRAD_GROUP;
+    const size_t partial = (size_t)NPOS * cw->c * cw->k;
+    const int by_groups = groups >= 4L * threads && groups * (long)partial <= WGRAD_MAX_PARTIALS;
+    const size_t transformed = by_groups ? (size_t)threads * NPOS * WGRAD_GROUP * (cw->c + cw->k) : (size_t)NPOS * cw->tiles * (cw->c + cw->k);
+    const size_t need = transformed + (by_groups ? (size_t)groups : 1) * partial;
+    pthread_mutex_lock(&wgrad_lock);
+    if (need > wgrad_capacity) {
+        float *b = aligned_alloc(64, (need * sizeof(float) + 63) / 64 * 64);
+        if (!b) { pthread_mutex_unlock(&wgrad_lock); return -1; }
+        free(wgrad_buffer);
+        wgrad_buffer = b;
+        wgrad_capacity = need;
+    }
+    wgrad_job_t job = {cw, src, diff_dst, wgrad_buffer, wgrad_buffer + (size_t)NPOS * cw->tiles * cw->c,
+                       wgrad_buffer + transformed, diff_weights, groups, 0};
+    if (by_groups) {
+        run_on_team(wgrad_group_partials, &job, groups, threads);
+        run_on_team(wgrad_group_filters, &job, cw->c, threads);
+    } else {
+        run_on_team(wgrad_transform_all, &job, groups, threads);
+        run_on_team(wgrad_channel_sums, &job, cw->c / 4, threads);
+    }
+    pthread_mutex_unlock(&wgrad_lock);
     return 0;
 }

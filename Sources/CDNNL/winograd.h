@@ -29,4 +29,9 @@ void cwino_set_bias(cwino *cw, const float *bias);
 /// thread's OpenMP team. Returns 0, or -1 when scratch memory cannot be had.
 int cwino_forward(cwino *cw, const float *src, float *dst, int post_sum, int post_relu);
 
+/// diff_weights [k, c, 3, 3] (OIHW, overwritten) of this convolution, from its input src and the
+/// gradient of its output diff_dst [n, k, h, w] (nChw8c), on the calling thread's OpenMP team; the
+/// result does not depend on the thread count. Returns 0, or -1 when memory cannot be had.
+int cwino_backward_weights(const cwino *cw, const float *src, const float *diff_dst, float *diff_weights);
+
 #endif

@@ -54,11 +54,13 @@ public func runBenchmark(arch: ABNArchitecture, batchSize: Int, steps: Int, thre
                            inferenceImagesPerSecond: inference, peakRSSBytes: peakResidentBytes())
 }
 
-/// One 3×3 stride-1 layer timed on the Winograd and on oneDNN's direct inference kernel.
+/// One 3×3 stride-1 layer timed on the Winograd and on oneDNN's direct kernel: the inference forward
+/// pass, and training's backward weights.
 public struct KernelComparison: Codable, Sendable {
     public var inChannels, outChannels, size, batch: Int
     /// Best of the alternating runs, in milliseconds.
     public var winogradMilliseconds, directMilliseconds: Double
+    public var winogradBackwardWeightsMilliseconds, directBackwardWeightsMilliseconds: Double
     /// Whether the selection rule (shim.c) picks Winograd for this layer; if not, both ran direct.
     public var winogradChosen: Bool
 
@@ -66,10 +68,13 @@ public struct KernelComparison: Codable, Sendable {
         case batch, size
         case inChannels = "in_channels", outChannels = "out_channels"
         case winogradMilliseconds = "winograd_ms", directMilliseconds = "direct_ms", winogradChosen = "winograd_chosen"
+        case winogradBackwardWeightsMilliseconds = "winograd_backward_weights_ms"
+        case directBackwardWeightsMilliseconds = "direct_backward_weights_ms"
     }
 }
 
-/// Per-layer times of the Winograd and the direct inference convolution at the 3×3 stride-1 shapes of
+/// Per-layer times of the Winograd and the direct convolution (inference, and training's backward
+/// weights) at the 3×3 stride-1 shapes of
 /// ResNet-20-ABN (batch 64) and of ImageNet ResNet stages (batch 8, and batch 1 where the rule keeps
 /// direct), alternating the two so machine noise hits both alike; best of `repeats`.
 public func compareConvolutionKernels(threads: Int, repeats: Int = 15) throws -> [KernelComparison] {
@@ -88,13 +93,23 @@ public func compareConvolutionKernels(threads: Int, repeats: Int = 15) throws ->
             _ = try conv.forwardFolded(x, weights: conv.weight.value, bias: bias, version: 1, epilogue: .relu, block: 8)
             return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
         }
-        var best = (winograd: Double.infinity, direct: Double.infinity)
+        let dy = Act(n: n, c: k, h: size, w: size, data: (0..<(n * k * size * size)).map { _ in Float(rng.normal()) }).reblocked(8)
+        func timeBackwardWeights(_ conv: Conv2d) throws -> Double {
+            _ = try conv.forward(x, keepForBackward: true, block: 8)
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = try conv.backward(dy, needInputGradient: false)
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+        }
+        var best = (winograd: Double.infinity, direct: Double.infinity, winogradWeights: Double.infinity, directWeights: Double.infinity)
         for _ in 0..<repeats {
             best.winograd = min(best.winograd, try time(winograd))
             best.direct = min(best.direct, try time(direct))
+            best.winogradWeights = min(best.winogradWeights, try timeBackwardWeights(winograd))
+            best.directWeights = min(best.directWeights, try timeBackwardWeights(direct))
         }
         return KernelComparison(inChannels: c, outChannels: k, size: size, batch: n, winogradMilliseconds: best.winograd,
-                                directMilliseconds: best.direct,
+                                directMilliseconds: best.direct, winogradBackwardWeightsMilliseconds: best.winogradWeights,
+                                directBackwardWeightsMilliseconds: best.directWeights,
                                 winogradChosen: try winograd.usesWinograd(x, epilogue: .relu, block: 8))
     }
 }

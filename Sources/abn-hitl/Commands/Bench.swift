@@ -13,8 +13,8 @@ struct Bench: ParsableCommand {
         convolutions use Winograd F(4×4, 3×3) where it is faster (AVX2 or AVX-512); ABN_WINOGRAD=0 in the \
         environment keeps oneDNN's direct kernel on AVX2, for comparisons.
 
-        Two other measurements: --kernels times each 3×3 layer shape on the Winograd and the direct kernel \
-        (alternating, best of 15); --decode DIR measures decode + augmentation throughput on an ImageFolder \
+        Two other measurements: --kernels times each 3×3 layer shape on the Winograd and the direct kernel, \
+        inference and training's backward weights (alternating, best of 15); --decode DIR measures decode + augmentation throughput on an ImageFolder \
         dataset (generating the built-in one there if DIR has no train/), as bench/decode/run.sh compares \
         with Pillow.
         """)
@@ -72,9 +72,12 @@ struct Bench: ParsableCommand {
             if json { return try printJSON(["layers": rows]) }
             for r in rows {
                 let gflops = 2.0 * Double(r.batch * r.inChannels * r.outChannels * 9 * r.size * r.size) / r.directMilliseconds / 1e6
-                print(String(format: "%3d→%3d @%2d², batch %2d: Winograd %.2f ms, direct %.2f ms (%.0f GFLOP/s), %.2f×",
+                print(String(format: "%3d→%3d @%2d², batch %2d: inference Winograd %.2f ms, direct %.2f ms (%.0f GFLOP/s), %.2f×; "
+                             + "backward weights Winograd %.2f ms, direct %.2f ms, %.2f×",
                              r.inChannels, r.outChannels, r.size, r.batch, r.winogradMilliseconds, r.directMilliseconds, gflops,
-                             r.directMilliseconds / r.winogradMilliseconds) + (r.winogradChosen ? "" : "  (not chosen: both ran direct)"))
+                             r.directMilliseconds / r.winogradMilliseconds, r.winogradBackwardWeightsMilliseconds,
+                             r.directBackwardWeightsMilliseconds, r.directBackwardWeightsMilliseconds / r.winogradBackwardWeightsMilliseconds)
+                      + (r.winogradChosen ? "" : "  (not chosen: both ran direct)"))
             }
         }
     }
