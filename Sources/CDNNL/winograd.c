@@ -73,30 +73,35 @@ void cwino_set_bias(cwino *cw, const float *bias) {
 /* Width of the output-channel block starting at k0: 16, or 8 for the last one when K % 16 = 8. */
 static inline int block_width(int k, int k0) { return k - k0 >= 16 ? 16 : 8; }
 
-void cwino_set_weights(cwino *cw, const float *weights, const float *bias, int transposed_flipped) {
-    /* G (6×3) for F(4, 3) at the points 0, ±1, ±2, ∞. */
-    static const double G[6][3] = {
-        {1.0 / 4, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-        {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
+/* U = G g Gᵀ for eight output channels o0..o0+7 at input channel c (they are adjacent in U's blocks),
+ * in float: G's entries are exact enough that this adds nothing to the kernel's own rounding. */
+TARGET static void transform_filters(cwino *cw, const float *weights, int transposed_flipped, int o0, int c) {
+    static const float G[6][3] = {
+        {1.0f / 4, 0, 0}, {-1.0f / 6, -1.0f / 6, -1.0f / 6}, {-1.0f / 6, 1.0f / 6, -1.0f / 6},
+        {1.0f / 24, 1.0f / 12, 1.0f / 6}, {1.0f / 24, -1.0f / 12, 1.0f / 6}, {0, 0, 1}};
     const int C = cw->c, K = cw->k;
-    for (int o = 0; o < K; o++) {
-        int k0 = o / 16 * 16, width = block_width(K, k0), j = o - k0;
-        for (int c = 0; c < C; c++) {
-            float g[9];
-            if (transposed_flipped)
-                for (int i = 0; i < 9; i++) g[i] = weights[((size_t)c * K + o) * 9 + 8 - i];
-            else
-                memcpy(g, weights + ((size_t)o * C + c) * 9, sizeof g);
-            double t[6][3]; /* G g */
-            for (int i = 0; i < 6; i++)
-                for (int b = 0; b < 3; b++) t[i][b] = G[i][0] * g[b] + G[i][1] * g[3 + b] + G[i][2] * g[6 + b];
-            for (int i = 0; i < 6; i++)
-                for (int a = 0; a < 6; a++) {
-                    double v = t[i][0] * G[a][0] + t[i][1] * G[a][1] + t[i][2] * G[a][2]; /* (G g) Gᵀ */
-                    cw->u[(size_t)(i * 6 + a) * C * K + (size_t)k0 * C + (size_t)c * width + j] = (float)v;
-                }
+    float lanes[9][8];
+    for (int l = 0; l < 8; l++)
+        for (int i = 0; i < 9; i++)
+            lanes[i][l] = transposed_flipped ? weights[((size_t)c * K + o0 + l) * 9 + 8 - i] : weights[((size_t)(o0 + l) * C + c) * 9 + i];
+    __m256 g[9], t[6][3];
+    for (int i = 0; i < 9; i++) g[i] = _mm256_loadu_ps(lanes[i]);
+    for (int i = 0; i < 6; i++) /* G g */
+        for (int b = 0; b < 3; b++)
+            t[i][b] = _mm256_fmadd_ps(_mm256_set1_ps(G[i][0]), g[b],
+                                      _mm256_fmadd_ps(_mm256_set1_ps(G[i][1]), g[3 + b], _mm256_mul_ps(_mm256_set1_ps(G[i][2]), g[6 + b])));
+    const int k0 = o0 / 16 * 16, width = block_width(K, k0), j = o0 - k0;
+    for (int i = 0; i < 6; i++) /* (G g) Gᵀ */
+        for (int a = 0; a < 6; a++) {
+            __m256 v = _mm256_fmadd_ps(t[i][0], _mm256_set1_ps(G[a][0]),
+                                       _mm256_fmadd_ps(t[i][1], _mm256_set1_ps(G[a][1]), _mm256_mul_ps(t[i][2], _mm256_set1_ps(G[a][2]))));
+            _mm256_storeu_ps(cw->u + (size_t)(i * 6 + a) * C * K + (size_t)k0 * C + (size_t)c * width + j, v);
         }
-    }
+}
+
+void cwino_set_weights(cwino *cw, const float *weights, const float *bias, int transposed_flipped) {
+    for (int o0 = 0; o0 < cw->k; o0 += 8)
+        for (int c = 0; c < cw->c; c++) transform_filters(cw, weights, transposed_flipped, o0, c);
     cwino_set_bias(cw, bias);
 }
 
