@@ -73,34 +73,37 @@ void cwino_set_bias(cwino *cw, const float *bias) {
 /* Width of the output-channel block starting at k0: 16, or 8 for the last one when K % 16 = 8. */
 static inline int block_width(int k, int k0) { return k - k0 >= 16 ? 16 : 8; }
 
-/* U = G g Gᵀ for eight output channels o0..o0+7 at input channel c (they are adjacent in U's blocks),
- * in float: G's entries are exact enough that this adds nothing to the kernel's own rounding. */
+/* U = G g Gᵀ for four output channels o0..o0+3 at input channel c (adjacent in U's blocks), in
+ * Double and without fused multiply-adds, so U is rounded once to float, exactly as a scalar Double
+ * loop would (a float transform moved ResNet-18's PyTorch parity gradients by 1e-2: BatchNorm over
+ * 2×2 maps there amplifies one-ulp changes). */
 TARGET static void transform_filters(cwino *cw, const float *weights, int transposed_flipped, int o0, int c) {
-    static const float G[6][3] = {
-        {1.0f / 4, 0, 0}, {-1.0f / 6, -1.0f / 6, -1.0f / 6}, {-1.0f / 6, 1.0f / 6, -1.0f / 6},
-        {1.0f / 24, 1.0f / 12, 1.0f / 6}, {1.0f / 24, -1.0f / 12, 1.0f / 6}, {0, 0, 1}};
+    static const double G[6][3] = {
+        {1.0 / 4, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+        {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
     const int C = cw->c, K = cw->k;
-    float lanes[9][8];
-    for (int l = 0; l < 8; l++)
+    double lanes[9][4];
+    for (int l = 0; l < 4; l++)
         for (int i = 0; i < 9; i++)
             lanes[i][l] = transposed_flipped ? weights[((size_t)c * K + o0 + l) * 9 + 8 - i] : weights[((size_t)(o0 + l) * C + c) * 9 + i];
-    __m256 g[9], t[6][3];
-    for (int i = 0; i < 9; i++) g[i] = _mm256_loadu_ps(lanes[i]);
+    __m256d g[9], t[6][3];
+    for (int i = 0; i < 9; i++) g[i] = _mm256_loadu_pd(lanes[i]);
+#define WEIGHTED3(a0, x0, a1, x1, a2, x2) \
+    _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(a0, x0), _mm256_mul_pd(a1, x1)), _mm256_mul_pd(a2, x2))
     for (int i = 0; i < 6; i++) /* G g */
         for (int b = 0; b < 3; b++)
-            t[i][b] = _mm256_fmadd_ps(_mm256_set1_ps(G[i][0]), g[b],
-                                      _mm256_fmadd_ps(_mm256_set1_ps(G[i][1]), g[3 + b], _mm256_mul_ps(_mm256_set1_ps(G[i][2]), g[6 + b])));
+            t[i][b] = WEIGHTED3(_mm256_set1_pd(G[i][0]), g[b], _mm256_set1_pd(G[i][1]), g[3 + b], _mm256_set1_pd(G[i][2]), g[6 + b]);
     const int k0 = o0 / 16 * 16, width = block_width(K, k0), j = o0 - k0;
     for (int i = 0; i < 6; i++) /* (G g) Gᵀ */
         for (int a = 0; a < 6; a++) {
-            __m256 v = _mm256_fmadd_ps(t[i][0], _mm256_set1_ps(G[a][0]),
-                                       _mm256_fmadd_ps(t[i][1], _mm256_set1_ps(G[a][1]), _mm256_mul_ps(t[i][2], _mm256_set1_ps(G[a][2]))));
-            _mm256_storeu_ps(cw->u + (size_t)(i * 6 + a) * C * K + (size_t)k0 * C + (size_t)c * width + j, v);
+            __m256d v = WEIGHTED3(t[i][0], _mm256_set1_pd(G[a][0]), t[i][1], _mm256_set1_pd(G[a][1]), t[i][2], _mm256_set1_pd(G[a][2]));
+            _mm_storeu_ps(cw->u + (size_t)(i * 6 + a) * C * K + (size_t)k0 * C + (size_t)c * width + j, _mm256_cvtpd_ps(v));
         }
+#undef WEIGHTED3
 }
 
 void cwino_set_weights(cwino *cw, const float *weights, const float *bias, int transposed_flipped) {
-    for (int o0 = 0; o0 < cw->k; o0 += 8)
+    for (int o0 = 0; o0 < cw->k; o0 += 4)
         for (int c = 0; c < cw->c; c++) transform_filters(cw, weights, transposed_flipped, o0, c);
     cwino_set_bias(cw, bias);
 }

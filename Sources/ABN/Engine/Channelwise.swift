@@ -1,11 +1,11 @@
 import Foundation
 /// Per-channel and per-position loops that work in every layout of `Act`. Element (sample i,
 /// channel cb·B + j, position p) sits at ((i·C/B + cb)·plane + p)·B + j, which is NCHW for B = 1
-/// and oneDNN's nChw{B}c otherwise, so one loop nest serves both.
+/// and oneDNN's nChw{B}c otherwise, so one loop nest serves both (BatchNorm's hot loops excepted).
 enum Channelwise {
-    // The BatchNorm loops below walk each (sample, channel block) row contiguously, with the
-    // block's channel parameters in small arrays, so the inner loops vectorise; in plain layout
-    // (block 1) each channel plane is one run with scalar parameters instead (PlaneRun).
+    // BatchNorm's loops: in plain layout (block 1) each (sample, channel) plane is one run with
+    // scalar parameters (PlaneRun); in blocked layouts (8 or 16) each (sample, channel block) row is
+    // runs of eight channels, one vector per pixel, with a parameter per lane (LaneRun).
 
     /// body(channel, offset of its plane) for every (sample, channel) plane of a plain (block 1) `x`.
     @inline(__always)
@@ -15,41 +15,44 @@ enum Channelwise {
         }
     }
 
+    /// body(first channel, offset of its first value) for every eight channels of every (sample,
+    /// channel block) row of a blocked `x`.
+    @inline(__always)
+    private static func forEachLaneRun(_ x: Act, _ body: (_ channel: Int, _ offset: Int) -> Void) {
+        let b = x.block, blocks = x.c / b
+        precondition(b % 8 == 0, "blocked layouts are oneDNN's nChw8c or nChw16c")
+        for i in 0..<x.n {
+            for cb in 0..<blocks {
+                for half in stride(from: 0, to: b, by: 8) { body(cb * b + half, (i * blocks + cb) * x.plane * b + half) }
+            }
+        }
+    }
+
     /// out = (x − center[c])·scale[c] + shift[c] (+ residual) (then ReLU): BatchNorm's
     /// normalisation and what follows it in a ResNet (center nil: 0).
     static func affine(_ x: Act, scale: [Float], shift: [Float], center: [Float]? = nil, residual: Act? = nil,
                        relu: Bool = false, into out: inout [Float]) {
-        let b = x.block, blocks = x.c / x.block, plane = x.plane
+        let b = x.block, plane = x.plane
         let center = center ?? [Float](repeating: 0, count: x.c)
         // shift − center·scale folds the centring into one multiply-add per element.
         let offset = (0..<x.c).map { shift[$0] - center[$0] * scale[$0] }
-        let floor: Float = relu ? 0 : -.infinity
         let r = residual?.data ?? []
         x.data.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 r.withUnsafeBufferPointer { rp in
                     scale.withUnsafeBufferPointer { sp in
                         offset.withUnsafeBufferPointer { op in
+                            let rBase = residual == nil ? nil : UnsafePointer(rp.baseAddress!)
                             if b == 1 {
-                                let rBase = residual == nil ? nil : UnsafePointer(rp.baseAddress!)
                                 forEachPlainPlane(x) { ch, e in
                                     PlaneRun.affine(src.baseAddress! + e, dst.baseAddress! + e, residual: rBase.map { $0 + e },
-                                                    count: plane, scale: sp[ch], offset: op[ch], floor: floor)
+                                                    count: plane, scale: sp[ch], offset: op[ch], floor: relu ? 0 : -.infinity)
                                 }
-                                return
-                            }
-                            for i in 0..<x.n {
-                                for cb in 0..<blocks {
-                                    let base = (i * blocks + cb) * plane * b
-                                    let s = sp.baseAddress! + cb * b, o = op.baseAddress! + cb * b
-                                    for p in 0..<plane {
-                                        let e = base + p * b
-                                        if residual == nil {
-                                            for j in 0..<b { dst[e + j] = max(src[e + j] * s[j] + o[j], floor) }
-                                        } else {
-                                            for j in 0..<b { dst[e + j] = max(src[e + j] * s[j] + o[j] + rp[e + j], floor) }
-                                        }
-                                    }
+                            } else {
+                                forEachLaneRun(x) { ch, e in
+                                    LaneRun.affine(src.baseAddress! + e, dst.baseAddress! + e, residual: rBase.map { $0 + e },
+                                                   pixels: plane, stride: b, scale: LaneRun.lanes(sp, ch), offset: LaneRun.lanes(op, ch),
+                                                   relu: relu)
                                 }
                             }
                         }
@@ -62,36 +65,23 @@ enum Channelwise {
     /// Per channel, Σ x·(y − center) over samples and positions (y nil: Σ x), with Float partial
     /// sums per row and Double totals, so long reductions stay accurate.
     static func sums(_ x: Act, times y: Act? = nil, center: [Float]? = nil) -> [Double] {
-        let b = x.block, blocks = x.c / x.block, plane = x.plane
+        let b = x.block, plane = x.plane
         var total = [Double](repeating: 0, count: x.c)
-        var partial = [Float](repeating: 0, count: b)
         let center = center ?? [Float](repeating: 0, count: x.c)
         let other = y ?? x
         x.data.withUnsafeBufferPointer { xp in
             other.data.withUnsafeBufferPointer { yp in
                 center.withUnsafeBufferPointer { cp in
-                    partial.withUnsafeMutableBufferPointer { part in
-                        if b == 1 {
-                            forEachPlainPlane(x) { ch, e in
-                                let yRun: UnsafePointer<Float>? = y == nil ? nil : yp.baseAddress! + e
-                                total[ch] += Double(PlaneRun.sum(xp.baseAddress! + e, times: yRun, center: cp[ch], count: plane))
-                            }
-                            return
+                    if b == 1 {
+                        forEachPlainPlane(x) { ch, e in
+                            let yRun: UnsafePointer<Float>? = y == nil ? nil : yp.baseAddress! + e
+                            total[ch] += Double(PlaneRun.sum(xp.baseAddress! + e, times: yRun, center: cp[ch], count: plane))
                         }
-                        for i in 0..<x.n {
-                            for cb in 0..<blocks {
-                                let base = (i * blocks + cb) * plane * b, m = cp.baseAddress! + cb * b
-                                for j in 0..<b { part[j] = 0 }
-                                for p in 0..<plane {
-                                    let e = base + p * b
-                                    if y == nil {
-                                        for j in 0..<b { part[j] += xp[e + j] }
-                                    } else {
-                                        for j in 0..<b { part[j] += xp[e + j] * (yp[e + j] - m[j]) }
-                                    }
-                                }
-                                for j in 0..<b { total[cb * b + j] += Double(part[j]) }
-                            }
+                    } else {
+                        forEachLaneRun(x) { ch, e in
+                            let yRun: UnsafePointer<Float>? = y == nil ? nil : yp.baseAddress! + e
+                            let row = LaneRun.sum(xp.baseAddress! + e, times: yRun, center: LaneRun.lanes(cp, ch), pixels: plane, stride: b)
+                            for j in 0..<8 { total[ch + j] += Double(row[j]) }
                         }
                     }
                 }
@@ -100,53 +90,32 @@ enum Channelwise {
         return total
     }
 
-    /// g = dy where mask > 0, else 0 (mask nil: g = dy): the backward of a fused ReLU.
-    @inline(__always)
-    private static func masked(_ d: Float, _ mask: Float) -> Float { mask > 0 ? d : 0 }
-
-    /// Per channel, (Σ g, Σ g·(x − center)), g as in `masked`: the sums BatchNorm's backward
-    /// needs, in one pass.
+    /// Per channel, (Σ g, Σ g·(x − center)) with g = dy where mask > 0, else 0 (mask nil: g = dy;
+    /// the backward of a fused ReLU): the sums BatchNorm's backward needs, in one pass.
     static func gradientSums(_ dy: Act, mask: Act?, x: Act, center: [Float]) -> ([Double], [Double]) {
-        let b = x.block, blocks = x.c / x.block, plane = x.plane
+        let b = x.block, plane = x.plane
         var sumG = [Double](repeating: 0, count: x.c), sumGX = sumG
-        var partial = [Float](repeating: 0, count: 2 * b)
         let maskData = mask?.data ?? []
         dy.data.withUnsafeBufferPointer { d in
             x.data.withUnsafeBufferPointer { xp in
                 maskData.withUnsafeBufferPointer { mp in
                     center.withUnsafeBufferPointer { cp in
-                        partial.withUnsafeMutableBufferPointer { part in
-                            let g = part.baseAddress!, gx = part.baseAddress! + b
-                            if b == 1 {
-                                forEachPlainPlane(x) { ch, e in
-                                    let maskRun: UnsafePointer<Float>? = mask == nil ? nil : mp.baseAddress! + e
-                                    let (sg, sgx) = PlaneRun.gradientSums(d.baseAddress! + e, mask: maskRun, x: xp.baseAddress! + e,
-                                                                          center: cp[ch], count: plane)
-                                    sumG[ch] += Double(sg)
-                                    sumGX[ch] += Double(sgx)
-                                }
-                                return
+                        if b == 1 {
+                            forEachPlainPlane(x) { ch, e in
+                                let maskRun: UnsafePointer<Float>? = mask == nil ? nil : mp.baseAddress! + e
+                                let (sg, sgx) = PlaneRun.gradientSums(d.baseAddress! + e, mask: maskRun, x: xp.baseAddress! + e,
+                                                                      center: cp[ch], count: plane)
+                                sumG[ch] += Double(sg)
+                                sumGX[ch] += Double(sgx)
                             }
-                            for i in 0..<x.n {
-                                for cb in 0..<blocks {
-                                    let base = (i * blocks + cb) * plane * b, m = cp.baseAddress! + cb * b
-                                    for j in 0..<2 * b { part[j] = 0 }
-                                    for p in 0..<plane {
-                                        let e = base + p * b
-                                        if mask == nil {
-                                            for j in 0..<b { let v = d[e + j]; g[j] += v; gx[j] += v * (xp[e + j] - m[j]) }
-                                        } else {
-                                            for j in 0..<b {
-                                                let v = masked(d[e + j], mp[e + j])
-                                                g[j] += v
-                                                gx[j] += v * (xp[e + j] - m[j])
-                                            }
-                                        }
-                                    }
-                                    for j in 0..<b {
-                                        sumG[cb * b + j] += Double(g[j])
-                                        sumGX[cb * b + j] += Double(gx[j])
-                                    }
+                        } else {
+                            forEachLaneRun(x) { ch, e in
+                                let maskRun: UnsafePointer<Float>? = mask == nil ? nil : mp.baseAddress! + e
+                                let (sg, sgx) = LaneRun.gradientSums(d.baseAddress! + e, mask: maskRun, x: xp.baseAddress! + e,
+                                                                     center: LaneRun.lanes(cp, ch), pixels: plane, stride: b)
+                                for j in 0..<8 {
+                                    sumG[ch + j] += Double(sg[j])
+                                    sumGX[ch + j] += Double(sgx[j])
                                 }
                             }
                         }
@@ -157,10 +126,10 @@ enum Channelwise {
         return (sumG, sumGX)
     }
 
-    /// out = g·a[c] + (x − center[c])·k[c] + t[c], g as in `masked`: BatchNorm's input gradient.
+    /// out = g·a[c] + (x − center[c])·k[c] + t[c], g as in `gradientSums`: BatchNorm's input gradient.
     static func combine(_ dy: Act, mask: Act?, a: [Float], x: Act, center: [Float], k: [Float], t: [Float],
                         into out: inout [Float]) {
-        let b = x.block, blocks = x.c / x.block, plane = x.plane
+        let b = x.block, plane = x.plane
         // (x − center)·k + t = x·k + (t − center·k).
         let offset = (0..<x.c).map { t[$0] - center[$0] * k[$0] }
         let maskData = mask?.data ?? []
@@ -177,20 +146,12 @@ enum Channelwise {
                                             PlaneRun.combine(d.baseAddress! + e, mask: maskRun, x: xp.baseAddress! + e, dst.baseAddress! + e,
                                                              count: plane, a: ap[ch], kx: kp[ch], offset: op[ch])
                                         }
-                                        return
-                                    }
-                                    for i in 0..<x.n {
-                                        for cb in 0..<blocks {
-                                            let base = (i * blocks + cb) * plane * b
-                                            let ac = ap.baseAddress! + cb * b, kc = kp.baseAddress! + cb * b, oc = op.baseAddress! + cb * b
-                                            for p in 0..<plane {
-                                                let e = base + p * b
-                                                if mask == nil {
-                                                    for j in 0..<b { dst[e + j] = d[e + j] * ac[j] + xp[e + j] * kc[j] + oc[j] }
-                                                } else {
-                                                    for j in 0..<b { dst[e + j] = masked(d[e + j], mp[e + j]) * ac[j] + xp[e + j] * kc[j] + oc[j] }
-                                                }
-                                            }
+                                    } else {
+                                        forEachLaneRun(x) { ch, e in
+                                            let maskRun: UnsafePointer<Float>? = mask == nil ? nil : mp.baseAddress! + e
+                                            LaneRun.combine(d.baseAddress! + e, mask: maskRun, x: xp.baseAddress! + e, dst.baseAddress! + e,
+                                                            pixels: plane, stride: b, a: LaneRun.lanes(ap, ch), kx: LaneRun.lanes(kp, ch),
+                                                            offset: LaneRun.lanes(op, ch))
                                         }
                                     }
                                 }

@@ -97,3 +97,87 @@ enum PlaneRun {
         }
     }
 }
+
+/// The same kernels for blocked layouts (nChw8c, nChw16c): along one (sample, channel block) row,
+/// pixel p's channels j0..j0+7 are one vector at p·stride + j0, with a parameter per lane (channel).
+/// A block of 8 is one pass with stride 8, a block of 16 two passes with stride 16. Accumulators
+/// stay in registers (the generic loop nest kept its partial sums in memory, one store per pixel).
+enum LaneRun {
+    typealias Lanes = SIMD8<Float>
+
+    @inline(__always)
+    private static func load(_ p: UnsafePointer<Float>, _ k: Int) -> Lanes {
+        UnsafeRawPointer(p + k).loadUnaligned(as: Lanes.self)
+    }
+
+    @inline(__always)
+    private static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>, _ k: Int) {
+        UnsafeMutableRawPointer(p + k).storeBytes(of: v, as: Lanes.self)
+    }
+
+    /// v where keep's lanes are all ones, else 0 (a bitwise and; see PlaneRun.masked).
+    @inline(__always)
+    private static func and(_ v: Lanes, _ keep: SIMD8<Int32>) -> Lanes {
+        unsafeBitCast(unsafeBitCast(v, to: SIMD8<Int32>.self) & keep, to: Lanes.self)
+    }
+
+    /// d where mask > 0, else 0 (also where mask is NaN, as the scalar loops do).
+    @inline(__always)
+    private static func masked(_ d: Lanes, _ mask: Lanes) -> Lanes { and(d, (mask .> 0)._storage) }
+
+    /// dst = x·s + o (+ r), then ReLU when asked (NaN passes through, as max(NaN, 0) in the scalar loop).
+    @inline(__always)
+    static func affine(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, residual r: UnsafePointer<Float>?,
+                       pixels: Int, stride: Int, scale s: Lanes, offset o: Lanes, relu: Bool) {
+        for p in 0..<pixels {
+            let k = p * stride
+            var v = load(src, k) * s + o
+            if let r { v += load(r, k) }
+            if relu { v = and(v, ~(v .< 0)._storage) }
+            store(v, dst, k)
+        }
+    }
+
+    /// Per lane, Σ x (y nil) or Σ x·(y − m).
+    @inline(__always)
+    static func sum(_ x: UnsafePointer<Float>, times y: UnsafePointer<Float>?, center m: Lanes, pixels: Int, stride: Int) -> Lanes {
+        var acc = Lanes(repeating: 0)
+        if let y {
+            for p in 0..<pixels { acc += load(x, p * stride) * (load(y, p * stride) - m) }
+        } else {
+            for p in 0..<pixels { acc += load(x, p * stride) }
+        }
+        return acc
+    }
+
+    /// Per lane, (Σ g, Σ g·(x − m)), g = d where mask > 0 (mask nil: g = d).
+    @inline(__always)
+    static func gradientSums(_ d: UnsafePointer<Float>, mask: UnsafePointer<Float>?, x: UnsafePointer<Float>, center m: Lanes,
+                             pixels: Int, stride: Int) -> (Lanes, Lanes) {
+        var g = Lanes(repeating: 0), gx = g
+        for p in 0..<pixels {
+            let k = p * stride
+            var v = load(d, k)
+            if let mask { v = masked(v, load(mask, k)) }
+            g += v
+            gx += v * (load(x, k) - m)
+        }
+        return (g, gx)
+    }
+
+    /// dst = g·a + x·kx + o, g as in `gradientSums`.
+    @inline(__always)
+    static func combine(_ d: UnsafePointer<Float>, mask: UnsafePointer<Float>?, x: UnsafePointer<Float>,
+                        _ dst: UnsafeMutablePointer<Float>, pixels: Int, stride: Int, a: Lanes, kx: Lanes, offset o: Lanes) {
+        for p in 0..<pixels {
+            let k = p * stride
+            var v = load(d, k)
+            if let mask { v = masked(v, load(mask, k)) }
+            store(v * a + load(x, k) * kx + o, dst, k)
+        }
+    }
+
+    /// Eight parameters from `values` at `index` (a channel block's lanes).
+    @inline(__always)
+    static func lanes(_ values: UnsafeBufferPointer<Float>, _ index: Int) -> Lanes { load(values.baseAddress!, index) }
+}
