@@ -145,35 +145,33 @@ static inline tile_t tile_at(const cwino *cw, long t) {
     return r;
 }
 
+/* The eight channels at (y, x) of an H × W plane, or zeros outside it, without a branch: the load
+ * is clamped into the plane and masked (border tiles' patterns vary tile by tile, and branches on
+ * them mispredicted; a zero-padded copy cost more in memset and memcpy than it saved). */
+TARGET static inline __m256 load_or_zero(const float *plane, int y, int x, int H, int W) {
+    const int yc = y < 0 ? 0 : y >= H ? H - 1 : y, xc = x < 0 ? 0 : x >= W ? W - 1 : x;
+    const __m256 keep = _mm256_castsi256_ps(_mm256_set1_epi32(-(int)(y == yc && x == xc)));
+    return _mm256_and_ps(_mm256_loadu_ps(plane + ((size_t)yc * W + xc) * 8), keep);
+}
+
 /* V[pos][row][c] for `count` tiles from `first`, `pos_stride` floats between positions. Tiles inside
- * the image load straight from it; a tile on the border is first copied into a zero-padded 6×6
- * window, so both take the same branch-free loads (on a 16×16 map three tiles in four touch the border). */
+ * the image (most of them) load without bounds checks; those on the border read zeros outside. */
 TARGET static void transform_input(const cwino *cw, const float *src, long first, int count, float *V, size_t pos_stride) {
     const int C = cw->c, H = cw->h, W = cw->w, CB = C / 8;
-    float window[6 * 6 * 8] __attribute__((aligned(32)));
     for (int r = 0; r < count; r++) {
         tile_t t = tile_at(cw, first + r);
         const int y0 = t.y0 - 1, x0 = t.x0 - 1;
-        const int i_lo = y0 < 0 ? -y0 : 0, i_hi = H - y0 < 6 ? H - y0 : 6;
-        const int j_lo = x0 < 0 ? -x0 : 0, j_hi = W - x0 < 6 ? W - x0 : 6;
-        const int inside = i_lo == 0 && j_lo == 0 && i_hi == 6 && j_hi == 6;
+        const int inside = y0 >= 0 && x0 >= 0 && y0 + 6 <= H && x0 + 6 <= W;
         for (int cb = 0; cb < CB; cb++) {
             const float *plane = src + ((size_t)t.n * CB + cb) * H * W * 8;
-            const float *d;
-            size_t row_stride;
-            if (inside) {
-                d = plane + ((size_t)y0 * W + x0) * 8;
-                row_stride = (size_t)W * 8;
-            } else {
-                memset(window, 0, sizeof window);
-                for (int i = i_lo; i < i_hi; i++)
-                    memcpy(window + (i * 6 + j_lo) * 8, plane + ((size_t)(y0 + i) * W + x0 + j_lo) * 8, (size_t)(j_hi - j_lo) * 8 * sizeof(float));
-                d = window;
-                row_stride = 6 * 8;
-            }
             __m256 col[6], tc[6], rows[6][6]; /* rows = Bᵀ d, built column by column */
             for (int j = 0; j < 6; j++) {
-                for (int i = 0; i < 6; i++) col[i] = _mm256_loadu_ps(d + i * row_stride + j * 8);
+                if (inside) {
+                    const float *p = plane + ((size_t)y0 * W + x0 + j) * 8;
+                    for (int i = 0; i < 6; i++) col[i] = _mm256_loadu_ps(p + (size_t)i * W * 8);
+                } else {
+                    for (int i = 0; i < 6; i++) col[i] = load_or_zero(plane, y0 + i, x0 + j, H, W);
+                }
                 input_1d(col, tc);
                 for (int i = 0; i < 6; i++) rows[i][j] = tc[i];
             }
@@ -373,22 +371,16 @@ TARGET static inline void grad_1d(const __m256 e[4], __m256 m[6]) {
 /* D[pos][row][k] = (A dy Aᵀ) for `count` tiles from `first`; dy outside the image counts as 0. */
 TARGET static void transform_grad(const cwino *cw, const float *dy, long first, int count, float *D, size_t pos_stride) {
     const int K = cw->k, H = cw->h, W = cw->w, KB = K / 8;
-    float window[4 * 4 * 8] __attribute__((aligned(32)));
     for (int r = 0; r < count; r++) {
         tile_t t = tile_at(cw, first + r);
-        const int rows = H - t.y0 < 4 ? H - t.y0 : 4, cols = W - t.x0 < 4 ? W - t.x0 : 4;
+        const int whole = t.y0 + 4 <= H && t.x0 + 4 <= W;
         for (int kb = 0; kb < KB; kb++) {
-            const float *p = dy + (((size_t)t.n * KB + kb) * H * W + (size_t)t.y0 * W + t.x0) * 8;
-            size_t row_stride = (size_t)W * 8;
-            if (rows < 4 || cols < 4) { /* past the edge: a zero-padded copy, as transform_input */
-                memset(window, 0, sizeof window);
-                for (int i = 0; i < rows; i++) memcpy(window + i * 4 * 8, p + (size_t)i * W * 8, (size_t)cols * 8 * sizeof(float));
-                p = window;
-                row_stride = 4 * 8;
-            }
+            const float *plane = dy + ((size_t)t.n * KB + kb) * H * W * 8;
             __m256 e[4], m[6], mid[6][4]; /* mid = A dy, built column by column */
             for (int j = 0; j < 4; j++) {
-                for (int i = 0; i < 4; i++) e[i] = _mm256_loadu_ps(p + i * row_stride + j * 8);
+                for (int i = 0; i < 4; i++)
+                    e[i] = whole ? _mm256_loadu_ps(plane + ((size_t)(t.y0 + i) * W + t.x0 + j) * 8)
+                                 : load_or_zero(plane, t.y0 + i, t.x0 + j, H, W);
                 grad_1d(e, m);
                 for (int i = 0; i < 6; i++) mid[i][j] = m[i];
             }
