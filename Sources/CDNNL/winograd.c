@@ -1,4 +1,6 @@
-// Winograd F(4×4, 3×3) (Lavin & Gray 2016) for inference, nChw8c in and out, AVX2 + FMA.
+// Winograd F(4×4, 3×3) (Lavin & Gray 2016), nChw8c in and out, AVX2 + FMA: the forward pass (inference,
+// training, and training's backward data as a forward pass with flipped, transposed weights) and
+// training's backward weights (at the end of this file).
 //
 //   y(tile) = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A      d: a 6×6 input tile, g: a 3×3 filter (correlation)
 //

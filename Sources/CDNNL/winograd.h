@@ -1,4 +1,4 @@
-// Winograd F(4×4, 3×3) inference convolution for nChw8c activations on AVX2 + FMA.
+// Winograd F(4×4, 3×3) convolution (forward and backward weights) for nChw8c activations on AVX2 + FMA.
 // oneDNN 2.6 has Winograd only for AVX-512; on AVX2 its direct kernel already runs near peak
 // (~86% here), so the remaining speed for 3×3 stride-1 layers has to come from doing fewer
 // multiplications: 36 per 4×4 output tile and channel pair instead of 144.

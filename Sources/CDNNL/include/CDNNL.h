@@ -18,8 +18,8 @@ int cdnnl_preferred_block(void);
 /// weights [k, c/groups, r, r] (OIHW; for groups > 1 the same bytes as oneDNN's GOIHW, as PyTorch
 /// stores grouped weights), dst in layout `dst_block`, stride, symmetric padding. Inference-only
 /// post-ops: `post_sum` adds the previous contents of dst (a residual), then `post_relu`.
-/// Inference 3×3 stride-1 convolutions in nChw8c run on a Winograd F(4×4, 3×3) kernel (winograd.c)
-/// unless `direct_only`.
+/// 3×3 stride-1 convolutions in nChw8c run on a Winograd F(4×4, 3×3) kernel (winograd.c) unless
+/// `direct_only`: inference, and in training all three passes.
 typedef struct {
     int n, c, h, w, k, r, stride, pad;
     int groups; /* 1 for an ordinary convolution; c and k must both divide by it */
