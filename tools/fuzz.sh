@@ -2,12 +2,13 @@
 # Coverage-guided fuzzing (libFuzzer, with AddressSanitizer) of the parts that read untrusted bytes.
 # Each harness in fuzz/harness/ is compiled with the product's own source files (swiftc
 # -sanitize=fuzzer,address; the C shim with clang -fsanitize=address,fuzzer-no-link), starts from its
-# committed seed corpus in fuzz/corpus/<harness>/ and runs for SECONDS. Prints executions and crashes
+# committed seed corpus in fuzz/corpus/<harness>/ and what earlier runs added to .build/fuzz/corpus/<harness>/,
+# and runs for SECONDS. Prints executions and crashes
 # per harness; exits 1 if any harness crashed, leaked or hung (its input is kept under
 # .build/fuzz/crashes/<harness>/ to become a regression test; that folder is emptied when the harness
 # next runs, so only this run's findings count). Harnesses run with SWIFT_BACKTRACE=enable=no: Swift's
 # own crash handler would otherwise take Swift traps (SIGILL) and aborts before libFuzzer, and under
-# AddressSanitizer it fails in its own memory reads, losing the stack and often the input.
+# AddressSanitizer it fails in its own memory reads, losing the stack and sometimes the input.
 #   bash tools/fuzz.sh            # 60 s per harness
 #   bash tools/fuzz.sh 600        # the 10-minute run docs/reliability.md records
 #   HARNESSES="image mask" bash tools/fuzz.sh 30
