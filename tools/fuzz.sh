@@ -2,9 +2,13 @@
 # Coverage-guided fuzzing (libFuzzer, with AddressSanitizer) of the parts that read untrusted bytes.
 # Each harness in fuzz/harness/ is compiled with the product's own source files (swiftc
 # -sanitize=fuzzer,address; the C shim with clang -fsanitize=address,fuzzer-no-link), starts from its
-# committed seed corpus in fuzz/corpus/<harness>/ and runs for SECONDS. Prints executions and crashes
+# committed seed corpus in fuzz/corpus/<harness>/ and what earlier runs added to .build/fuzz/corpus/<harness>/,
+# and runs for SECONDS. Prints executions and crashes
 # per harness; exits 1 if any harness crashed, leaked or hung (its input is kept under
-# .build/fuzz/crashes/<harness>/ to become a regression test).
+# .build/fuzz/crashes/<harness>/ to become a regression test; that folder is emptied when the harness
+# next runs, so only this run's findings count). Harnesses run with SWIFT_BACKTRACE=enable=no: Swift's
+# own crash handler would otherwise take Swift traps (SIGILL) and aborts before libFuzzer, and under
+# AddressSanitizer it fails in its own memory reads, losing the stack and sometimes the input.
 #   bash tools/fuzz.sh            # 60 s per harness
 #   bash tools/fuzz.sh 600        # the 10-minute run docs/reliability.md records
 #   HARNESSES="image mask" bash tools/fuzz.sh 30
@@ -85,11 +89,15 @@ for h in $HARNESSES; do
   swiftc -O -g -sanitize=fuzzer,address -parse-as-library -module-name "Fuzz_$h" "fuzz/harness/$h.swift" $(sources "$h") "${extra[@]}" -o "$out/$h" 2> "$out/$h.build.log" ||
     { cat "$out/$h.build.log" >&2; echo "fuzz: $h did not build" >&2; exit 1; }
   corpus="$out/corpus/$h" crashes="$out/crashes/$h"
+  # A file left by an earlier run would count as a crash of this one.
+  rm -rf "$crashes"
   mkdir -p "$corpus" "$crashes"
   cp -n fuzz/corpus/"$h"/* "$corpus"/ 2>/dev/null || true
   log="$out/$h.log"
   status=0
-  "./$out/$h" -max_total_time="$SECONDS_EACH" -max_len="$(max_len "$h")" -detect_leaks="$(leaks "$h")" -rss_limit_mb=2048 -timeout=10 \
+  # Without Swift's backtracer, libFuzzer's handler reports a trap as a deadly signal, with its stack,
+  # and saves the input.
+  SWIFT_BACKTRACE=enable=no "./$out/$h" -max_total_time="$SECONDS_EACH" -max_len="$(max_len "$h")" -detect_leaks="$(leaks "$h")" -rss_limit_mb=2048 -timeout=10 \
     -artifact_prefix="$crashes/" -print_final_stats=1 "$corpus" fuzz/corpus/"$h" > "$log" 2>&1 || status=$?
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
   found=$(find "$crashes" -type f | wc -l)

@@ -174,9 +174,12 @@ int ct_read(int timeout_ms, ct_event *out) {
 static FILE *decoder_input = NULL, *decoder_output = NULL;
 
 int ct_start_decoder(int input_fd, const char *term) {
-    if (started || screen != NULL) return -1;
+    // input_fd is ours whatever happens: a caller that closed it again after a failed start could
+    // close a descriptor opened meanwhile by someone else.
+    if (started || screen != NULL) { close(input_fd); return -1; }
     use_utf8_locale();
     decoder_input = fdopen(input_fd, "r");
+    if (decoder_input == NULL) close(input_fd);
     decoder_output = fopen("/dev/null", "w");
     if (decoder_input != NULL && decoder_output != NULL) screen = newterm(term, decoder_output, decoder_input);
     if (screen == NULL) { ct_stop_decoder(); return -1; }

@@ -64,6 +64,7 @@ int ct_read(int timeout_ms, ct_event *out);
 // A screen that decodes the bytes read from input_fd (a pipe, a file) as a terminal of type `term`
 // would send them, with review's input modes, and draws nowhere: the fuzz harness of the input
 // decoding (fuzz/harness/input.swift) reads its events with ct_read. Not while ct_start is active.
+// Takes input_fd: closed by ct_stop_decoder, or before returning -1 when the decoder cannot start.
 int ct_start_decoder(int input_fd, const char *term);
 // Ends the decoder screen and closes input_fd.
 void ct_stop_decoder(void);
