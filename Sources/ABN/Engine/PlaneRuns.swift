@@ -1,3 +1,26 @@
+// Eight-lane helpers shared by PlaneRun and LaneRun.
+
+@inline(__always)
+private func load(_ p: UnsafePointer<Float>, _ k: Int) -> SIMD8<Float> {
+    UnsafeRawPointer(p + k).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always)
+private func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ k: Int) {
+    UnsafeMutableRawPointer(p + k).storeBytes(of: v, as: SIMD8<Float>.self)
+}
+
+/// v where keep's lanes are all ones, else 0: a bitwise and with a comparison's lanes (the generic
+/// SIMD `replace(with:where:)` goes lane by lane).
+@inline(__always)
+private func keeping(_ v: SIMD8<Float>, _ keep: SIMD8<Int32>) -> SIMD8<Float> {
+    unsafeBitCast(unsafeBitCast(v, to: SIMD8<Int32>.self) & keep, to: SIMD8<Float>.self)
+}
+
+/// d where mask > 0, else 0 (also where mask is NaN, as the scalar loops do).
+@inline(__always)
+private func masked(_ d: SIMD8<Float>, _ mask: SIMD8<Float>) -> SIMD8<Float> { keeping(d, (mask .> 0)._storage) }
+
 /// Kernels over one contiguous run of values that share their channel parameters: in plain NCHW
 /// (block 1) a sample's channel plane is such a run. Channelwise's loop nests put the channel block
 /// innermost, which for block 1 is a loop of one and does not vectorise; these take eight lanes at
@@ -6,16 +29,6 @@
 enum PlaneRun {
     typealias Lanes = SIMD8<Float>
     static let width = Lanes.scalarCount
-
-    @inline(__always)
-    private static func load(_ p: UnsafePointer<Float>, _ k: Int) -> Lanes {
-        UnsafeRawPointer(p + k).loadUnaligned(as: Lanes.self)
-    }
-
-    @inline(__always)
-    private static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>, _ k: Int) {
-        UnsafeMutableRawPointer(p + k).storeBytes(of: v, as: Lanes.self)
-    }
 
     /// dst = max(src·s + o (+ r), floor) over `count` values (r nil: no residual). Element by
     /// element, so the compiler vectorises the plain loop (the generic SIMD pointwiseMax does not).
@@ -41,14 +54,6 @@ enum PlaneRun {
             while k < count { tail += x[k]; k += 1 }
         }
         return acc.sum() + tail
-    }
-
-    /// d with the lanes where mask ≤ 0 (or NaN) zeroed, by a bitwise and with the comparison's
-    /// all-ones lanes (the generic SIMD `replace(with:where:)` goes lane by lane).
-    @inline(__always)
-    private static func masked(_ d: Lanes, _ mask: Lanes) -> Lanes {
-        let keep = (mask .> 0)._storage
-        return unsafeBitCast(unsafeBitCast(d, to: SIMD8<Int32>.self) & keep, to: Lanes.self)
     }
 
     /// The same for the scalar tail: d[k] where mask[k] > 0, else 0 (mask nil: d[k]).
@@ -105,26 +110,6 @@ enum PlaneRun {
 enum LaneRun {
     typealias Lanes = SIMD8<Float>
 
-    @inline(__always)
-    private static func load(_ p: UnsafePointer<Float>, _ k: Int) -> Lanes {
-        UnsafeRawPointer(p + k).loadUnaligned(as: Lanes.self)
-    }
-
-    @inline(__always)
-    private static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>, _ k: Int) {
-        UnsafeMutableRawPointer(p + k).storeBytes(of: v, as: Lanes.self)
-    }
-
-    /// v where keep's lanes are all ones, else 0 (a bitwise and; see PlaneRun.masked).
-    @inline(__always)
-    private static func and(_ v: Lanes, _ keep: SIMD8<Int32>) -> Lanes {
-        unsafeBitCast(unsafeBitCast(v, to: SIMD8<Int32>.self) & keep, to: Lanes.self)
-    }
-
-    /// d where mask > 0, else 0 (also where mask is NaN, as the scalar loops do).
-    @inline(__always)
-    private static func masked(_ d: Lanes, _ mask: Lanes) -> Lanes { and(d, (mask .> 0)._storage) }
-
     /// dst = x·s + o (+ r), then ReLU when asked (NaN passes through, as max(NaN, 0) in the scalar loop).
     @inline(__always)
     static func affine(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, residual r: UnsafePointer<Float>?,
@@ -133,7 +118,7 @@ enum LaneRun {
             let k = p * stride
             var v = load(src, k) * s + o
             if let r { v += load(r, k) }
-            if relu { v = and(v, ~(v .< 0)._storage) }
+            if relu { v = keeping(v, ~(v .< 0)._storage) }
             store(v, dst, k)
         }
     }
