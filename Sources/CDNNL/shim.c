@@ -277,8 +277,8 @@ cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
      * convolution is one with the weights flipped and transposed; backward weights is
      * cwino_backward_weights). Where a kernel cannot be had (memory), oneDNN's primitives serve. */
     if (winograd) {
-        cv->wino = cwino_create(p->n, p->c, p->h, p->w, p->k);
-        cv->wino_bwd = cwino_create(p->n, p->k, p->h, p->w, p->c);
+        cv->wino = cwino_create_for_training(p->n, p->c, p->h, p->w, p->k);
+        cv->wino_bwd = cwino_create_for_training(p->n, p->k, p->h, p->w, p->c);
     }
     if (ops) dnnl_post_ops_destroy(ops);
     dnnl_primitive_attr_destroy(attr);
@@ -318,9 +318,15 @@ static int execute(dnnl_primitive_t p, int nargs, dnnl_exec_arg_t *args, const c
 int cdnnl_conv_forward(cdnnl_conv *cv, const float *src, const float *weights, int weights_changed, const float *bias,
                        float *dst) {
     if (cv->wino) {
-        if (weights_changed) cwino_set_weights(cv->wino, weights, bias, 0);
-        else cwino_set_bias(cv->wino, bias);
-        if (cwino_forward(cv->wino, src, dst, cv->post_sum, cv->post_relu) == 0) return 0;
+        /* Training convolutions have no bias or post-ops; their transformed weights are made anew. */
+        int status;
+        if (cv->training) status = cwino_forward_with_weights(cv->wino, weights, 0, src, dst);
+        else {
+            if (weights_changed) cwino_set_weights(cv->wino, weights, bias, 0);
+            else cwino_set_bias(cv->wino, bias);
+            status = cwino_forward(cv->wino, src, dst, cv->post_sum, cv->post_relu);
+        }
+        if (status == 0) return 0;
         snprintf(last_error, sizeof last_error, "Winograd convolution: out of memory");
         return -1;
     }
@@ -339,8 +345,7 @@ int cdnnl_conv_backward_data(cdnnl_conv *cv, const float *diff_dst, const float 
     if (!cv->training) { snprintf(last_error, sizeof last_error, "convolution built for inference"); return -1; }
     if (cv->wino_bwd) {
         /* diff_src[c, y, x] = Σ diff_dst[k, y − 1 + a, x − 1 + b] · W[k, c, 2 − a, 2 − b] */
-        cwino_set_weights(cv->wino_bwd, weights, NULL, 1);
-        if (cwino_forward(cv->wino_bwd, diff_dst, diff_src, 0, 0) == 0) return 0;
+        if (cwino_forward_with_weights(cv->wino_bwd, weights, 1, diff_dst, diff_src) == 0) return 0;
         snprintf(last_error, sizeof last_error, "Winograd convolution: out of memory");
         return -1;
     }

@@ -16,6 +16,9 @@ long cwino_chunks(int n, int h, int w);
 /// A 3×3, stride 1, padding 1 convolution of src [n, c, h, w] nChw8c into dst [n, k, h, w] nChw8c;
 /// c and k multiples of 8. NULL when the shape is unsupported or memory is short.
 cwino *cwino_create(int n, int c, int h, int w, int k);
+/// The same for training: it keeps no transformed weights between calls, and runs only through
+/// cwino_forward_with_weights (and cwino_backward_weights, which needs no weights).
+cwino *cwino_create_for_training(int n, int c, int h, int w, int k);
 void cwino_destroy(cwino *cw);
 
 /// Transforms weights [k, c, 3, 3] (OIHW) into the Winograd domain; bias [k] (NULL: zero). With
@@ -28,6 +31,10 @@ void cwino_set_bias(cwino *cw, const float *bias);
 /// dst = conv(src) + bias (+ dst when post_sum) (then ReLU when post_relu), on the calling
 /// thread's OpenMP team. Returns 0, or -1 when scratch memory cannot be had.
 int cwino_forward(cwino *cw, const float *src, float *dst, int post_sum, int post_relu);
+
+/// cwino_set_weights (no bias) and cwino_forward (no post-ops) in one call; for a kernel made by
+/// cwino_create_for_training the transformed weights live in a process-wide buffer during the call.
+int cwino_forward_with_weights(cwino *cw, const float *weights, int transposed_flipped, const float *src, float *dst);
 
 /// diff_weights [k, c, 3, 3] (OIHW, overwritten) of this convolution, from its input src and the
 /// gradient of its output diff_dst [n, k, h, w] (nChw8c), on the calling thread's OpenMP team; the
