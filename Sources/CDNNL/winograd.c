@@ -341,29 +341,40 @@ int cwino_forward(cwino *cw, const float *src, float *dst, int post_sum, int pos
 /* Training's transformed weights change at every step and are read once, right after they are
  * made, so one process-wide buffer serves every convolution's calls in turn instead of each
  * convolution keeping 4× its 3×3 weights twice (forward and backward data): 0.7 GB in ResNet-152. */
-static pthread_mutex_t lent_u_lock = PTHREAD_MUTEX_INITIALIZER;
-static float *lent_u;
-static size_t lent_u_capacity; /* floats */
+typedef struct {
+    pthread_mutex_t lock;
+    float *data;
+    size_t capacity; /* floats */
+} shared_buffer_t;
+
+/* Locks `b` and returns at least `floats` of it (grown if needed), or NULL (unlocked) without memory. */
+static float *shared_buffer_take(shared_buffer_t *b, size_t floats) {
+    pthread_mutex_lock(&b->lock);
+    if (floats > b->capacity) {
+        float *d = aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64);
+        if (!d) { pthread_mutex_unlock(&b->lock); return NULL; }
+        free(b->data);
+        b->data = d;
+        b->capacity = floats;
+    }
+    return b->data;
+}
+
+static void shared_buffer_release(shared_buffer_t *b) { pthread_mutex_unlock(&b->lock); }
+
+static shared_buffer_t lent_u = {PTHREAD_MUTEX_INITIALIZER, NULL, 0};
 
 int cwino_forward_with_weights(cwino *cw, const float *weights, int transposed_flipped, const float *src, float *dst) {
     if (cw->owns_u) {
         cwino_set_weights(cw, weights, NULL, transposed_flipped);
         return cwino_forward(cw, src, dst, 0, 0);
     }
-    const size_t need = (size_t)NPOS * cw->c * cw->k;
-    pthread_mutex_lock(&lent_u_lock);
-    if (need > lent_u_capacity) {
-        float *u = aligned_alloc(64, (need * sizeof(float) + 63) / 64 * 64);
-        if (!u) { pthread_mutex_unlock(&lent_u_lock); return -1; }
-        free(lent_u);
-        lent_u = u;
-        lent_u_capacity = need;
-    }
-    cw->u = lent_u;
+    cw->u = shared_buffer_take(&lent_u, (size_t)NPOS * cw->c * cw->k);
+    if (!cw->u) return -1;
     cwino_set_weights(cw, weights, NULL, transposed_flipped);
     int status = cwino_forward(cw, src, dst, 0, 0);
     cw->u = NULL;
-    pthread_mutex_unlock(&lent_u_lock);
+    shared_buffer_release(&lent_u);
     return status;
 }
 
@@ -388,9 +399,7 @@ int cwino_forward_with_weights(cwino *cw, const float *weights, int transposed_f
 #define WGRAD_GROUP 128
 #define WGRAD_MAX_PARTIALS (4L << 20) /* floats (16 MB) */
 
-static pthread_mutex_t wgrad_lock = PTHREAD_MUTEX_INITIALIZER;
-static float *wgrad_buffer;
-static size_t wgrad_capacity; /* floats */
+static shared_buffer_t wgrad_buffers = {PTHREAD_MUTEX_INITIALIZER, NULL, 0};
 
 /* A applied to four vectors (the transpose of output_1d): m = A e. */
 TARGET static inline void grad_1d(const __m256 e[4], __m256 m[6]) {
@@ -601,16 +610,9 @@ int cwino_backward_weights(const cwino *cw, const float *src, const float *diff_
     const int by_groups = groups >= 4L * threads && groups * (long)partial <= WGRAD_MAX_PARTIALS;
     const size_t transformed = by_groups ? (size_t)threads * NPOS * WGRAD_GROUP * (cw->c + cw->k) : (size_t)NPOS * cw->tiles * (cw->c + cw->k);
     const size_t need = transformed + (by_groups ? (size_t)groups : 1) * partial;
-    pthread_mutex_lock(&wgrad_lock);
-    if (need > wgrad_capacity) {
-        float *b = aligned_alloc(64, (need * sizeof(float) + 63) / 64 * 64);
-        if (!b) { pthread_mutex_unlock(&wgrad_lock); return -1; }
-        free(wgrad_buffer);
-        wgrad_buffer = b;
-        wgrad_capacity = need;
-    }
-    wgrad_job_t job = {cw, src, diff_dst, wgrad_buffer, wgrad_buffer + (size_t)NPOS * cw->tiles * cw->c,
-                       wgrad_buffer + transformed, diff_weights, groups, 0};
+    float *buffer = shared_buffer_take(&wgrad_buffers, need);
+    if (!buffer) return -1;
+    wgrad_job_t job = {cw, src, diff_dst, buffer, buffer + (size_t)NPOS * cw->tiles * cw->c, buffer + transformed, diff_weights, groups, 0};
     if (by_groups) {
         run_on_team(wgrad_group_partials, &job, groups, threads);
         run_on_team(wgrad_group_filters, &job, cw->c, threads);
@@ -618,6 +620,6 @@ int cwino_backward_weights(const cwino *cw, const float *src, const float *diff_
         run_on_team(wgrad_transform_all, &job, groups, threads);
         run_on_team(wgrad_channel_sums, &job, cw->c / 4, threads);
     }
-    pthread_mutex_unlock(&wgrad_lock);
+    shared_buffer_release(&wgrad_buffers);
     return 0;
 }
