@@ -24,6 +24,11 @@ extern int omp_get_num_threads(void);
 #define TILES_PER_CHUNK 18   /* a chunk's V and M fit in L2 at 64 channels (2 × 166 KB) */
 #define TARGET __attribute__((target("avx2,fma")))
 
+/* G (6×3) of F(4, 3) at the points 0, ±1, ±2, ∞: U = G g Gᵀ, and backward weights' dg = Gᵀ dU G. */
+static const double G[6][3] = {
+    {1.0 / 4, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+    {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
+
 struct cwino {
     int c, h, w, k;
     int tiles_h, tiles_w;
@@ -86,9 +91,6 @@ static inline int block_width(int k, int k0) { return k - k0 >= 16 ? 16 : 8; }
  * loop would (a float transform moved ResNet-18's PyTorch parity gradients by 1e-2: BatchNorm over
  * 2×2 maps there amplifies one-ulp changes). */
 TARGET static void transform_filters(cwino *cw, const float *weights, int transposed_flipped, int o0, int c) {
-    static const double G[6][3] = {
-        {1.0 / 4, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-        {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
     const int C = cw->c, K = cw->k;
     double lanes[9][4];
     for (int l = 0; l < 4; l++)
@@ -485,9 +487,6 @@ TARGET static inline void wgrad_kernel_4x8(const float *V, const float *D, float
 /* dw[k][c][3][3] = Gᵀ (Σ_partials dU[p][·][c][k]) G for c in [c_begin, c_end), eight output
  * channels at a time; the partials are added in order. */
 TARGET static void wgrad_filters(const cwino *cw, const float *dU, long partials, float *dw, int c_begin, int c_end) {
-    static const float G[6][3] = {
-        {1.0f / 4, 0, 0}, {-1.0f / 6, -1.0f / 6, -1.0f / 6}, {-1.0f / 6, 1.0f / 6, -1.0f / 6},
-        {1.0f / 24, 1.0f / 12, 1.0f / 6}, {1.0f / 24, -1.0f / 12, 1.0f / 6}, {0, 0, 1}};
     const int C = cw->c, K = cw->k;
     const size_t partial_size = (size_t)NPOS * C * K;
     for (int c = c_begin; c < c_end; c++)
@@ -502,7 +501,7 @@ TARGET static void wgrad_filters(const cwino *cw, const float *dU, long partials
                 for (int a = 0; a < 6; a++) {
                     __m256 s = _mm256_setzero_ps();
                     for (int i = 0; i < 6; i++)
-                        if (G[i][m] != 0) s = _mm256_fmadd_ps(_mm256_set1_ps(G[i][m]), x[i * 6 + a], s);
+                        if (G[i][m] != 0) s = _mm256_fmadd_ps(_mm256_set1_ps((float)G[i][m]), x[i * 6 + a], s);
                     t[m][a] = s;
                 }
             float out[9][8];
@@ -510,7 +509,7 @@ TARGET static void wgrad_filters(const cwino *cw, const float *dU, long partials
                 for (int b = 0; b < 3; b++) {
                     __m256 s = _mm256_setzero_ps();
                     for (int a = 0; a < 6; a++)
-                        if (G[a][b] != 0) s = _mm256_fmadd_ps(_mm256_set1_ps(G[a][b]), t[m][a], s);
+                        if (G[a][b] != 0) s = _mm256_fmadd_ps(_mm256_set1_ps((float)G[a][b]), t[m][a], s);
                     _mm256_storeu_ps(out[m * 3 + b], s);
                 }
             for (int j = 0; j < 8; j++)
