@@ -159,9 +159,9 @@ static dnnl_format_tag_t activation_tag(int block) {
     return block == 16 ? dnnl_nChw16c : block == 8 ? dnnl_nChw8c : dnnl_nchw;
 }
 
-/* Inference 3×3 stride-1 convolutions in nChw8c (the AVX2 layout) run on our Winograd kernel
- * (oneDNN 2.6 has none for AVX2) where it measured faster than oneDNN's direct one
- * (`abn-hitl bench --kernels`): 16+ channels in and out (1.1× at 16, 1.9-2.7× at 32-64, 1.8-2.5× at
+/* 3×3 stride-1 convolutions in nChw8c or nChw16c run on our Winograd kernel (oneDNN 2.6 has none
+ * for AVX2, and none for training at all) where it measured faster than oneDNN's direct one
+ * (`abn-hitl bench --kernels`, AVX2): 16+ channels in and out (1.1× at 16, 1.9-2.7× at 32-64, 1.8-2.5× at
  * 128-256); at most 256×256 channels, since its transformed weights take 4× the memory (9.4 MB
  * per 256×256 layer); and enough tiles that every thread gets a chunk (a 7×7 or 14×14 map at
  * batch 1 ran 0.4-1× the direct kernel on one thread). ABN_WINOGRAD=0 keeps oneDNN's kernel. */
@@ -178,7 +178,8 @@ int cdnnl_winograd_enabled(void) {
 }
 
 static int winograd_wanted(const cdnnl_conv_params *p) {
-    return cdnnl_winograd_enabled() && !p->direct_only && p->groups <= 1 && p->src_block == 8 && p->dst_block == 8 && p->r == 3 &&
+    return cdnnl_winograd_enabled() && !p->direct_only && p->groups <= 1 && (p->src_block == 8 || p->src_block == 16) &&
+           p->dst_block == p->src_block && p->r == 3 &&
            p->stride == 1 && p->pad == 1 && p->c >= WINOGRAD_MIN_CHANNELS && p->k >= WINOGRAD_MIN_CHANNELS &&
            (long)p->c * p->k <= WINOGRAD_MAX_WEIGHTS && cwino_chunks(p->n, p->h, p->w) >= omp_get_max_threads();
 }
@@ -195,7 +196,7 @@ cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
     cv->post_relu = p->post_relu;
     int winograd = winograd_wanted(p);
     if (winograd && !p->training) { /* inference needs nothing from oneDNN */
-        cv->wino = cwino_create(p->n, p->c, p->h, p->w, p->k);
+        cv->wino = cwino_create(p->n, p->c, p->h, p->w, p->k, p->src_block);
         if (cv->wino) return cv;
         /* out of memory for the kernel: oneDNN's primitive serves */
     }
@@ -238,9 +239,10 @@ cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
         if (p->post_relu) CHECK(dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f), "post_ops");
         CHECK(dnnl_primitive_attr_set_post_ops(attr, ops), "post_ops");
     }
-    /* Inference 3×3 stride-1 convolutions with 32+ channels in nChw16c: oneDNN's Winograd F(4×4, 3×3)
-     * kernel (AVX-512) measured 1.35-2× the direct one here (1.2 vs 1.6 ms at 32 channels, 16²,
-     * 3.2 vs 6.4 ms at 64); at 16 channels it was slower. Where it is unavailable, stay direct. */
+    /* Inference 3×3 stride-1 convolutions with 32+ channels in nChw16c that ours does not take (over
+     * 256×256 channels, too few tiles, ABN_WINOGRAD=0): oneDNN's Winograd F(4×4, 3×3) kernel (AVX-512)
+     * measured 1.35-2× the direct one here (1.2 vs 1.6 ms at 32 channels, 16², 3.2 vs 6.4 ms at 64);
+     * at 16 channels it was slower. Where it is unavailable, stay direct. */
     if (!p->training && keep && g == 1 && p->src_block == 16 && p->r == 3 && p->stride == 1 && p->c >= 32 && p->k >= 32) {
         dnnl_convolution_desc_t wd;
         if (dnnl_convolution_forward_desc_init(&wd, prop, dnnl_convolution_winograd, &src_prim, &wei_any,
@@ -277,8 +279,8 @@ cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
      * convolution is one with the weights flipped and transposed; backward weights is
      * cwino_backward_weights). Where a kernel cannot be had (memory), oneDNN's primitives serve. */
     if (winograd) {
-        cv->wino = cwino_create_for_training(p->n, p->c, p->h, p->w, p->k);
-        cv->wino_bwd = cwino_create_for_training(p->n, p->k, p->h, p->w, p->c);
+        cv->wino = cwino_create_for_training(p->n, p->c, p->h, p->w, p->k, p->src_block);
+        cv->wino_bwd = cwino_create_for_training(p->n, p->k, p->h, p->w, p->c, p->src_block);
     }
     if (ops) dnnl_post_ops_destroy(ops);
     dnnl_primitive_attr_destroy(attr);

@@ -1,4 +1,4 @@
-// Winograd F(4×4, 3×3) (Lavin & Gray 2016), nChw8c in and out, AVX2 + FMA: the forward pass (inference,
+// Winograd F(4×4, 3×3) (Lavin & Gray 2016), nChw8c or nChw16c in and out, AVX2 + FMA: the forward pass (inference,
 // training, and training's backward data as a forward pass with flipped, transposed weights) and
 // training's backward weights (at the end of this file).
 //
@@ -31,6 +31,7 @@ static const double G[6][3] = {
 
 struct cwino {
     int c, h, w, k;
+    int block;      /* activation layout: nChw8c or nChw16c (8 or 16 channels per pixel) */
     int tiles_h, tiles_w;
     long tiles;
     float *u;       /* [36][K] blocks of 16 (last may be 8) output channels: [pos][k0·C + c·width + j] */
@@ -50,11 +51,12 @@ long cwino_chunks(int n, int h, int w) {
     return (tiles + TILES_PER_CHUNK - 1) / TILES_PER_CHUNK;
 }
 
-static cwino *create(int n, int c, int h, int w, int k, int owns_u) {
-    if (n < 1 || c < 8 || k < 8 || c % 8 || k % 8 || h < 1 || w < 1) return NULL;
+static cwino *create(int n, int c, int h, int w, int k, int block, int owns_u) {
+    if ((block != 8 && block != 16) || n < 1 || c < block || k < block || c % block || k % block || h < 1 || w < 1) return NULL;
     cwino *cw = calloc(1, sizeof *cw);
     if (!cw) return NULL;
     cw->c = c; cw->h = h; cw->w = w; cw->k = k;
+    cw->block = block;
     cw->tiles_h = (h + 3) / 4;
     cw->tiles_w = (w + 3) / 4;
     cw->tiles = (long)n * cw->tiles_h * cw->tiles_w;
@@ -66,9 +68,9 @@ static cwino *create(int n, int c, int h, int w, int k, int owns_u) {
     return cw;
 }
 
-cwino *cwino_create(int n, int c, int h, int w, int k) { return create(n, c, h, w, k, 1); }
+cwino *cwino_create(int n, int c, int h, int w, int k, int block) { return create(n, c, h, w, k, block, 1); }
 
-cwino *cwino_create_for_training(int n, int c, int h, int w, int k) { return create(n, c, h, w, k, 0); }
+cwino *cwino_create_for_training(int n, int c, int h, int w, int k, int block) { return create(n, c, h, w, k, block, 0); }
 
 void cwino_destroy(cwino *cw) {
     if (!cw) return;
@@ -155,32 +157,40 @@ static inline tile_t tile_at(const cwino *cw, long t) {
     return r;
 }
 
-/* The eight channels at (y, x) of an H × W plane, or zeros outside it, without a branch: the load
- * is clamped into the plane and masked (border tiles' patterns vary tile by tile, and branches on
- * them mispredicted; a zero-padded copy cost more in memset and memcpy than it saved). */
-TARGET static inline __m256 load_or_zero(const float *plane, int y, int x, int H, int W) {
+/* Where channels 8·g .. 8·g + 7 of image n start in a blocked activation [n][C/block][H][W][block]:
+ * pixels then follow `block` floats apart. The kernels work eight channels at a time either way. */
+static inline const float *eight_channels(const float *act, int block, int channels, int n, int g, int H, int W) {
+    const int per_block = block / 8;
+    return act + (((size_t)n * (channels / block) + g / per_block) * H * W) * block + (size_t)(g % per_block) * 8;
+}
+
+/* The eight channels at (y, x) of an H × W plane (pixels `px` floats apart), or zeros outside it,
+ * without a branch: the load is clamped into the plane and masked (border tiles' patterns vary tile
+ * by tile, and branches on them mispredicted; a zero-padded copy cost more in memset and memcpy than
+ * it saved). */
+TARGET static inline __m256 load_or_zero(const float *plane, int y, int x, int H, int W, int px) {
     const int yc = y < 0 ? 0 : y >= H ? H - 1 : y, xc = x < 0 ? 0 : x >= W ? W - 1 : x;
     const __m256 keep = _mm256_castsi256_ps(_mm256_set1_epi32(-(int)(y == yc && x == xc)));
-    return _mm256_and_ps(_mm256_loadu_ps(plane + ((size_t)yc * W + xc) * 8), keep);
+    return _mm256_and_ps(_mm256_loadu_ps(plane + ((size_t)yc * W + xc) * px), keep);
 }
 
 /* V[pos][row][c] for `count` tiles from `first`, `pos_stride` floats between positions. Tiles inside
  * the image (most of them) load without bounds checks; those on the border read zeros outside. */
 TARGET static void transform_input(const cwino *cw, const float *src, long first, int count, float *V, size_t pos_stride) {
-    const int C = cw->c, H = cw->h, W = cw->w, CB = C / 8;
+    const int C = cw->c, H = cw->h, W = cw->w, CB = C / 8, px = cw->block;
     for (int r = 0; r < count; r++) {
         tile_t t = tile_at(cw, first + r);
         const int y0 = t.y0 - 1, x0 = t.x0 - 1;
         const int inside = y0 >= 0 && x0 >= 0 && y0 + 6 <= H && x0 + 6 <= W;
         for (int cb = 0; cb < CB; cb++) {
-            const float *plane = src + ((size_t)t.n * CB + cb) * H * W * 8;
+            const float *plane = eight_channels(src, px, C, t.n, cb, H, W);
             __m256 col[6], tc[6], rows[6][6]; /* rows = Bᵀ d, built column by column */
             for (int j = 0; j < 6; j++) {
                 if (inside) {
-                    const float *p = plane + ((size_t)y0 * W + x0 + j) * 8;
-                    for (int i = 0; i < 6; i++) col[i] = _mm256_loadu_ps(p + (size_t)i * W * 8);
+                    const float *p = plane + ((size_t)y0 * W + x0 + j) * px;
+                    for (int i = 0; i < 6; i++) col[i] = _mm256_loadu_ps(p + (size_t)i * W * px);
                 } else {
-                    for (int i = 0; i < 6; i++) col[i] = load_or_zero(plane, y0 + i, x0 + j, H, W);
+                    for (int i = 0; i < 6; i++) col[i] = load_or_zero(plane, y0 + i, x0 + j, H, W, px);
                 }
                 input_1d(col, tc);
                 for (int i = 0; i < 6; i++) rows[i][j] = tc[i];
@@ -263,7 +273,7 @@ TARGET static inline void tile_output(const float *M, size_t pos_stride, __m256 
 
 #define DEFINE_TRANSFORM_OUTPUT(NAME, POST_SUM, POST_RELU)                                                       \
     TARGET static void NAME(const cwino *cw, const float *M, long first, int count, float *dst) {              \
-        const int K = cw->k, H = cw->h, W = cw->w, KB = K / 8;                                                 \
+        const int K = cw->k, H = cw->h, W = cw->w, KB = K / 8, px = cw->block;                                 \
         const size_t pos_stride = (size_t)TILES_PER_CHUNK * K;                                                 \
         for (int r = 0; r < count; r++) {                                                                      \
             tile_t t = tile_at(cw, first + r);                                                                 \
@@ -271,13 +281,13 @@ TARGET static inline void tile_output(const float *M, size_t pos_stride, __m256 
             for (int kb = 0; kb < KB; kb++) {                                                                  \
                 __m256 out[4][4];                                                                              \
                 tile_output(M + (size_t)r * K + kb * 8, pos_stride, _mm256_loadu_ps(cw->bias + kb * 8), out);  \
-                float *p = dst + (((size_t)t.n * KB + kb) * H * W + (size_t)t.y0 * W + t.x0) * 8;              \
+                float *p = (float *)eight_channels(dst, px, K, t.n, kb, H, W) + ((size_t)t.y0 * W + t.x0) * px;  \
                 if (rows == 4 && cols == 4) {                                                                  \
                     for (int i = 0; i < 4; i++)                                                                \
-                        for (int j = 0; j < 4; j++) STORE(p + ((size_t)i * W + j) * 8, out[i][j], POST_SUM, POST_RELU);             \
+                        for (int j = 0; j < 4; j++) STORE(p + ((size_t)i * W + j) * px, out[i][j], POST_SUM, POST_RELU);            \
                 } else {                                                                                       \
                     for (int i = 0; i < rows; i++)                                                             \
-                        for (int j = 0; j < cols; j++) STORE(p + ((size_t)i * W + j) * 8, out[i][j], POST_SUM, POST_RELU);          \
+                        for (int j = 0; j < cols; j++) STORE(p + ((size_t)i * W + j) * px, out[i][j], POST_SUM, POST_RELU);         \
                 }                                                                                              \
             }                                                                                                  \
         }                                                                                                      \
@@ -418,17 +428,17 @@ TARGET static inline void grad_1d(const __m256 e[4], __m256 m[6]) {
 
 /* D[pos][row][k] = (A dy Aᵀ) for `count` tiles from `first`; dy outside the image counts as 0. */
 TARGET static void transform_grad(const cwino *cw, const float *dy, long first, int count, float *D, size_t pos_stride) {
-    const int K = cw->k, H = cw->h, W = cw->w, KB = K / 8;
+    const int K = cw->k, H = cw->h, W = cw->w, KB = K / 8, px = cw->block;
     for (int r = 0; r < count; r++) {
         tile_t t = tile_at(cw, first + r);
         const int whole = t.y0 + 4 <= H && t.x0 + 4 <= W;
         for (int kb = 0; kb < KB; kb++) {
-            const float *plane = dy + ((size_t)t.n * KB + kb) * H * W * 8;
+            const float *plane = eight_channels(dy, px, K, t.n, kb, H, W);
             __m256 e[4], m[6], mid[6][4]; /* mid = A dy, built column by column */
             for (int j = 0; j < 4; j++) {
                 for (int i = 0; i < 4; i++)
-                    e[i] = whole ? _mm256_loadu_ps(plane + ((size_t)(t.y0 + i) * W + t.x0 + j) * 8)
-                                 : load_or_zero(plane, t.y0 + i, t.x0 + j, H, W);
+                    e[i] = whole ? _mm256_loadu_ps(plane + ((size_t)(t.y0 + i) * W + t.x0 + j) * px)
+                                 : load_or_zero(plane, t.y0 + i, t.x0 + j, H, W, px);
                 grad_1d(e, m);
                 for (int i = 0; i < 6; i++) mid[i][j] = m[i];
             }

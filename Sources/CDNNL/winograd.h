@@ -1,4 +1,6 @@
-// Winograd F(4×4, 3×3) convolution (forward and backward weights) for nChw8c activations on AVX2 + FMA.
+// Winograd F(4×4, 3×3) convolution (forward and backward weights) for nChw8c or nChw16c activations on
+// AVX2 + FMA (also on AVX-512 machines: on AMD Zen 4, whose 512-bit units are two 256-bit halves, AVX2
+// code reaches the same peak).
 // oneDNN 2.6 has Winograd only for AVX-512; on AVX2 its direct kernel already runs near peak
 // (~86% here), so the remaining speed for 3×3 stride-1 layers has to come from doing fewer
 // multiplications: 36 per 4×4 output tile and channel pair instead of 144.
@@ -13,12 +15,13 @@ int cwino_available(void);
 /// How many independent chunks of output tiles a forward pass splits into (the unit of threading).
 long cwino_chunks(int n, int h, int w);
 
-/// A 3×3, stride 1, padding 1 convolution of src [n, c, h, w] nChw8c into dst [n, k, h, w] nChw8c;
-/// c and k multiples of 8. NULL when the shape is unsupported or memory is short.
-cwino *cwino_create(int n, int c, int h, int w, int k);
+/// A 3×3, stride 1, padding 1 convolution of src [n, c, h, w] into dst [n, k, h, w], both blocked by
+/// `block` channels (8: nChw8c, 16: nChw16c); c and k multiples of `block`. NULL when the shape is
+/// unsupported or memory is short.
+cwino *cwino_create(int n, int c, int h, int w, int k, int block);
 /// The same for training: it keeps no transformed weights between calls, and runs only through
 /// cwino_forward_with_weights (and cwino_backward_weights, which needs no weights).
-cwino *cwino_create_for_training(int n, int c, int h, int w, int k);
+cwino *cwino_create_for_training(int n, int c, int h, int w, int k, int block);
 void cwino_destroy(cwino *cw);
 
 /// Transforms weights [k, c, 3, 3] (OIHW) into the Winograd domain; bias [k] (NULL: zero). With
@@ -37,7 +40,7 @@ int cwino_forward(cwino *cw, const float *src, float *dst, int post_sum, int pos
 int cwino_forward_with_weights(cwino *cw, const float *weights, int transposed_flipped, const float *src, float *dst);
 
 /// diff_weights [k, c, 3, 3] (OIHW, overwritten) of this convolution, from its input src and the
-/// gradient of its output diff_dst [n, k, h, w] (nChw8c), on the calling thread's OpenMP team; the
+/// gradient of its output diff_dst [n, k, h, w] (blocked as src), on the calling thread's OpenMP team; the
 /// result does not depend on the thread count. Returns 0, or -1 when memory cannot be had.
 int cwino_backward_weights(const cwino *cw, const float *src, const float *diff_dst, float *diff_weights);
 

@@ -1,13 +1,16 @@
 import XCTest
 @testable import ABN
 
-/// The Winograd F(4×4, 3×3) inference convolution (winograd.c, nChw8c, AVX2) against direct loops
-/// in Double with the same bias, residual and ReLU, at the shapes of ResNet-20-ABN and at sizes
-/// that leave partial tiles (14×14 as in ImageNet models, 7×9, 5×3) and a last block of 8 outputs.
+/// The Winograd F(4×4, 3×3) convolution (winograd.c, AVX2) against direct loops in Double with the
+/// same bias, residual and ReLU, in both activation layouts it reads (nChw8c on AVX2 machines,
+/// nChw16c on AVX-512 ones), at the shapes of ResNet-20-ABN and at sizes that leave partial tiles
+/// (14×14 as in ImageNet models, 7×9, 5×3) and a last block of 8 outputs.
 /// On a CPU without AVX2 and FMA (or with ABN_WINOGRAD=0) oneDNN's direct kernel serves these
 /// shapes, and the same checks hold for it.
 final class WinogradTests: XCTestCase {
     struct Shape { var n, c, k, h, w: Int }
+    /// nChw8c and nChw16c: every test runs in both, whichever the CPU prefers.
+    let blocks = [8, 16]
 
     // The kernel is chosen only where every thread gets work: fix the thread count the shapes assume.
     override func setUp() { setComputeThreads(2) }
@@ -53,26 +56,31 @@ final class WinogradTests: XCTestCase {
         let shapes = [Shape(n: 2, c: 16, k: 16, h: 32, w: 32), Shape(n: 2, c: 32, k: 32, h: 16, w: 16),
                       Shape(n: 2, c: 64, k: 64, h: 16, w: 16), Shape(n: 5, c: 64, k: 64, h: 8, w: 8),
                       Shape(n: 2, c: 32, k: 64, h: 16, w: 16), Shape(n: 3, c: 24, k: 40, h: 14, w: 14),
-                      Shape(n: 4, c: 16, k: 24, h: 7, w: 9), Shape(n: 10, c: 32, k: 16, h: 5, w: 3)]
-        var worst: Float = 0
-        for s in shapes {
-            let conv = Conv2d(name: "c", inChannels: s.c, outChannels: s.k, kernel: 3, padding: 1, rng: &rng)
-            let w = conv.weight.value, bias = random(s.k, &rng, scale: 0.5)
-            let x = Act(n: s.n, c: s.c, h: s.h, w: s.w, data: random(s.n * s.c * s.h * s.w, &rng))
-            let residual = Act(n: s.n, c: s.k, h: s.h, w: s.w, data: random(s.n * s.k * s.h * s.w, &rng))
-            let x8 = x.reblocked(8)
-            for epilogue in [ConvEpilogue.none, .relu, .sumRelu] {
-                XCTAssertEqual(try conv.usesWinograd(x8, epilogue: epilogue, block: 8), ConvPrimitive.winogradEnabled,
-                               "\(s) takes the Winograd kernel where the CPU has it")
-                let y = try conv.forwardFolded(x8, weights: w, bias: bias, version: 1, epilogue: epilogue,
-                                               residual: epilogue == .sumRelu ? residual.reblocked(8) : nil, block: 8)
-                let ref = reference(x, w, bias, residual: epilogue == .sumRelu ? residual : nil, k: s.k, relu: epilogue != .none)
-                let error = relativeError(y.reblocked(1).data, ref)
-                XCTAssertLessThan(error, 1e-5, "\(s) \(epilogue): relative error \(error)")
-                worst = max(worst, error)
+                      Shape(n: 4, c: 16, k: 24, h: 7, w: 9), Shape(n: 10, c: 32, k: 16, h: 5, w: 3),
+                      Shape(n: 3, c: 48, k: 32, h: 14, w: 14), Shape(n: 4, c: 16, k: 32, h: 7, w: 9)]
+        var worst: Float = 0, checked = 0
+        for block in blocks {
+            for s in shapes where s.c % block == 0 && s.k % block == 0 {
+                let conv = Conv2d(name: "c", inChannels: s.c, outChannels: s.k, kernel: 3, padding: 1, rng: &rng)
+                let w = conv.weight.value, bias = random(s.k, &rng, scale: 0.5)
+                let x = Act(n: s.n, c: s.c, h: s.h, w: s.w, data: random(s.n * s.c * s.h * s.w, &rng))
+                let residual = Act(n: s.n, c: s.k, h: s.h, w: s.w, data: random(s.n * s.k * s.h * s.w, &rng))
+                let xb = x.reblocked(block)
+                for epilogue in [ConvEpilogue.none, .relu, .sumRelu] {
+                    XCTAssertEqual(try conv.usesWinograd(xb, epilogue: epilogue, block: block), ConvPrimitive.winogradEnabled,
+                                   "\(s) nChw\(block)c takes the Winograd kernel where the CPU has it")
+                    let y = try conv.forwardFolded(xb, weights: w, bias: bias, version: 1, epilogue: epilogue,
+                                                   residual: epilogue == .sumRelu ? residual.reblocked(block) : nil, block: block)
+                    let ref = reference(x, w, bias, residual: epilogue == .sumRelu ? residual : nil, k: s.k, relu: epilogue != .none)
+                    let error = relativeError(y.reblocked(1).data, ref)
+                    XCTAssertLessThan(error, 1e-5, "\(s) nChw\(block)c \(epilogue): relative error \(error)")
+                    worst = max(worst, error)
+                }
+                checked += 1
             }
         }
-        print("Winograd F(4×4, 3×3): worst relative error \(worst) over \(shapes.count) shapes")
+        XCTAssertEqual(checked, 18)
+        print("Winograd F(4×4, 3×3): worst relative error \(worst) over \(checked) shapes and layouts")
     }
 
     func testNewWeightVersionIsUsedAndOldOneKept() throws {
@@ -92,13 +100,16 @@ final class WinogradTests: XCTestCase {
     func testSameResultOnOneAndTwoThreads() throws {
         var rng = InitRandom(seed: 13)
         let conv = Conv2d(name: "c", inChannels: 32, outChannels: 32, kernel: 3, padding: 1, rng: &rng)
-        let x = Act(n: 4, c: 32, h: 16, w: 16, data: random(4 * 32 * 256, &rng)).reblocked(8)
+        let plain = Act(n: 4, c: 32, h: 16, w: 16, data: random(4 * 32 * 256, &rng))
         let bias = random(32, &rng)
-        setComputeThreads(1)
-        let one = try conv.forwardFolded(x, weights: conv.weight.value, bias: bias, version: 1, epilogue: .relu, block: 8)
-        setComputeThreads(2)
-        let two = try conv.forwardFolded(x, weights: conv.weight.value, bias: bias, version: 1, epilogue: .relu, block: 8)
-        XCTAssertEqual(one.data, two.data)
+        for block in blocks {
+            let x = plain.reblocked(block)
+            setComputeThreads(1)
+            let one = try conv.forwardFolded(x, weights: conv.weight.value, bias: bias, version: 1, epilogue: .relu, block: block)
+            setComputeThreads(2)
+            let two = try conv.forwardFolded(x, weights: conv.weight.value, bias: bias, version: 1, epilogue: .relu, block: block)
+            XCTAssertEqual(one.data, two.data, "nChw\(block)c")
+        }
     }
 
     /// The direct path stays reachable and agrees, so the two kernels can be compared in one build.
@@ -117,19 +128,23 @@ final class WinogradTests: XCTestCase {
     /// Training uses the kernel for the forward pass (no bias or epilogue), backward data and
     /// backward weights.
     func testTrainingForwardAndBackward() throws {
+        for block in blocks { try checkTrainingForwardAndBackward(block: block) }
+    }
+
+    func checkTrainingForwardAndBackward(block: Int) throws {
         var rng = InitRandom(seed: 15)
         let conv = Conv2d(name: "c", inChannels: 32, outChannels: 16, kernel: 3, padding: 1, rng: &rng)
         let x = Act(n: 3, c: 32, h: 12, w: 12, data: random(3 * 32 * 144, &rng))
-        let x8 = x.reblocked(8)
-        XCTAssertEqual(try conv.usesWinograd(x8, training: true, block: 8), ConvPrimitive.winogradEnabled)
-        let y = try conv.forward(x8, keepForBackward: true, block: 8)
+        let xb = x.reblocked(block)
+        XCTAssertEqual(try conv.usesWinograd(xb, training: true, block: block), ConvPrimitive.winogradEnabled)
+        let y = try conv.forward(xb, keepForBackward: true, block: block)
         let zero = [Float](repeating: 0, count: 16)
         XCTAssertLessThan(relativeError(y.reblocked(1).data, reference(x, conv.weight.value, zero, residual: nil, k: 16, relu: false)), 1e-5)
         // Backward data (Winograd with flipped, transposed weights) against Double loops:
         // dx[n, c, y, x] = Σ dy[n, o, y + 1 − a, x + 1 − b] · W[o, c, a, b].
         let dyPlain = Act(n: 3, c: 16, h: 12, w: 12, data: random(3 * 16 * 144, &rng))
         conv.weight.zeroGrad()
-        let dx = try conv.backward(dyPlain.reblocked(8))!.reblocked(1)
+        let dx = try conv.backward(dyPlain.reblocked(block))!.reblocked(1)
         var dxRef = [Float](repeating: 0, count: x.count)
         let w = conv.weight.value
         for n in 0..<3 { for c in 0..<32 { for yy in 0..<12 { for xx in 0..<12 {
@@ -141,10 +156,10 @@ final class WinogradTests: XCTestCase {
             } } }
             dxRef[((n * 32 + c) * 12 + yy) * 12 + xx] = Float(s)
         } } } }
-        XCTAssertLessThan(relativeError(dx.data, dxRef), 1e-5, "backward data")
+        XCTAssertLessThan(relativeError(dx.data, dxRef), 1e-5, "backward data, nChw\(block)c")
         // dW = Σ dy ⊗ x: with dy = 1 everywhere, dW[o, c, a, b] = the sum of x[c] over the window shifted by (a, b).
-        _ = try conv.forward(x8, keepForBackward: true, block: 8)
-        let dy = Act(n: 3, c: 16, h: 12, w: 12, data: [Float](repeating: 1, count: 3 * 16 * 144)).reblocked(8)
+        _ = try conv.forward(xb, keepForBackward: true, block: block)
+        let dy = Act(n: 3, c: 16, h: 12, w: 12, data: [Float](repeating: 1, count: 3 * 16 * 144)).reblocked(block)
         conv.weight.zeroGrad()
         _ = try conv.backward(dy)
         for c in [0, 17, 31] {
@@ -174,10 +189,10 @@ final class WinogradTests: XCTestCase {
         return dw
     }
 
-    func weightGradient(_ conv: Conv2d, _ x: Act, _ dy: Act) throws -> [Float] {
-        _ = try conv.forward(x.reblocked(8), keepForBackward: true, block: 8)
+    func weightGradient(_ conv: Conv2d, _ x: Act, _ dy: Act, block: Int) throws -> [Float] {
+        _ = try conv.forward(x.reblocked(block), keepForBackward: true, block: block)
         conv.weight.zeroGrad()
-        _ = try conv.backward(dy.reblocked(8), needInputGradient: false)
+        _ = try conv.backward(dy.reblocked(block), needInputGradient: false)
         return conv.weight.grad
     }
 
@@ -188,24 +203,30 @@ final class WinogradTests: XCTestCase {
         var rng = InitRandom(seed: 16)
         let shapes = [Shape(n: 2, c: 16, k: 16, h: 32, w: 32), Shape(n: 16, c: 16, k: 16, h: 32, w: 32), Shape(n: 5, c: 64, k: 64, h: 8, w: 8),
                       Shape(n: 2, c: 32, k: 64, h: 16, w: 16), Shape(n: 3, c: 24, k: 40, h: 14, w: 14),
-                      Shape(n: 4, c: 16, k: 24, h: 7, w: 9), Shape(n: 10, c: 40, k: 16, h: 5, w: 3)]
-        var worst: Float = 0
-        for s in shapes {
-            let conv = Conv2d(name: "c", inChannels: s.c, outChannels: s.k, kernel: 3, padding: 1, rng: &rng)
-            let x = Act(n: s.n, c: s.c, h: s.h, w: s.w, data: random(s.n * s.c * s.h * s.w, &rng))
-            let dy = Act(n: s.n, c: s.k, h: s.h, w: s.w, data: random(s.n * s.k * s.h * s.w, &rng))
-            XCTAssertEqual(try conv.usesWinograd(x.reblocked(8), training: true, block: 8), ConvPrimitive.winogradEnabled, "\(s)")
-            let reference = referenceWeightGradient(x, dy)
-            let error = relativeError(try weightGradient(conv, x, dy), reference)
-            conv.directOnly = true
-            let directError = relativeError(try weightGradient(conv, x, dy), reference)
-            print("\(s): Winograd \(error), direct \(directError)")
-            // F(4×4, 3×3)'s transforms round about 4× more than direct loops (the direct kernel's error
-            // is printed beside it); the model's parity tests allow 1e-4 on gradients.
-            XCTAssertLessThan(error, 2e-5, "\(s): relative error \(error)")
-            worst = max(worst, error)
+                      Shape(n: 4, c: 16, k: 24, h: 7, w: 9), Shape(n: 10, c: 40, k: 16, h: 5, w: 3),
+                      Shape(n: 3, c: 48, k: 32, h: 14, w: 14), Shape(n: 4, c: 16, k: 32, h: 7, w: 9)]
+        var worst: Float = 0, checked = 0
+        for block in blocks {
+            for s in shapes where s.c % block == 0 && s.k % block == 0 {
+                let conv = Conv2d(name: "c", inChannels: s.c, outChannels: s.k, kernel: 3, padding: 1, rng: &rng)
+                let x = Act(n: s.n, c: s.c, h: s.h, w: s.w, data: random(s.n * s.c * s.h * s.w, &rng))
+                let dy = Act(n: s.n, c: s.k, h: s.h, w: s.w, data: random(s.n * s.k * s.h * s.w, &rng))
+                XCTAssertEqual(try conv.usesWinograd(x.reblocked(block), training: true, block: block), ConvPrimitive.winogradEnabled,
+                               "\(s) nChw\(block)c")
+                let reference = referenceWeightGradient(x, dy)
+                let error = relativeError(try weightGradient(conv, x, dy, block: block), reference)
+                conv.directOnly = true
+                let directError = relativeError(try weightGradient(conv, x, dy, block: block), reference)
+                print("\(s) nChw\(block)c: Winograd \(error), direct \(directError)")
+                // F(4×4, 3×3)'s transforms round about 4× more than direct loops (the direct kernel's error
+                // is printed beside it); the model's parity tests allow 1e-4 on gradients.
+                XCTAssertLessThan(error, 2e-5, "\(s) nChw\(block)c: relative error \(error)")
+                worst = max(worst, error)
+                checked += 1
+            }
         }
-        print("Winograd backward weights: worst relative error \(worst) over \(shapes.count) shapes")
+        XCTAssertEqual(checked, 15)
+        print("Winograd backward weights: worst relative error \(worst) over \(checked) shapes and layouts")
     }
 
     /// Each weight's sum runs over the tiles in one order whatever the thread count, and agrees
@@ -215,13 +236,16 @@ final class WinogradTests: XCTestCase {
         let conv = Conv2d(name: "c", inChannels: 32, outChannels: 48, kernel: 3, padding: 1, rng: &rng)
         let x = Act(n: 4, c: 32, h: 16, w: 16, data: random(4 * 32 * 256, &rng))
         let dy = Act(n: 4, c: 48, h: 16, w: 16, data: random(4 * 48 * 256, &rng))
-        setComputeThreads(1)
-        let one = try weightGradient(conv, x, dy)
-        setComputeThreads(2)
-        let two = try weightGradient(conv, x, dy)
-        XCTAssertEqual(one, two)
-        conv.directOnly = true
-        XCTAssertFalse(try conv.usesWinograd(x.reblocked(8), training: true, block: 8))
-        XCTAssertLessThan(relativeError(two, try weightGradient(conv, x, dy)), 1e-5)
+        for block in blocks {
+            conv.directOnly = false
+            setComputeThreads(1)
+            let one = try weightGradient(conv, x, dy, block: block)
+            setComputeThreads(2)
+            let two = try weightGradient(conv, x, dy, block: block)
+            XCTAssertEqual(one, two, "nChw\(block)c")
+            conv.directOnly = true
+            XCTAssertFalse(try conv.usesWinograd(x.reblocked(block), training: true, block: block))
+            XCTAssertLessThan(relativeError(two, try weightGradient(conv, x, dy, block: block)), 1e-5, "nChw\(block)c")
+        }
     }
 }

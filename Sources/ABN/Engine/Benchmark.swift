@@ -79,6 +79,7 @@ public struct KernelComparison: Codable, Sendable {
 /// direct), alternating the two so machine noise hits both alike; best of `repeats`.
 public func compareConvolutionKernels(threads: Int, repeats: Int = 15) throws -> [KernelComparison] {
     setComputeThreads(threads)
+    let block = Layout.preferredBlock // this machine's layout: nChw8c on AVX2, nChw16c on AVX-512
     var rng = InitRandom(seed: 1)
     let layers = [(16, 16, 32, 64), (32, 32, 16, 64), (32, 64, 16, 64), (64, 64, 16, 64), (64, 64, 8, 64),
                   (128, 128, 28, 8), (256, 256, 14, 8), (512, 512, 7, 8), (256, 256, 14, 1), (512, 512, 7, 1)]
@@ -86,16 +87,16 @@ public func compareConvolutionKernels(threads: Int, repeats: Int = 15) throws ->
         let winograd = Conv2d(name: "w", inChannels: c, outChannels: k, kernel: 3, padding: 1, rng: &rng)
         let direct = Conv2d(name: "d", inChannels: c, outChannels: k, kernel: 3, padding: 1, rng: &rng)
         direct.directOnly = true
-        let x = Act(n: n, c: c, h: size, w: size, data: (0..<(n * c * size * size)).map { _ in Float(rng.normal()) }).reblocked(8)
+        let x = Act(n: n, c: c, h: size, w: size, data: (0..<(n * c * size * size)).map { _ in Float(rng.normal()) }).reblocked(block)
         let bias = [Float](repeating: 0.1, count: k)
         func time(_ conv: Conv2d) throws -> Double {
             let start = DispatchTime.now().uptimeNanoseconds
-            _ = try conv.forwardFolded(x, weights: conv.weight.value, bias: bias, version: 1, epilogue: .relu, block: 8)
+            _ = try conv.forwardFolded(x, weights: conv.weight.value, bias: bias, version: 1, epilogue: .relu, block: block)
             return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
         }
-        let dy = Act(n: n, c: k, h: size, w: size, data: (0..<(n * k * size * size)).map { _ in Float(rng.normal()) }).reblocked(8)
+        let dy = Act(n: n, c: k, h: size, w: size, data: (0..<(n * k * size * size)).map { _ in Float(rng.normal()) }).reblocked(block)
         func timeBackwardWeights(_ conv: Conv2d) throws -> Double {
-            _ = try conv.forward(x, keepForBackward: true, block: 8)
+            _ = try conv.forward(x, keepForBackward: true, block: block)
             let start = DispatchTime.now().uptimeNanoseconds
             _ = try conv.backward(dy, needInputGradient: false)
             return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
@@ -110,6 +111,6 @@ public func compareConvolutionKernels(threads: Int, repeats: Int = 15) throws ->
         return KernelComparison(inChannels: c, outChannels: k, size: size, batch: n, winogradMilliseconds: best.winograd,
                                 directMilliseconds: best.direct, winogradBackwardWeightsMilliseconds: best.winogradWeights,
                                 directBackwardWeightsMilliseconds: best.directWeights,
-                                winogradChosen: try winograd.usesWinograd(x, epilogue: .relu, block: 8))
+                                winogradChosen: try winograd.usesWinograd(x, epilogue: .relu, block: block))
     }
 }

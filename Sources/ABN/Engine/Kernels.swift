@@ -43,7 +43,7 @@ final class ConvPrimitive {
 
     deinit { cdnnl_conv_destroy(handle) }
 
-    /// Whether inference may use the Winograd kernel here (AVX2 and FMA, ABN_WINOGRAD not 0).
+    /// Whether the Winograd kernel may serve here (AVX2 and FMA, ABN_WINOGRAD not 0).
     static var winogradEnabled: Bool { cdnnl_winograd_enabled() != 0 }
 
     /// Whether the forward pass runs on the Winograd F(4×4, 3×3) kernel (winograd.c).

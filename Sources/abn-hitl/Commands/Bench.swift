@@ -11,7 +11,7 @@ struct Bench: ParsableCommand {
         forward pass (BatchNorm folded). Both after warm-up. bench/compare.sh runs the same measurement in \
         PyTorch side by side (ROUNDS=N alternates the two N times and prints the median ratio). 3×3 stride-1 \
         convolutions use Winograd F(4×4, 3×3) where it is faster (AVX2 or AVX-512); ABN_WINOGRAD=0 in the \
-        environment keeps oneDNN's direct kernel on AVX2, for comparisons.
+        environment keeps oneDNN's kernels, for comparisons.
 
         Two other measurements: --kernels times each 3×3 layer shape on the Winograd and the direct kernel, \
         inference and training's backward weights (alternating, best of 15); --decode DIR measures decode + augmentation throughput on an ImageFolder \
