@@ -151,6 +151,10 @@ static const dnnl_memory_desc_t *query(dnnl_primitive_desc_t pd, dnnl_query_t wh
     return dnnl_primitive_desc_query_md(pd, what, 0);
 }
 
+int cdnnl_bf16_available(void) {
+    return (dnnl_get_effective_cpu_isa() & dnnl_cpu_isa_avx512_core_bf16) == dnnl_cpu_isa_avx512_core_bf16;
+}
+
 int cdnnl_preferred_block(void) {
     return (dnnl_get_effective_cpu_isa() & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core ? 16 : 8;
 }
@@ -178,7 +182,7 @@ int cdnnl_winograd_enabled(void) {
 }
 
 static int winograd_wanted(const cdnnl_conv_params *p) {
-    return cdnnl_winograd_enabled() && !p->direct_only && p->groups <= 1 && (p->src_block == 8 || p->src_block == 16) &&
+    return cdnnl_winograd_enabled() && !p->direct_only && !p->bf16 && p->groups <= 1 && (p->src_block == 8 || p->src_block == 16) &&
            p->dst_block == p->src_block && p->r == 3 &&
            p->stride == 1 && p->pad == 1 && p->c >= WINOGRAD_MIN_CHANNELS && p->k >= WINOGRAD_MIN_CHANNELS &&
            (long)p->c * p->k <= WINOGRAD_MAX_WEIGHTS && cwino_chunks(p->n, p->h, p->w) >= omp_get_max_threads();
@@ -186,6 +190,11 @@ static int winograd_wanted(const cdnnl_conv_params *p) {
 
 cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
     if (ensure_engine()) return NULL;
+    if (p->bf16 && (p->training || !cdnnl_bf16_available())) {
+        snprintf(last_error, sizeof last_error, p->training ? "bfloat16 convolutions are for inference only"
+                                                            : "bfloat16 convolutions need a CPU with AVX512_BF16");
+        return NULL;
+    }
     cdnnl_conv *cv = calloc(1, sizeof *cv);
     if (!cv) return NULL;
     cv->oh = (p->h + 2 * p->pad - p->r) / p->stride + 1;
@@ -218,12 +227,15 @@ cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
     /* When source and destination share a blocked layout, ask for exactly it, so no reorders run
      * between layers; otherwise (network edges, odd channel counts) let oneDNN choose and reorder. */
     int keep = p->src_block == p->dst_block && p->src_block > 1;
+    /* bfloat16: the primitive reads src and weights as bf16 (reordered from the caller's floats at
+     * the edge, the weights once per version) and writes float, so everything around it stays float. */
+    const dnnl_data_type_t compute_type = p->bf16 ? dnnl_bf16 : dnnl_f32;
     CHECK(dnnl_memory_desc_init_by_tag(&src_user, 4, src_dims, dnnl_f32, activation_tag(p->src_block)), "md");
     CHECK(dnnl_memory_desc_init_by_tag(&wei_user, wei_ndims, wei_dims, dnnl_f32, g > 1 ? dnnl_goihw : dnnl_oihw), "md");
     CHECK(dnnl_memory_desc_init_by_tag(&dst_user, 4, dst_dims, dnnl_f32, activation_tag(p->dst_block)), "md");
     CHECK(dnnl_memory_desc_init_by_tag(&bias_user, 1, bias_dims, dnnl_f32, dnnl_x), "md");
-    CHECK(dnnl_memory_desc_init_by_tag(&src_prim, 4, src_dims, dnnl_f32, keep ? activation_tag(p->src_block) : dnnl_format_tag_any), "md");
-    CHECK(dnnl_memory_desc_init_by_tag(&wei_any, wei_ndims, wei_dims, dnnl_f32, dnnl_format_tag_any), "md");
+    CHECK(dnnl_memory_desc_init_by_tag(&src_prim, 4, src_dims, compute_type, keep ? activation_tag(p->src_block) : dnnl_format_tag_any), "md");
+    CHECK(dnnl_memory_desc_init_by_tag(&wei_any, wei_ndims, wei_dims, compute_type, dnnl_format_tag_any), "md");
     CHECK(dnnl_memory_desc_init_by_tag(&dst_prim, 4, dst_dims, dnnl_f32, keep ? activation_tag(p->dst_block) : dnnl_format_tag_any), "md");
     CHECK(dnnl_memory_desc_init_by_tag(&bias_any, 1, bias_dims, dnnl_f32, dnnl_x), "md");
 
@@ -243,7 +255,7 @@ cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
      * 256×256 channels, too few tiles, ABN_WINOGRAD=0): oneDNN's Winograd F(4×4, 3×3) kernel (AVX-512)
      * measured 1.35-2× the direct one here (1.2 vs 1.6 ms at 32 channels, 16², 3.2 vs 6.4 ms at 64);
      * at 16 channels it was slower. Where it is unavailable, stay direct. */
-    if (!p->training && keep && g == 1 && p->src_block == 16 && p->r == 3 && p->stride == 1 && p->c >= 32 && p->k >= 32) {
+    if (!p->training && !p->bf16 && keep && g == 1 && p->src_block == 16 && p->r == 3 && p->stride == 1 && p->c >= 32 && p->k >= 32) {
         dnnl_convolution_desc_t wd;
         if (dnnl_convolution_forward_desc_init(&wd, prop, dnnl_convolution_winograd, &src_prim, &wei_any,
                                                p->with_bias ? &bias_any : NULL, &dst_prim, strides, padding, padding) == dnnl_success &&

@@ -40,7 +40,8 @@ final class Conv2d {
     private func primitive(_ x: Act, outputBlock: Int, training: Bool, epilogue: ConvEpilogue) throws -> ConvPrimitive {
         try primitives.get(ConvPrimitive.Key(n: x.n, c: x.c, h: x.h, w: x.w, k: outChannels, r: kernel, stride: stride, pad: padding,
                                              srcBlock: x.block, dstBlock: outputBlock, groups: groups, training: training,
-                                             epilogue: epilogue, directOnly: directOnly), make: ConvPrimitive.init)
+                                             epilogue: epilogue, directOnly: directOnly,
+                                             bf16: !training && InferencePrecision.current == .bf16), make: ConvPrimitive.init)
     }
 
     /// x [N, in, H, W] → y [N, out, H', W'] (in layout `block`, by default the input's family);

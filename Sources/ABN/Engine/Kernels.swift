@@ -27,6 +27,8 @@ final class ConvPrimitive {
         var epilogue: ConvEpilogue
         /// Never the Winograd kernel (tests compare it with the direct one).
         var directOnly = false
+        /// bfloat16 inputs and weights (inference under InferencePrecision.bf16).
+        var bf16 = false
     }
 
     init(_ key: Key) throws {
@@ -34,7 +36,7 @@ final class ConvPrimitive {
             n: Int32(key.n), c: Int32(key.c), h: Int32(key.h), w: Int32(key.w), k: Int32(key.k), r: Int32(key.r),
             stride: Int32(key.stride), pad: Int32(key.pad), groups: Int32(key.groups), src_block: Int32(key.srcBlock), dst_block: Int32(key.dstBlock),
             with_bias: key.training ? 0 : 1, training: key.training ? 1 : 0, post_sum: key.epilogue.addsResidual ? 1 : 0,
-            post_relu: key.epilogue.appliesReLU ? 1 : 0, direct_only: key.directOnly ? 1 : 0)
+            post_relu: key.epilogue.appliesReLU ? 1 : 0, direct_only: key.directOnly ? 1 : 0, bf16: key.bf16 ? 1 : 0)
         guard let p = cdnnl_conv_create(&params) else { throw ABNError.kernel(String(cString: cdnnl_last_error())) }
         handle = p
         outH = Int(cdnnl_conv_out_h(p))
@@ -105,6 +107,28 @@ struct PrimitiveCache<Key: Hashable, Primitive> {
         let p = try make(key)
         store[key] = p
         return p
+    }
+}
+
+/// The arithmetic of inference convolutions (BatchNorm folded in). FP32 is the default and what
+/// every parity test checks; BF16 rounds each convolution's input and weights to bfloat16 and
+/// accumulates in float (oneDNN's AVX512_BF16 kernels), everything else staying FP32. Training and
+/// the gradients of Grad-CAM always run in FP32.
+public enum InferencePrecision: String, CaseIterable, Sendable {
+    case fp32, bf16
+
+    /// Whether this CPU has bfloat16 convolutions (AVX512_BF16).
+    public static var bf16Available: Bool { cdnnl_bf16_available() != 0 }
+
+    /// The precision inference convolutions built from now on use (process-wide, like the thread count).
+    public private(set) nonisolated(unsafe) static var current = InferencePrecision.fp32
+
+    /// Sets `current`; BF16 on a CPU without AVX512_BF16 is an error, not a silent FP32.
+    public static func set(_ precision: InferencePrecision) throws {
+        if precision == .bf16 && !bf16Available {
+            throw ABNError.kernel("bf16 needs a CPU with AVX512_BF16 (this one has none); use fp32")
+        }
+        current = precision
     }
 }
 

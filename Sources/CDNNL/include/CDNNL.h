@@ -18,8 +18,10 @@ int cdnnl_preferred_block(void);
 /// weights [k, c/groups, r, r] (OIHW; for groups > 1 the same bytes as oneDNN's GOIHW, as PyTorch
 /// stores grouped weights), dst in layout `dst_block`, stride, symmetric padding. Inference-only
 /// post-ops: `post_sum` adds the previous contents of dst (a residual), then `post_relu`.
-/// 3×3 stride-1 convolutions in nChw8c run on a Winograd F(4×4, 3×3) kernel (winograd.c) unless
-/// `direct_only`: inference, and in training all three passes.
+/// 3×3 stride-1 convolutions in nChw8c or nChw16c run on a Winograd F(4×4, 3×3) kernel (winograd.c)
+/// unless `direct_only` or `bf16`: inference, and in training all three passes.
+/// `bf16` (inference only, where cdnnl_bf16_available()): oneDNN computes with src and weights
+/// rounded to bfloat16, accumulating in float; the caller's buffers stay float.
 typedef struct {
     int n, c, h, w, k, r, stride, pad;
     int groups; /* 1 for an ordinary convolution; c and k must both divide by it */
@@ -27,6 +29,7 @@ typedef struct {
     int with_bias, training;
     int post_sum, post_relu;
     int direct_only; /* 1: never the Winograd kernel (tests compare the two) */
+    int bf16;        /* 1: bfloat16 src and weights (inference) */
 } cdnnl_conv_params;
 
 /// Builds forward (and, when `training`, backward-data and backward-weights) primitives for one
@@ -38,6 +41,8 @@ int cdnnl_conv_out_h(const cdnnl_conv *conv);
 int cdnnl_conv_out_w(const cdnnl_conv *conv);
 /// 1 when this CPU has the Winograd kernel's instructions (AVX2, FMA) and ABN_WINOGRAD is not 0.
 int cdnnl_winograd_enabled(void);
+/// 1 when oneDNN has bfloat16 convolutions for this CPU (AVX512_BF16: avx512_core_bf16 or newer).
+int cdnnl_bf16_available(void);
 /// 1 when the forward pass runs on the Winograd kernel.
 int cdnnl_conv_is_winograd(const cdnnl_conv *conv);
 

@@ -32,6 +32,7 @@ struct Collect: ParsableCommand {
     var allowModelChange = false
 
     @OptionGroup var compute: ComputeOptions
+    @OptionGroup var precision: PrecisionOptions
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
@@ -40,6 +41,7 @@ struct Collect: ParsableCommand {
     func run() throws {
         try reportingErrors {
             compute.apply()
+            try precision.apply()
             let (loaded, folder) = try input.load(split: split)
             let summary = try collect(model: loaded, folder: folder, session: URL(fileURLWithPath: session),
                                       selection: select, limit: limit,

@@ -40,6 +40,7 @@ struct Eval: ParsableCommand {
     var steps: Int = 32
 
     @OptionGroup var compute: ComputeOptions
+    @OptionGroup var precision: PrecisionOptions
 
     func validate() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
@@ -51,6 +52,7 @@ struct Eval: ParsableCommand {
     func run() throws {
         try reportingErrors {
             compute.apply()
+            try precision.apply()
             let (loaded, folder) = try input.load(split: split)
             var report = try evaluate(model: loaded, folder: folder, progress: json ? nil : ProgressPrinter().handler)
             if faithfulness {

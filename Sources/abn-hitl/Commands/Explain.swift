@@ -54,6 +54,7 @@ struct Explain: ParsableCommand {
     var alpha: Float = 0.5
 
     @OptionGroup var compute: ComputeOptions
+    @OptionGroup var precision: PrecisionOptions
 
     func validate() throws {
         guard !images.isEmpty else { throw ValidationError("give at least one image") }
@@ -100,6 +101,7 @@ struct Explain: ParsableCommand {
             for path in images { try requireFile(path, "image") }
             let outDir = try out.map(prepareOutputDirectory)
             compute.apply()
+            try precision.apply()
             let loaded = try ModelFile.load(contentsOf: URL(fileURLWithPath: model))
             let m = loaded.metadata
             let targetIndex = try target.map { try Self.parseTarget($0, classes: m.classes) }
