@@ -2,9 +2,11 @@
 # Side by side in one run: `abn-hitl bench` and the same measurement by its peers on the official
 # architecture (tools/abn_torch.py, bench/torch_bench.py), same model, batch and threads. Prints every
 # round and the median ratio against each peer.
-# Usage: bench/compare.sh [--peers] [--arch cifar-resnet20] [--batch-size 64] [--steps 20] [--threads 2]
+# Usage: bench/compare.sh [--peers] [--arch cifar-resnet20] [--batch-size 64] [--steps 20] [--threads 2] [--precision fp32|bf16]
 #   --peers   besides PyTorch eager, also torch.compile and onnxruntime (an ONNX export of the same
 #             model, inference only); without it, PyTorch eager alone.
+#   --precision bf16  inference in bfloat16 on both sides (abn-hitl --precision bf16, PyTorch under CPU
+#             autocast; onnxruntime has no figure); training stays fp32. Needs AVX512_BF16.
 # ROUNDS=N (default 3) alternates all of them N times, so a noisy machine hits each alike. Needs the
 # PyTorch reference: ABN_TORCH_PYTHON, else tools/torch-env.sh makes it (with onnxruntime for --peers).
 set -euo pipefail
@@ -36,7 +38,8 @@ kind, width = sys.argv[1], int(sys.argv[2]) + 1
 runs = [json.loads(a) for a in sys.argv[3:]]
 rounds = [runs[i:i + width] for i in range(0, len(runs), width)]
 ours, peers = rounds[0][0], [r["peer"] for r in rounds[0][1:]]
-print(f"{ours['arch']}, batch {ours['batch_size']}, {ours['threads']} threads, {len(rounds)} rounds, {kind}")
+print(f"{ours['arch']}, batch {ours['batch_size']}, {ours['threads']} threads, {len(rounds)} rounds, {kind}, "
+      f"inference in {ours.get('precision', 'fp32')} (training fp32)")
 print("peers: " + ", ".join(f"{r['peer']} (PyTorch {r['torch']}" + (f", onnxruntime {r['onnxruntime']})" if "onnxruntime" in r else ")")
                             for r in rounds[0][1:]))
 rows = [("train_images_per_second", "training img/s", 1), ("inference_images_per_second", "inference img/s", 1),

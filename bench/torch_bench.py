@@ -19,6 +19,9 @@ p.add_argument("--batch-size", type=int, default=64)
 p.add_argument("--steps", type=int, default=20)
 p.add_argument("--threads", type=int, default=2)
 p.add_argument("--peer", choices=["eager", "compile", "onnxruntime"], default="eager")
+# bf16: inference under CPU autocast to bfloat16 (convolutions and matmuls in bf16), as abn-hitl's
+# --precision bf16; training stays fp32 on both sides, and onnxruntime reports no bf16 figure.
+p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 imagenet = a.arch.startswith("imagenet-") or a.arch in ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
@@ -49,7 +52,7 @@ def torch_rates(run):
         opt.step()
 
     def infer():
-        with torch.no_grad():
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.precision == "bf16"):
             run(x)
 
     model.train()
@@ -90,8 +93,10 @@ if a.peer == "eager":
     train, inference = torch_rates(model)
 elif a.peer == "compile":
     train, inference = torch_rates(torch.compile(model))
-else:
+elif a.precision == "fp32":
     train, inference, versions["onnxruntime"] = onnxruntime_rate()
-print(json.dumps({"arch": a.arch, "batch_size": a.batch_size, "threads": a.threads, "peer": a.peer, **versions,
+else:
+    train, inference = None, None
+print(json.dumps({"arch": a.arch, "batch_size": a.batch_size, "threads": a.threads, "peer": a.peer, "precision": a.precision, **versions,
                   "train_images_per_second": train, "inference_images_per_second": inference,
                   "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))

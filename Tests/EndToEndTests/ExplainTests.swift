@@ -76,6 +76,40 @@ final class ExplainTests: XCTestCase {
         XCTAssertEqual(try size("\(stem)-grid.png"), [3 * 256 + 2 * 4, 256])
     }
 
+    /// --precision bf16 through the executable: where the CPU has AVX512_BF16, the same prediction
+    /// and a map within bfloat16's rounding of FP32's (8 bits of mantissa: a few 1e-3 on this model);
+    /// elsewhere a one-line error and a non-zero exit, never a silent FP32.
+    func testPrecisionBF16() throws {
+        let (model, image) = try modelAndImage()
+        let fp32 = try CommandRunner.run(["explain", "--model", model, "--json", "--precision", "fp32", image])
+        XCTAssertEqual(fp32.status, 0, fp32.stderr)
+        let bf16 = try CommandRunner.run(["explain", "--model", model, "--json", "--precision", "bf16", image])
+        guard bf16CPU() else {
+            XCTAssertNotEqual(bf16.status, 0)
+            XCTAssertTrue(bf16.stderr.contains("AVX512_BF16"), bf16.stderr)
+            XCTAssertEqual(bf16.stderr.split(separator: "\n").count, 1, bf16.stderr)
+            return
+        }
+        XCTAssertEqual(bf16.status, 0, bf16.stderr)
+        func result(_ out: String) throws -> [String: Any] {
+            let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+            return try XCTUnwrap((json["results"] as? [[String: Any]])?.first)
+        }
+        let a = try result(fp32.stdout), b = try result(bf16.stdout)
+        XCTAssertEqual(a["predicted"] as? String, b["predicted"] as? String)
+        let mapA = Array(try XCTUnwrap(a["attention_map"] as? [[Double]]).joined())
+        let mapB = Array(try XCTUnwrap(b["attention_map"] as? [[Double]]).joined())
+        let largest = zip(mapA, mapB).map { abs($0 - $1) }.max()!
+        XCTAssertGreaterThan(largest, 0, "bf16 changes the arithmetic")
+        XCTAssertLessThan(largest, 0.03)
+    }
+
+    /// Whether /proc/cpuinfo lists avx512_bf16 (read independently of the engine's own check).
+    func bf16CPU() -> Bool {
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        return info.split(separator: "\n").contains { $0.hasPrefix("flags") && $0.split(separator: " ").contains("avx512_bf16") }
+    }
+
     func testBadInputIsOneLine() throws {
         let (model, image) = try modelAndImage()
         let file = try CommandRunner.temporaryDirectory().appendingPathComponent("a-file")

@@ -9,6 +9,8 @@ public struct BenchmarkResult: Codable, Sendable {
     public var trainImagesPerSecond: Double
     public var inferenceImagesPerSecond: Double
     public var peakRSSBytes: Int
+    /// The inference convolutions' arithmetic (InferencePrecision); training is always fp32.
+    public var precision: String
 
     enum CodingKeys: String, CodingKey {
         case arch, threads
@@ -16,6 +18,7 @@ public struct BenchmarkResult: Codable, Sendable {
         case trainImagesPerSecond = "train_images_per_second"
         case inferenceImagesPerSecond = "inference_images_per_second"
         case peakRSSBytes = "peak_rss_bytes"
+        case precision
     }
 }
 
@@ -51,7 +54,8 @@ public func runBenchmark(arch: ABNArchitecture, batchSize: Int, steps: Int, thre
     let train = try measure("training") { _ = try model.trainStep(input: x, labels: labels, optimizer: sgd) }
     let inference = try measure("inference") { _ = try model.forward(x, training: false) }
     return BenchmarkResult(arch: arch.name, batchSize: batchSize, threads: threads, trainImagesPerSecond: train,
-                           inferenceImagesPerSecond: inference, peakRSSBytes: peakResidentBytes())
+                           inferenceImagesPerSecond: inference, peakRSSBytes: peakResidentBytes(),
+                           precision: InferencePrecision.current.rawValue)
 }
 
 /// One 3×3 stride-1 layer timed on the Winograd and on oneDNN's direct kernel: the inference forward

@@ -29,6 +29,7 @@ struct Bench: ParsableCommand {
     var steps: Int = 20
 
     @OptionGroup var compute: ComputeOptions
+    @OptionGroup var precision: PrecisionOptions
 
     @Flag(name: .long, help: "Print one JSON object.")
     var json = false
@@ -53,6 +54,7 @@ struct Bench: ParsableCommand {
         if kernels { return try runKernels() }
         if let decode { return try runDecode(URL(fileURLWithPath: decode)) }
         try reportingErrors {
+            try precision.apply()  // inference only: training always runs in fp32
             let result = try runBenchmark(arch: arch, batchSize: batchSize, steps: steps, threads: compute.threads,
                                           progress: json ? nil : { note($0) })
             if json {
@@ -60,7 +62,7 @@ struct Bench: ParsableCommand {
             } else {
                 print("\(result.arch), batch \(result.batchSize), \(result.threads) threads")
                 print(String(format: "training:  %.1f images/s", result.trainImagesPerSecond))
-                print(String(format: "inference: %.1f images/s", result.inferenceImagesPerSecond))
+                print(String(format: "inference: %.1f images/s (%@)", result.inferenceImagesPerSecond, result.precision))
                 print(String(format: "peak RSS:  %.0f MB", Double(result.peakRSSBytes) / 1e6))
             }
         }
