@@ -99,4 +99,5 @@ else:
     train, inference = None, None
 print(json.dumps({"arch": a.arch, "batch_size": a.batch_size, "threads": a.threads, "peer": a.peer, "precision": a.precision, **versions,
                   "train_images_per_second": train, "inference_images_per_second": inference,
-                  "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+                  # a peer that measured nothing (onnxruntime in bf16) has no memory figure to compare either
+                  "peak_rss_bytes": None if train is None and inference is None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))

@@ -349,8 +349,12 @@ public final class ABNModel {
         let mapLoss = try mapTargets.map {
             try MapLoss.lossAndGradient(map: t.map, targets: $0, normalised: !mapIsBounded, addingTo: &dM)
         } ?? 0
-        Vec.add(&dFe.data, try attention.backward(dLogits: att.gradient, dMap: dM).data)
-        if !trainable.freezes(.features) { try features.backward(dFe) }
+        // A frozen extractor takes no gradient: the attention branch then skips its input's.
+        let frozen = trainable.freezes(.features)
+        if let dAttention = try attention.backward(dLogits: att.gradient, dMap: dM, needInputGradient: !frozen) {
+            Vec.add(&dFe.data, dAttention.data)
+            try features.backward(dFe)
+        }
         return StepStats(attentionLoss: att.loss, perceptionLoss: per.loss, mapLoss: mapLoss,
                          attentionCorrect: att.correct, perceptionCorrect: per.correct, count: n)
     }

@@ -61,7 +61,8 @@ final class AttentionBranch {
     }
 
     /// From dL/dlogits and dL/dM to dL/dg(x), accumulating the gradients.
-    func backward(dLogits: [Float], dMap: [Float]) throws -> Act {
+    /// dL/dg(x), or nil without `needInputGradient` (the feature extractor frozen: nothing uses it).
+    func backward(dLogits: [Float], dMap: [Float], needInputGradient: Bool = true) throws -> Act? {
         guard let s = saved else { throw ABNError.kernel("attention branch backward without a training forward") }
         saved = nil
         let maps = s.maps, m = s.map
@@ -77,6 +78,8 @@ final class AttentionBranch {
         let dConv2 = try pool.pooledBackward(dLogits)
         Vec.add(&dMaps.data, try attConv2.backward(dConv2)!.reblocked(dMaps.block).data)
         let dNormed = try attConv.backward(try bnAtt2.backward(dMaps))!
-        return try stage.backward(bnAttApplied ? try bnAtt.backward(dNormed) : dNormed)
+        let dStage = bnAttApplied ? try bnAtt.backward(dNormed) : dNormed
+        guard needInputGradient else { try stage.backwardParameters(dStage); return nil }
+        return try stage.backward(dStage)
     }
 }

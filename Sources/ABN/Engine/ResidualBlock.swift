@@ -4,7 +4,16 @@ protocol NetworkBlock: AnyObject {
     var entries: [StateEntry] { get }
     func forward(_ x: Act, training: Bool) throws -> Act
     func backward(_ dy: Act) throws -> Act
+    /// backward for the parameters' gradients only, where nothing needs the block's input gradient
+    /// (the first block after a frozen feature extractor).
+    func backwardParameters(_ dy: Act) throws
     func forwardFolded(_ x: Act, version: Int) throws -> Act
+}
+
+extension NetworkBlock {
+    /// Blocks that open with a BatchNorm (pre-activation, dense) need most of the input gradient's
+    /// work for their own parameters: they run the whole backward.
+    func backwardParameters(_ dy: Act) throws { _ = try backward(dy) }
 }
 
 /// A post-activation residual block (ResNet Basic/Bottleneck, ResNeXt, SE-ResNet): its convolutions,
@@ -82,19 +91,22 @@ final class ResidualBlock: NetworkBlock {
         return y
     }
 
-    func backward(_ dy: Act) throws -> Act {
+    func backward(_ dy: Act) throws -> Act { try backward(dy, needInputGradient: true)! }
+
+    /// Without the input gradient the first convolution and the projection skip their backward data.
+    func backwardParameters(_ dy: Act) throws { _ = try backward(dy, needInputGradient: false) }
+
+    private func backward(_ dy: Act, needInputGradient: Bool) throws -> Act? {
         guard let y = output else { throw ABNError.kernel("block backward without a training forward") }
-        let g = Act(n: y.n, c: y.c, h: y.h, w: y.w, block: y.block, data: Vec.reluBackward(dy.reblocked(y.block).data, output: y.data))
-        var dx = try squeeze?.backward(g) ?? g
-        for i in stride(from: convs.count - 1, through: 0, by: -1) {
-            dx = try convs[i].backward(try norms[i].backward(dx))!
-        }
-        if let d = downsample {
-            Vec.add(&dx.data, try d.conv.backward(try d.norm.backward(g))!.data)
-        } else {
-            Vec.add(&dx.data, g.data)
-        }
         output = nil
+        let g = Act(n: y.n, c: y.c, h: y.h, w: y.w, block: y.block, data: Vec.reluBackward(dy.reblocked(y.block).data, output: y.data))
+        var dh = try squeeze?.backward(g) ?? g
+        for i in stride(from: convs.count - 1, through: 1, by: -1) {
+            dh = try convs[i].backward(try norms[i].backward(dh))!
+        }
+        let dShortcut = try downsample.map { try $0.conv.backward(try $0.norm.backward(g), needInputGradient: needInputGradient) }
+        guard var dx = try convs[0].backward(try norms[0].backward(dh), needInputGradient: needInputGradient) else { return nil }
+        Vec.add(&dx.data, (dShortcut.map { $0! } ?? g).data)
         return dx
     }
 
@@ -165,6 +177,13 @@ final class Stage {
         var g = dy
         for b in blocks.reversed() { g = try b.backward(g) }
         return g
+    }
+
+    /// backward without the stage's input gradient (its first block's backward data skipped).
+    func backwardParameters(_ dy: Act) throws {
+        var g = dy
+        for b in blocks.dropFirst().reversed() { g = try b.backward(g) }
+        try blocks[0].backwardParameters(g)
     }
 
     func forwardFolded(_ x: Act, version: Int) throws -> Act {
