@@ -12,6 +12,18 @@ final class WinogradTests: XCTestCase {
     /// nChw8c and nChw16c: every test runs in both, whichever the CPU prefers.
     let blocks = [8, 16]
 
+    /// Runs `check` on every shape in each layout its channels split into; returns how many ran.
+    func inEveryLayout(_ shapes: [Shape], _ check: (Shape, Int) throws -> Void) rethrows -> Int {
+        var checked = 0
+        for block in blocks {
+            for s in shapes where s.c % block == 0 && s.k % block == 0 {
+                try check(s, block)
+                checked += 1
+            }
+        }
+        return checked
+    }
+
     // The kernel is chosen only where every thread gets work: fix the thread count the shapes assume.
     override func setUp() { setComputeThreads(2) }
     override func tearDown() { setComputeThreads(ProcessInfo.processInfo.activeProcessorCount) }
@@ -58,25 +70,22 @@ final class WinogradTests: XCTestCase {
                       Shape(n: 2, c: 32, k: 64, h: 16, w: 16), Shape(n: 3, c: 24, k: 40, h: 14, w: 14),
                       Shape(n: 4, c: 16, k: 24, h: 7, w: 9), Shape(n: 10, c: 32, k: 16, h: 5, w: 3),
                       Shape(n: 3, c: 48, k: 32, h: 14, w: 14), Shape(n: 4, c: 16, k: 32, h: 7, w: 9)]
-        var worst: Float = 0, checked = 0
-        for block in blocks {
-            for s in shapes where s.c % block == 0 && s.k % block == 0 {
-                let conv = Conv2d(name: "c", inChannels: s.c, outChannels: s.k, kernel: 3, padding: 1, rng: &rng)
-                let w = conv.weight.value, bias = random(s.k, &rng, scale: 0.5)
-                let x = Act(n: s.n, c: s.c, h: s.h, w: s.w, data: random(s.n * s.c * s.h * s.w, &rng))
-                let residual = Act(n: s.n, c: s.k, h: s.h, w: s.w, data: random(s.n * s.k * s.h * s.w, &rng))
-                let xb = x.reblocked(block)
-                for epilogue in [ConvEpilogue.none, .relu, .sumRelu] {
-                    XCTAssertEqual(try conv.usesWinograd(xb, epilogue: epilogue, block: block), ConvPrimitive.winogradEnabled,
-                                   "\(s) nChw\(block)c takes the Winograd kernel where the CPU has it")
-                    let y = try conv.forwardFolded(xb, weights: w, bias: bias, version: 1, epilogue: epilogue,
-                                                   residual: epilogue == .sumRelu ? residual.reblocked(block) : nil, block: block)
-                    let ref = reference(x, w, bias, residual: epilogue == .sumRelu ? residual : nil, k: s.k, relu: epilogue != .none)
-                    let error = relativeError(y.reblocked(1).data, ref)
-                    XCTAssertLessThan(error, 1e-5, "\(s) nChw\(block)c \(epilogue): relative error \(error)")
-                    worst = max(worst, error)
-                }
-                checked += 1
+        var worst: Float = 0
+        let checked = try inEveryLayout(shapes) { s, block in
+            let conv = Conv2d(name: "c", inChannels: s.c, outChannels: s.k, kernel: 3, padding: 1, rng: &rng)
+            let w = conv.weight.value, bias = random(s.k, &rng, scale: 0.5)
+            let x = Act(n: s.n, c: s.c, h: s.h, w: s.w, data: random(s.n * s.c * s.h * s.w, &rng))
+            let residual = Act(n: s.n, c: s.k, h: s.h, w: s.w, data: random(s.n * s.k * s.h * s.w, &rng))
+            let xb = x.reblocked(block)
+            for epilogue in [ConvEpilogue.none, .relu, .sumRelu] {
+                XCTAssertEqual(try conv.usesWinograd(xb, epilogue: epilogue, block: block), ConvPrimitive.winogradEnabled,
+                               "\(s) nChw\(block)c takes the Winograd kernel where the CPU has it")
+                let y = try conv.forwardFolded(xb, weights: w, bias: bias, version: 1, epilogue: epilogue,
+                                               residual: epilogue == .sumRelu ? residual.reblocked(block) : nil, block: block)
+                let ref = reference(x, w, bias, residual: epilogue == .sumRelu ? residual : nil, k: s.k, relu: epilogue != .none)
+                let error = relativeError(y.reblocked(1).data, ref)
+                XCTAssertLessThan(error, 1e-5, "\(s) nChw\(block)c \(epilogue): relative error \(error)")
+                worst = max(worst, error)
             }
         }
         XCTAssertEqual(checked, 18)
@@ -205,25 +214,22 @@ final class WinogradTests: XCTestCase {
                       Shape(n: 2, c: 32, k: 64, h: 16, w: 16), Shape(n: 3, c: 24, k: 40, h: 14, w: 14),
                       Shape(n: 4, c: 16, k: 24, h: 7, w: 9), Shape(n: 10, c: 40, k: 16, h: 5, w: 3),
                       Shape(n: 3, c: 48, k: 32, h: 14, w: 14), Shape(n: 4, c: 16, k: 32, h: 7, w: 9)]
-        var worst: Float = 0, checked = 0
-        for block in blocks {
-            for s in shapes where s.c % block == 0 && s.k % block == 0 {
-                let conv = Conv2d(name: "c", inChannels: s.c, outChannels: s.k, kernel: 3, padding: 1, rng: &rng)
-                let x = Act(n: s.n, c: s.c, h: s.h, w: s.w, data: random(s.n * s.c * s.h * s.w, &rng))
-                let dy = Act(n: s.n, c: s.k, h: s.h, w: s.w, data: random(s.n * s.k * s.h * s.w, &rng))
-                XCTAssertEqual(try conv.usesWinograd(x.reblocked(block), training: true, block: block), ConvPrimitive.winogradEnabled,
-                               "\(s) nChw\(block)c")
-                let reference = referenceWeightGradient(x, dy)
-                let error = relativeError(try weightGradient(conv, x, dy, block: block), reference)
-                conv.directOnly = true
-                let directError = relativeError(try weightGradient(conv, x, dy, block: block), reference)
-                print("\(s) nChw\(block)c: Winograd \(error), direct \(directError)")
-                // F(4×4, 3×3)'s transforms round about 4× more than direct loops (the direct kernel's error
-                // is printed beside it); the model's parity tests allow 1e-4 on gradients.
-                XCTAssertLessThan(error, 2e-5, "\(s) nChw\(block)c: relative error \(error)")
-                worst = max(worst, error)
-                checked += 1
-            }
+        var worst: Float = 0
+        let checked = try inEveryLayout(shapes) { s, block in
+            let conv = Conv2d(name: "c", inChannels: s.c, outChannels: s.k, kernel: 3, padding: 1, rng: &rng)
+            let x = Act(n: s.n, c: s.c, h: s.h, w: s.w, data: random(s.n * s.c * s.h * s.w, &rng))
+            let dy = Act(n: s.n, c: s.k, h: s.h, w: s.w, data: random(s.n * s.k * s.h * s.w, &rng))
+            XCTAssertEqual(try conv.usesWinograd(x.reblocked(block), training: true, block: block), ConvPrimitive.winogradEnabled,
+                           "\(s) nChw\(block)c")
+            let reference = referenceWeightGradient(x, dy)
+            let error = relativeError(try weightGradient(conv, x, dy, block: block), reference)
+            conv.directOnly = true
+            let directError = relativeError(try weightGradient(conv, x, dy, block: block), reference)
+            print("\(s) nChw\(block)c: Winograd \(error), direct \(directError)")
+            // F(4×4, 3×3)'s transforms round about 4× more than direct loops (the direct kernel's error
+            // is printed beside it); the model's parity tests allow 1e-4 on gradients.
+            XCTAssertLessThan(error, 2e-5, "\(s) nChw\(block)c: relative error \(error)")
+            worst = max(worst, error)
         }
         XCTAssertEqual(checked, 15)
         print("Winograd backward weights: worst relative error \(worst) over \(checked) shapes and layouts")
