@@ -203,11 +203,23 @@ cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
     cv->with_bias = p->with_bias;
     cv->post_sum = p->post_sum;
     cv->post_relu = p->post_relu;
-    int winograd = winograd_wanted(p);
-    if (winograd && !p->training) { /* inference needs nothing from oneDNN */
-        cv->wino = cwino_create(p->n, p->c, p->h, p->w, p->k, p->src_block);
-        if (cv->wino) return cv;
-        /* out of memory for the kernel: oneDNN's primitive serves */
+    /* On the Winograd kernel a convolution needs nothing from oneDNN. Training runs all three passes
+     * on it: backward data of a 3×3 stride-1 padding-1 convolution is one with the weights flipped and
+     * transposed, backward weights is cwino_backward_weights. Only where a kernel cannot be had
+     * (memory) do oneDNN's primitives serve instead; building them beside it cost memory for nothing
+     * (their reordered weights). */
+    if (winograd_wanted(p)) {
+        if (!p->training) {
+            cv->wino = cwino_create(p->n, p->c, p->h, p->w, p->k, p->src_block);
+            if (cv->wino) return cv;
+        } else {
+            cv->wino = cwino_create_for_training(p->n, p->c, p->h, p->w, p->k, p->src_block);
+            cv->wino_bwd = cwino_create_for_training(p->n, p->k, p->h, p->w, p->c, p->src_block);
+            if (cv->wino && cv->wino_bwd) return cv;
+            cwino_destroy(cv->wino);
+            cwino_destroy(cv->wino_bwd);
+            cv->wino = cv->wino_bwd = NULL;
+        }
     }
     int g = p->groups > 1 ? p->groups : 1;
     if (p->c % g || p->k % g) {
@@ -286,13 +298,6 @@ cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
         if (arg_init(&cv->w_src, &src_user, query(cv->bwd_weights_pd, dnnl_query_src_md), 1, 0)) goto fail;
         if (arg_init(&cv->w_diff_dst, &dst_user, query(cv->bwd_weights_pd, dnnl_query_diff_dst_md), 1, 0)) goto fail;
         if (arg_init(&cv->w_diff_wei, &wei_user, query(cv->bwd_weights_pd, dnnl_query_diff_weights_md), 0, 1)) goto fail;
-    }
-    /* Training: all three passes run on Winograd too (backward data of a 3×3 stride-1 padding-1
-     * convolution is one with the weights flipped and transposed; backward weights is
-     * cwino_backward_weights). Where a kernel cannot be had (memory), oneDNN's primitives serve. */
-    if (winograd) {
-        cv->wino = cwino_create_for_training(p->n, p->c, p->h, p->w, p->k, p->src_block);
-        cv->wino_bwd = cwino_create_for_training(p->n, p->k, p->h, p->w, p->c, p->src_block);
     }
     if (ops) dnnl_post_ops_destroy(ops);
     dnnl_primitive_attr_destroy(attr);
