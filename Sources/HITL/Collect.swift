@@ -16,7 +16,7 @@ public struct CollectSummary: Sendable, Equatable {
     public var accuracy: Double
 }
 
-/// Runs the model over DATA/<split> (evaluation mode, batches of 64) and stores the selected samples
+/// Runs the model over DATA/<split> (evaluation mode, batches of inferenceBatchSize) and stores the selected samples
 /// in the session at `directory` (created if missing). See the folder variant.
 public func collect(model: LoadedModel, dataRoot: URL, split: String, session directory: URL, selection: CollectSelection = .misclassified,
                     limit: Int? = nil, allowModelChange: Bool = false, progress: ProgressHandler? = nil) throws -> CollectSummary {
