@@ -146,7 +146,7 @@ public struct FinetuneProgress: Sendable {
 ///
 /// With the feature extractor frozen, g(x) of every input that is the same in every epoch (targets as
 /// themselves and replayed samples when nothing is augmented; the validation set) is computed once
-/// and kept, up to `featureCacheBudget` bytes (nil: FeatureCache.budgetFromEnvironment; 0 turns it off). The weights written
+/// and kept, up to `featureCacheBudget` bytes (nil: FeatureCache.budgetFromEnvironment(); 0 turns it off). The weights written
 /// are the same either way.
 public func finetune(session: Session, model: LoadedModel, out: URL, options: FinetuneOptions, evaluationSplit: String? = "test",
                      featureCacheBudget: Int? = nil,
@@ -207,7 +207,7 @@ public func finetune(session: Session, model: LoadedModel, out: URL, options: Fi
     let sgd = SGD(learningRate: options.learningRate)
     let augmentation = options.effectiveAugment ? TargetAugmentation(preprocessing: m.preprocessing, mapHeight: info.mapHeight, mapWidth: info.mapWidth) : nil
     // g(x) depends on the input alone only while the extractor is frozen.
-    let cacheBudget = featureCacheBudget ?? FeatureCache.budgetFromEnvironment
+    let cacheBudget = try featureCacheBudget ?? FeatureCache.budgetFromEnvironment()
     let cache = branches.freezesFeatureExtractor && cacheBudget > 0 ? FeatureCache(budget: cacheBudget) : nil
     var steps = 0, lastMapLoss = 0.0, epochsRun = 0
     var history: [Double] = []

@@ -163,6 +163,18 @@ final class FinetuneTests: XCTestCase {
         }
     }
 
+    /// ABN_FEATURE_CACHE: MiB, 0 off, unset the default; anything else is refused, not ignored.
+    func testFeatureCacheBudgetFromTheEnvironment() throws {
+        XCTAssertEqual(try FeatureCache.budget(fromEnvironmentValue: nil), 2 << 30)
+        XCTAssertEqual(try FeatureCache.budget(fromEnvironmentValue: "0"), 0)
+        XCTAssertEqual(try FeatureCache.budget(fromEnvironmentValue: "512"), 512 * 1024 * 1024)
+        for bad in ["", "1.5", "-1", "2G", "lots"] {
+            XCTAssertThrowsError(try FeatureCache.budget(fromEnvironmentValue: bad), "'\(bad)'") { error in
+                XCTAssertTrue("\(error)".contains("ABN_FEATURE_CACHE"), "\(error)")
+            }
+        }
+    }
+
     func testRefusalsWriteNothing() throws {
         let dir = try Fixture.temporaryDirectory()
         let (model, session) = try editedSession(dir, n: 2)

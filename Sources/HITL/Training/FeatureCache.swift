@@ -11,9 +11,18 @@ final class FeatureCache {
     static let defaultBudget = 2 << 30
 
     /// `ABN_FEATURE_CACHE` = the budget in MiB (0 turns the cache off, e.g. to time the uncached path);
-    /// unset or not a number: `defaultBudget`.
-    static var budgetFromEnvironment: Int {
-        guard let s = ProcessInfo.processInfo.environment["ABN_FEATURE_CACHE"], let mib = Int(s), mib >= 0 else { return defaultBudget }
+    /// unset: `defaultBudget`.
+    static func budgetFromEnvironment() throws -> Int {
+        try budget(fromEnvironmentValue: ProcessInfo.processInfo.environment["ABN_FEATURE_CACHE"])
+    }
+
+    /// The budget in bytes for a value of ABN_FEATURE_CACHE; anything but a whole number of MiB from 0
+    /// to 2^40 is an error rather than a silent default.
+    static func budget(fromEnvironmentValue value: String?) throws -> Int {
+        guard let value else { return defaultBudget }
+        guard let mib = Int(value.trimmingCharacters(in: .whitespaces)), (0...(1 << 40)).contains(mib) else {
+            throw FinetuneError("ABN_FEATURE_CACHE must be the feature cache's budget in MiB (0 turns it off), not '\(value)'")
+        }
         return mib << 20
     }
 
