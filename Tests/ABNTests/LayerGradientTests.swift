@@ -373,6 +373,31 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 
+    /// Max pooling 3×3, stride 2, padding 1 (padding never wins) against the definition, in every
+    /// layout, at the training path (winners kept) and the inference one, with ties from rounding.
+    func testMaxPoolMatchesTheDefinitionInEveryLayout() throws {
+        for (h, w) in [(7, 7), (8, 5), (112, 112)] {
+            // Values on a coarse grid, so windows often hold equal maxima.
+            let x = Act(n: 2, c: 16, h: h, w: w, data: (0..<(2 * 16 * h * w)).map { _ in Float(Int(rng.normal() * 3)) })
+            let oh = (h - 1) / 2 + 1, ow = (w - 1) / 2 + 1
+            var expected = [Float](repeating: 0, count: 2 * 16 * oh * ow)
+            for nc in 0..<32 { for oy in 0..<oh { for ox in 0..<ow {
+                var m = -Float.infinity
+                for iy in max(0, 2 * oy - 1)...min(h - 1, 2 * oy + 1) {
+                    for ix in max(0, 2 * ox - 1)...min(w - 1, 2 * ox + 1) { m = max(m, x.data[(nc * h + iy) * w + ix]) }
+                }
+                expected[(nc * oh + oy) * ow + ox] = m
+            } } }
+            for block in [1, 8, 16] {
+                for training in [true, false] {
+                    let y = MaxPool3x3s2().forward(x.reblocked(block), keepForBackward: training)
+                    XCTAssertEqual([y.h, y.w], [oh, ow])
+                    XCTAssertEqual(y.reblocked(1).data, expected, "\(h)×\(w), block \(block), training \(training)")
+                }
+            }
+        }
+    }
+
     func testLinearPoolingAndLoss() throws {
         let fc = Linear(name: "fc", inFeatures: 5, outFeatures: 3, rng: &rng)
         var x = (0..<10).map { _ in Float(rng.normal()) }
