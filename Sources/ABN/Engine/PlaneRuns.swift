@@ -1,12 +1,13 @@
-// Eight-lane helpers shared by PlaneRun and LaneRun.
+// Eight-lane helpers shared by PlaneRun and LaneRun (loadLanes and storeLanes by MaxPool3x3s2 too).
 
+/// The eight floats at p + k, unaligned.
 @inline(__always)
-private func load(_ p: UnsafePointer<Float>, _ k: Int) -> SIMD8<Float> {
+func loadLanes(_ p: UnsafePointer<Float>, _ k: Int) -> SIMD8<Float> {
     UnsafeRawPointer(p + k).loadUnaligned(as: SIMD8<Float>.self)
 }
 
 @inline(__always)
-private func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ k: Int) {
+func storeLanes(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ k: Int) {
     UnsafeMutableRawPointer(p + k).storeBytes(of: v, as: SIMD8<Float>.self)
 }
 
@@ -47,10 +48,10 @@ enum PlaneRun {
     static func sum(_ x: UnsafePointer<Float>, times y: UnsafePointer<Float>?, center m: Float, count: Int) -> Float {
         var acc = Lanes(repeating: 0), tail: Float = 0, k = 0
         if let y {
-            while k + width <= count { acc += load(x, k) * (load(y, k) - m); k += width }
+            while k + width <= count { acc += loadLanes(x, k) * (loadLanes(y, k) - m); k += width }
             while k < count { tail += x[k] * (y[k] - m); k += 1 }
         } else {
-            while k + width <= count { acc += load(x, k); k += width }
+            while k + width <= count { acc += loadLanes(x, k); k += width }
             while k < count { tail += x[k]; k += 1 }
         }
         return acc.sum() + tail
@@ -69,10 +70,10 @@ enum PlaneRun {
                              count: Int) -> (Float, Float) {
         var g = Lanes(repeating: 0), gx = g, tailG: Float = 0, tailGX: Float = 0, k = 0
         while k + width <= count {
-            var v = load(d, k)
-            if let mask { v = masked(v, load(mask, k)) }
+            var v = loadLanes(d, k)
+            if let mask { v = masked(v, loadLanes(mask, k)) }
             g += v
-            gx += v * (load(x, k) - m)
+            gx += v * (loadLanes(x, k) - m)
             k += width
         }
         while k < count {
@@ -90,9 +91,9 @@ enum PlaneRun {
                         _ dst: UnsafeMutablePointer<Float>, count: Int, a: Float, kx: Float, offset o: Float) {
         var k = 0
         while k + width <= count {
-            var v = load(d, k)
-            if let mask { v = masked(v, load(mask, k)) }
-            store(v * a + load(x, k) * kx + o, dst, k)
+            var v = loadLanes(d, k)
+            if let mask { v = masked(v, loadLanes(mask, k)) }
+            storeLanes(v * a + loadLanes(x, k) * kx + o, dst, k)
             k += width
         }
         while k < count {
@@ -116,10 +117,10 @@ enum LaneRun {
                        pixels: Int, stride: Int, scale s: Lanes, offset o: Lanes, relu: Bool) {
         for p in 0..<pixels {
             let k = p * stride
-            var v = load(src, k) * s + o
-            if let r { v += load(r, k) }
+            var v = loadLanes(src, k) * s + o
+            if let r { v += loadLanes(r, k) }
             if relu { v = keeping(v, ~(v .< 0)._storage) }
-            store(v, dst, k)
+            storeLanes(v, dst, k)
         }
     }
 
@@ -128,9 +129,9 @@ enum LaneRun {
     static func sum(_ x: UnsafePointer<Float>, times y: UnsafePointer<Float>?, center m: Lanes, pixels: Int, stride: Int) -> Lanes {
         var acc = Lanes(repeating: 0)
         if let y {
-            for p in 0..<pixels { acc += load(x, p * stride) * (load(y, p * stride) - m) }
+            for p in 0..<pixels { acc += loadLanes(x, p * stride) * (loadLanes(y, p * stride) - m) }
         } else {
-            for p in 0..<pixels { acc += load(x, p * stride) }
+            for p in 0..<pixels { acc += loadLanes(x, p * stride) }
         }
         return acc
     }
@@ -142,10 +143,10 @@ enum LaneRun {
         var g = Lanes(repeating: 0), gx = g
         for p in 0..<pixels {
             let k = p * stride
-            var v = load(d, k)
-            if let mask { v = masked(v, load(mask, k)) }
+            var v = loadLanes(d, k)
+            if let mask { v = masked(v, loadLanes(mask, k)) }
             g += v
-            gx += v * (load(x, k) - m)
+            gx += v * (loadLanes(x, k) - m)
         }
         return (g, gx)
     }
@@ -156,13 +157,13 @@ enum LaneRun {
                         _ dst: UnsafeMutablePointer<Float>, pixels: Int, stride: Int, a: Lanes, kx: Lanes, offset o: Lanes) {
         for p in 0..<pixels {
             let k = p * stride
-            var v = load(d, k)
-            if let mask { v = masked(v, load(mask, k)) }
-            store(v * a + load(x, k) * kx + o, dst, k)
+            var v = loadLanes(d, k)
+            if let mask { v = masked(v, loadLanes(mask, k)) }
+            storeLanes(v * a + loadLanes(x, k) * kx + o, dst, k)
         }
     }
 
     /// Eight parameters from `values` at `index` (a channel block's lanes).
     @inline(__always)
-    static func lanes(_ values: UnsafeBufferPointer<Float>, _ index: Int) -> Lanes { load(values.baseAddress!, index) }
+    static func lanes(_ values: UnsafeBufferPointer<Float>, _ index: Int) -> Lanes { loadLanes(values.baseAddress!, index) }
 }

@@ -104,9 +104,11 @@ final class ResidualBlock: NetworkBlock {
         for i in stride(from: convs.count - 1, through: 1, by: -1) {
             dh = try convs[i].backward(try norms[i].backward(dh))!
         }
-        let dShortcut = try downsample.map { try $0.conv.backward(try $0.norm.backward(g), needInputGradient: needInputGradient) }
-        guard var dx = try convs[0].backward(try norms[0].backward(dh), needInputGradient: needInputGradient) else { return nil }
-        Vec.add(&dx.data, (dShortcut.map { $0! } ?? g).data)
+        let dFirst = try convs[0].backward(try norms[0].backward(dh), needInputGradient: needInputGradient)
+        // The projection's input gradient, or the identity shortcut's (dy itself); nil when not needed.
+        let dShortcut: Act? = try downsample.map { try $0.conv.backward(try $0.norm.backward(g), needInputGradient: needInputGradient) } ?? g
+        guard var dx = dFirst, let shortcut = dShortcut else { return nil }
+        Vec.add(&dx.data, shortcut.data)
         return dx
     }
 

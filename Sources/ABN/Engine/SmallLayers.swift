@@ -67,9 +67,12 @@ final class MaxPool3x3s2 {
     private var argmax: [Int32] = []
     private var inputGeometry = Geometry(n: 0, c: 0, h: 0, w: 0, block: 1)
 
+    /// The output's height and width.
+    private static func outputSize(_ x: Act) -> (h: Int, w: Int) { ((x.h + 2 - 3) / 2 + 1, (x.w + 2 - 3) / 2 + 1) }
+
     func forward(_ x: Act, keepForBackward: Bool) -> Act {
         if !keepForBackward && x.block % 8 == 0 { return maxima(x) }
-        let oh = (x.h + 2 - 3) / 2 + 1, ow = (x.w + 2 - 3) / 2 + 1
+        let (oh, ow) = Self.outputSize(x)
         let b = x.block, inPlane = x.plane, outPlane = oh * ow
         var y = Act(uninitializedN: x.n, c: x.c, h: oh, w: ow, block: b)
         var arg = [Int32](repeating: 0, count: y.count)
@@ -107,28 +110,19 @@ final class MaxPool3x3s2 {
     /// same maxima as the scalar loop, lane by lane (the first valid tap, then each tap that is
     /// strictly greater, in the same order). It was 4% of ResNet-50-ABN's inference as a scalar loop.
     private func maxima(_ x: Act) -> Act {
-        let oh = (x.h + 2 - 3) / 2 + 1, ow = (x.w + 2 - 3) / 2 + 1, b = x.block
+        let (oh, ow) = Self.outputSize(x), b = x.block
         var y = Act(uninitializedN: x.n, c: x.c, h: oh, w: ow, block: b)
         x.data.withUnsafeBufferPointer { src in
             y.data.withUnsafeMutableBufferPointer { dst in
                 for plane in 0..<(x.n * x.c / b) {
                     let s = src.baseAddress! + plane * x.plane * b, d = dst.baseAddress! + plane * oh * ow * b
                     for oy in 0..<oh {
-                        let y0 = max(0, oy * 2 - 1), y1 = min(x.h - 1, oy * 2 + 1)
+                        let rows = max(0, oy * 2 - 1)...min(x.h - 1, oy * 2 + 1)
                         for ox in 0..<ow {
-                            let x0 = max(0, ox * 2 - 1), x1 = min(x.w - 1, ox * 2 + 1)
+                            let columns = max(0, ox * 2 - 1)...min(x.w - 1, ox * 2 + 1)
                             for lane in stride(from: 0, to: b, by: 8) {
-                                func tap(_ iy: Int, _ ix: Int) -> SIMD8<Float> {
-                                    UnsafeRawPointer(s + (iy * x.w + ix) * b + lane).loadUnaligned(as: SIMD8<Float>.self)
-                                }
-                                var best = tap(y0, x0)
-                                for iy in y0...y1 {
-                                    for ix in x0...x1 where iy != y0 || ix != x0 {
-                                        let v = tap(iy, ix)
-                                        best.replace(with: v, where: v .> best)
-                                    }
-                                }
-                                UnsafeMutableRawPointer(d + (oy * ow + ox) * b + lane).storeBytes(of: best, as: SIMD8<Float>.self)
+                                storeLanes(Self.windowMax(s + lane, width: x.w, block: b, rows: rows, columns: columns), d,
+                                           (oy * ow + ox) * b + lane)
                             }
                         }
                     }
@@ -136,6 +130,21 @@ final class MaxPool3x3s2 {
             }
         }
         return y
+    }
+
+    /// Lane by lane, the largest of the window's pixels (`block` floats apart, rows `width` pixels
+    /// apart): the first pixel, then each one strictly greater, as the scalar loop takes them.
+    @inline(__always)
+    private static func windowMax(_ plane: UnsafePointer<Float>, width: Int, block: Int, rows: ClosedRange<Int>,
+                                  columns: ClosedRange<Int>) -> SIMD8<Float> {
+        var best = loadLanes(plane, (rows.lowerBound * width + columns.lowerBound) * block)
+        for iy in rows {
+            for ix in columns where iy != rows.lowerBound || ix != columns.lowerBound {
+                let v = loadLanes(plane, (iy * width + ix) * block)
+                best.replace(with: v, where: v .> best)
+            }
+        }
+        return best
     }
 
     /// dy in any layout; dx in the input's.
