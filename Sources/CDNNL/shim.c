@@ -1,5 +1,6 @@
 #include "CDNNL.h"
 #include "winograd.h"
+#include "shared_buffer.h"
 #include <oneapi/dnnl/dnnl.h>
 #include <limits.h>
 #include <malloc.h>
@@ -52,15 +53,23 @@ typedef struct {
     dnnl_memory_t user_mem, prim_mem;
     dnnl_primitive_t to_prim, to_user;  /* reorders, NULL when the layouts agree */
     int serial;                         /* small: reorder on the calling thread only */
+    int lent;                           /* the primitive's copy lives in lent_weights during a call */
+    size_t size;                        /* bytes of the primitive's copy */
     void *buffer;
 } arg_t;
+
+/* Training convolutions' weights in oneDNN's layouts (forward, backward data) and their gradient
+ * in its layout change at every step and are used only within one call, so one process-wide buffer
+ * serves every convolution in turn instead of each keeping three weight-sized copies (about 450 MB
+ * in ResNet-50-ABN, where PyTorch keeps none). */
+static shared_buffer_t lent_weights = SHARED_BUFFER_INITIALIZER;
 
 /* Below this size a reorder costs less than waking the OpenMP team (and, with the other core
  * busy, waiting for it), e.g. every weight tensor of a CIFAR ResNet. */
 #define SERIAL_REORDER_BYTES (1u << 20)
 
 static int arg_init(arg_t *a, const dnnl_memory_desc_t *user_md, const dnnl_memory_desc_t *prim_md,
-                    int need_to_prim, int need_to_user) {
+                    int need_to_prim, int need_to_user, int lent) {
     memset(a, 0, sizeof *a);
     a->user_md = *user_md;
     a->prim_md = *prim_md;
@@ -69,11 +78,14 @@ static int arg_init(arg_t *a, const dnnl_memory_desc_t *user_md, const dnnl_memo
         a->prim_mem = a->user_mem;
         return 0;
     }
-    size_t size = dnnl_memory_desc_get_size(&a->prim_md);
-    a->serial = size <= SERIAL_REORDER_BYTES;
-    a->buffer = aligned_alloc(64, (size + 63) / 64 * 64);
-    if (!a->buffer) { snprintf(last_error, sizeof last_error, "out of memory"); goto fail; }
-    CHECK(dnnl_memory_create(&a->prim_mem, &a->prim_md, engine, a->buffer), "memory_create");
+    a->size = dnnl_memory_desc_get_size(&a->prim_md);
+    a->serial = a->size <= SERIAL_REORDER_BYTES;
+    a->lent = lent;
+    if (!lent) {
+        a->buffer = aligned_alloc(64, (a->size + 63) / 64 * 64);
+        if (!a->buffer) { snprintf(last_error, sizeof last_error, "out of memory"); goto fail; }
+    }
+    CHECK(dnnl_memory_create(&a->prim_mem, &a->prim_md, engine, lent ? DNNL_MEMORY_NONE : a->buffer), "memory_create");
     if (need_to_prim) {
         dnnl_primitive_desc_t pd;
         CHECK(dnnl_reorder_primitive_desc_create(&pd, &a->user_md, engine, &a->prim_md, engine, NULL), "reorder");
@@ -127,6 +139,23 @@ static int arg_in_cached(arg_t *a, const void *ptr, int changed) {
     return dnnl_memory_set_data_handle(a->user_mem, (void *)ptr) == dnnl_success ? 0 : -1;
 }
 
+/* For a lent argument: points the primitive's copy at lent_weights, locked until arg_return. */
+static int arg_borrow(arg_t *a) {
+    if (!a->lent) return 0;
+    void *p = shared_buffer_take(&lent_weights, a->size);
+    if (!p) { snprintf(last_error, sizeof last_error, "out of memory"); return -1; }
+    if (dnnl_memory_set_data_handle(a->prim_mem, p) != dnnl_success) {
+        shared_buffer_release(&lent_weights);
+        snprintf(last_error, sizeof last_error, "oneDNN: cannot set a buffer");
+        return -1;
+    }
+    return 0;
+}
+
+static void arg_return(arg_t *a) {
+    if (a->lent) shared_buffer_release(&lent_weights);
+}
+
 static int arg_out_finish(arg_t *a) {
     if (a->to_user) return run_reorder(a->to_user, a->prim_mem, a->user_mem, a->serial);
     return 0;
@@ -166,11 +195,14 @@ static dnnl_format_tag_t activation_tag(int block) {
 /* 3×3 stride-1 convolutions in nChw8c or nChw16c run on our Winograd kernel (oneDNN 2.6 has none
  * for AVX2, and none for training at all) where it measured faster than oneDNN's direct one
  * (`abn-hitl bench --kernels`, AVX2): 16+ channels in and out (1.1× at 16, 1.9-2.7× at 32-64, 1.8-2.5× at
- * 128-256); at most 256×256 channels, since its transformed weights take 4× the memory (9.4 MB
- * per 256×256 layer); and enough tiles that every thread gets a chunk (a 7×7 or 14×14 map at
- * batch 1 ran 0.4-1× the direct kernel on one thread). ABN_WINOGRAD=0 keeps oneDNN's kernel. */
+ * 128-256), and enough tiles that every thread gets a chunk (a 7×7 or 14×14 map at batch 1 ran
+ * 0.4-1× the direct kernel on one thread). Inference keeps each layer's transformed weights (4× its
+ * 3×3 weights, 9.4 MB per 256×256 layer), so it stops at 256×256 channels; training makes them anew
+ * at each call in one shared buffer, so it takes 512×512 layers too (ResNet-50-ABN's attention and
+ * perception stages: a frozen-extractor fine-tune ran 5% faster). ABN_WINOGRAD=0 keeps oneDNN's kernel. */
 #define WINOGRAD_MIN_CHANNELS 16
 #define WINOGRAD_MAX_WEIGHTS (256 * 256)
+#define WINOGRAD_MAX_TRAINING_WEIGHTS (512 * 512)
 
 int cdnnl_winograd_enabled(void) {
     static int enabled = -1;
@@ -185,7 +217,8 @@ static int winograd_wanted(const cdnnl_conv_params *p) {
     return cdnnl_winograd_enabled() && !p->direct_only && !p->bf16 && p->groups <= 1 && (p->src_block == 8 || p->src_block == 16) &&
            p->dst_block == p->src_block && p->r == 3 &&
            p->stride == 1 && p->pad == 1 && p->c >= WINOGRAD_MIN_CHANNELS && p->k >= WINOGRAD_MIN_CHANNELS &&
-           (long)p->c * p->k <= WINOGRAD_MAX_WEIGHTS && cwino_chunks(p->n, p->h, p->w) >= omp_get_max_threads();
+           (long)p->c * p->k <= (p->training ? WINOGRAD_MAX_TRAINING_WEIGHTS : WINOGRAD_MAX_WEIGHTS) &&
+           cwino_chunks(p->n, p->h, p->w) >= omp_get_max_threads();
 }
 
 cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
@@ -276,10 +309,10 @@ cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
     }
     if (!cv->fwd_pd) CHECK(dnnl_primitive_desc_create(&cv->fwd_pd, &fd, attr, engine, NULL), "convolution forward");
     CHECK(dnnl_primitive_create(&cv->fwd, cv->fwd_pd), "convolution forward");
-    if (arg_init(&cv->f_src, &src_user, query(cv->fwd_pd, dnnl_query_src_md), 1, 0)) goto fail;
-    if (arg_init(&cv->f_wei, &wei_user, query(cv->fwd_pd, dnnl_query_weights_md), 1, 0)) goto fail;
-    if (p->with_bias && arg_init(&cv->f_bias, &bias_user, dnnl_primitive_desc_query_md(cv->fwd_pd, dnnl_query_weights_md, 1), 1, 0)) goto fail;
-    if (arg_init(&cv->f_dst, &dst_user, query(cv->fwd_pd, dnnl_query_dst_md), p->post_sum, 1)) goto fail;
+    if (arg_init(&cv->f_src, &src_user, query(cv->fwd_pd, dnnl_query_src_md), 1, 0, 0)) goto fail;
+    if (arg_init(&cv->f_wei, &wei_user, query(cv->fwd_pd, dnnl_query_weights_md), 1, 0, p->training)) goto fail;
+    if (p->with_bias && arg_init(&cv->f_bias, &bias_user, dnnl_primitive_desc_query_md(cv->fwd_pd, dnnl_query_weights_md, 1), 1, 0, 0)) goto fail;
+    if (arg_init(&cv->f_dst, &dst_user, query(cv->fwd_pd, dnnl_query_dst_md), p->post_sum, 1, 0)) goto fail;
 
     if (p->training) {
         dnnl_convolution_desc_t bd, wd;
@@ -287,17 +320,17 @@ cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
                                                        strides, padding, padding), "convolution_backward_data_desc_init");
         CHECK(dnnl_primitive_desc_create(&cv->bwd_data_pd, &bd, NULL, engine, cv->fwd_pd), "convolution backward data");
         CHECK(dnnl_primitive_create(&cv->bwd_data, cv->bwd_data_pd), "convolution backward data");
-        if (arg_init(&cv->d_diff_dst, &dst_user, query(cv->bwd_data_pd, dnnl_query_diff_dst_md), 1, 0)) goto fail;
-        if (arg_init(&cv->d_wei, &wei_user, query(cv->bwd_data_pd, dnnl_query_weights_md), 1, 0)) goto fail;
-        if (arg_init(&cv->d_diff_src, &src_user, query(cv->bwd_data_pd, dnnl_query_diff_src_md), 0, 1)) goto fail;
+        if (arg_init(&cv->d_diff_dst, &dst_user, query(cv->bwd_data_pd, dnnl_query_diff_dst_md), 1, 0, 0)) goto fail;
+        if (arg_init(&cv->d_wei, &wei_user, query(cv->bwd_data_pd, dnnl_query_weights_md), 1, 0, 1)) goto fail;
+        if (arg_init(&cv->d_diff_src, &src_user, query(cv->bwd_data_pd, dnnl_query_diff_src_md), 0, 1, 0)) goto fail;
 
         CHECK(dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &src_prim, &wei_any, NULL,
                                                           &dst_prim, strides, padding, padding), "convolution_backward_weights_desc_init");
         CHECK(dnnl_primitive_desc_create(&cv->bwd_weights_pd, &wd, NULL, engine, cv->fwd_pd), "convolution backward weights");
         CHECK(dnnl_primitive_create(&cv->bwd_weights, cv->bwd_weights_pd), "convolution backward weights");
-        if (arg_init(&cv->w_src, &src_user, query(cv->bwd_weights_pd, dnnl_query_src_md), 1, 0)) goto fail;
-        if (arg_init(&cv->w_diff_dst, &dst_user, query(cv->bwd_weights_pd, dnnl_query_diff_dst_md), 1, 0)) goto fail;
-        if (arg_init(&cv->w_diff_wei, &wei_user, query(cv->bwd_weights_pd, dnnl_query_diff_weights_md), 0, 1)) goto fail;
+        if (arg_init(&cv->w_src, &src_user, query(cv->bwd_weights_pd, dnnl_query_src_md), 1, 0, 0)) goto fail;
+        if (arg_init(&cv->w_diff_dst, &dst_user, query(cv->bwd_weights_pd, dnnl_query_diff_dst_md), 1, 0, 0)) goto fail;
+        if (arg_init(&cv->w_diff_wei, &wei_user, query(cv->bwd_weights_pd, dnnl_query_diff_weights_md), 0, 1, 1)) goto fail;
     }
     if (ops) dnnl_post_ops_destroy(ops);
     dnnl_primitive_attr_destroy(attr);
@@ -334,6 +367,20 @@ static int execute(dnnl_primitive_t p, int nargs, dnnl_exec_arg_t *args, const c
     return 0;
 }
 
+/* oneDNN's forward; a lent weight copy is borrowed by the caller. */
+static int forward_direct(cdnnl_conv *cv, const float *src, const float *weights, int weights_changed, const float *bias,
+                          float *dst) {
+    if (arg_in(&cv->f_src, src) || arg_in_cached(&cv->f_wei, weights, weights_changed)) return -1;
+    if (cv->with_bias && arg_in(&cv->f_bias, bias)) return -1;
+    /* With a sum post-op dst is an input too. */
+    if (cv->post_sum ? arg_in(&cv->f_dst, dst) : dnnl_memory_set_data_handle(cv->f_dst.user_mem, dst) != dnnl_success) return -1;
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, cv->f_src.prim_mem}, {DNNL_ARG_WEIGHTS, cv->f_wei.prim_mem},
+                               {DNNL_ARG_DST, cv->f_dst.prim_mem}, {DNNL_ARG_BIAS, cv->f_bias.prim_mem}};
+    if (execute(cv->fwd, cv->with_bias ? 4 : 3, args, "convolution forward")) return -1;
+    if (arg_out_finish(&cv->f_dst)) return -1;
+    return dnnl_stream_wait(stream) == dnnl_success ? 0 : -1;
+}
+
 int cdnnl_conv_forward(cdnnl_conv *cv, const float *src, const float *weights, int weights_changed, const float *bias,
                        float *dst) {
     if (cv->wino) {
@@ -349,15 +396,10 @@ int cdnnl_conv_forward(cdnnl_conv *cv, const float *src, const float *weights, i
         snprintf(last_error, sizeof last_error, "Winograd convolution: out of memory");
         return -1;
     }
-    if (arg_in(&cv->f_src, src) || arg_in_cached(&cv->f_wei, weights, weights_changed)) return -1;
-    if (cv->with_bias && arg_in(&cv->f_bias, bias)) return -1;
-    /* With a sum post-op dst is an input too. */
-    if (cv->post_sum ? arg_in(&cv->f_dst, dst) : dnnl_memory_set_data_handle(cv->f_dst.user_mem, dst) != dnnl_success) return -1;
-    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, cv->f_src.prim_mem}, {DNNL_ARG_WEIGHTS, cv->f_wei.prim_mem},
-                               {DNNL_ARG_DST, cv->f_dst.prim_mem}, {DNNL_ARG_BIAS, cv->f_bias.prim_mem}};
-    if (execute(cv->fwd, cv->with_bias ? 4 : 3, args, "convolution forward")) return -1;
-    if (arg_out_finish(&cv->f_dst)) return -1;
-    return dnnl_stream_wait(stream) == dnnl_success ? 0 : -1;
+    if (arg_borrow(&cv->f_wei)) return -1;
+    int status = forward_direct(cv, src, weights, weights_changed || cv->f_wei.lent, bias, dst);
+    arg_return(&cv->f_wei);
+    return status;
 }
 
 int cdnnl_conv_backward_data(cdnnl_conv *cv, const float *diff_dst, const float *weights, float *diff_src) {
@@ -368,13 +410,18 @@ int cdnnl_conv_backward_data(cdnnl_conv *cv, const float *diff_dst, const float 
         snprintf(last_error, sizeof last_error, "Winograd convolution: out of memory");
         return -1;
     }
-    if (arg_in(&cv->d_diff_dst, diff_dst) || arg_in(&cv->d_wei, weights)) return -1;
-    if (dnnl_memory_set_data_handle(cv->d_diff_src.user_mem, diff_src) != dnnl_success) return -1;
-    dnnl_exec_arg_t args[3] = {{DNNL_ARG_DIFF_DST, cv->d_diff_dst.prim_mem}, {DNNL_ARG_WEIGHTS, cv->d_wei.prim_mem},
-                               {DNNL_ARG_DIFF_SRC, cv->d_diff_src.prim_mem}};
-    if (execute(cv->bwd_data, 3, args, "convolution backward data")) return -1;
-    if (arg_out_finish(&cv->d_diff_src)) return -1;
-    return dnnl_stream_wait(stream) == dnnl_success ? 0 : -1;
+    if (arg_borrow(&cv->d_wei)) return -1;
+    int status = -1;
+    if (!arg_in(&cv->d_diff_dst, diff_dst) && !arg_in(&cv->d_wei, weights) &&
+        dnnl_memory_set_data_handle(cv->d_diff_src.user_mem, diff_src) == dnnl_success) {
+        dnnl_exec_arg_t args[3] = {{DNNL_ARG_DIFF_DST, cv->d_diff_dst.prim_mem}, {DNNL_ARG_WEIGHTS, cv->d_wei.prim_mem},
+                                   {DNNL_ARG_DIFF_SRC, cv->d_diff_src.prim_mem}};
+        if (!execute(cv->bwd_data, 3, args, "convolution backward data") && !arg_out_finish(&cv->d_diff_src) &&
+            dnnl_stream_wait(stream) == dnnl_success)
+            status = 0;
+    }
+    arg_return(&cv->d_wei);
+    return status;
 }
 
 int cdnnl_conv_backward_weights(cdnnl_conv *cv, const float *src, const float *diff_dst, float *diff_weights) {
@@ -384,13 +431,18 @@ int cdnnl_conv_backward_weights(cdnnl_conv *cv, const float *src, const float *d
         snprintf(last_error, sizeof last_error, "Winograd convolution: out of memory");
         return -1;
     }
-    if (arg_in(&cv->w_src, src) || arg_in(&cv->w_diff_dst, diff_dst)) return -1;
-    if (dnnl_memory_set_data_handle(cv->w_diff_wei.user_mem, diff_weights) != dnnl_success) return -1;
-    dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, cv->w_src.prim_mem}, {DNNL_ARG_DIFF_DST, cv->w_diff_dst.prim_mem},
-                               {DNNL_ARG_DIFF_WEIGHTS, cv->w_diff_wei.prim_mem}};
-    if (execute(cv->bwd_weights, 3, args, "convolution backward weights")) return -1;
-    if (arg_out_finish(&cv->w_diff_wei)) return -1;
-    return dnnl_stream_wait(stream) == dnnl_success ? 0 : -1;
+    if (arg_borrow(&cv->w_diff_wei)) return -1;
+    int status = -1;
+    if (!arg_in(&cv->w_src, src) && !arg_in(&cv->w_diff_dst, diff_dst) &&
+        dnnl_memory_set_data_handle(cv->w_diff_wei.user_mem, diff_weights) == dnnl_success) {
+        dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, cv->w_src.prim_mem}, {DNNL_ARG_DIFF_DST, cv->w_diff_dst.prim_mem},
+                                   {DNNL_ARG_DIFF_WEIGHTS, cv->w_diff_wei.prim_mem}};
+        if (!execute(cv->bwd_weights, 3, args, "convolution backward weights") && !arg_out_finish(&cv->w_diff_wei) &&
+            dnnl_stream_wait(stream) == dnnl_success)
+            status = 0;
+    }
+    arg_return(&cv->w_diff_wei);
+    return status;
 }
 
 int cdnnl_sgemm(char transa, char transb, long m, long n, long k, float alpha, const float *a, long lda,

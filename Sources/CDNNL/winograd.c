@@ -9,8 +9,8 @@
 // kernel, then transform back with the bias, residual and ReLU fused. Chunks are independent, so
 // the result does not depend on how many threads run them.
 #include "winograd.h"
+#include "shared_buffer.h"
 #include <immintrin.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,8 +37,6 @@ struct cwino {
     float *u;       /* [36][K] blocks of 16 (last may be 8) output channels: [pos][k0·C + c·width + j] */
     int owns_u;     /* 0: u is lent by cwino_forward_with_weights for one call (training) */
     float *bias;    /* [K] */
-    int scratch_threads;
-    float *scratch; /* per thread: V [36][TILES_PER_CHUNK][C], M [36][TILES_PER_CHUNK][K] */
 };
 
 int cwino_available(void) {
@@ -76,7 +74,6 @@ void cwino_destroy(cwino *cw) {
     if (!cw) return;
     if (cw->owns_u) free(cw->u);
     free(cw->bias);
-    free(cw->scratch);
     free(cw);
 }
 
@@ -308,6 +305,7 @@ typedef struct {
     cwino *cw;
     const float *src;
     float *dst;
+    float *scratch; /* per thread: V [36][TILES_PER_CHUNK][C], M [36][TILES_PER_CHUNK][K] */
     int post_sum, post_relu;
     long chunks;
     long next; /* the next chunk to take (atomic) */
@@ -317,7 +315,7 @@ TARGET static void run_chunks(void *arg) {
     job_t *job = arg;
     cwino *cw = job->cw;
     const size_t v_size = (size_t)NPOS * TILES_PER_CHUNK * cw->c, m_size = (size_t)NPOS * TILES_PER_CHUNK * cw->k;
-    float *V = cw->scratch + (size_t)omp_get_thread_num() * (v_size + m_size), *M = V + v_size;
+    float *V = job->scratch + (size_t)omp_get_thread_num() * (v_size + m_size), *M = V + v_size;
     for (;;) {
         long chunk = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
         if (chunk >= job->chunks) break;
@@ -333,55 +331,32 @@ TARGET static void run_chunks(void *arg) {
     }
 }
 
+/* The chunks' scratch is needed only during a call, so every kernel borrows the same one. */
+static shared_buffer_t lent_scratch = SHARED_BUFFER_INITIALIZER;
+
 int cwino_forward(cwino *cw, const float *src, float *dst, int post_sum, int post_relu) {
     int threads = omp_get_max_threads();
     if (threads < 1) threads = 1;
-    if (threads > cw->scratch_threads) {
-        size_t per = (size_t)NPOS * TILES_PER_CHUNK * (cw->c + cw->k) * sizeof(float);
-        float *s = aligned_alloc(64, (per * threads + 63) / 64 * 64);
-        if (!s) return -1;
-        free(cw->scratch);
-        cw->scratch = s;
-        cw->scratch_threads = threads;
-    }
-    job_t job = {cw, src, dst, post_sum, post_relu, (cw->tiles + TILES_PER_CHUNK - 1) / TILES_PER_CHUNK, 0};
+    float *scratch = shared_buffer_take(&lent_scratch, (size_t)NPOS * TILES_PER_CHUNK * (cw->c + cw->k) * sizeof(float) * threads);
+    if (!scratch) return -1;
+    job_t job = {cw, src, dst, scratch, post_sum, post_relu, (cw->tiles + TILES_PER_CHUNK - 1) / TILES_PER_CHUNK, 0};
     if (threads == 1 || job.chunks == 1) run_chunks(&job);
     else GOMP_parallel(run_chunks, &job, (unsigned)(job.chunks < threads ? job.chunks : threads), 0);
+    shared_buffer_release(&lent_scratch);
     return 0;
 }
 
 /* Training's transformed weights change at every step and are read once, right after they are
  * made, so one process-wide buffer serves every convolution's calls in turn instead of each
  * convolution keeping 4× its 3×3 weights twice (forward and backward data): 0.7 GB in ResNet-152. */
-typedef struct {
-    pthread_mutex_t lock;
-    float *data;
-    size_t capacity; /* floats */
-} shared_buffer_t;
-
-/* Locks `b` and returns at least `floats` of it (grown if needed), or NULL (unlocked) without memory. */
-static float *shared_buffer_take(shared_buffer_t *b, size_t floats) {
-    pthread_mutex_lock(&b->lock);
-    if (floats > b->capacity) {
-        float *d = aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64);
-        if (!d) { pthread_mutex_unlock(&b->lock); return NULL; }
-        free(b->data);
-        b->data = d;
-        b->capacity = floats;
-    }
-    return b->data;
-}
-
-static void shared_buffer_release(shared_buffer_t *b) { pthread_mutex_unlock(&b->lock); }
-
-static shared_buffer_t lent_u = {PTHREAD_MUTEX_INITIALIZER, NULL, 0};
+static shared_buffer_t lent_u = SHARED_BUFFER_INITIALIZER;
 
 int cwino_forward_with_weights(cwino *cw, const float *weights, int transposed_flipped, const float *src, float *dst) {
     if (cw->owns_u) {
         cwino_set_weights(cw, weights, NULL, transposed_flipped);
         return cwino_forward(cw, src, dst, 0, 0);
     }
-    cw->u = shared_buffer_take(&lent_u, (size_t)NPOS * cw->c * cw->k);
+    cw->u = shared_buffer_take(&lent_u, (size_t)NPOS * cw->c * cw->k * sizeof(float));
     if (!cw->u) return -1;
     cwino_set_weights(cw, weights, NULL, transposed_flipped);
     int status = cwino_forward(cw, src, dst, 0, 0);
@@ -411,7 +386,7 @@ int cwino_forward_with_weights(cwino *cw, const float *weights, int transposed_f
 #define WGRAD_GROUP 128
 #define WGRAD_MAX_PARTIALS (4L << 20) /* floats (16 MB) */
 
-static shared_buffer_t wgrad_buffers = {PTHREAD_MUTEX_INITIALIZER, NULL, 0};
+static shared_buffer_t wgrad_buffers = SHARED_BUFFER_INITIALIZER;
 
 /* A applied to four vectors (the transpose of output_1d): m = A e. */
 TARGET static inline void grad_1d(const __m256 e[4], __m256 m[6]) {
@@ -619,7 +594,7 @@ int cwino_backward_weights(const cwino *cw, const float *src, const float *diff_
     const int by_groups = groups >= 4L * threads && groups * (long)partial <= WGRAD_MAX_PARTIALS;
     const size_t transformed = by_groups ? (size_t)threads * NPOS * WGRAD_GROUP * (cw->c + cw->k) : (size_t)NPOS * cw->tiles * (cw->c + cw->k);
     const size_t need = transformed + (by_groups ? (size_t)groups : 1) * partial;
-    float *buffer = shared_buffer_take(&wgrad_buffers, need);
+    float *buffer = shared_buffer_take(&wgrad_buffers, need * sizeof(float));
     if (!buffer) return -1;
     wgrad_job_t job = {cw, src, diff_dst, buffer, buffer + (size_t)NPOS * cw->tiles * cw->c, buffer + transformed, diff_weights, groups, 0};
     if (by_groups) {

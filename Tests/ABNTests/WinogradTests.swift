@@ -183,6 +183,35 @@ final class WinogradTests: XCTestCase {
         }
     }
 
+    /// Training takes layers up to 512×512 channels (its transformed weights live in one shared buffer
+    /// only during a call); inference, which keeps them per layer, stops at 256×256. At ResNet-50's
+    /// layer4 width all three training passes agree with oneDNN's direct kernel.
+    func testTrainingTakes512ChannelLayersAndInferenceDoesNot() throws {
+        var rng = InitRandom(seed: 17)
+        let conv = Conv2d(name: "c", inChannels: 512, outChannels: 512, kernel: 3, padding: 1, rng: &rng)
+        let x = Act(n: 5, c: 512, h: 8, w: 8, data: random(5 * 512 * 64, &rng)) // 20 tiles: a chunk per thread
+        let dy = Act(n: 5, c: 512, h: 8, w: 8, data: random(5 * 512 * 64, &rng))
+        for block in blocks {
+            let xb = x.reblocked(block), dyb = dy.reblocked(block)
+            XCTAssertEqual(try conv.usesWinograd(xb, training: true, block: block), ConvPrimitive.winogradEnabled, "nChw\(block)c")
+            XCTAssertFalse(try conv.usesWinograd(xb, training: false, epilogue: .relu, block: block), "nChw\(block)c")
+            func passes(directOnly: Bool) throws -> (y: [Float], dx: [Float], dw: [Float]) {
+                conv.directOnly = directOnly
+                defer { conv.directOnly = false }
+                let y = try conv.forward(xb, keepForBackward: true, block: block)
+                conv.weight.zeroGrad()
+                let dx = try conv.backward(dyb)!
+                return (y.reblocked(1).data, dx.reblocked(1).data, conv.weight.grad)
+            }
+            let winograd = try passes(directOnly: false), direct = try passes(directOnly: true)
+            // Sums over 512 × 9 products, 8-30× longer than the shapes above, so twice their bound (2e-5) is
+            // allowed; a wrong tile, channel or flip is off by O(1).
+            XCTAssertLessThan(relativeError(winograd.y, direct.y), 4e-5, "forward, nChw\(block)c")
+            XCTAssertLessThan(relativeError(winograd.dx, direct.dx), 4e-5, "backward data, nChw\(block)c")
+            XCTAssertLessThan(relativeError(winograd.dw, direct.dw), 4e-5, "backward weights, nChw\(block)c")
+        }
+    }
+
     /// dW[o, c, a, b] = Σ dy[n, o, i, j] · x[n, c, i − 1 + a, j − 1 + b], accumulated in Double.
     func referenceWeightGradient(_ x: Act, _ dy: Act) -> [Float] {
         var dw = [Float](repeating: 0, count: dy.c * x.c * 9)
