@@ -253,9 +253,13 @@ public func finetune(session: Session, model: LoadedModel, out: URL, options: Fi
             let x = Tensor(shape: [labels.count, m.inputChannels, m.inputHeight, m.inputWidth], data: xs)
             let targetMaps = MapTargets(maps: maps, gamma: options.gamma)
             let stats: StepStats
-            if let cache, keys.allSatisfy({ $0 != nil }) {
-                stats = try model.model.trainStep(features: try cache.features(of: x, keys: keys, model: model.model), labels: labels,
-                                                  optimizer: sgd, trainable: branches, mapTargets: targetMaps)
+            if branches.freezesFeatureExtractor && keys.allSatisfy({ $0 != nil }) {
+                // Inputs that never change: g(x) extracted at the full batch size, so a sample's is the
+                // same bits in every epoch and the cache serves every epoch after the first.
+                let rows = max(options.batchSize, labels.count)
+                let g = try cache?.features(of: x, keys: keys, rows: rows, model: model.model)
+                    ?? FeatureCache.extract(x, rows: rows, model: model.model)
+                stats = try model.model.trainStep(features: g, labels: labels, optimizer: sgd, trainable: branches, mapTargets: targetMaps)
             } else {
                 stats = try model.model.trainStep(input: x, labels: labels, optimizer: sgd, trainable: branches, mapTargets: targetMaps)
             }
@@ -426,7 +430,8 @@ struct ValidationSet {
             if let cache {
                 // "\u{0}" cannot start a sample's relative path, so these keys never meet a training input's.
                 let keys = (start..<end).map { "\u{0}validation \($0)" }
-                logits = try model.forward(features: try cache.features(of: x, keys: keys, model: model)).perceptionLogits
+                // Unpadded (rows: the batch's own), as the uncached path below runs it.
+                logits = try model.forward(features: try cache.features(of: x, keys: keys, rows: end - start, model: model)).perceptionLogits
             } else {
                 logits = try model.forward(x, training: false).perceptionLogits
             }

@@ -123,7 +123,8 @@ final class FinetuneTests: XCTestCase {
     /// the cache off, on, and with a budget of 3 samples' g(x) (the rest recomputed every time), writes
     /// the same weights bit for bit, with the same losses and validation accuracy. Two recipes: the paper's (targets
     /// and replayed samples, all cacheable) and counterexamples without augmentation (fresh
-    /// counterexamples are never cached, the targets and the validation set are).
+    /// counterexamples are never cached, the targets and the validation set are), and the paper's
+    /// without replay in batches of 3, whose last batch in each epoch (20 = 6 × 3 + 2) is smaller.
     func testFeatureCacheChangesNoResult() throws {
         let dir = try Fixture.temporaryDirectory()
         let (model, session) = try editedSession(dir, n: 20)
@@ -134,8 +135,11 @@ final class FinetuneTests: XCTestCase {
         counter.augment = false
         counter.holdout = 0.2
         counter.epochs = 3
+        var partial = paper
+        partial.replayRatio = 0
+        partial.batchSize = 3
         let oneSample = 4 * model.model.featureShape.reduce(1, *)
-        for (name, options) in [("paper", paper), ("counterexamples", counter)] {
+        for (name, options) in [("paper", paper), ("counterexamples", counter), ("partial last batch", partial)] {
             var runs: [(budget: Int, report: FinetuneReport, weights: [String: StateTensor])] = []
             for budget in [0, FeatureCache.defaultBudget, 3 * oneSample] {
                 let out = dir.appendingPathComponent("\(name)-\(budget).safetensors")
@@ -159,7 +163,13 @@ final class FinetuneTests: XCTestCase {
             XCTAssertGreaterThan(runs[2].report.featuresComputed, runs[1].report.featuresComputed, name)
             XCTAssertEqual(runs[1].report.featuresFromCache + runs[1].report.featuresComputed,
                            runs[2].report.featuresFromCache + runs[2].report.featuresComputed, "every input counted once")
-            XCTAssertEqual(runs[0].report.validationAccuracy.isEmpty, name == "paper")
+            XCTAssertEqual(runs[0].report.validationAccuracy.isEmpty, name != "counterexamples")
+            if name == "partial last batch" {
+                // Each sample's g(x) is extracted once, in the first epoch, and served in the other two,
+                // whichever batch (full or the last, smaller one) it falls in then.
+                XCTAssertEqual(runs[1].report.featuresComputed, 20, name)
+                XCTAssertEqual(runs[1].report.featuresFromCache, 40, name)
+            }
         }
     }
 

@@ -27,8 +27,8 @@ final class FeatureCache {
     }
 
     let budget: Int
-    /// Per input: its g(x), and the size of the batch it was computed in.
-    private var stored: [String: (batch: Int, features: [Float])] = [:]
+    /// Per input: its g(x), and the rows of the extraction that made it.
+    private var stored: [String: (rows: Int, features: [Float])] = [:]
     private(set) var bytes = 0
     /// Inputs whose g(x) came from the cache, and inputs `features` ran through the extractor.
     private(set) var served = 0
@@ -36,33 +36,43 @@ final class FeatureCache {
 
     init(budget: Int) { self.budget = budget }
 
-    /// g(x) [N, C', h, w] of the batch `inputs` [N, C, H, W], `keys[i]` naming the input that never
-    /// changes behind row i (nil: one that is never the same twice, such as a fresh counterexample).
-    /// From the cache only when every row is stored from a batch of the same size N; otherwise the
-    /// extractor runs on the whole batch, exactly as the step from the inputs would, and the rows not
-    /// yet stored (or stored from a smaller batch) are kept while the budget lasts. All or nothing, and
-    /// by batch size, because the extractor's kernels depend on the batch (Winograd only with enough
-    /// tiles for every thread): g(x) of one sample is bit for bit the same in any batch of the same
-    /// size, not across sizes, and computing only the missing rows would be a smaller batch.
-    func features(of inputs: Tensor, keys: [String?], model: ABNModel) throws -> Tensor {
+    /// g(x) [N, C', h, w] of the batch `inputs` [N, C, H, W] from the frozen extractor, run on `rows`
+    /// rows (≥ N): a smaller batch is padded with copies of its last input and the padding's g(x)
+    /// dropped. The extractor's kernels depend on the batch size (Winograd only with enough tiles
+    /// for every thread), so g(x) of one sample is the same bits in any batch of the same size, not
+    /// across sizes; extracting every batch of a run at one size makes a sample's g(x) the same in
+    /// every epoch, whichever batch it falls in (the last, smaller batch of an epoch included).
+    static func extract(_ inputs: Tensor, rows: Int, model: ABNModel) throws -> Tensor {
+        let n = inputs.shape[0]
+        guard rows > n, n > 0 else { return try model.extractFeatures(inputs) }
+        let size = inputs.data.count / n
+        var padded = inputs.data
+        padded.reserveCapacity(rows * size)
+        for _ in n..<rows { padded += inputs.data[((n - 1) * size)..<(n * size)] }
+        let f = try model.extractFeatures(Tensor(shape: [rows] + Array(inputs.shape.dropFirst()), data: padded))
+        return Tensor(shape: [n] + Array(f.shape.dropFirst()), data: Array(f.data[0..<(n * f.data.count / rows)]))
+    }
+
+    /// `extract(inputs, rows:, model:)`, `keys[i]` naming the input that never changes behind row i (nil:
+    /// one that is never the same twice, such as a fresh counterexample). From the cache only when
+    /// every row is stored from an extraction of the same `rows`; otherwise the extractor runs on the
+    /// whole batch, exactly as without the cache, and the rows not yet stored are kept while the
+    /// budget lasts (all or nothing: computing only the missing rows would be another batch size).
+    func features(of inputs: Tensor, keys: [String?], rows: Int, model: ABNModel) throws -> Tensor {
         let n = inputs.shape[0]
         precondition(keys.count == n, "one key per input")
-        let hits = keys.compactMap { key in key.flatMap { stored[$0] }.flatMap { $0.batch == n ? $0.features : nil } }
+        let hits = keys.compactMap { key in key.flatMap { stored[$0] }.flatMap { $0.rows == rows ? $0.features : nil } }
         if hits.count == n {
             served += n
             return Tensor(shape: [n] + model.featureShape, data: Array(hits.joined()))
         }
-        let f = try model.extractFeatures(inputs)
+        let f = try Self.extract(inputs, rows: rows, model: model)
         computed += n
         let size = f.data.count / n
         for (i, key) in keys.enumerated() {
-            // A version from a larger batch wins: the last, smaller batch of an epoch would otherwise
-            // leave its samples stored at a size that no later full batch matches.
-            guard let key else { continue }
-            let old = stored[key]
-            guard (old?.batch ?? 0) < n, old != nil || bytes + 4 * size <= budget else { continue }
-            if old == nil { bytes += 4 * size }
-            stored[key] = (n, Array(f.data[(i * size)..<((i + 1) * size)]))
+            guard let key, stored[key] == nil, bytes + 4 * size <= budget else { continue }
+            bytes += 4 * size
+            stored[key] = (rows, Array(f.data[(i * size)..<((i + 1) * size)]))
         }
         return f
     }
