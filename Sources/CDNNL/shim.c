@@ -175,6 +175,9 @@ struct cdnnl_conv {
 int cdnnl_conv_out_h(const cdnnl_conv *c) { return c->oh; }
 int cdnnl_conv_out_w(const cdnnl_conv *c) { return c->ow; }
 int cdnnl_conv_is_winograd(const cdnnl_conv *c) { return c->wino != NULL; }
+int cdnnl_conv_keeps_weights(const cdnnl_conv *c) {
+    return c->wino ? cwino_keeps_weights(c->wino) : c->f_wei.to_prim != NULL && !c->f_wei.lent;
+}
 
 static const dnnl_memory_desc_t *query(dnnl_primitive_desc_t pd, dnnl_query_t what) {
     return dnnl_primitive_desc_query_md(pd, what, 0);

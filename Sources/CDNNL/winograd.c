@@ -70,6 +70,8 @@ cwino *cwino_create(int n, int c, int h, int w, int k, int block) { return creat
 
 cwino *cwino_create_for_training(int n, int c, int h, int w, int k, int block) { return create(n, c, h, w, k, block, 0); }
 
+int cwino_keeps_weights(const cwino *cw) { return cw->owns_u; }
+
 void cwino_destroy(cwino *cw) {
     if (!cw) return;
     if (cw->owns_u) free(cw->u);

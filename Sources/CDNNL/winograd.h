@@ -23,6 +23,8 @@ cwino *cwino_create(int n, int c, int h, int w, int k, int block);
 /// cwino_forward_with_weights (and cwino_backward_weights, which needs no weights).
 cwino *cwino_create_for_training(int n, int c, int h, int w, int k, int block);
 void cwino_destroy(cwino *cw);
+/// 1 for a kernel from cwino_create: it keeps the transformed weights between calls.
+int cwino_keeps_weights(const cwino *cw);
 
 /// Transforms weights [k, c, 3, 3] (OIHW) into the Winograd domain; bias [k] (NULL: zero). With
 /// `transposed_flipped`, `weights` are [c, k, 3, 3] of the convolution whose input gradient this one

@@ -58,6 +58,31 @@ final class LayoutTests: XCTestCase {
         }
     }
 
+    /// A convolution drops its folded weights once the kernel keeps its own copy, and folds again
+    /// for a kernel that has not got them: other batch sizes in turn, and a new model version, give
+    /// exactly what a convolution folding them afresh computes (Winograd 3×3 and oneDNN 1×1).
+    func testFoldedWeightsServeEveryBatchSizeAndVersion() throws {
+        for (kernel, padding) in [(3, 1), (1, 0)] {
+            let conv = Conv2d(name: "c", inChannels: 2 * block, outChannels: 2 * block, kernel: kernel, padding: padding, rng: &rng)
+            let bn = BatchNorm2d(name: "bn", channels: 2 * block)
+            bn.runningMean = (0..<bn.channels).map { _ in Float(rng.normal()) }
+            bn.runningVar = (0..<bn.channels).map { _ in Float(rng.uniform(0.5, 2)) }
+            func fresh(_ x: Act, version: Int) throws -> [Float] {
+                var copyRng = InitRandom(seed: 0)
+                let other = Conv2d(name: "c", inChannels: conv.inChannels, outChannels: conv.outChannels, kernel: kernel,
+                                   padding: padding, rng: &copyRng)
+                other.weight.value = conv.weight.value
+                return try other.forwardFolded(x, foldingIn: bn, version: version, epilogue: .relu).data
+            }
+            for (n, version) in [(4, 1), (2, 1), (4, 1), (2, 1), (4, 2), (2, 2)] {
+                if version == 2 && n == 4 { conv.weight.value = conv.weight.value.map { $0 * 0.5 + 0.01 } }
+                let x = randomAct(n, 2 * block, 10, 10).reblocked(block)
+                XCTAssertEqual(try conv.forwardFolded(x, foldingIn: bn, version: version, epilogue: .relu).data, try fresh(x, version: version),
+                               "\(kernel)×\(kernel), batch \(n), version \(version)")
+            }
+        }
+    }
+
     func testChannelwiseLoopsAgree() {
         let x = randomAct(3, 2 * block, 4, 4)
         let m = Act(n: 3, c: 1, h: 4, w: 4, data: (0..<48).map { _ in Float(rng.uniform(0, 1)) })

@@ -9,8 +9,10 @@ final class Conv2d {
     private var outputBlock = 1
     /// Keeps inference on oneDNN's direct kernel instead of the Winograd one (for tests).
     var directOnly = false
-    /// This convolution with its BatchNorm folded in, for the model version that made it.
-    private var folded: (version: Int, weights: [Float], bias: [Float])?
+    /// This convolution with its BatchNorm folded in, for the model version that made it. The weights
+    /// are dropped once the kernel keeps its own copy (a model's worth of memory at inference), and
+    /// folded again only for a kernel that has not got them (another batch size or precision).
+    private var folded: (version: Int, weights: [Float]?, bias: [Float])?
 
     init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, groups: Int = 1,
          rng: inout InitRandom) {
@@ -84,12 +86,15 @@ final class Conv2d {
     /// Inference with `bn` folded in (see `fold`), the folded weights made once per model `version`.
     func forwardFolded(_ x: Act, foldingIn bn: BatchNorm2d, version: Int, epilogue: ConvEpilogue, residual: Act? = nil,
                        block: Int? = nil) throws -> Act {
-        if folded?.version != version {
+        let p = try primitive(x, outputBlock: block ?? defaultBlock(for: x), training: false, epilogue: epilogue)
+        if folded?.version != version || (folded?.weights == nil && !p.holdsWeights(version: version)) {
             let f = fold(self, bn)
             folded = (version, f.weights, f.bias)
         }
-        return try forwardFolded(x, weights: folded!.weights, bias: folded!.bias, version: version, epilogue: epilogue,
-                                 residual: residual, block: block)
+        let y = try forwardFolded(x, weights: folded!.weights ?? [], bias: folded!.bias, version: version, epilogue: epilogue,
+                                  residual: residual, block: block)
+        if p.keepsWeights { folded!.weights = nil }
+        return y
     }
 
     /// Inference with no BatchNorm after the convolution (a pre-activation block's last one, a stem

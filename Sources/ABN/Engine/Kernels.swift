@@ -54,6 +54,13 @@ final class ConvPrimitive {
     /// The version of the weights the primitive holds in its own layout (inference only).
     private var preparedWeights: Int?
 
+    /// Whether it keeps its own copy of the weights once given (reordered or transformed), so a
+    /// call with the version it holds does not read the caller's weights.
+    var keepsWeights: Bool { cdnnl_conv_keeps_weights(handle) != 0 }
+
+    /// Whether it holds weights of `version` (given with that version by an earlier call).
+    func holdsWeights(version: Int) -> Bool { preparedWeights == version }
+
     /// With `.sumRelu`, dst holds the residual on entry. `weightsVersion` identifies unchanged
     /// weights (folded inference weights), so they are reordered once, not on every call.
     func forward(_ src: [Float], _ weights: [Float], weightsVersion: Int? = nil, _ bias: [Float]?, into dst: inout [Float]) throws {

@@ -45,6 +45,9 @@ int cdnnl_winograd_enabled(void);
 int cdnnl_bf16_available(void);
 /// 1 when the forward pass runs on the Winograd kernel.
 int cdnnl_conv_is_winograd(const cdnnl_conv *conv);
+/// 1 when the forward pass keeps its own copy of the weights (reordered or transformed) once given,
+/// so a call with `weights_changed` 0 does not read the caller's weights.
+int cdnnl_conv_keeps_weights(const cdnnl_conv *conv);
 
 /// dst = conv(src, weights) (+ bias) (+ dst) (then ReLU), in the layouts given at creation.
 /// `weights_changed` 0 reuses the weights prepared by the previous call (inference).
