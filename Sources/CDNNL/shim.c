@@ -405,6 +405,20 @@ int cdnnl_conv_forward(cdnnl_conv *cv, const float *src, const float *weights, i
     return status;
 }
 
+/* One of oneDNN's backward passes: inputs a and b in, out back to the caller's layout, with `lent`
+ * (one of the three) borrowed for the call. */
+static int run_backward(dnnl_primitive_t prim, const char *what, arg_t *lent, int id_a, arg_t *a, const void *pa, int id_b,
+                        arg_t *b, const void *pb, int id_out, arg_t *out, void *pout) {
+    if (arg_borrow(lent)) return -1;
+    int status = -1;
+    if (!arg_in(a, pa) && !arg_in(b, pb) && dnnl_memory_set_data_handle(out->user_mem, pout) == dnnl_success) {
+        dnnl_exec_arg_t args[3] = {{id_a, a->prim_mem}, {id_b, b->prim_mem}, {id_out, out->prim_mem}};
+        if (!execute(prim, 3, args, what) && !arg_out_finish(out) && dnnl_stream_wait(stream) == dnnl_success) status = 0;
+    }
+    arg_return(lent);
+    return status;
+}
+
 int cdnnl_conv_backward_data(cdnnl_conv *cv, const float *diff_dst, const float *weights, float *diff_src) {
     if (!cv->training) { snprintf(last_error, sizeof last_error, "convolution built for inference"); return -1; }
     if (cv->wino_bwd) {
@@ -413,18 +427,8 @@ int cdnnl_conv_backward_data(cdnnl_conv *cv, const float *diff_dst, const float 
         snprintf(last_error, sizeof last_error, "Winograd convolution: out of memory");
         return -1;
     }
-    if (arg_borrow(&cv->d_wei)) return -1;
-    int status = -1;
-    if (!arg_in(&cv->d_diff_dst, diff_dst) && !arg_in(&cv->d_wei, weights) &&
-        dnnl_memory_set_data_handle(cv->d_diff_src.user_mem, diff_src) == dnnl_success) {
-        dnnl_exec_arg_t args[3] = {{DNNL_ARG_DIFF_DST, cv->d_diff_dst.prim_mem}, {DNNL_ARG_WEIGHTS, cv->d_wei.prim_mem},
-                                   {DNNL_ARG_DIFF_SRC, cv->d_diff_src.prim_mem}};
-        if (!execute(cv->bwd_data, 3, args, "convolution backward data") && !arg_out_finish(&cv->d_diff_src) &&
-            dnnl_stream_wait(stream) == dnnl_success)
-            status = 0;
-    }
-    arg_return(&cv->d_wei);
-    return status;
+    return run_backward(cv->bwd_data, "convolution backward data", &cv->d_wei, DNNL_ARG_DIFF_DST, &cv->d_diff_dst, diff_dst,
+                        DNNL_ARG_WEIGHTS, &cv->d_wei, weights, DNNL_ARG_DIFF_SRC, &cv->d_diff_src, diff_src);
 }
 
 int cdnnl_conv_backward_weights(cdnnl_conv *cv, const float *src, const float *diff_dst, float *diff_weights) {
@@ -434,18 +438,8 @@ int cdnnl_conv_backward_weights(cdnnl_conv *cv, const float *src, const float *d
         snprintf(last_error, sizeof last_error, "Winograd convolution: out of memory");
         return -1;
     }
-    if (arg_borrow(&cv->w_diff_wei)) return -1;
-    int status = -1;
-    if (!arg_in(&cv->w_src, src) && !arg_in(&cv->w_diff_dst, diff_dst) &&
-        dnnl_memory_set_data_handle(cv->w_diff_wei.user_mem, diff_weights) == dnnl_success) {
-        dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, cv->w_src.prim_mem}, {DNNL_ARG_DIFF_DST, cv->w_diff_dst.prim_mem},
-                                   {DNNL_ARG_DIFF_WEIGHTS, cv->w_diff_wei.prim_mem}};
-        if (!execute(cv->bwd_weights, 3, args, "convolution backward weights") && !arg_out_finish(&cv->w_diff_wei) &&
-            dnnl_stream_wait(stream) == dnnl_success)
-            status = 0;
-    }
-    arg_return(&cv->w_diff_wei);
-    return status;
+    return run_backward(cv->bwd_weights, "convolution backward weights", &cv->w_diff_wei, DNNL_ARG_SRC, &cv->w_src, src,
+                        DNNL_ARG_DIFF_DST, &cv->w_diff_dst, diff_dst, DNNL_ARG_DIFF_WEIGHTS, &cv->w_diff_wei, diff_weights);
 }
 
 int cdnnl_sgemm(char transa, char transb, long m, long n, long k, float alpha, const float *a, long lda,
