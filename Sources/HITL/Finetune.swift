@@ -214,6 +214,9 @@ public func finetune(session: Session, model: LoadedModel, out: URL, options: Fi
     var epochSeconds: [Double] = []
     var selection = EpochSelection()
     var bestState: [String: StateTensor]?  // the weights of selection.best
+    // The largest batch the plan makes of inputs that never change (each target as itself and its
+    // replayed samples): never more than there are targets, so few edits are not padded to --batch-size.
+    let fullBatchOfUnchangingInputs = min(plan.targetsPerBatch, split.training.count) * (1 + plan.replayPerTarget)
     for epoch in 0..<epochs {
         let started = Date()
         defer { epochSeconds.append(Date().timeIntervalSince(started)) }
@@ -256,7 +259,7 @@ public func finetune(session: Session, model: LoadedModel, out: URL, options: Fi
             if branches.freezesFeatureExtractor && keys.allSatisfy({ $0 != nil }) {
                 // Inputs that never change: g(x) extracted at the full batch size, so a sample's is the
                 // same bits in every epoch and the cache serves every epoch after the first.
-                let rows = max(options.batchSize, labels.count)
+                let rows = max(fullBatchOfUnchangingInputs, labels.count)
                 let g = try cache?.features(of: x, keys: keys, rows: rows, model: model.model)
                     ?? FeatureCache.extract(x, rows: rows, model: model.model)
                 stats = try model.model.trainStep(features: g, labels: labels, optimizer: sgd, trainable: branches, mapTargets: targetMaps)
