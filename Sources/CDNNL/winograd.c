@@ -231,13 +231,15 @@ TARGET static inline void kernel_6x8(const float *V, const float *U, float *M, i
     for (int r = 0; r < ROWS; r++) _mm256_storeu_ps(M + (size_t)r * K, a[r]);
 }
 
-TARGET static void multiply(const cwino *cw, const float *V, float *M, int rows) {
+/* M = V · U at every position for `rows` rows (`stride` rows between positions in V and M) and
+ * output channels [k_begin, k_end) (multiples of 16, or K). */
+TARGET static void multiply(const cwino *cw, const float *V, float *M, int rows, size_t stride, int k_begin, int k_end) {
     const int C = cw->c, K = cw->k;
     for (int pos = 0; pos < NPOS; pos++) {
-        const float *Vp = V + (size_t)pos * TILES_PER_CHUNK * C;
+        const float *Vp = V + (size_t)pos * stride * C;
         const float *Up = cw->u + (size_t)pos * C * K;
-        float *Mp = M + (size_t)pos * TILES_PER_CHUNK * K;
-        for (int k0 = 0; k0 < K; k0 += 16) {
+        float *Mp = M + (size_t)pos * stride * K;
+        for (int k0 = k_begin; k0 < k_end; k0 += 16) {
             int width = block_width(K, k0);
             for (int r0 = 0; r0 < rows; r0 += ROWS) {
                 if (width == 16) kernel_6x16(Vp + (size_t)r0 * C, Up + (size_t)k0 * C, Mp + (size_t)r0 * K + k0, C, K);
@@ -271,13 +273,14 @@ TARGET static inline void tile_output(const float *M, size_t pos_stride, __m256 
     } while (0)
 
 #define DEFINE_TRANSFORM_OUTPUT(NAME, POST_SUM, POST_RELU)                                                       \
-    TARGET static void NAME(const cwino *cw, const float *M, long first, int count, float *dst) {              \
-        const int K = cw->k, H = cw->h, W = cw->w, KB = K / 8, px = cw->block;                                 \
-        const size_t pos_stride = (size_t)TILES_PER_CHUNK * K;                                                 \
+    TARGET static void NAME(const cwino *cw, const float *M, size_t stride, long first, int count, int kb_begin,  \
+                            int kb_end, float *dst) {                                                          \
+        const int K = cw->k, H = cw->h, W = cw->w, px = cw->block;                                             \
+        const size_t pos_stride = stride * K;                                                                  \
         for (int r = 0; r < count; r++) {                                                                      \
             tile_t t = tile_at(cw, first + r);                                                                 \
             const int rows = H - t.y0 < 4 ? H - t.y0 : 4, cols = W - t.x0 < 4 ? W - t.x0 : 4;                 \
-            for (int kb = 0; kb < KB; kb++) {                                                                  \
+            for (int kb = kb_begin; kb < kb_end; kb++) {                                                       \
                 __m256 out[4][4];                                                                              \
                 tile_output(M + (size_t)r * K + kb * 8, pos_stride, _mm256_loadu_ps(cw->bias + kb * 8), out);  \
                 float *p = (float *)eight_channels(dst, px, K, t.n, kb, H, W) + ((size_t)t.y0 * W + t.x0) * px;  \
@@ -297,20 +300,36 @@ DEFINE_TRANSFORM_OUTPUT(transform_output_relu, 0, 1)
 DEFINE_TRANSFORM_OUTPUT(transform_output_sum, 1, 0)
 DEFINE_TRANSFORM_OUTPUT(transform_output_sum_relu, 1, 1)
 
-static void transform_output(const cwino *cw, const float *M, long first, int count, float *dst, int post_sum,
-                             int post_relu) {
-    if (post_sum) (post_relu ? transform_output_sum_relu : transform_output_sum)(cw, M, first, count, dst);
-    else (post_relu ? transform_output_relu : transform_output_plain)(cw, M, first, count, dst);
+/* Output tiles first..first+count from M (row r of position p at (p·stride + r)·K), for the
+ * output channels in blocks of eight [kb_begin, kb_end). */
+static void transform_output(const cwino *cw, const float *M, size_t stride, long first, int count, int kb_begin, int kb_end,
+                             float *dst, int post_sum, int post_relu) {
+    if (post_sum) (post_relu ? transform_output_sum_relu : transform_output_sum)(cw, M, stride, first, count, kb_begin, kb_end, dst);
+    else (post_relu ? transform_output_relu : transform_output_plain)(cw, M, stride, first, count, kb_begin, kb_end, dst);
+}
+
+/* This thread's share [begin, end) of `count` items, in order. */
+static inline void my_share(long count, long *begin, long *end) {
+    const int threads = omp_get_num_threads(), me = omp_get_thread_num();
+    *begin = count * me / threads;
+    *end = count * (me + 1) / threads;
+}
+
+static void run_on_team(void (*fn)(void *), void *job, long work_items, int threads) {
+    if (threads == 1 || work_items == 1) fn(job);
+    else GOMP_parallel(fn, job, (unsigned)(work_items < threads ? work_items : threads), 0);
 }
 
 typedef struct {
     cwino *cw;
     const float *src;
     float *dst;
-    float *scratch; /* per thread: V [36][TILES_PER_CHUNK][C], M [36][TILES_PER_CHUNK][K] */
+    float *scratch; /* by chunks, per thread: V [36][TILES_PER_CHUNK][C], M [36][TILES_PER_CHUNK][K];
+                     * whole batch: V [36][rows][C], M [36][rows][K] */
     int post_sum, post_relu;
     long chunks;
     long next; /* the next chunk to take (atomic) */
+    int rows;  /* whole batch: the tiles rounded up to whole groups of six */
 } job_t;
 
 TARGET static void run_chunks(void *arg) {
@@ -328,9 +347,36 @@ TARGET static void run_chunks(void *arg) {
             for (int pos = 0; pos < NPOS; pos++)
                 memset(V + ((size_t)pos * TILES_PER_CHUNK + count) * cw->c, 0, (size_t)(rows - count) * cw->c * sizeof(float));
         transform_input(cw, job->src, first, count, V, (size_t)TILES_PER_CHUNK * cw->c);
-        multiply(cw, V, M, rows);
-        transform_output(cw, M, first, count, job->dst, job->post_sum, job->post_relu);
+        multiply(cw, V, M, rows, TILES_PER_CHUNK, 0, cw->k);
+        transform_output(cw, M, TILES_PER_CHUNK, first, count, 0, cw->k / 8, job->dst, job->post_sum, job->post_relu);
     }
+}
+
+/* Few tiles of a large layer (C·K past 256×256): U (37.7 MB at 512×512) does not fit in cache, and
+ * with chunks of tiles every chunk reads all of it, so ResNet's 7×7 and 14×14 layers at small batches
+ * waited on memory (slower than oneDNN's AVX-512 Winograd). Here the batch's tiles are transformed
+ * first, then each thread multiplies all of them by its own output channels' share of U (so U is read
+ * once in all) and transforms those channels back. Every output is the same arithmetic as in a chunk. */
+#define WHOLE_BATCH_MAX_TILES 192 /* a position's V (tiles × C at 512 channels: 384 KB) stays in L2 */
+
+TARGET static void whole_batch_transform(void *arg) {
+    job_t *job = arg;
+    long begin, end;
+    my_share(job->cw->tiles, &begin, &end);
+    if (end > begin) transform_input(job->cw, job->src, begin, (int)(end - begin), job->scratch + (size_t)begin * job->cw->c,
+                                     (size_t)job->rows * job->cw->c);
+}
+
+TARGET static void whole_batch_multiply(void *arg) {
+    job_t *job = arg;
+    const cwino *cw = job->cw;
+    long begin, end;
+    my_share((cw->k + 15) / 16, &begin, &end); /* blocks of 16 output channels */
+    const int k_begin = (int)begin * 16, k_end = end * 16 < cw->k ? (int)end * 16 : cw->k;
+    if (k_end <= k_begin) return;
+    float *V = job->scratch, *M = V + (size_t)NPOS * job->rows * cw->c;
+    multiply(cw, V, M, job->rows, (size_t)job->rows, k_begin, k_end);
+    transform_output(cw, M, (size_t)job->rows, 0, (int)cw->tiles, k_begin / 8, k_end / 8, job->dst, job->post_sum, job->post_relu);
 }
 
 /* The chunks' scratch is needed only during a call, so every kernel borrows the same one. */
@@ -339,6 +385,18 @@ static shared_buffer_t lent_scratch = SHARED_BUFFER_INITIALIZER;
 int cwino_forward(cwino *cw, const float *src, float *dst, int post_sum, int post_relu) {
     int threads = omp_get_max_threads();
     if (threads < 1) threads = 1;
+    if ((long)cw->c * cw->k > 256L * 256 && cw->tiles <= WHOLE_BATCH_MAX_TILES) {
+        const int rows = (int)(cw->tiles + ROWS - 1) / ROWS * ROWS;
+        float *V = shared_buffer_take(&lent_scratch, (size_t)NPOS * rows * (cw->c + cw->k) * sizeof(float));
+        if (!V) return -1;
+        for (int pos = 0; pos < NPOS; pos++) /* the micro-kernel runs whole groups of six: zero the rows past the end */
+            memset(V + ((size_t)pos * rows + cw->tiles) * cw->c, 0, (size_t)(rows - cw->tiles) * cw->c * sizeof(float));
+        job_t job = {cw, src, dst, V, post_sum, post_relu, 0, 0, rows};
+        run_on_team(whole_batch_transform, &job, cw->tiles, threads);
+        run_on_team(whole_batch_multiply, &job, (cw->k + 15) / 16, threads);
+        shared_buffer_release(&lent_scratch);
+        return 0;
+    }
     float *scratch = shared_buffer_take(&lent_scratch, (size_t)NPOS * TILES_PER_CHUNK * (cw->c + cw->k) * sizeof(float) * threads);
     if (!scratch) return -1;
     job_t job = {cw, src, dst, scratch, post_sum, post_relu, (cw->tiles + TILES_PER_CHUNK - 1) / TILES_PER_CHUNK, 0};
@@ -525,12 +583,6 @@ static inline int group_rows(const cwino *cw, long g) {
     return cw->tiles - first < WGRAD_GROUP ? (int)(cw->tiles - first) : WGRAD_GROUP;
 }
 
-/* This thread's share [begin, end) of `count` items, in order. */
-static inline void my_share(long count, long *begin, long *end) {
-    const int threads = omp_get_num_threads(), me = omp_get_thread_num();
-    *begin = count * me / threads;
-    *end = count * (me + 1) / threads;
-}
 
 /* By groups, step 1: each group's partial dU from tiles transformed into this thread's scratch. */
 TARGET static void wgrad_group_partials(void *arg) {
@@ -583,10 +635,6 @@ TARGET static void wgrad_channel_sums(void *arg) {
     wgrad_filters(cw, job->dU, 1, job->dw, (int)begin * 4, (int)end * 4);
 }
 
-static void run_on_team(void (*fn)(void *), void *job, long work_items, int threads) {
-    if (threads == 1 || work_items == 1) fn(job);
-    else GOMP_parallel(fn, job, (unsigned)(work_items < threads ? work_items : threads), 0);
-}
 
 int cwino_backward_weights(const cwino *cw, const float *src, const float *diff_dst, float *diff_weights) {
     int threads = omp_get_max_threads();

@@ -121,6 +121,28 @@ final class WinogradTests: XCTestCase {
         }
     }
 
+    /// Past 256×256 channels few tiles are multiplied by output-channel shares, many in chunks of
+    /// tiles: an image's output is the same bits either way, and on one thread or two.
+    func testLargeLayersSameBitsInEveryBatchAndThreadCount() throws {
+        var rng = InitRandom(seed: 18)
+        let conv = Conv2d(name: "c", inChannels: 512, outChannels: 384, kernel: 3, padding: 1, rng: &rng)
+        let bias = random(384, &rng)
+        let images = random(49 * 512 * 64, &rng)
+        for block in blocks {
+            func infer(_ n: Int) throws -> [Float] {
+                let x = Act(n: n, c: 512, h: 8, w: 8, data: Array(images[0..<(n * 512 * 64)])).reblocked(block)
+                return try conv.forwardFolded(x, weights: conv.weight.value, bias: bias, version: 1, epilogue: .relu, block: block)
+                    .reblocked(1).data
+            }
+            setComputeThreads(1)
+            let one = try infer(5)
+            setComputeThreads(2)
+            let few = try infer(5), many = try infer(49) // 20 tiles, 196 tiles
+            XCTAssertEqual(one, few, "nChw\(block)c")
+            XCTAssertEqual(Array(many[0..<few.count]), few, "nChw\(block)c")
+        }
+    }
+
     /// The direct path stays reachable and agrees, so the two kernels can be compared in one build.
     func testDirectOnlyAgreesWithWinograd() throws {
         var rng = InitRandom(seed: 14)
@@ -183,32 +205,38 @@ final class WinogradTests: XCTestCase {
         }
     }
 
-    /// Training takes layers up to 512×512 channels (its transformed weights live in one shared buffer
-    /// only during a call); inference, which keeps them per layer, stops at 256×256. At ResNet-50's
-    /// layer4 width all three training passes agree with oneDNN's direct kernel.
-    func testTrainingTakes512ChannelLayersAndInferenceDoesNot() throws {
+    /// Layers up to 512×512 channels run on the kernel, in inference and in all three training passes,
+    /// and agree with oneDNN's direct kernel there: few tiles (20: the batch's tiles multiplied by
+    /// output-channel shares) and many (196: chunks of tiles), in both layouts.
+    func test512ChannelLayers() throws {
         var rng = InitRandom(seed: 17)
         let conv = Conv2d(name: "c", inChannels: 512, outChannels: 512, kernel: 3, padding: 1, rng: &rng)
-        let x = Act(n: 5, c: 512, h: 8, w: 8, data: random(5 * 512 * 64, &rng)) // 20 tiles: a chunk per thread
-        let dy = Act(n: 5, c: 512, h: 8, w: 8, data: random(5 * 512 * 64, &rng))
-        for block in blocks {
-            let xb = x.reblocked(block), dyb = dy.reblocked(block)
-            XCTAssertEqual(try conv.usesWinograd(xb, training: true, block: block), ConvPrimitive.winogradEnabled, "nChw\(block)c")
-            XCTAssertFalse(try conv.usesWinograd(xb, training: false, epilogue: .relu, block: block), "nChw\(block)c")
-            func passes(directOnly: Bool) throws -> (y: [Float], dx: [Float], dw: [Float]) {
-                conv.directOnly = directOnly
-                defer { conv.directOnly = false }
-                let y = try conv.forward(xb, keepForBackward: true, block: block)
-                conv.weight.zeroGrad()
-                let dx = try conv.backward(dyb)!
-                return (y.reblocked(1).data, dx.reblocked(1).data, conv.weight.grad)
+        let bias = (0..<512).map { _ in Float(rng.normal()) }
+        for n in [5, 49] { // 8×8 maps: 4 tiles an image
+            let x = Act(n: n, c: 512, h: 8, w: 8, data: random(n * 512 * 64, &rng))
+            let dy = Act(n: n, c: 512, h: 8, w: 8, data: random(n * 512 * 64, &rng))
+            for block in blocks {
+                let xb = x.reblocked(block), dyb = dy.reblocked(block), what = "batch \(n), nChw\(block)c"
+                XCTAssertEqual(try conv.usesWinograd(xb, training: true, block: block), ConvPrimitive.winogradEnabled, what)
+                XCTAssertEqual(try conv.usesWinograd(xb, training: false, epilogue: .relu, block: block), ConvPrimitive.winogradEnabled, what)
+                func passes(directOnly: Bool) throws -> (y: [Float], dx: [Float], dw: [Float], inference: [Float]) {
+                    conv.directOnly = directOnly
+                    defer { conv.directOnly = false }
+                    let y = try conv.forward(xb, keepForBackward: true, block: block)
+                    conv.weight.zeroGrad()
+                    let dx = try conv.backward(dyb)!
+                    let inference = try conv.forwardFolded(xb, weights: conv.weight.value, bias: bias, version: directOnly ? 2 : 1,
+                                                           epilogue: .relu, block: block)
+                    return (y.reblocked(1).data, dx.reblocked(1).data, conv.weight.grad, inference.reblocked(1).data)
+                }
+                let winograd = try passes(directOnly: false), direct = try passes(directOnly: true)
+                // Sums over 512 × 9 products, 8-30× longer than the shapes above, so twice their bound (2e-5) is
+                // allowed; a wrong tile, channel or flip is off by O(1).
+                XCTAssertLessThan(relativeError(winograd.y, direct.y), 4e-5, "forward, \(what)")
+                XCTAssertLessThan(relativeError(winograd.dx, direct.dx), 4e-5, "backward data, \(what)")
+                XCTAssertLessThan(relativeError(winograd.dw, direct.dw), 4e-5, "backward weights, \(what)")
+                XCTAssertLessThan(relativeError(winograd.inference, direct.inference), 4e-5, "inference, \(what)")
             }
-            let winograd = try passes(directOnly: false), direct = try passes(directOnly: true)
-            // Sums over 512 × 9 products, 8-30× longer than the shapes above, so twice their bound (2e-5) is
-            // allowed; a wrong tile, channel or flip is off by O(1).
-            XCTAssertLessThan(relativeError(winograd.y, direct.y), 4e-5, "forward, nChw\(block)c")
-            XCTAssertLessThan(relativeError(winograd.dx, direct.dx), 4e-5, "backward data, nChw\(block)c")
-            XCTAssertLessThan(relativeError(winograd.dw, direct.dw), 4e-5, "backward weights, nChw\(block)c")
         }
     }
 
