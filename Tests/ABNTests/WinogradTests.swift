@@ -207,7 +207,9 @@ final class WinogradTests: XCTestCase {
 
     /// Layers up to 512×512 channels run on the kernel, in inference and in all three training passes,
     /// and agree with oneDNN's direct kernel there: few tiles (20: the batch's tiles multiplied by
-    /// output-channel shares) and many (196: chunks of tiles), in both layouts.
+    /// output-channel shares) and many (196: chunks of tiles), in this machine's layout (oneDNN has no
+    /// AVX2 kernel for nChw16c: its reference loops took 7 minutes here; the kernel reads both layouts
+    /// through the same code, checked in both by the tests above and below).
     func test512ChannelLayers() throws {
         var rng = InitRandom(seed: 17)
         let conv = Conv2d(name: "c", inChannels: 512, outChannels: 512, kernel: 3, padding: 1, rng: &rng)
@@ -215,7 +217,7 @@ final class WinogradTests: XCTestCase {
         for n in [5, 49] { // 8×8 maps: 4 tiles an image
             let x = Act(n: n, c: 512, h: 8, w: 8, data: random(n * 512 * 64, &rng))
             let dy = Act(n: n, c: 512, h: 8, w: 8, data: random(n * 512 * 64, &rng))
-            for block in blocks {
+            for block in [Layout.preferredBlock] {
                 let xb = x.reblocked(block), dyb = dy.reblocked(block), what = "batch \(n), nChw\(block)c"
                 XCTAssertEqual(try conv.usesWinograd(xb, training: true, block: block), ConvPrimitive.winogradEnabled, what)
                 XCTAssertEqual(try conv.usesWinograd(xb, training: false, epilogue: .relu, block: block), ConvPrimitive.winogradEnabled, what)
