@@ -388,13 +388,74 @@ final class LayerGradientTests: XCTestCase {
                 }
                 expected[(nc * oh + oy) * ow + ox] = m
             } } }
+            // The backward routes each window's gradient to its first largest input in scan order (rows,
+            // then columns), as PyTorch's max_pool2d does.
+            let dy = (0..<expected.count).map { _ in Float(rng.normal()) }
+            var expectedDx = [Float](repeating: 0, count: x.count)
+            for nc in 0..<32 { for oy in 0..<oh { for ox in 0..<ow {
+                var winner = -1
+                for iy in max(0, 2 * oy - 1)...min(h - 1, 2 * oy + 1) {
+                    for ix in max(0, 2 * ox - 1)...min(w - 1, 2 * ox + 1) {
+                        let at = (nc * h + iy) * w + ix
+                        if winner < 0 || x.data[at] > x.data[winner] { winner = at }
+                    }
+                }
+                expectedDx[winner] += dy[(nc * oh + oy) * ow + ox]
+            } } }
             for block in [1, 8, 16] {
                 for training in [true, false] {
-                    let y = MaxPool3x3s2().forward(x.reblocked(block), keepForBackward: training)
+                    let pool = MaxPool3x3s2()
+                    let y = pool.forward(x.reblocked(block), keepForBackward: training)
                     XCTAssertEqual([y.h, y.w], [oh, ow])
                     XCTAssertEqual(y.reblocked(1).data, expected, "\(h)×\(w), block \(block), training \(training)")
+                    if training {
+                        let dx = pool.backward(Act(n: 2, c: 16, h: oh, w: ow, data: dy))
+                        XCTAssertEqual(dx.block, block)
+                        XCTAssertEqual(dx.reblocked(1).data, expectedDx, "backward, \(h)×\(w), block \(block)")
+                    }
                 }
             }
+        }
+    }
+
+    /// The engine's own loops split work over the OpenMP team by channels (BatchNorm's sums), planes
+    /// (pooling) or elements (the optimizer, ReLU's backward, the residual add), never within one
+    /// reduction, so one thread and two give the same bits. Sizes are past Team.minimumParallelWork.
+    func testEngineLoopsGiveTheSameBitsOnOneAndTwoThreads() throws {
+        defer { setComputeThreads(ProcessInfo.processInfo.activeProcessorCount) }
+        let x = randomAct(3, 32, 28, 28), residual = randomAct(3, 32, 28, 28)
+        let dy = (0..<x.count).map { _ in Float(rng.normal()) }
+        func run(threads: Int) throws -> [[Float]] {
+            setComputeThreads(threads)
+            var results: [[Float]] = []
+            for block in [1, 8, 16] {
+                let bn = BatchNorm2d(name: "bn", channels: 32)
+                bn.weight.value = (0..<32).map { Float($0) / 16 - 1 }
+                let xb = x.reblocked(block)
+                let y = try bn.forward(xb, training: true, relu: true, residual: residual.reblocked(block))
+                let dx = try bn.backward(Act(n: 3, c: 32, h: 28, w: 28, data: dy).reblocked(block))
+                results += [y.reblocked(1).data, dx.reblocked(1).data, bn.weight.grad, bn.bias.grad, bn.runningMean, bn.runningVar]
+                let pool = MaxPool3x3s2()
+                let p = pool.forward(xb, keepForBackward: true)
+                results += [p.reblocked(1).data, pool.backward(Act(n: p.n, c: p.c, h: p.h, w: p.w, data: Array(dy[0..<p.count]))).reblocked(1).data]
+            }
+            var sum = x.data
+            Vec.add(&sum, dy)
+            results += [sum, Vec.reluBackward(dy, output: x.data)]
+            let weights = Parameter(name: "w", shape: [x.count], value: x.data)
+            weights.grad = dy
+            let sgd = SGD(learningRate: 0.1)
+            sgd.step([weights])
+            sgd.step([weights])
+            results.append(weights.value)
+            return results
+        }
+        let one = try run(threads: 1), two = try run(threads: 2)
+        XCTAssertEqual(one.count, two.count)
+        for (i, (a, b)) in zip(one, two).enumerated() {
+            XCTAssertEqual(a.count, b.count, "result \(i)")
+            let differing = zip(a, b).filter { $0.bitPattern != $1.bitPattern }.count
+            XCTAssertEqual(differing, 0, "result \(i): \(differing) of \(a.count) values differ between one thread and two")
         }
     }
 

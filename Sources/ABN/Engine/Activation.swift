@@ -116,7 +116,9 @@ enum Vec {
     static func add(_ a: inout [Float], _ b: [Float]) {
         a.withUnsafeMutableBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
-                for i in 0..<pa.count { pa[i] += pb[i] }
+                Team.forEachShare(of: pa.count, work: 2 * pa.count) { range in
+                    for i in range { pa[i] += pb[i] }
+                }
             }
         }
     }
@@ -124,9 +126,12 @@ enum Vec {
     /// dy where the ReLU's output was positive, else 0, as a new array.
     static func reluBackward(_ dy: [Float], output: [Float]) -> [Float] {
         [Float](unsafeUninitializedCapacity: dy.count) { out, initialized in
+            let o = out.baseAddress!
             dy.withUnsafeBufferPointer { d in
                 output.withUnsafeBufferPointer { y in
-                    for i in 0..<d.count { let v = d[i]; out[i] = y[i] > 0 ? v : 0 }
+                    Team.forEachShare(of: d.count, work: 3 * d.count) { range in
+                        for i in range { let v = d[i]; o[i] = y[i] > 0 ? v : 0 }
+                    }
                 }
             }
             initialized = dy.count

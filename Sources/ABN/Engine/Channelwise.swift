@@ -7,11 +7,17 @@ enum Channelwise {
     // scalar parameters (PlaneRun); in blocked layouts (8 or 16) each (sample, channel block) row is
     // runs of eight channels, one vector per pixel, with a parameter per lane (LaneRun).
 
+    // Both run on the team, each thread a share of the channels with every sample of a channel in
+    // order, so a body may accumulate per channel (the same sums in the same order on any thread count)
+    // and must write only its own channels.
+
     /// body(channel, offset of its plane) for every (sample, channel) plane of a plain (block 1) `x`.
     @inline(__always)
     private static func forEachPlainPlane(_ x: Act, _ body: (_ channel: Int, _ offset: Int) -> Void) {
-        for i in 0..<x.n {
-            for ch in 0..<x.c { body(ch, (i * x.c + ch) * x.plane) }
+        Team.forEachShare(of: x.c, work: x.count) { channels in
+            for ch in channels {
+                for i in 0..<x.n { body(ch, (i * x.c + ch) * x.plane) }
+            }
         }
     }
 
@@ -21,9 +27,10 @@ enum Channelwise {
     private static func forEachLaneRun(_ x: Act, _ body: (_ channel: Int, _ offset: Int) -> Void) {
         let b = x.block, blocks = x.c / b
         precondition(b % 8 == 0, "blocked layouts are oneDNN's nChw8c or nChw16c")
-        for i in 0..<x.n {
-            for cb in 0..<blocks {
-                for half in stride(from: 0, to: b, by: 8) { body(cb * b + half, (i * blocks + cb) * x.plane * b + half) }
+        Team.forEachShare(of: x.c / 8, work: x.count) { runs in
+            for run in runs {
+                let ch = run * 8, cb = ch / b, half = ch % b
+                for i in 0..<x.n { body(ch, (i * blocks + cb) * x.plane * b + half) }
             }
         }
     }
@@ -69,19 +76,21 @@ enum Channelwise {
         var total = [Double](repeating: 0, count: x.c)
         let center = center ?? [Float](repeating: 0, count: x.c)
         let other = y ?? x
-        x.data.withUnsafeBufferPointer { xp in
-            other.data.withUnsafeBufferPointer { yp in
-                center.withUnsafeBufferPointer { cp in
-                    if b == 1 {
-                        forEachPlainPlane(x) { ch, e in
-                            let yRun: UnsafePointer<Float>? = y == nil ? nil : yp.baseAddress! + e
-                            total[ch] += Double(PlaneRun.sum(xp.baseAddress! + e, times: yRun, center: cp[ch], count: plane))
-                        }
-                    } else {
-                        forEachLaneRun(x) { ch, e in
-                            let yRun: UnsafePointer<Float>? = y == nil ? nil : yp.baseAddress! + e
-                            let row = LaneRun.sum(xp.baseAddress! + e, times: yRun, center: LaneRun.lanes(cp, ch), pixels: plane, stride: b)
-                            for j in 0..<8 { total[ch + j] += Double(row[j]) }
+        total.withUnsafeMutableBufferPointer { total in
+            x.data.withUnsafeBufferPointer { xp in
+                other.data.withUnsafeBufferPointer { yp in
+                    center.withUnsafeBufferPointer { cp in
+                        if b == 1 {
+                            forEachPlainPlane(x) { ch, e in
+                                let yRun: UnsafePointer<Float>? = y == nil ? nil : yp.baseAddress! + e
+                                total[ch] += Double(PlaneRun.sum(xp.baseAddress! + e, times: yRun, center: cp[ch], count: plane))
+                            }
+                        } else {
+                            forEachLaneRun(x) { ch, e in
+                                let yRun: UnsafePointer<Float>? = y == nil ? nil : yp.baseAddress! + e
+                                let row = LaneRun.sum(xp.baseAddress! + e, times: yRun, center: LaneRun.lanes(cp, ch), pixels: plane, stride: b)
+                                for j in 0..<8 { total[ch + j] += Double(row[j]) }
+                            }
                         }
                     }
                 }
@@ -96,26 +105,30 @@ enum Channelwise {
         let b = x.block, plane = x.plane
         var sumG = [Double](repeating: 0, count: x.c), sumGX = sumG
         let maskData = mask?.data ?? []
-        dy.data.withUnsafeBufferPointer { d in
-            x.data.withUnsafeBufferPointer { xp in
-                maskData.withUnsafeBufferPointer { mp in
-                    center.withUnsafeBufferPointer { cp in
-                        if b == 1 {
-                            forEachPlainPlane(x) { ch, e in
-                                let maskRun: UnsafePointer<Float>? = mask == nil ? nil : mp.baseAddress! + e
-                                let (sg, sgx) = PlaneRun.gradientSums(d.baseAddress! + e, mask: maskRun, x: xp.baseAddress! + e,
-                                                                      center: cp[ch], count: plane)
-                                sumG[ch] += Double(sg)
-                                sumGX[ch] += Double(sgx)
-                            }
-                        } else {
-                            forEachLaneRun(x) { ch, e in
-                                let maskRun: UnsafePointer<Float>? = mask == nil ? nil : mp.baseAddress! + e
-                                let (sg, sgx) = LaneRun.gradientSums(d.baseAddress! + e, mask: maskRun, x: xp.baseAddress! + e,
-                                                                     center: LaneRun.lanes(cp, ch), pixels: plane, stride: b)
-                                for j in 0..<8 {
-                                    sumG[ch + j] += Double(sg[j])
-                                    sumGX[ch + j] += Double(sgx[j])
+        sumG.withUnsafeMutableBufferPointer { sumG in
+            sumGX.withUnsafeMutableBufferPointer { sumGX in
+                dy.data.withUnsafeBufferPointer { d in
+                    x.data.withUnsafeBufferPointer { xp in
+                        maskData.withUnsafeBufferPointer { mp in
+                            center.withUnsafeBufferPointer { cp in
+                                if b == 1 {
+                                    forEachPlainPlane(x) { ch, e in
+                                        let maskRun: UnsafePointer<Float>? = mask == nil ? nil : mp.baseAddress! + e
+                                        let (sg, sgx) = PlaneRun.gradientSums(d.baseAddress! + e, mask: maskRun, x: xp.baseAddress! + e,
+                                                                              center: cp[ch], count: plane)
+                                        sumG[ch] += Double(sg)
+                                        sumGX[ch] += Double(sgx)
+                                    }
+                                } else {
+                                    forEachLaneRun(x) { ch, e in
+                                        let maskRun: UnsafePointer<Float>? = mask == nil ? nil : mp.baseAddress! + e
+                                        let (sg, sgx) = LaneRun.gradientSums(d.baseAddress! + e, mask: maskRun, x: xp.baseAddress! + e,
+                                                                             center: LaneRun.lanes(cp, ch), pixels: plane, stride: b)
+                                        for j in 0..<8 {
+                                            sumG[ch + j] += Double(sg[j])
+                                            sumGX[ch + j] += Double(sgx[j])
+                                        }
+                                    }
                                 }
                             }
                         }

@@ -14,23 +14,24 @@ public final class SGD {
     }
 
     func step(_ parameters: [Parameter]) {
+        let lr = learningRate, wd = weightDecay, mom = momentum
         for p in parameters {
-            var buf = buffers[p.name]
-            let first = buf == nil
-            if first { buf = [Float](repeating: 0, count: p.value.count) }
-            let lr = learningRate, wd = weightDecay, mom = momentum
-            buf!.withUnsafeMutableBufferPointer { b in
+            let first = buffers[p.name] == nil
+            // Updated in place in the dictionary (a copy taken out and put back was a full copy of every
+            // buffer at every step); each element on its own, so any split of the team gives the same bits.
+            buffers[p.name, default: [Float](repeating: 0, count: p.value.count)].withUnsafeMutableBufferPointer { b in
                 p.value.withUnsafeMutableBufferPointer { v in
                     p.grad.withUnsafeBufferPointer { g in
-                        for i in 0..<v.count {
-                            let d = g[i] + wd * v[i]
-                            b[i] = first ? d : mom * b[i] + d
-                            v[i] -= lr * b[i]
+                        Team.forEachShare(of: v.count, work: 3 * v.count) { range in
+                            for i in range {
+                                let d = g[i] + wd * v[i]
+                                b[i] = first ? d : mom * b[i] + d
+                                v[i] -= lr * b[i]
+                            }
                         }
                     }
                 }
             }
-            buffers[p.name] = buf
         }
     }
 

@@ -75,28 +75,54 @@ final class MaxPool3x3s2 {
         let (oh, ow) = Self.outputSize(x)
         let b = x.block, inPlane = x.plane, outPlane = oh * ow
         var y = Act(uninitializedN: x.n, c: x.c, h: oh, w: ow, block: b)
-        var arg = [Int32](repeating: 0, count: y.count)
+        var arg = [Int32](unsafeUninitializedCapacity: y.count) { _, initialized in initialized = y.count }
         x.data.withUnsafeBufferPointer { p in
-            for i in 0..<x.n {
-                for ch in 0..<x.c {
-                    let src = Act.offset(i, ch, c: x.c, plane: inPlane, block: b)
-                    let dst = Act.offset(i, ch, c: x.c, plane: outPlane, block: b)
-                    for oy in 0..<oh {
-                        for ox in 0..<ow {
-                            var best = -Float.infinity, bestIndex = -1
-                            for ky in 0..<3 {
-                                let iy = oy * 2 - 1 + ky
-                                if iy < 0 || iy >= x.h { continue }
-                                for kx in 0..<3 {
-                                    let ix = ox * 2 - 1 + kx
-                                    if ix < 0 || ix >= x.w { continue }
-                                    let v = p[src + (iy * x.w + ix) * b]
-                                    if v > best || bestIndex < 0 { best = v; bestIndex = iy * x.w + ix }
+            y.data.withUnsafeMutableBufferPointer { out in
+                arg.withUnsafeMutableBufferPointer { winners in
+                    if b % 8 == 0 {
+                        // Eight channels per vector, the winner's position per lane (as the scalar loop picks it).
+                        Team.forEachShare(of: x.n * x.c / b, work: x.count) { planes in
+                            for plane in planes {
+                                let s = p.baseAddress! + plane * inPlane * b, d = plane * outPlane * b
+                                for oy in 0..<oh {
+                                    let rows = max(0, oy * 2 - 1)...min(x.h - 1, oy * 2 + 1)
+                                    for ox in 0..<ow {
+                                        let columns = max(0, ox * 2 - 1)...min(x.w - 1, ox * 2 + 1)
+                                        for lane in stride(from: 0, to: b, by: 8) {
+                                            let (best, at) = Self.windowMax(s + lane, width: x.w, block: b, rows: rows, columns: columns)
+                                            let o = d + (oy * ow + ox) * b + lane
+                                            storeLanes(best, out.baseAddress!, o)
+                                            UnsafeMutableRawPointer(winners.baseAddress! + o).storeBytes(of: at, as: SIMD8<Int32>.self)
+                                        }
+                                    }
                                 }
                             }
-                            let o = dst + (oy * ow + ox) * b
-                            y.data[o] = best
-                            arg[o] = Int32(bestIndex)
+                        }
+                        return
+                    }
+                    Team.forEachShare(of: x.n * x.c, work: x.count) { planes in
+                        for plane in planes {
+                            let i = plane / x.c, ch = plane % x.c
+                            let src = Act.offset(i, ch, c: x.c, plane: inPlane, block: b)
+                            let dst = Act.offset(i, ch, c: x.c, plane: outPlane, block: b)
+                            for oy in 0..<oh {
+                                for ox in 0..<ow {
+                                    var best = -Float.infinity, bestIndex = -1
+                                    for ky in 0..<3 {
+                                        let iy = oy * 2 - 1 + ky
+                                        if iy < 0 || iy >= x.h { continue }
+                                        for kx in 0..<3 {
+                                            let ix = ox * 2 - 1 + kx
+                                            if ix < 0 || ix >= x.w { continue }
+                                            let v = p[src + (iy * x.w + ix) * b]
+                                            if v > best || bestIndex < 0 { best = v; bestIndex = iy * x.w + ix }
+                                        }
+                                    }
+                                    let o = dst + (oy * ow + ox) * b
+                                    out[o] = best
+                                    winners[o] = Int32(bestIndex)
+                                }
+                            }
                         }
                     }
                 }
@@ -121,7 +147,7 @@ final class MaxPool3x3s2 {
                         for ox in 0..<ow {
                             let columns = max(0, ox * 2 - 1)...min(x.w - 1, ox * 2 + 1)
                             for lane in stride(from: 0, to: b, by: 8) {
-                                storeLanes(Self.windowMax(s + lane, width: x.w, block: b, rows: rows, columns: columns), d,
+                                storeLanes(Self.windowMax(s + lane, width: x.w, block: b, rows: rows, columns: columns).best, d,
                                            (oy * ow + ox) * b + lane)
                             }
                         }
@@ -133,18 +159,21 @@ final class MaxPool3x3s2 {
     }
 
     /// Lane by lane, the largest of the window's pixels (`block` floats apart, rows `width` pixels
-    /// apart): the first pixel, then each one strictly greater, as the scalar loop takes them.
+    /// apart) and its position in the plane: the first pixel, then each one strictly greater, as the
+    /// scalar loop takes them.
     @inline(__always)
     private static func windowMax(_ plane: UnsafePointer<Float>, width: Int, block: Int, rows: ClosedRange<Int>,
-                                  columns: ClosedRange<Int>) -> SIMD8<Float> {
-        var best = loadLanes(plane, (rows.lowerBound * width + columns.lowerBound) * block)
+                                  columns: ClosedRange<Int>) -> (best: SIMD8<Float>, at: SIMD8<Int32>) {
+        let first = rows.lowerBound * width + columns.lowerBound
+        var best = loadLanes(plane, first * block), at = SIMD8<Int32>(repeating: Int32(first))
         for iy in rows {
             for ix in columns where iy != rows.lowerBound || ix != columns.lowerBound {
-                let v = loadLanes(plane, (iy * width + ix) * block)
-                best.replace(with: v, where: v .> best)
+                let v = loadLanes(plane, (iy * width + ix) * block), greater = v .> best
+                best.replace(with: v, where: greater)
+                at.replace(with: Int32(iy * width + ix), where: greater)
             }
         }
-        return best
+        return (best, at)
     }
 
     /// dy in any layout; dx in the input's.
@@ -153,13 +182,21 @@ final class MaxPool3x3s2 {
         let d = dy.reblocked(b)
         var dx = Act(zerosN: g.n, c: g.c, h: g.h, w: g.w, block: b)
         let outPlane = d.plane, inPlane = g.plane
-        for i in 0..<g.n {
-            for ch in 0..<g.c {
-                let src = Act.offset(i, ch, c: g.c, plane: inPlane, block: b)
-                let dst = Act.offset(i, ch, c: g.c, plane: outPlane, block: b)
-                for j in 0..<outPlane {
-                    let o = dst + j * b
-                    dx.data[src + Int(argmax[o]) * b] += d.data[o]
+        d.data.withUnsafeBufferPointer { dy in
+            argmax.withUnsafeBufferPointer { winners in
+                dx.data.withUnsafeMutableBufferPointer { out in
+                    // Each (sample, channel) plane of dx gets only its own plane's gradients.
+                    Team.forEachShare(of: g.n * g.c, work: g.n * g.c * g.plane) { planes in
+                        for plane in planes {
+                            let i = plane / g.c, ch = plane % g.c
+                            let src = Act.offset(i, ch, c: g.c, plane: inPlane, block: b)
+                            let dst = Act.offset(i, ch, c: g.c, plane: outPlane, block: b)
+                            for j in 0..<outPlane {
+                                let o = dst + j * b
+                                out[src + Int(winners[o]) * b] += dy[o]
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -11,6 +11,13 @@ typedef struct cdnnl_conv cdnnl_conv;
 /// Sets the OpenMP thread count of the calling thread (the one that runs every oneDNN call).
 void cdnnl_set_threads(int n);
 
+/// Calls body(context, begin, end) once per thread of the OpenMP team (oneDNN's threads) with that
+/// thread's contiguous share of [0, count), in order, and returns when all have returned; on one thread
+/// (or count 1) it is a plain call with [0, count). Calls from inside the team run on the caller alone.
+void cdnnl_parallel_shares(long count, void *context, void (*body)(void *context, long begin, long end));
+/// Threads in the OpenMP team a parallel call uses.
+int cdnnl_team_size(void);
+
 /// The channel block oneDNN's kernels want on this CPU: 16 with AVX-512, else 8.
 int cdnnl_preferred_block(void);
 
