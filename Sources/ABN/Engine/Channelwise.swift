@@ -183,12 +183,14 @@ enum Channelwise {
         g.data.withUnsafeBufferPointer { src in
             m.data.withUnsafeBufferPointer { mp in
                 out.data.withUnsafeMutableBufferPointer { dst in
-                    for i in 0..<g.n {
-                        for cb in 0..<blocks {
-                            let base = (i * blocks + cb) * plane * b
-                            for p in 0..<plane {
-                                let s = offset + mp[i * plane + p]
-                                for j in 0..<b { dst[base + p * b + j] = src[base + p * b + j] * s }
+                    Team.forEachShare(of: g.n, work: 2 * g.count) { samples in
+                        for i in samples {
+                            for cb in 0..<blocks {
+                                let base = (i * blocks + cb) * plane * b
+                                for p in 0..<plane {
+                                    let s = offset + mp[i * plane + p]
+                                    for j in 0..<b { dst[base + p * b + j] = src[base + p * b + j] * s }
+                                }
                             }
                         }
                     }
@@ -209,18 +211,21 @@ enum Channelwise {
                 m.data.withUnsafeBufferPointer { mp in
                     dg.data.withUnsafeMutableBufferPointer { dgp in
                         dm.withUnsafeMutableBufferPointer { dmp in
-                            for i in 0..<g.n {
-                                for cb in 0..<blocks {
-                                    let base = (i * blocks + cb) * plane * b
-                                    for p in 0..<plane {
-                                        let s = offset + mp[i * plane + p]
-                                        var acc: Float = 0
-                                        for j in 0..<b {
-                                            let k = base + p * b + j
-                                            dgp[k] = dy[k] * s
-                                            acc += dy[k] * gp[k]
+                            // By samples: dL/dM of a sample sums its own channels, in the same order.
+                            Team.forEachShare(of: g.n, work: 3 * g.count) { samples in
+                                for i in samples {
+                                    for cb in 0..<blocks {
+                                        let base = (i * blocks + cb) * plane * b
+                                        for p in 0..<plane {
+                                            let s = offset + mp[i * plane + p]
+                                            var acc: Float = 0
+                                            for j in 0..<b {
+                                                let k = base + p * b + j
+                                                dgp[k] = dy[k] * s
+                                                acc += dy[k] * gp[k]
+                                            }
+                                            dmp[i * plane + p] += acc
                                         }
-                                        dmp[i * plane + p] += acc
                                     }
                                 }
                             }

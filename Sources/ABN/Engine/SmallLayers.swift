@@ -19,13 +19,21 @@ final class Linear {
                          value: (0..<outFeatures).map { _ in Float(rng.uniform(-bound, bound)) })
     }
 
+    // The products run on oneDNN's sgemm (vectorised, on the team): as scalar loops on one thread the
+    // 2048 → 1000 classifier of ResNet-50 was 1.3% of inference with the other core idle.
+
     func forward(_ x: [Float], batch n: Int, keepForBackward: Bool) -> [Float] {
-        var y = [Float](repeating: 0, count: n * outFeatures)
-        for b in 0..<n {
-            for o in 0..<outFeatures {
-                var s: Float = bias.value[o]
-                for i in 0..<inFeatures { s += x[b * inFeatures + i] * weight.value[o * inFeatures + i] }
-                y[b * outFeatures + o] = s
+        precondition(x.count == n * inFeatures, "Linear \(weight.name): input is not [\(n), \(inFeatures)]")
+        var y = [Float](unsafeUninitializedCapacity: n * outFeatures) { out, initialized in
+            for b in 0..<n { for o in 0..<outFeatures { out[b * outFeatures + o] = bias.value[o] } }
+            initialized = n * outFeatures
+        }
+        x.withUnsafeBufferPointer { xp in
+            weight.value.withUnsafeBufferPointer { wp in
+                y.withUnsafeMutableBufferPointer { yp in
+                    sgemm(transA: false, transB: true, m: n, n: outFeatures, k: inFeatures, xp.baseAddress!, wp.baseAddress!,
+                          yp.baseAddress!, accumulate: true)
+                }
             }
         }
         if keepForBackward { input = x; batch = n }
@@ -37,10 +45,14 @@ final class Linear {
         let n = batch
         if weight.trainable {
             for b in 0..<n {
-                for o in 0..<outFeatures {
-                    let g = dy[b * outFeatures + o]
-                    bias.grad[o] += g
-                    for i in 0..<inFeatures { weight.grad[o * inFeatures + i] += g * input[b * inFeatures + i] }
+                for o in 0..<outFeatures { bias.grad[o] += dy[b * outFeatures + o] }
+            }
+            dy.withUnsafeBufferPointer { g in
+                input.withUnsafeBufferPointer { xp in
+                    weight.grad.withUnsafeMutableBufferPointer { dw in
+                        sgemm(transA: true, transB: false, m: outFeatures, n: inFeatures, k: n, g.baseAddress!, xp.baseAddress!,
+                              dw.baseAddress!, accumulate: true)
+                    }
                 }
             }
         }
@@ -50,10 +62,12 @@ final class Linear {
     /// dy [N, out] → dx = dy · W [N, in] alone: needs no saved input and touches no parameter gradient.
     func inputGradient(_ dy: [Float], batch n: Int) -> [Float] {
         var dx = [Float](repeating: 0, count: n * inFeatures)
-        for b in 0..<n {
-            for o in 0..<outFeatures {
-                let g = dy[b * outFeatures + o]
-                for i in 0..<inFeatures { dx[b * inFeatures + i] += g * weight.value[o * inFeatures + i] }
+        dy.withUnsafeBufferPointer { g in
+            weight.value.withUnsafeBufferPointer { wp in
+                dx.withUnsafeMutableBufferPointer { out in
+                    sgemm(transA: false, transB: false, m: n, n: inFeatures, k: outFeatures, g.baseAddress!, wp.baseAddress!,
+                          out.baseAddress!)
+                }
             }
         }
         return dx
