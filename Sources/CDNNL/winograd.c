@@ -23,6 +23,7 @@ extern int omp_get_num_threads(void);
 #define ROWS 6               /* tiles per micro-kernel call */
 #define TILES_PER_CHUNK 18   /* a chunk's V and M fit in L2 at 64 channels (2 × 166 KB) */
 #define TARGET __attribute__((target("avx2,fma")))
+#define STREAM_U_BYTES (4u << 20) /* transformed weights larger than this bypass the cache when made */
 
 /* G (6×3) of F(4, 3) at the points 0, ±1, ±2, ∞: U = G g Gᵀ, and backward weights' dg = Gᵀ dU G. */
 static const double G[6][3] = {
@@ -90,25 +91,30 @@ static inline int block_width(int k, int k0) { return k - k0 >= 16 ? 16 : 8; }
 /* U = G g Gᵀ for four output channels o0..o0+3 at input channel c (adjacent in U's blocks), in
  * Double and without fused multiply-adds, so U is rounded once to float, exactly as a scalar Double
  * loop would (a float transform moved ResNet-18's PyTorch parity gradients by 1e-2: BatchNorm over
- * 2×2 maps there amplifies one-ulp changes). */
-TARGET static void transform_filters(cwino *cw, const float *weights, int transposed_flipped, int o0, int c) {
+ * 2×2 maps there amplifies one-ulp changes), into `out` (position p at out + p·out_stride). */
+TARGET static void transform_filters(const cwino *cw, const float *weights, int transposed_flipped, int o0, int c, float *out,
+                                     int out_stride) {
     const int C = cw->c, K = cw->k;
-    double lanes[9][4];
+    /* The four channels' filters, tap by tap, gathered in registers (built in a stack array, each
+     * vector load waited on four scalar stores it could not forward from). */
+    const float *w[4];
     for (int l = 0; l < 4; l++)
-        for (int i = 0; i < 9; i++)
-            lanes[i][l] = transposed_flipped ? weights[((size_t)c * K + o0 + l) * 9 + 8 - i] : weights[((size_t)(o0 + l) * C + c) * 9 + i];
-    __m256d g[9], t[6][3];
-    for (int i = 0; i < 9; i++) g[i] = _mm256_loadu_pd(lanes[i]);
+        w[l] = weights + (transposed_flipped ? ((size_t)c * K + o0 + l) * 9 : ((size_t)(o0 + l) * C + c) * 9);
+    __m256d g[9];
+    for (int i = 0; i < 9; i++) {
+        const int e = transposed_flipped ? 8 - i : i;
+        g[i] = _mm256_cvtps_pd(_mm_setr_ps(w[0][e], w[1][e], w[2][e], w[3][e]));
+    }
 #define WEIGHTED3(a0, x0, a1, x1, a2, x2) \
     _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(a0, x0), _mm256_mul_pd(a1, x1)), _mm256_mul_pd(a2, x2))
+    __m256d t[6][3];
     for (int i = 0; i < 6; i++) /* G g */
         for (int b = 0; b < 3; b++)
             t[i][b] = WEIGHTED3(_mm256_set1_pd(G[i][0]), g[b], _mm256_set1_pd(G[i][1]), g[3 + b], _mm256_set1_pd(G[i][2]), g[6 + b]);
-    const int k0 = o0 / 16 * 16, width = block_width(K, k0), j = o0 - k0;
     for (int i = 0; i < 6; i++) /* (G g) Gᵀ */
         for (int a = 0; a < 6; a++) {
             __m256d v = WEIGHTED3(t[i][0], _mm256_set1_pd(G[a][0]), t[i][1], _mm256_set1_pd(G[a][1]), t[i][2], _mm256_set1_pd(G[a][2]));
-            _mm_storeu_ps(cw->u + (size_t)(i * 6 + a) * C * K + (size_t)k0 * C + (size_t)c * width + j, _mm256_cvtpd_ps(v));
+            _mm_storeu_ps(out + (i * 6 + a) * out_stride, _mm256_cvtpd_ps(v));
         }
 #undef WEIGHTED3
 }
@@ -131,13 +137,38 @@ typedef struct {
     int transposed_flipped;
 } filters_job_t;
 
-/* This thread's share of the output channels, four at a time (each U element is written once). */
-static void transform_filters_share(void *arg) {
+#define FILTER_CHANNELS 4 /* input channels a staged piece of U holds */
+
+/* This thread's share of the output-channel blocks, made FILTER_CHANNELS input channels at a time in
+ * a staging buffer [36][FILTER_CHANNELS · width] (in L1), then copied out as whole contiguous lines per
+ * position. Writing each 16-byte result straight into U hit 36 lines a power of two apart (C·K floats),
+ * which share one cache set, so every store missed. Past the cache U is written around it
+ * (non-temporal), not read in first only to be overwritten. */
+TARGET static void transform_filters_share(void *arg) {
     const filters_job_t *job = arg;
+    const cwino *cw = job->cw;
+    const int C = cw->c, K = cw->k;
     long begin, end;
-    my_share(job->cw->k / 4, &begin, &end);
-    for (long q = begin; q < end; q++)
-        for (int c = 0; c < job->cw->c; c++) transform_filters(job->cw, job->weights, job->transposed_flipped, (int)q * 4, c);
+    my_share((K + 15) / 16, &begin, &end);
+    const int streaming = (size_t)NPOS * C * K * sizeof(float) > STREAM_U_BYTES;
+    float staged[NPOS * FILTER_CHANNELS * 16] __attribute__((aligned(64)));
+    for (long kb = begin; kb < end; kb++) {
+        const int k0 = (int)kb * 16, width = block_width(K, k0), piece = FILTER_CHANNELS * width;
+        for (int c0 = 0; c0 < C; c0 += FILTER_CHANNELS) {
+            for (int cc = 0; cc < FILTER_CHANNELS; cc++)
+                for (int j = 0; j < width; j += 4)
+                    transform_filters(cw, job->weights, job->transposed_flipped, k0 + j, c0 + cc, staged + cc * width + j, piece);
+            for (int pos = 0; pos < NPOS; pos++) {
+                float *to = cw->u + (size_t)pos * C * K + (size_t)k0 * C + (size_t)c0 * width; /* 64-byte aligned */
+                const float *from = staged + pos * piece;
+                for (int e = 0; e < piece; e += 8) {
+                    if (streaming) _mm256_stream_ps(to + e, _mm256_load_ps(from + e));
+                    else _mm256_store_ps(to + e, _mm256_load_ps(from + e));
+                }
+            }
+        }
+    }
+    if (streaming) _mm_sfence();
 }
 
 /* Training transforms its weights at every step (forward and backward data): on one thread that was
@@ -145,7 +176,7 @@ static void transform_filters_share(void *arg) {
 void cwino_set_weights(cwino *cw, const float *weights, const float *bias, int transposed_flipped) {
     filters_job_t job = {cw, weights, transposed_flipped};
     int threads = omp_get_max_threads();
-    run_on_team(transform_filters_share, &job, cw->k / 4, threads < 1 ? 1 : threads);
+    run_on_team(transform_filters_share, &job, (cw->k + 15) / 16, threads < 1 ? 1 : threads);
     cwino_set_bias(cw, bias);
 }
 
