@@ -419,8 +419,9 @@ final class LayerGradientTests: XCTestCase {
     }
 
     /// The engine's own loops split work over the OpenMP team by channels (BatchNorm's sums), planes
-    /// (pooling) or elements (the optimizer, ReLU's backward, the residual add), never within one
-    /// reduction, so one thread and two give the same bits. Sizes are past Team.minimumParallelWork.
+    /// (pooling), samples (the map-weighted features, squeeze-excitation, the log-sum map) or elements
+    /// (the optimizer, ReLU's backward, the residual add), never within one reduction, so one thread and
+    /// two give the same bits. Sizes are past Team.minimumParallelWork.
     func testEngineLoopsGiveTheSameBitsOnOneAndTwoThreads() throws {
         defer { setComputeThreads(ProcessInfo.processInfo.activeProcessorCount) }
         let x = randomAct(3, 32, 28, 28), residual = randomAct(3, 32, 28, 28)
@@ -438,6 +439,17 @@ final class LayerGradientTests: XCTestCase {
                 let pool = MaxPool3x3s2()
                 let p = pool.forward(xb, keepForBackward: true)
                 results += [p.reblocked(1).data, pool.backward(Act(n: p.n, c: p.c, h: p.h, w: p.w, data: Array(dy[0..<p.count]))).reblocked(1).data]
+                // The attention-weighted features, squeeze-excitation's scaling and the log-sum map (by samples).
+                let map = Act(n: 3, c: 1, h: 28, w: 28, data: Array(x.data[0..<(3 * 28 * 28)]))
+                let dyb = Act(n: 3, c: 32, h: 28, w: 28, data: dy).reblocked(block)
+                let scaled = Channelwise.scaledBackward(dyb, g: xb, map: map, offset: 1)
+                results += [Channelwise.scaled(xb, byMap: map, offset: 1).reblocked(1).data, scaled.dg.reblocked(1).data, scaled.dm]
+                let factors = Array(dy[0..<(3 * 32)])
+                let excited = Channelwise.excitedBackward(dyb, input: xb, factors: factors)
+                results += [Channelwise.excited(xb, factors: factors, residual: residual.reblocked(block), relu: true).reblocked(1).data,
+                            excited.dx.reblocked(1).data, excited.ds]
+                let positive = Act(n: 3, c: 32, h: 28, w: 28, data: x.data.map { abs($0) }).reblocked(block)
+                results += [Channelwise.logSum(positive).data, Channelwise.logSumBackward(map.data, input: positive).reblocked(1).data]
             }
             var sum = x.data
             Vec.add(&sum, dy)

@@ -176,23 +176,34 @@ enum Channelwise {
         }
     }
 
+    /// body(sample, channel block, pixel, offset of the pixel's `block` channels) for every pixel of every
+    /// channel block of `x`, a sample's blocks in order, the samples shared over the team: a body may
+    /// accumulate per sample (the same sums in the same order on any thread count) and must write only
+    /// its own sample's.
+    @inline(__always)
+    private static func forEachBlockPixel(_ x: Act, work: Int,
+                                          _ body: (_ sample: Int, _ channelBlock: Int, _ pixel: Int, _ offset: Int) -> Void) {
+        let b = x.block, blocks = x.c / x.block, plane = x.plane
+        Team.forEachShare(of: x.n, work: work) { samples in
+            for i in samples {
+                for cb in 0..<blocks {
+                    let base = (i * blocks + cb) * plane * b
+                    for p in 0..<plane { body(i, cb, p, base + p * b) }
+                }
+            }
+        }
+    }
+
     /// g·(offset + M), M [N, 1, h, w] (plain) broadcast over the channels of g.
     static func scaled(_ g: Act, byMap m: Act, offset: Float) -> Act {
         var out = Act(uninitializedN: g.n, c: g.c, h: g.h, w: g.w, block: g.block)
-        let b = g.block, blocks = g.c / g.block, plane = g.plane
+        let b = g.block, plane = g.plane
         g.data.withUnsafeBufferPointer { src in
             m.data.withUnsafeBufferPointer { mp in
                 out.data.withUnsafeMutableBufferPointer { dst in
-                    Team.forEachShare(of: g.n, work: 2 * g.count) { samples in
-                        for i in samples {
-                            for cb in 0..<blocks {
-                                let base = (i * blocks + cb) * plane * b
-                                for p in 0..<plane {
-                                    let s = offset + mp[i * plane + p]
-                                    for j in 0..<b { dst[base + p * b + j] = src[base + p * b + j] * s }
-                                }
-                            }
-                        }
+                    forEachBlockPixel(g, work: 2 * g.count) { i, _, p, e in
+                        let s = offset + mp[i * plane + p]
+                        for j in 0..<b { dst[e + j] = src[e + j] * s }
                     }
                 }
             }
@@ -204,30 +215,21 @@ enum Channelwise {
     static func scaledBackward(_ d: Act, g: Act, map m: Act, offset: Float) -> (dg: Act, dm: [Float]) {
         var dg = Act(uninitializedN: g.n, c: g.c, h: g.h, w: g.w, block: g.block)
         var dm = [Float](repeating: 0, count: m.count)
-        let b = g.block, blocks = g.c / g.block, plane = g.plane
+        let b = g.block, plane = g.plane
         let dd = d.reblocked(g.block)
         dd.data.withUnsafeBufferPointer { dy in
             g.data.withUnsafeBufferPointer { gp in
                 m.data.withUnsafeBufferPointer { mp in
                     dg.data.withUnsafeMutableBufferPointer { dgp in
                         dm.withUnsafeMutableBufferPointer { dmp in
-                            // By samples: dL/dM of a sample sums its own channels, in the same order.
-                            Team.forEachShare(of: g.n, work: 3 * g.count) { samples in
-                                for i in samples {
-                                    for cb in 0..<blocks {
-                                        let base = (i * blocks + cb) * plane * b
-                                        for p in 0..<plane {
-                                            let s = offset + mp[i * plane + p]
-                                            var acc: Float = 0
-                                            for j in 0..<b {
-                                                let k = base + p * b + j
-                                                dgp[k] = dy[k] * s
-                                                acc += dy[k] * gp[k]
-                                            }
-                                            dmp[i * plane + p] += acc
-                                        }
-                                    }
+                            forEachBlockPixel(g, work: 3 * g.count) { i, _, p, e in
+                                let s = offset + mp[i * plane + p]
+                                var acc: Float = 0
+                                for j in 0..<b {
+                                    dgp[e + j] = dy[e + j] * s
+                                    acc += dy[e + j] * gp[e + j]
                                 }
+                                dmp[i * plane + p] += acc
                             }
                         }
                     }
@@ -241,22 +243,19 @@ enum Channelwise {
     /// scaling with the block's shortcut and ReLU in the same pass.
     static func excited(_ x: Act, factors s: [Float], residual: Act? = nil, relu: Bool = false) -> Act {
         var out = Act(uninitializedN: x.n, c: x.c, h: x.h, w: x.w, block: x.block)
-        let b = x.block, blocks = x.c / x.block, plane = x.plane
+        let b = x.block
         let r = residual?.reblocked(b).data ?? []
         let floor: Float = relu ? 0 : -.infinity
         x.data.withUnsafeBufferPointer { src in
             r.withUnsafeBufferPointer { rp in
-                out.data.withUnsafeMutableBufferPointer { dst in
-                    for i in 0..<x.n {
-                        for cb in 0..<blocks {
-                            let base = (i * blocks + cb) * plane * b, f = i * x.c + cb * b
-                            for p in 0..<plane {
-                                let e = base + p * b
-                                if residual == nil {
-                                    for j in 0..<b { dst[e + j] = max(src[e + j] * s[f + j], floor) }
-                                } else {
-                                    for j in 0..<b { dst[e + j] = max(src[e + j] * s[f + j] + rp[e + j], floor) }
-                                }
+                s.withUnsafeBufferPointer { sp in
+                    out.data.withUnsafeMutableBufferPointer { dst in
+                        forEachBlockPixel(x, work: 3 * x.count) { i, cb, _, e in
+                            let f = i * x.c + cb * b
+                            if residual == nil {
+                                for j in 0..<b { dst[e + j] = max(src[e + j] * sp[f + j], floor) }
+                            } else {
+                                for j in 0..<b { dst[e + j] = max(src[e + j] * sp[f + j] + rp[e + j], floor) }
                             }
                         }
                     }
@@ -272,18 +271,17 @@ enum Channelwise {
         let d = dv.reblocked(x.block)
         var dx = Act(uninitializedN: x.n, c: x.c, h: x.h, w: x.w, block: x.block)
         var ds = [Float](repeating: 0, count: x.n * x.c)
-        let b = x.block, blocks = x.c / x.block, plane = x.plane
+        let b = x.block
         d.data.withUnsafeBufferPointer { dp in
             x.data.withUnsafeBufferPointer { xp in
-                dx.data.withUnsafeMutableBufferPointer { out in
-                    for i in 0..<x.n {
-                        for cb in 0..<blocks {
-                            let base = (i * blocks + cb) * plane * b, f = i * x.c + cb * b
-                            for p in 0..<plane {
-                                let e = base + p * b
+                s.withUnsafeBufferPointer { sp in
+                    dx.data.withUnsafeMutableBufferPointer { out in
+                        ds.withUnsafeMutableBufferPointer { dsp in
+                            forEachBlockPixel(x, work: 3 * x.count) { i, cb, _, e in
+                                let f = i * x.c + cb * b
                                 for j in 0..<b {
-                                    out[e + j] = dp[e + j] * s[f + j]
-                                    ds[f + j] += dp[e + j] * xp[e + j]
+                                    out[e + j] = dp[e + j] * sp[f + j]
+                                    dsp[f + j] += dp[e + j] * xp[e + j]
                                 }
                             }
                         }
@@ -298,18 +296,13 @@ enum Channelwise {
     /// plain. SE-ResNet's attention map.
     static func logSum(_ x: Act) -> Act {
         var m = Act(zerosN: x.n, c: 1, h: x.h, w: x.w)
-        let b = x.block, blocks = x.c / x.block, plane = x.plane
+        let b = x.block, plane = x.plane
         x.data.withUnsafeBufferPointer { xp in
             m.data.withUnsafeMutableBufferPointer { mp in
-                for i in 0..<x.n {
-                    for cb in 0..<blocks {
-                        let base = (i * blocks + cb) * plane * b
-                        for p in 0..<plane {
-                            var acc: Float = 0
-                            for j in 0..<b { acc += log(1 + xp[base + p * b + j]) }
-                            mp[i * plane + p] += acc
-                        }
-                    }
+                forEachBlockPixel(x, work: x.count) { i, _, p, e in
+                    var acc: Float = 0
+                    for j in 0..<b { acc += log(1 + xp[e + j]) }
+                    mp[i * plane + p] += acc
                 }
             }
         }
@@ -319,16 +312,13 @@ enum Channelwise {
     /// The backward of `logSum`: dL/dx = dL/dM / (1 + x), in x's layout.
     static func logSumBackward(_ dm: [Float], input x: Act) -> Act {
         var dx = Act(uninitializedN: x.n, c: x.c, h: x.h, w: x.w, block: x.block)
-        let b = x.block, blocks = x.c / x.block, plane = x.plane
+        let b = x.block, plane = x.plane
         x.data.withUnsafeBufferPointer { xp in
-            dx.data.withUnsafeMutableBufferPointer { out in
-                for i in 0..<x.n {
-                    for cb in 0..<blocks {
-                        let base = (i * blocks + cb) * plane * b
-                        for p in 0..<plane {
-                            let g = dm[i * plane + p]
-                            for j in 0..<b { out[base + p * b + j] = g / (1 + xp[base + p * b + j]) }
-                        }
+            dm.withUnsafeBufferPointer { g in
+                dx.data.withUnsafeMutableBufferPointer { out in
+                    forEachBlockPixel(x, work: 2 * x.count) { i, _, p, e in
+                        let v = g[i * plane + p]
+                        for j in 0..<b { out[e + j] = v / (1 + xp[e + j]) }
                     }
                 }
             }
