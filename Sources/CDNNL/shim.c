@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "team.h"
 extern void omp_set_num_threads(int);
-extern int omp_get_max_threads(void);
 
 static __thread char last_error[256];
 const char *cdnnl_last_error(void) { return last_error; }

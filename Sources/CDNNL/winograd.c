@@ -10,14 +10,10 @@
 // the result does not depend on how many threads run them.
 #include "winograd.h"
 #include "shared_buffer.h"
+#include "team.h"
 #include <immintrin.h>
 #include <stdlib.h>
 #include <string.h>
-
-extern void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
-extern int omp_get_thread_num(void);
-extern int omp_get_max_threads(void);
-extern int omp_get_num_threads(void);
 
 #define NPOS 36              /* 6 × 6 transformed positions */
 #define ROWS 6               /* tiles per micro-kernel call */
@@ -119,18 +115,6 @@ TARGET static void transform_filters(const cwino *cw, const float *weights, int 
 #undef WEIGHTED3
 }
 
-/* This thread's share [begin, end) of `count` items, in order. */
-static inline void my_share(long count, long *begin, long *end) {
-    const int threads = omp_get_num_threads(), me = omp_get_thread_num();
-    *begin = count * me / threads;
-    *end = count * (me + 1) / threads;
-}
-
-static void run_on_team(void (*fn)(void *), void *job, long work_items, int threads) {
-    if (threads == 1 || work_items == 1) fn(job);
-    else GOMP_parallel(fn, job, (unsigned)(work_items < threads ? work_items : threads), 0);
-}
-
 typedef struct {
     cwino *cw;
     const float *weights;
@@ -149,7 +133,7 @@ TARGET static void transform_filters_share(void *arg) {
     const cwino *cw = job->cw;
     const int C = cw->c, K = cw->k;
     long begin, end;
-    my_share((K + 15) / 16, &begin, &end);
+    team_share((K + 15) / 16, &begin, &end);
     const int streaming = (size_t)NPOS * C * K * sizeof(float) > STREAM_U_BYTES;
     float staged[NPOS * FILTER_CHANNELS * 16] __attribute__((aligned(64)));
     for (long kb = begin; kb < end; kb++) {
@@ -175,8 +159,7 @@ TARGET static void transform_filters_share(void *arg) {
  * ~9% of a ResNet-18 step with the other core idle, so the team shares it. */
 void cwino_set_weights(cwino *cw, const float *weights, const float *bias, int transposed_flipped) {
     filters_job_t job = {cw, weights, transposed_flipped};
-    int threads = omp_get_max_threads();
-    run_on_team(transform_filters_share, &job, (cw->k + 15) / 16, threads < 1 ? 1 : threads);
+    team_run(transform_filters_share, &job, (cw->k + 15) / 16, omp_get_max_threads());
     cwino_set_bias(cw, bias);
 }
 
@@ -411,7 +394,7 @@ TARGET static void run_chunks(void *arg) {
 TARGET static void whole_batch_transform(void *arg) {
     job_t *job = arg;
     long begin, end;
-    my_share(job->cw->tiles, &begin, &end);
+    team_share(job->cw->tiles, &begin, &end);
     if (end > begin) transform_input(job->cw, job->src, begin, (int)(end - begin), job->scratch + (size_t)begin * job->cw->c,
                                      (size_t)job->rows * job->cw->c);
 }
@@ -420,7 +403,7 @@ TARGET static void whole_batch_multiply(void *arg) {
     job_t *job = arg;
     const cwino *cw = job->cw;
     long begin, end;
-    my_share((cw->k + 15) / 16, &begin, &end); /* blocks of 16 output channels */
+    team_share((cw->k + 15) / 16, &begin, &end); /* blocks of 16 output channels */
     const int k_begin = (int)begin * 16, k_end = end * 16 < cw->k ? (int)end * 16 : cw->k;
     if (k_end <= k_begin) return;
     float *V = job->scratch, *M = V + (size_t)NPOS * job->rows * cw->c;
@@ -441,16 +424,15 @@ int cwino_forward(cwino *cw, const float *src, float *dst, int post_sum, int pos
         for (int pos = 0; pos < NPOS; pos++) /* the micro-kernel runs whole groups of six: zero the rows past the end */
             memset(V + ((size_t)pos * rows + cw->tiles) * cw->c, 0, (size_t)(rows - cw->tiles) * cw->c * sizeof(float));
         job_t job = {cw, src, dst, V, post_sum, post_relu, 0, 0, rows};
-        run_on_team(whole_batch_transform, &job, cw->tiles, threads);
-        run_on_team(whole_batch_multiply, &job, (cw->k + 15) / 16, threads);
+        team_run(whole_batch_transform, &job, cw->tiles, threads);
+        team_run(whole_batch_multiply, &job, (cw->k + 15) / 16, threads);
         shared_buffer_release(&lent_scratch);
         return 0;
     }
     float *scratch = shared_buffer_take(&lent_scratch, (size_t)NPOS * TILES_PER_CHUNK * (cw->c + cw->k) * sizeof(float) * threads);
     if (!scratch) return -1;
     job_t job = {cw, src, dst, scratch, post_sum, post_relu, (cw->tiles + TILES_PER_CHUNK - 1) / TILES_PER_CHUNK, 0};
-    if (threads == 1 || job.chunks == 1) run_chunks(&job);
-    else GOMP_parallel(run_chunks, &job, (unsigned)(job.chunks < threads ? job.chunks : threads), 0);
+    team_run(run_chunks, &job, job.chunks, threads);
     shared_buffer_release(&lent_scratch);
     return 0;
 }
@@ -653,7 +635,7 @@ TARGET static void wgrad_group_partials(void *arg) {
 TARGET static void wgrad_group_filters(void *arg) {
     wgrad_job_t *job = arg;
     long begin, end;
-    my_share(job->cw->c, &begin, &end);
+    team_share(job->cw->c, &begin, &end);
     wgrad_filters(job->cw, job->dU, job->groups, job->dw, (int)begin, (int)end);
 }
 
@@ -675,7 +657,7 @@ TARGET static void wgrad_channel_sums(void *arg) {
     wgrad_job_t *job = arg;
     const cwino *cw = job->cw;
     long begin, end;
-    my_share(cw->c / 4, &begin, &end);
+    team_share(cw->c / 4, &begin, &end);
     for (long g = 0; g < job->groups; g++) {
         const size_t first = (size_t)g * WGRAD_GROUP;
         wgrad_products(cw, job->V + first * cw->c, (size_t)cw->tiles * cw->c, job->D + first * cw->k, (size_t)cw->tiles * cw->k,
@@ -697,11 +679,11 @@ int cwino_backward_weights(const cwino *cw, const float *src, const float *diff_
     if (!buffer) return -1;
     wgrad_job_t job = {cw, src, diff_dst, buffer, buffer + (size_t)NPOS * cw->tiles * cw->c, buffer + transformed, diff_weights, groups, 0};
     if (by_groups) {
-        run_on_team(wgrad_group_partials, &job, groups, threads);
-        run_on_team(wgrad_group_filters, &job, cw->c, threads);
+        team_run(wgrad_group_partials, &job, groups, threads);
+        team_run(wgrad_group_filters, &job, cw->c, threads);
     } else {
-        run_on_team(wgrad_transform_all, &job, groups, threads);
-        run_on_team(wgrad_channel_sums, &job, cw->c / 4, threads);
+        team_run(wgrad_transform_all, &job, groups, threads);
+        team_run(wgrad_channel_sums, &job, cw->c / 4, threads);
     }
     shared_buffer_release(&wgrad_buffers);
     return 0;

@@ -85,59 +85,20 @@ final class MaxPool3x3s2 {
     private static func outputSize(_ x: Act) -> (h: Int, w: Int) { ((x.h + 2 - 3) / 2 + 1, (x.w + 2 - 3) / 2 + 1) }
 
     func forward(_ x: Act, keepForBackward: Bool) -> Act {
-        if !keepForBackward && x.block % 8 == 0 { return maxima(x) }
         let (oh, ow) = Self.outputSize(x)
-        let b = x.block, inPlane = x.plane, outPlane = oh * ow
-        var y = Act(uninitializedN: x.n, c: x.c, h: oh, w: ow, block: b)
-        var arg = [Int32](unsafeUninitializedCapacity: y.count) { _, initialized in initialized = y.count }
-        x.data.withUnsafeBufferPointer { p in
+        var y = Act(uninitializedN: x.n, c: x.c, h: oh, w: ow, block: x.block)
+        // Per output value, the winner's position, kept for backward (inference keeps none).
+        var arg = [Int32](unsafeUninitializedCapacity: keepForBackward ? y.count : 0) { _, initialized in
+            initialized = keepForBackward ? y.count : 0
+        }
+        x.data.withUnsafeBufferPointer { src in
             y.data.withUnsafeMutableBufferPointer { out in
                 arg.withUnsafeMutableBufferPointer { winners in
-                    if b % 8 == 0 {
-                        // Eight channels per vector, the winner's position per lane (as the scalar loop picks it).
-                        Team.forEachShare(of: x.n * x.c / b, work: x.count) { planes in
-                            for plane in planes {
-                                let s = p.baseAddress! + plane * inPlane * b, d = plane * outPlane * b
-                                for oy in 0..<oh {
-                                    let rows = max(0, oy * 2 - 1)...min(x.h - 1, oy * 2 + 1)
-                                    for ox in 0..<ow {
-                                        let columns = max(0, ox * 2 - 1)...min(x.w - 1, ox * 2 + 1)
-                                        for lane in stride(from: 0, to: b, by: 8) {
-                                            let (best, at) = Self.windowMax(s + lane, width: x.w, block: b, rows: rows, columns: columns)
-                                            let o = d + (oy * ow + ox) * b + lane
-                                            storeLanes(best, out.baseAddress!, o)
-                                            UnsafeMutableRawPointer(winners.baseAddress! + o).storeBytes(of: at, as: SIMD8<Int32>.self)
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                        return
-                    }
-                    Team.forEachShare(of: x.n * x.c, work: x.count) { planes in
-                        for plane in planes {
-                            let i = plane / x.c, ch = plane % x.c
-                            let src = Act.offset(i, ch, c: x.c, plane: inPlane, block: b)
-                            let dst = Act.offset(i, ch, c: x.c, plane: outPlane, block: b)
-                            for oy in 0..<oh {
-                                for ox in 0..<ow {
-                                    var best = -Float.infinity, bestIndex = -1
-                                    for ky in 0..<3 {
-                                        let iy = oy * 2 - 1 + ky
-                                        if iy < 0 || iy >= x.h { continue }
-                                        for kx in 0..<3 {
-                                            let ix = ox * 2 - 1 + kx
-                                            if ix < 0 || ix >= x.w { continue }
-                                            let v = p[src + (iy * x.w + ix) * b]
-                                            if v > best || bestIndex < 0 { best = v; bestIndex = iy * x.w + ix }
-                                        }
-                                    }
-                                    let o = dst + (oy * ow + ox) * b
-                                    out[o] = best
-                                    winners[o] = Int32(bestIndex)
-                                }
-                            }
-                        }
+                    let keep = keepForBackward ? winners.baseAddress : nil
+                    if x.block % 8 == 0 {
+                        Self.blockedMaxima(x, src.baseAddress!, oh: oh, ow: ow, into: out.baseAddress!, winners: keep)
+                    } else {
+                        Self.planeMaxima(x, src.baseAddress!, oh: oh, ow: ow, into: out.baseAddress!, winners: keep)
                     }
                 }
             }
@@ -146,30 +107,60 @@ final class MaxPool3x3s2 {
         return y
     }
 
-    /// The forward pass without winners (inference) in a blocked layout, eight channels per vector: the
-    /// same maxima as the scalar loop, lane by lane (the first valid tap, then each tap that is
-    /// strictly greater, in the same order). It was 4% of ResNet-50-ABN's inference as a scalar loop.
-    private func maxima(_ x: Act) -> Act {
-        let (oh, ow) = Self.outputSize(x), b = x.block
-        var y = Act(uninitializedN: x.n, c: x.c, h: oh, w: ow, block: b)
-        x.data.withUnsafeBufferPointer { src in
-            y.data.withUnsafeMutableBufferPointer { dst in
-                for plane in 0..<(x.n * x.c / b) {
-                    let s = src.baseAddress! + plane * x.plane * b, d = dst.baseAddress! + plane * oh * ow * b
-                    for oy in 0..<oh {
-                        let rows = max(0, oy * 2 - 1)...min(x.h - 1, oy * 2 + 1)
-                        for ox in 0..<ow {
-                            let columns = max(0, ox * 2 - 1)...min(x.w - 1, ox * 2 + 1)
-                            for lane in stride(from: 0, to: b, by: 8) {
-                                storeLanes(Self.windowMax(s + lane, width: x.w, block: b, rows: rows, columns: columns).best, d,
-                                           (oy * ow + ox) * b + lane)
-                            }
+    /// The forward pass in a blocked layout, eight channels per vector, planes shared over the team: the
+    /// same maxima and winners as the scalar loop, lane by lane (the first valid tap, then each tap that
+    /// is strictly greater, in the same order). As a scalar loop it was 4% of ResNet-50-ABN's inference.
+    private static func blockedMaxima(_ x: Act, _ src: UnsafePointer<Float>, oh: Int, ow: Int, into out: UnsafeMutablePointer<Float>,
+                                      winners: UnsafeMutablePointer<Int32>?) {
+        let b = x.block
+        Team.forEachShare(of: x.n * x.c / b, work: x.count) { planes in
+            for plane in planes {
+                let s = src + plane * x.plane * b, d = plane * oh * ow * b
+                for oy in 0..<oh {
+                    let rows = max(0, oy * 2 - 1)...min(x.h - 1, oy * 2 + 1)
+                    for ox in 0..<ow {
+                        let columns = max(0, ox * 2 - 1)...min(x.w - 1, ox * 2 + 1)
+                        for lane in stride(from: 0, to: b, by: 8) {
+                            let (best, at) = windowMax(s + lane, width: x.w, block: b, rows: rows, columns: columns)
+                            let o = d + (oy * ow + ox) * b + lane
+                            storeLanes(best, out, o)
+                            if let winners { UnsafeMutableRawPointer(winners + o).storeBytes(of: at, as: SIMD8<Int32>.self) }
                         }
                     }
                 }
             }
         }
-        return y
+    }
+
+    /// The forward pass in any layout, one value at a time, (sample, channel) planes shared over the team.
+    private static func planeMaxima(_ x: Act, _ src: UnsafePointer<Float>, oh: Int, ow: Int, into out: UnsafeMutablePointer<Float>,
+                                    winners: UnsafeMutablePointer<Int32>?) {
+        let b = x.block
+        Team.forEachShare(of: x.n * x.c, work: x.count) { planes in
+            for plane in planes {
+                let i = plane / x.c, ch = plane % x.c
+                let from = Act.offset(i, ch, c: x.c, plane: x.plane, block: b)
+                let to = Act.offset(i, ch, c: x.c, plane: oh * ow, block: b)
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var best = -Float.infinity, bestIndex = -1
+                        for ky in 0..<3 {
+                            let iy = oy * 2 - 1 + ky
+                            if iy < 0 || iy >= x.h { continue }
+                            for kx in 0..<3 {
+                                let ix = ox * 2 - 1 + kx
+                                if ix < 0 || ix >= x.w { continue }
+                                let v = src[from + (iy * x.w + ix) * b]
+                                if v > best || bestIndex < 0 { best = v; bestIndex = iy * x.w + ix }
+                            }
+                        }
+                        let o = to + (oy * ow + ox) * b
+                        out[o] = best
+                        winners?[o] = Int32(bestIndex)
+                    }
+                }
+            }
+        }
     }
 
     /// Lane by lane, the largest of the window's pixels (`block` floats apart, rows `width` pixels
