@@ -312,7 +312,7 @@ final class LayerGradientTests: XCTestCase {
             let se = try XCTUnwrap(block.squeeze)
             XCTAssertEqual(se.fc1.weight.shape, [2, planes * (bottleneck ? 4 : 1)])  // round(32/16), round(8/4)
             // Biases away from 0 so the hidden ReLU is not at a kink for every sample.
-            se.fc1.bias.value = se.fc1.bias.value.map { $0 + 0.3 }
+            se.fc1.bias!.value = se.fc1.bias!.value.map { $0 + 0.3 }
             let plain = randomAct(2, inPlanes, 6, 6)
             let x = blocked ? plain.reblocked(Layout.block(forChannels: inPlanes)) : plain
             let what = bottleneck ? "SE bottleneck" : "SE basic"
@@ -335,7 +335,7 @@ final class LayerGradientTests: XCTestCase {
     func testSqueezeExcitation() throws {
         for (channels, hidden) in [(8, 3), (32, 2)] {
             let se = SqueezeExcitation(SqueezeSpec(fc1: "fc1", fc2: "fc2", channels: channels, hidden: hidden, shortcutFirst: true), rng: &rng)
-            se.fc1.bias.value = se.fc1.bias.value.map { $0 + 0.5 }  // hidden units away from the ReLU's kink
+            se.fc1.bias!.value = se.fc1.bias!.value.map { $0 + 0.5 }  // hidden units away from the ReLU's kink
             var u = randomAct(3, channels, 4, 5)
             u = u.reblocked(Layout.block(forChannels: channels))
             let v0 = Channelwise.excited(u, factors: try se.factors(u, keepForBackward: true))
@@ -476,7 +476,7 @@ final class LayerGradientTests: XCTestCase {
         var x = (0..<10).map { _ in Float(rng.normal()) }
         let r = (0..<6).map { _ in Float(rng.normal()) }
         _ = fc.forward(x, batch: 2, keepForBackward: true)
-        fc.weight.zeroGrad(); fc.bias.zeroGrad()
+        fc.weight.zeroGrad(); fc.bias!.zeroGrad()
         let dx = fc.backward(r)
         let loss = { [self] in self.dot(fc.forward(x, batch: 2, keepForBackward: false), r) }
         checkGradient(name: "linear input", count: 10, analytic: dx, perturb: { x[$0] += $1 }, loss: loss)

@@ -23,11 +23,17 @@ final class Conv2d {
         self.stride = stride
         self.padding = padding
         self.groups = groups
-        // The official init: N(0, sqrt(2 / (k·k·out))).
+        weight = Self.initialWeight(name: name, inChannels: inChannels, outChannels: outChannels, kernel: kernel,
+                                    groups: groups, rng: &rng)
+    }
+
+    /// The official init: N(0, sqrt(2 / (k·k·out))), weight [out, in/groups, k, k].
+    static func initialWeight(name: String, inChannels: Int, outChannels: Int, kernel: Int, groups: Int = 1,
+                              rng: inout InitRandom) -> Parameter {
         let std = (2.0 / Double(kernel * kernel * outChannels)).squareRoot()
         let count = outChannels * (inChannels / groups) * kernel * kernel
-        weight = Parameter(name: name + ".weight", shape: [outChannels, inChannels / groups, kernel, kernel],
-                           value: (0..<count).map { _ in Float(rng.normal() * std) })
+        return Parameter(name: name + ".weight", shape: [outChannels, inChannels / groups, kernel, kernel],
+                         value: (0..<count).map { _ in Float(rng.normal() * std) })
     }
 
     convenience init(name: String, spec s: ConvSpec, rng: inout InitRandom) {

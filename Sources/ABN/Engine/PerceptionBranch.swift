@@ -18,7 +18,7 @@ final class PerceptionBranch {
         mapOffset = attention == .residual ? 1 : 0
     }
 
-    var entries: [StateEntry] { stage.entries + (norm.map { [.norm($0)] } ?? []) + [.parameter(fc.weight), .parameter(fc.bias)] }
+    var entries: [StateEntry] { stage.entries + (norm.map { [.norm($0)] } ?? []) + fc.parameters.map { .parameter($0) } }
 
     /// Logits [N·K] from g(x) and a map M [N, 1, h, w].
     func forward(features fe: Act, map m: Act, training: Bool) throws -> [Float] {

@@ -4,11 +4,13 @@ import Foundation
 /// U(−1/√in, 1/√in) for weight and bias.
 final class Linear {
     let weight: Parameter
-    let bias: Parameter
+    /// nil for a linear map without bias (att_conv2 applied after GAP).
+    let bias: Parameter?
     let inFeatures: Int, outFeatures: Int
     private var input: [Float] = []
     private var batch = 0
 
+    /// torch's nn.Linear with its default init.
     init(name: String, inFeatures: Int, outFeatures: Int, rng: inout InitRandom) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
@@ -19,13 +21,25 @@ final class Linear {
                          value: (0..<outFeatures).map { _ in Float(rng.uniform(-bound, bound)) })
     }
 
+    /// The linear map of a 1×1 convolution's weight [out, in, 1, 1] (no bias), for pooled inputs.
+    init(convolutionWeight w: Parameter) {
+        precondition(w.shape.count == 4 && w.shape[2] == 1 && w.shape[3] == 1, "\(w.name) is not a 1×1 convolution's weight")
+        weight = w
+        bias = nil
+        outFeatures = w.shape[0]
+        inFeatures = w.shape[1]
+    }
+
+    /// In state_dict order.
+    var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
+
     // The products run on oneDNN's sgemm (vectorised, on the team): as scalar loops on one thread the
     // 2048 → 1000 classifier of ResNet-50 was 1.3% of inference with the other core idle.
 
     func forward(_ x: [Float], batch n: Int, keepForBackward: Bool) -> [Float] {
         precondition(x.count == n * inFeatures, "Linear \(weight.name): input is not [\(n), \(inFeatures)]")
         var y = [Float](unsafeUninitializedCapacity: n * outFeatures) { out, initialized in
-            for b in 0..<n { for o in 0..<outFeatures { out[b * outFeatures + o] = bias.value[o] } }
+            for b in 0..<n { for o in 0..<outFeatures { out[b * outFeatures + o] = bias?.value[o] ?? 0 } }
             initialized = n * outFeatures
         }
         x.withUnsafeBufferPointer { xp in
@@ -44,8 +58,10 @@ final class Linear {
     func backward(_ dy: [Float]) -> [Float] {
         let n = batch
         if weight.trainable {
-            for b in 0..<n {
-                for o in 0..<outFeatures { bias.grad[o] += dy[b * outFeatures + o] }
+            if let bias {
+                for b in 0..<n {
+                    for o in 0..<outFeatures { bias.grad[o] += dy[b * outFeatures + o] }
+                }
             }
             dy.withUnsafeBufferPointer { g in
                 input.withUnsafeBufferPointer { xp in

@@ -14,7 +14,7 @@ final class SqueezeExcitation {
         fc2 = Linear(name: spec.fc2, inFeatures: spec.hidden, outFeatures: spec.channels, rng: &rng)
     }
 
-    var entries: [StateEntry] { [.parameter(fc1.weight), .parameter(fc1.bias), .parameter(fc2.weight), .parameter(fc2.bias)] }
+    var entries: [StateEntry] { (fc1.parameters + fc2.parameters).map { .parameter($0) } }
 
     /// s [N·C] (row-major) for u; kept for backward when training.
     func factors(_ u: Act, keepForBackward: Bool) throws -> [Float] {
