@@ -24,9 +24,18 @@ public struct ProgressLine {
         if barWidth > 0 { parts.append(bar(done: done, total: total, width: barWidth)) }
         parts.append("\(done)/\(total)")
         if !detail.isEmpty { parts.append(detail) }
-        parts.append(rate > 0 ? String(format: "%.0f %@/s", rate, unit) : "- \(unit)/s")
+        parts.append(self.rate(rate, unit: unit))
         parts.append("ETA " + duration(remaining))
         return parts.joined(separator: " ")
+    }
+
+    /// "123 img/s", "2.5 batch/s", or below one a second the time each takes ("3.2 s/batch"): a
+    /// ResNet-50 fine-tuning step takes seconds, and "0 batch/s" would read as stalled.
+    public static func rate(_ rate: Double, unit: String) -> String {
+        guard rate > 0, rate.isFinite else { return "- \(unit)/s" }
+        if rate >= 9.95 { return String(format: "%.0f %@/s", rate, unit) }
+        if rate >= 0.995 { return String(format: "%.1f %@/s", rate, unit) }
+        return String(format: "%.1f s/%@", 1 / rate, unit)
     }
 }
 
