@@ -357,11 +357,13 @@ typedef struct {
     const float *src;
     float *dst;
     float *scratch; /* by chunks, per thread: V [36][TILES_PER_CHUNK][C], M [36][TILES_PER_CHUNK][K];
-                     * whole batch: V [36][rows][C], M [36][rows][K] */
+                     * by groups: V [36][rows][C], M [36][rows][K] */
     int post_sum, post_relu;
     long chunks;
     long next; /* the next chunk to take (atomic) */
-    int rows;  /* whole batch: the tiles rounded up to whole groups of six */
+    int rows;  /* by groups: a group's tiles rounded up to whole groups of six */
+    long first; /* by groups: the group's first tile and its number of tiles */
+    int count;
 } job_t;
 
 TARGET static void run_chunks(void *arg) {
@@ -384,22 +386,24 @@ TARGET static void run_chunks(void *arg) {
     }
 }
 
-/* Few tiles of a large layer (C·K past 256×256): U (37.7 MB at 512×512) does not fit in cache, and
- * with chunks of tiles every chunk reads all of it, so ResNet's 7×7 and 14×14 layers at small batches
- * waited on memory (slower than oneDNN's AVX-512 Winograd). Here the batch's tiles are transformed
- * first, then each thread multiplies all of them by its own output channels' share of U (so U is read
- * once in all) and transforms those channels back. Every output is the same arithmetic as in a chunk. */
-#define WHOLE_BATCH_MAX_TILES 192 /* a position's V (tiles × C at 512 channels: 384 KB) stays in L2 */
+/* Large layers (C·K past 256×256): U (37.7 MB at 512×512) does not fit in cache, and with chunks of
+ * tiles every chunk reads all of it, so ResNet's 7×7 and 14×14 layers waited on memory (slower than
+ * oneDNN's AVX-512 Winograd). Here the tiles are taken in a few large groups: a group's tiles are
+ * transformed first, then each thread multiplies all of them by its own output channels' share of U
+ * (so U is read once per group) and transforms those channels back. At batch 32 (fine-tuning
+ * ResNet-50-ABN's branches: 512 tiles at 14×14) chunks read U 29 times a call, three groups 3 times.
+ * Every output is the same arithmetic as in a chunk. */
+#define GROUP_MAX_TILES 192 /* a position's V (tiles × C at 512 channels: 384 KB) stays in L2 */
 
-TARGET static void whole_batch_transform(void *arg) {
+TARGET static void group_transform(void *arg) {
     job_t *job = arg;
     long begin, end;
-    team_share(job->cw->tiles, &begin, &end);
-    if (end > begin) transform_input(job->cw, job->src, begin, (int)(end - begin), job->scratch + (size_t)begin * job->cw->c,
-                                     (size_t)job->rows * job->cw->c);
+    team_share(job->count, &begin, &end);
+    if (end > begin) transform_input(job->cw, job->src, job->first + begin, (int)(end - begin),
+                                     job->scratch + (size_t)begin * job->cw->c, (size_t)job->rows * job->cw->c);
 }
 
-TARGET static void whole_batch_multiply(void *arg) {
+TARGET static void group_multiply(void *arg) {
     job_t *job = arg;
     const cwino *cw = job->cw;
     long begin, end;
@@ -408,7 +412,8 @@ TARGET static void whole_batch_multiply(void *arg) {
     if (k_end <= k_begin) return;
     float *V = job->scratch, *M = V + (size_t)NPOS * job->rows * cw->c;
     multiply(cw, V, M, job->rows, (size_t)job->rows, k_begin, k_end);
-    transform_output(cw, M, (size_t)job->rows, 0, (int)cw->tiles, k_begin / 8, k_end / 8, job->dst, job->post_sum, job->post_relu);
+    transform_output(cw, M, (size_t)job->rows, job->first, job->count, k_begin / 8, k_end / 8, job->dst, job->post_sum,
+                     job->post_relu);
 }
 
 /* The chunks' scratch is needed only during a call, so every kernel borrows the same one. */
@@ -417,15 +422,20 @@ static shared_buffer_t lent_scratch = SHARED_BUFFER_INITIALIZER;
 int cwino_forward(cwino *cw, const float *src, float *dst, int post_sum, int post_relu) {
     int threads = omp_get_max_threads();
     if (threads < 1) threads = 1;
-    if ((long)cw->c * cw->k > 256L * 256 && cw->tiles <= WHOLE_BATCH_MAX_TILES) {
-        const int rows = (int)(cw->tiles + ROWS - 1) / ROWS * ROWS;
+    if ((long)cw->c * cw->k > 256L * 256) {
+        const long groups = (cw->tiles + GROUP_MAX_TILES - 1) / GROUP_MAX_TILES;
+        const long per_group = (cw->tiles + groups - 1) / groups; /* as even as the tiles allow */
+        const int rows = (int)(per_group + ROWS - 1) / ROWS * ROWS;
         float *V = shared_buffer_take(&lent_scratch, (size_t)NPOS * rows * (cw->c + cw->k) * sizeof(float));
         if (!V) return -1;
-        for (int pos = 0; pos < NPOS; pos++) /* the micro-kernel runs whole groups of six: zero the rows past the end */
-            memset(V + ((size_t)pos * rows + cw->tiles) * cw->c, 0, (size_t)(rows - cw->tiles) * cw->c * sizeof(float));
-        job_t job = {cw, src, dst, V, post_sum, post_relu, 0, 0, rows};
-        team_run(whole_batch_transform, &job, cw->tiles, threads);
-        team_run(whole_batch_multiply, &job, (cw->k + 15) / 16, threads);
+        job_t job = {cw, src, dst, V, post_sum, post_relu, 0, 0, rows, 0, 0};
+        for (job.first = 0; job.first < cw->tiles; job.first += per_group) {
+            job.count = (int)(cw->tiles - job.first < per_group ? cw->tiles - job.first : per_group);
+            for (int pos = 0; pos < NPOS; pos++) /* the micro-kernel runs whole groups of six: zero the rows past the end */
+                memset(V + ((size_t)pos * rows + job.count) * cw->c, 0, (size_t)(rows - job.count) * cw->c * sizeof(float));
+            team_run(group_transform, &job, job.count, threads);
+            team_run(group_multiply, &job, (cw->k + 15) / 16, threads);
+        }
         shared_buffer_release(&lent_scratch);
         return 0;
     }

@@ -121,13 +121,14 @@ final class WinogradTests: XCTestCase {
         }
     }
 
-    /// Past 256×256 channels few tiles are multiplied by output-channel shares, many in chunks of
-    /// tiles: an image's output is the same bits either way, and on one thread or two.
+    /// Past 256×256 channels the tiles are multiplied by output-channel shares in groups of at most
+    /// 192 (one group of 20 tiles, two of 98, three of 134, 134 and 132): an image's output is the
+    /// same bits in every group and batch, and on one thread or two.
     func testLargeLayersSameBitsInEveryBatchAndThreadCount() throws {
         var rng = InitRandom(seed: 18)
         let conv = Conv2d(name: "c", inChannels: 512, outChannels: 384, kernel: 3, padding: 1, rng: &rng)
         let bias = random(384, &rng)
-        let images = random(49 * 512 * 64, &rng)
+        let images = random(100 * 512 * 64, &rng)
         for block in blocks {
             func infer(_ n: Int) throws -> [Float] {
                 let x = Act(n: n, c: 512, h: 8, w: 8, data: Array(images[0..<(n * 512 * 64)])).reblocked(block)
@@ -137,9 +138,15 @@ final class WinogradTests: XCTestCase {
             setComputeThreads(1)
             let one = try infer(5)
             setComputeThreads(2)
-            let few = try infer(5), many = try infer(49) // 20 tiles, 196 tiles
+            let few = try infer(5), more = try infer(49), many = try infer(100) // 20, 196 and 400 tiles
             XCTAssertEqual(one, few, "nChw\(block)c")
-            XCTAssertEqual(Array(many[0..<few.count]), few, "nChw\(block)c")
+            XCTAssertEqual(Array(more[0..<few.count]), few, "nChw\(block)c")
+            XCTAssertEqual(Array(many[0..<more.count]), more, "nChw\(block)c")
+            // The last group's images (tiles 268–399) against the same images in a batch of their own.
+            let lastImages = Act(n: 33, c: 512, h: 8, w: 8, data: Array(images[(67 * 512 * 64)..<(100 * 512 * 64)])).reblocked(block)
+            let alone = try conv.forwardFolded(lastImages, weights: conv.weight.value, bias: bias, version: 1, epilogue: .relu,
+                                               block: block).reblocked(1).data
+            XCTAssertEqual(Array(many[(67 * 384 * 64)...]), alone, "nChw\(block)c")
         }
     }
 

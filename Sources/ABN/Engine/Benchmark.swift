@@ -80,13 +80,14 @@ public struct KernelComparison: Codable, Sendable {
 /// Per-layer times of the Winograd and the direct convolution (inference, and training's backward
 /// weights) at the 3×3 stride-1 shapes of
 /// ResNet-20-ABN (batch 64) and of ImageNet ResNet stages (batch 8, and batch 1 where the rule keeps
-/// direct), alternating the two so machine noise hits both alike; best of `repeats`.
+/// direct; batch 32 for the fine-tuned branches of ResNet-50-ABN), alternating the two so machine noise hits both alike; best of `repeats`.
 public func compareConvolutionKernels(threads: Int, repeats: Int = 15) throws -> [KernelComparison] {
     setComputeThreads(threads)
     let block = Layout.preferredBlock // this machine's layout: nChw8c on AVX2, nChw16c on AVX-512
     var rng = InitRandom(seed: 1)
     let layers = [(16, 16, 32, 64), (32, 32, 16, 64), (32, 64, 16, 64), (64, 64, 16, 64), (64, 64, 8, 64),
-                  (128, 128, 28, 8), (256, 256, 14, 8), (512, 512, 7, 8), (256, 256, 14, 1), (512, 512, 7, 1)]
+                  (128, 128, 28, 8), (256, 256, 14, 8), (512, 512, 7, 8), (256, 256, 14, 1), (512, 512, 7, 1),
+                  (512, 512, 14, 32), (512, 512, 7, 32)]  // the last two: fine-tuning ResNet-50-ABN's branches at batch 32
     return try layers.map { c, k, size, n in
         let winograd = Conv2d(name: "w", inChannels: c, outChannels: k, kernel: 3, padding: 1, rng: &rng)
         let direct = Conv2d(name: "d", inChannels: c, outChannels: k, kernel: 3, padding: 1, rng: &rng)
