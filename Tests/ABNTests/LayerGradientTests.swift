@@ -471,6 +471,31 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 
+    /// A convolution's weight gradient goes straight into grad after zeroGrad and is added onto it
+    /// after that: two backward passes give exactly twice one, and zeroGrad starts over. On the
+    /// Winograd kernel (3×3, 32 channels) and oneDNN's (1×1, stride 2).
+    func testConvolutionWeightGradientsAccumulateUntilZeroed() throws {
+        for (kernel, stride, padding) in [(3, 1, 1), (1, 2, 0)] {
+            let conv = Conv2d(name: "c", inChannels: 32, outChannels: 32, kernel: kernel, stride: stride, padding: padding, rng: &rng)
+            let x = randomAct(4, 32, 12, 12).reblocked(Layout.preferredBlock)
+            func pass() throws {
+                let y = try conv.forward(x, keepForBackward: true)
+                _ = try conv.backward(Act(n: y.n, c: y.c, h: y.h, w: y.w, block: y.block, data: y.data.map { $0 * 0.5 + 0.1 }))
+            }
+            conv.weight.zeroGrad()
+            try pass()
+            let once = conv.weight.grad
+            XCTAssertGreaterThan(once.map(abs).max()!, 0, "kernel \(kernel)")
+            try pass()
+            // Compared element by element (exactly), reported as the count that differ.
+            func differing(_ a: [Float], _ b: [Float]) -> Int { zip(a, b).filter { $0 != $1 }.count }
+            XCTAssertEqual(differing(conv.weight.grad, once.map { $0 + $0 }), 0, "kernel \(kernel): the second pass is added")
+            conv.weight.zeroGrad()
+            try pass()
+            XCTAssertEqual(differing(conv.weight.grad, once), 0, "kernel \(kernel): after zeroGrad the first pass again")
+        }
+    }
+
     func testLinearPoolingAndLoss() throws {
         let fc = Linear(name: "fc", inFeatures: 5, outFeatures: 3, rng: &rng)
         var x = (0..<10).map { _ in Float(rng.normal()) }

@@ -94,6 +94,8 @@ final class Parameter {
     var grad: [Float]
     /// False for parameters a fine-tuning run keeps fixed.
     var trainable = true
+    /// Nothing added to `grad` since zeroGrad. Whatever writes `grad` other than addGradient sets it false.
+    var gradIsZero = true
 
     init(name: String, shape: [Int], value: [Float]) {
         precondition(shape.reduce(1, *) == value.count)
@@ -107,6 +109,21 @@ final class Parameter {
         grad.withUnsafeMutableBufferPointer { g in
             for i in g.indices { g[i] = 0 }
         }
+        gradIsZero = true
+    }
+
+    /// grad += what `compute` writes into the buffer it is given (every element): straight into grad
+    /// when nothing was added since zeroGrad. A convolution's weight gradient is as large as its
+    /// weights, and a temporary and an add were two more passes over it at every step.
+    func addGradient(_ compute: (inout [Float]) throws -> Void) rethrows {
+        if gradIsZero {
+            try compute(&grad)
+        } else {
+            var g = [Float](unsafeUninitializedCapacity: grad.count) { _, n in n = grad.count }
+            try compute(&g)
+            Vec.add(&grad, g)
+        }
+        gradIsZero = false
     }
 }
 

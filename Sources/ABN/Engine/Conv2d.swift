@@ -70,11 +70,7 @@ final class Conv2d {
         guard let x = input else { throw ABNError.kernel("\(weight.name): backward without a training forward") }
         let p = try primitive(x, outputBlock: outputBlock, training: true, epilogue: .none)
         let g = dy.reblocked(outputBlock)
-        if weight.trainable {
-            var dw = [Float](unsafeUninitializedCapacity: weight.value.count) { _, n in n = weight.value.count }
-            try p.backwardWeights(x.data, g.data, into: &dw)
-            Vec.add(&weight.grad, dw)
-        }
+        if weight.trainable { try weight.addGradient { try p.backwardWeights(x.data, g.data, into: &$0) } }
         input = nil
         guard needInputGradient else { return nil }
         var dx = Act(uninitializedN: x.n, c: x.c, h: x.h, w: x.w, block: x.block)

@@ -58,6 +58,8 @@ final class Linear {
     func backward(_ dy: [Float]) -> [Float] {
         let n = batch
         if weight.trainable {
+            weight.gradIsZero = false
+            bias?.gradIsZero = false
             if let bias {
                 for b in 0..<n {
                     for o in 0..<outFeatures { bias.grad[o] += dy[b * outFeatures + o] }
