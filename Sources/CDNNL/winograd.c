@@ -9,6 +9,7 @@
 // kernel, then transform back with the bias, residual and ReLU fused. Chunks are independent, so
 // the result does not depend on how many threads run them.
 #include "winograd.h"
+#include "CDNNL.h"
 #include "shared_buffer.h"
 #include "team.h"
 #include <immintrin.h>
@@ -603,16 +604,66 @@ TARGET static void wgrad_filters(const cwino *cw, const float *dU, long partials
         }
 }
 
+/* With AVX-512 (32 registers): 8 input channels × 32 output channels, 16 accumulators, so each row's
+ * 10 loads feed 16 FMAs (the 4×16 kernel: 6 loads for 8, with just enough accumulators to cover the
+ * FMA latency). Every dU element is summed over the rows in the same order by one accumulator, as in
+ * the AVX2 kernels, so the bits are the same. */
+#define TARGET512 __attribute__((target("avx512f,fma")))
+TARGET512 static inline void wgrad_kernel_8x32(const float *V, const float *D, float *dU, int C, int K, long rows, int add) {
+    __m512 a[8][2];
+    for (int i = 0; i < 8; i++) a[i][0] = a[i][1] = _mm512_setzero_ps();
+    for (long r = 0; r < rows; r++) {
+        const __m512 d0 = _mm512_loadu_ps(D + r * K), d1 = _mm512_loadu_ps(D + r * K + 16);
+        for (int i = 0; i < 8; i++) {
+            const __m512 v = _mm512_set1_ps(V[r * C + i]);
+            a[i][0] = _mm512_fmadd_ps(v, d0, a[i][0]);
+            a[i][1] = _mm512_fmadd_ps(v, d1, a[i][1]);
+        }
+    }
+    for (int i = 0; i < 8; i++) {
+        if (add) {
+            a[i][0] = _mm512_add_ps(a[i][0], _mm512_loadu_ps(dU + (size_t)i * K));
+            a[i][1] = _mm512_add_ps(a[i][1], _mm512_loadu_ps(dU + (size_t)i * K + 16));
+        }
+        _mm512_storeu_ps(dU + (size_t)i * K, a[i][0]);
+        _mm512_storeu_ps(dU + (size_t)i * K + 16, a[i][1]);
+    }
+}
+
+/* Pairs of blocks of four input channels, output channels in 32s, on the AVX-512 kernel. */
+TARGET512 static void wgrad_products_wide(const cwino *cw, const float *Vp, const float *Dp, long rows, float *dUp, int b,
+                                          int add) {
+    const int C = cw->c, K = cw->k;
+    for (int k0 = 0; k0 < K; k0 += 32) wgrad_kernel_8x32(Vp + b * 4, Dp + k0, dUp + (size_t)b * 4 * K + k0, C, K, rows, add);
+}
+
+/* Whether the AVX-512 kernel runs: on a CPU with it, in the layout oneDNN uses there (so that
+ * DNNL_MAX_CPU_ISA=AVX2 tests the AVX2 kernels on such a CPU), output channels in 32s. */
+static int wide_allowed = 1;
+
+void cdnnl_winograd_allow_avx512(int allowed) { wide_allowed = allowed; }
+
+static int wide_kernel(const cwino *cw) {
+    static int available = -1;
+    if (available < 0) available = __builtin_cpu_supports("avx512f") && cdnnl_preferred_block() == 16;
+    return available && wide_allowed && cw->k % 32 == 0;
+}
+
 /* dU[pos][c][k] at one position for input channels in blocks [b_begin, b_end) of four and every
  * output channel, over `rows` tiles of V and D (the position's rows); `add`: onto dU. */
 TARGET static void wgrad_products_at(const cwino *cw, const float *Vp, const float *Dp, long rows, float *dUp, int b_begin,
                                      int b_end, int add) {
-    const int C = cw->c, K = cw->k;
-    for (int b = b_begin; b < b_end; b++)
+    const int C = cw->c, K = cw->k, wide = wide_kernel(cw);
+    for (int b = b_begin; b < b_end; b++) {
+        if (wide && b + 1 < b_end) {
+            wgrad_products_wide(cw, Vp, Dp, rows, dUp, b++, add);
+            continue;
+        }
         for (int k0 = 0; k0 < K; k0 += 16) {
             if (block_width(K, k0) == 16) wgrad_kernel_4x16(Vp + b * 4, Dp + k0, dUp + (size_t)b * 4 * K + k0, C, K, rows, add);
             else wgrad_kernel_4x8(Vp + b * 4, Dp + k0, dUp + (size_t)b * 4 * K + k0, C, K, rows, add);
         }
+    }
 }
 
 /* wgrad_products_at at every position (position strides v_stride and d_stride in V and D). */

@@ -1,4 +1,5 @@
 import XCTest
+import CDNNL
 @testable import ABN
 
 /// The Winograd F(4×4, 3×3) convolution (winograd.c, AVX2) against direct loops in Double with the
@@ -318,6 +319,27 @@ final class WinogradTests: XCTestCase {
             conv.directOnly = true
             XCTAssertFalse(try conv.usesWinograd(x.reblocked(block), training: true, block: block))
             XCTAssertLessThan(relativeError(two, try weightGradient(conv, x, dy, block: block)), 1e-5, "nChw\(block)c")
+        }
+    }
+    /// On an AVX-512 CPU the backward weights multiply 8 input × 32 output channels at a time; each
+    /// weight's sum still runs over the tiles in one order, so the result is the AVX2 kernels' bit for
+    /// bit: 14×14 maps, by channels (512 → 64, batch 8: one group of 128 tiles; batch 32: four) and by
+    /// groups (256 → 64, batch 64: eight groups on two threads), and 48 output channels, which stay on
+    /// the AVX2 kernels.
+    func testBackwardWeightsSameBitsOnTheAVX512Kernel() throws {
+        var rng = InitRandom(seed: 19)
+        for (c, k, n) in [(512, 64, 8), (512, 64, 32), (256, 64, 64), (64, 48, 8)] {
+            let conv = Conv2d(name: "c", inChannels: c, outChannels: k, kernel: 3, padding: 1, rng: &rng)
+            let x = Act(n: n, c: c, h: 14, w: 14, data: random(n * c * 196, &rng))
+            let dy = Act(n: n, c: k, h: 14, w: 14, data: random(n * k * 196, &rng))
+            let block = Layout.preferredBlock
+            XCTAssertTrue(try conv.usesWinograd(x.reblocked(block), training: true, block: block) || !ConvPrimitive.winogradEnabled)
+            cdnnl_winograd_allow_avx512(0)
+            let narrow = try weightGradient(conv, x, dy, block: block)
+            cdnnl_winograd_allow_avx512(1)
+            let wide = try weightGradient(conv, x, dy, block: block)
+            XCTAssertEqual(zip(narrow, wide).filter { $0 != $1 }.count, 0, "\(c) → \(k), batch \(n)")
+            if n == 8 { XCTAssertLessThan(relativeError(wide, referenceWeightGradient(x, dy)), 2e-5, "\(c) → \(k), batch \(n)") }
         }
     }
 }

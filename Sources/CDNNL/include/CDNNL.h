@@ -20,6 +20,8 @@ int cdnnl_team_size(void);
 
 /// The channel block oneDNN's kernels want on this CPU: 16 with AVX-512, else 8.
 int cdnnl_preferred_block(void);
+/// For tests: 0 keeps the Winograd backward weights on its AVX2 kernels on an AVX-512 CPU (default 1).
+void cdnnl_winograd_allow_avx512(int allowed);
 
 /// One convolution: src [n, c, h, w] in layout `src_block` (1 = NCHW, 8 / 16 = nChw8c / nChw16c),
 /// weights [k, c/groups, r, r] (OIHW; for groups > 1 the same bytes as oneDNN's GOIHW, as PyTorch
