@@ -4,10 +4,11 @@
 //
 //   y(tile) = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A      d: a 6×6 input tile, g: a 3×3 filter (correlation)
 //
-// Per chunk of output tiles: transform the input tiles (V, 36 positions × tiles × C), multiply
-// at each of the 36 positions by the transformed weights (U, C × K) with a 6×16 register-blocked
-// kernel, then transform back with the bias, residual and ReLU fused. Chunks are independent, so
-// the result does not depend on how many threads run them.
+// Per chunk of output tiles (or, past 256×256 channels, per group of tiles with output channels shared
+// out): transform the input tiles (V, 36 positions × tiles × C), multiply at each of the 36 positions
+// by the transformed weights (U, C × K) with a 6×16 register-blocked kernel, then transform back with
+// the bias, residual and ReLU fused. Every output is the same arithmetic however the tiles are split,
+// so the result does not depend on how many threads run them.
 #include "winograd.h"
 #include "CDNNL.h"
 #include "shared_buffer.h"
@@ -420,32 +421,38 @@ TARGET static void group_multiply(void *arg) {
 /* The chunks' scratch is needed only during a call, so every kernel borrows the same one. */
 static shared_buffer_t lent_scratch = SHARED_BUFFER_INITIALIZER;
 
-int cwino_forward(cwino *cw, const float *src, float *dst, int post_sum, int post_relu) {
-    int threads = omp_get_max_threads();
-    if (threads < 1) threads = 1;
-    if ((long)cw->c * cw->k > 256L * 256) {
-        const long groups = (cw->tiles + GROUP_MAX_TILES - 1) / GROUP_MAX_TILES;
-        const long per_group = (cw->tiles + groups - 1) / groups; /* as even as the tiles allow */
-        const int rows = (int)(per_group + ROWS - 1) / ROWS * ROWS;
-        float *V = shared_buffer_take(&lent_scratch, (size_t)NPOS * rows * (cw->c + cw->k) * sizeof(float));
-        if (!V) return -1;
-        job_t job = {cw, src, dst, V, post_sum, post_relu, 0, 0, rows, 0, 0};
-        for (job.first = 0; job.first < cw->tiles; job.first += per_group) {
-            job.count = (int)(cw->tiles - job.first < per_group ? cw->tiles - job.first : per_group);
-            for (int pos = 0; pos < NPOS; pos++) /* the micro-kernel runs whole groups of six: zero the rows past the end */
-                memset(V + ((size_t)pos * rows + job.count) * cw->c, 0, (size_t)(rows - job.count) * cw->c * sizeof(float));
-            team_run(group_transform, &job, job.count, threads);
-            team_run(group_multiply, &job, (cw->k + 15) / 16, threads);
-        }
-        shared_buffer_release(&lent_scratch);
-        return 0;
+static int forward_by_groups(cwino *cw, const float *src, float *dst, int post_sum, int post_relu, int threads) {
+    const long groups = (cw->tiles + GROUP_MAX_TILES - 1) / GROUP_MAX_TILES;
+    const long per_group = (cw->tiles + groups - 1) / groups; /* as even as the tiles allow */
+    const int rows = (int)(per_group + ROWS - 1) / ROWS * ROWS;
+    float *V = shared_buffer_take(&lent_scratch, (size_t)NPOS * rows * (cw->c + cw->k) * sizeof(float));
+    if (!V) return -1;
+    job_t job = {cw, src, dst, V, post_sum, post_relu, 0, 0, rows, 0, 0};
+    for (job.first = 0; job.first < cw->tiles; job.first += per_group) {
+        job.count = (int)(cw->tiles - job.first < per_group ? cw->tiles - job.first : per_group);
+        for (int pos = 0; pos < NPOS; pos++) /* the micro-kernel runs whole groups of six: zero the rows past the end */
+            memset(V + ((size_t)pos * rows + job.count) * cw->c, 0, (size_t)(rows - job.count) * cw->c * sizeof(float));
+        team_run(group_transform, &job, job.count, threads);
+        team_run(group_multiply, &job, (cw->k + 15) / 16, threads);
     }
+    shared_buffer_release(&lent_scratch);
+    return 0;
+}
+
+static int forward_by_chunks(cwino *cw, const float *src, float *dst, int post_sum, int post_relu, int threads) {
     float *scratch = shared_buffer_take(&lent_scratch, (size_t)NPOS * TILES_PER_CHUNK * (cw->c + cw->k) * sizeof(float) * threads);
     if (!scratch) return -1;
     job_t job = {cw, src, dst, scratch, post_sum, post_relu, (cw->tiles + TILES_PER_CHUNK - 1) / TILES_PER_CHUNK, 0};
     team_run(run_chunks, &job, job.chunks, threads);
     shared_buffer_release(&lent_scratch);
     return 0;
+}
+
+int cwino_forward(cwino *cw, const float *src, float *dst, int post_sum, int post_relu) {
+    int threads = omp_get_max_threads();
+    if (threads < 1) threads = 1;
+    return (long)cw->c * cw->k > 256L * 256 ? forward_by_groups(cw, src, dst, post_sum, post_relu, threads)
+                                            : forward_by_chunks(cw, src, dst, post_sum, post_relu, threads);
 }
 
 /* Training's transformed weights change at every step and are read once, right after they are

@@ -94,8 +94,8 @@ final class Parameter {
     var grad: [Float]
     /// False for parameters a fine-tuning run keeps fixed.
     var trainable = true
-    /// Nothing added to `grad` since zeroGrad. Whatever writes `grad` other than addGradient sets it false.
-    var gradIsZero = true
+    /// Nothing added to `grad` since zeroGrad (every layer adds its gradients through addGradient).
+    private(set) var gradIsZero = true
 
     init(name: String, shape: [Int], value: [Float]) {
         precondition(shape.reduce(1, *) == value.count)
@@ -114,7 +114,8 @@ final class Parameter {
 
     /// grad += what `compute` writes into the buffer it is given (every element): straight into grad
     /// when nothing was added since zeroGrad. A convolution's weight gradient is as large as its
-    /// weights, and a temporary and an add were two more passes over it at every step.
+    /// weights, and a temporary and an add were two more passes over it at every step; every layer
+    /// adds its gradients this way, so `gradIsZero` is never out of date.
     func addGradient(_ compute: (inout [Float]) throws -> Void) rethrows {
         if gradIsZero {
             try compute(&grad)

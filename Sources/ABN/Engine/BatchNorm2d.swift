@@ -115,12 +115,8 @@ final class BatchNorm2d {
         }
         Channelwise.combine(d, mask: mask, a: a, x: x, center: batchMean, k: k, t: t, into: &dx.data)
         if weight.trainable {
-            weight.gradIsZero = false
-            bias.gradIsZero = false
-            for c in 0..<channels {
-                weight.grad[c] += Float(dyCentered[c] * Double(invStd[c]))
-                bias.grad[c] += Float(dBeta[c])
-            }
+            weight.addGradient { g in for c in 0..<channels { g[c] = Float(dyCentered[c] * Double(invStd[c])) } }
+            bias.addGradient { g in for c in 0..<channels { g[c] = Float(dBeta[c]) } }
         }
         return dx
     }

@@ -58,18 +58,19 @@ final class Linear {
     func backward(_ dy: [Float]) -> [Float] {
         let n = batch
         if weight.trainable {
-            weight.gradIsZero = false
-            bias?.gradIsZero = false
-            if let bias {
+            bias?.addGradient { db in
+                for o in 0..<outFeatures { db[o] = 0 }
                 for b in 0..<n {
-                    for o in 0..<outFeatures { bias.grad[o] += dy[b * outFeatures + o] }
+                    for o in 0..<outFeatures { db[o] += dy[b * outFeatures + o] }
                 }
             }
-            dy.withUnsafeBufferPointer { g in
-                input.withUnsafeBufferPointer { xp in
-                    weight.grad.withUnsafeMutableBufferPointer { dw in
-                        sgemm(transA: true, transB: false, m: outFeatures, n: inFeatures, k: n, g.baseAddress!, xp.baseAddress!,
-                              dw.baseAddress!, accumulate: true)
+            weight.addGradient { dw in
+                dy.withUnsafeBufferPointer { g in
+                    input.withUnsafeBufferPointer { xp in
+                        dw.withUnsafeMutableBufferPointer { out in
+                            sgemm(transA: true, transB: false, m: outFeatures, n: inFeatures, k: n, g.baseAddress!, xp.baseAddress!,
+                                  out.baseAddress!)
+                        }
                     }
                 }
             }
