@@ -277,20 +277,57 @@ TARGET static inline void kernel_6x8(const float *V, const float *U, float *M, i
     for (int r = 0; r < ROWS; r++) _mm256_storeu_ps(M + (size_t)r * K, a[r]);
 }
 
+/* With AVX-512 (32 registers, and on Zen 5 twice the AVX2 FMA width): 6 tiles × `blocks` blocks of
+ * 16 output channels (up to 4: 24 accumulators), the blocks' U side by side in U's layout (block j at
+ * U + 16·j·C). Each output is still summed over c in order by one FMA chain, as in kernel_6x16, so the
+ * bits are the AVX2 kernel's. */
+#define TARGET512 __attribute__((target("avx512f,fma")))
+TARGET512 static inline __attribute__((always_inline)) void kernel_6xblocks(const float *V, const float *U, float *M, int C,
+                                                                              int K, const int blocks) {
+    __m512 a[ROWS][4];
+    for (int r = 0; r < ROWS; r++)
+        for (int j = 0; j < blocks; j++) a[r][j] = _mm512_setzero_ps();
+    for (int c = 0; c < C; c++) {
+        __m512 u[4];
+        for (int j = 0; j < blocks; j++) u[j] = _mm512_loadu_ps(U + (size_t)j * 16 * C + (size_t)c * 16);
+        for (int r = 0; r < ROWS; r++) {
+            const __m512 v = _mm512_set1_ps(V[(size_t)r * C + c]);
+            for (int j = 0; j < blocks; j++) a[r][j] = _mm512_fmadd_ps(v, u[j], a[r][j]);
+        }
+    }
+    for (int r = 0; r < ROWS; r++)
+        for (int j = 0; j < blocks; j++) _mm512_storeu_ps(M + (size_t)r * K + 16 * j, a[r][j]);
+}
+
+TARGET512 static void kernel_6x64(const float *V, const float *U, float *M, int C, int K) { kernel_6xblocks(V, U, M, C, K, 4); }
+TARGET512 static void kernel_6x32(const float *V, const float *U, float *M, int C, int K) { kernel_6xblocks(V, U, M, C, K, 2); }
+
+/* Whether the AVX-512 kernels run: on a CPU with it, in the layout oneDNN uses there (so that
+ * DNNL_MAX_CPU_ISA=AVX2 tests the AVX2 kernels on such a CPU). */
+static int wide_allowed = 1;
+
+void cdnnl_winograd_allow_avx512(int allowed) { wide_allowed = allowed; }
+
+static int avx512_kernels(void) {
+    static int available = -1;
+    if (available < 0) available = __builtin_cpu_supports("avx512f") && cdnnl_preferred_block() == 16;
+    return available && wide_allowed;
+}
+
 /* M = V · U at every position for `rows` rows (`stride` rows between positions in V and M) and
- * output channels [k_begin, k_end) (multiples of 16, or K). */
+ * output channels [k_begin, k_end) (multiples of 16, or K): 64 or 32 channels a call on AVX-512,
+ * else (and for the last 16 or 8) 16 or 8. */
 TARGET static void multiply(const cwino *cw, const float *V, float *M, int rows, size_t stride, int k_begin, int k_end) {
-    const int C = cw->c, K = cw->k;
+    const int C = cw->c, K = cw->k, wide = avx512_kernels();
     for (int pos = 0; pos < NPOS; pos++) {
         const float *Vp = V + (size_t)pos * stride * C;
         const float *Up = cw->u + (size_t)pos * C * K;
         float *Mp = M + (size_t)pos * stride * K;
-        for (int k0 = k_begin; k0 < k_end; k0 += 16) {
-            int width = block_width(K, k0);
-            for (int r0 = 0; r0 < rows; r0 += ROWS) {
-                if (width == 16) kernel_6x16(Vp + (size_t)r0 * C, Up + (size_t)k0 * C, Mp + (size_t)r0 * K + k0, C, K);
-                else kernel_6x8(Vp + (size_t)r0 * C, Up + (size_t)k0 * C, Mp + (size_t)r0 * K + k0, C, K);
-            }
+        for (int k0 = k_begin, width; k0 < k_end; k0 += width) {
+            width = wide && k_end - k0 >= 64 ? 64 : wide && k_end - k0 >= 32 ? 32 : block_width(K, k0);
+            void (*kernel)(const float *, const float *, float *, int, int) =
+                width == 64 ? kernel_6x64 : width == 32 ? kernel_6x32 : width == 16 ? kernel_6x16 : kernel_6x8;
+            for (int r0 = 0; r0 < rows; r0 += ROWS) kernel(Vp + (size_t)r0 * C, Up + (size_t)k0 * C, Mp + (size_t)r0 * K + k0, C, K);
         }
     }
 }
@@ -615,7 +652,6 @@ TARGET static void wgrad_filters(const cwino *cw, const float *dU, long partials
  * 10 loads feed 16 FMAs (the 4×16 kernel: 6 loads for 8, with just enough accumulators to cover the
  * FMA latency). Every dU element is summed over the rows in the same order by one accumulator, as in
  * the AVX2 kernels, so the bits are the same. */
-#define TARGET512 __attribute__((target("avx512f,fma")))
 TARGET512 static inline void wgrad_kernel_8x32(const float *V, const float *D, float *dU, int C, int K, long rows, int add) {
     __m512 a[8][2];
     for (int i = 0; i < 8; i++) a[i][0] = a[i][1] = _mm512_setzero_ps();
@@ -644,17 +680,8 @@ TARGET512 static void wgrad_products_wide(const cwino *cw, const float *Vp, cons
     for (int k0 = 0; k0 < K; k0 += 32) wgrad_kernel_8x32(Vp + b * 4, Dp + k0, dUp + (size_t)b * 4 * K + k0, C, K, rows, add);
 }
 
-/* Whether the AVX-512 kernel runs: on a CPU with it, in the layout oneDNN uses there (so that
- * DNNL_MAX_CPU_ISA=AVX2 tests the AVX2 kernels on such a CPU), output channels in 32s. */
-static int wide_allowed = 1;
-
-void cdnnl_winograd_allow_avx512(int allowed) { wide_allowed = allowed; }
-
-static int wide_kernel(const cwino *cw) {
-    static int available = -1;
-    if (available < 0) available = __builtin_cpu_supports("avx512f") && cdnnl_preferred_block() == 16;
-    return available && wide_allowed && cw->k % 32 == 0;
-}
+/* Whether the AVX-512 backward-weights kernel runs: output channels in 32s. */
+static int wide_kernel(const cwino *cw) { return avx512_kernels() && cw->k % 32 == 0; }
 
 /* dU[pos][c][k] at one position for input channels in blocks [b_begin, b_end) of four and every
  * output channel, over `rows` tiles of V and D (the position's rows); `add`: onto dU. */

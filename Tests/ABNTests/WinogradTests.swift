@@ -321,6 +321,38 @@ final class WinogradTests: XCTestCase {
             XCTAssertLessThan(relativeError(two, try weightGradient(conv, x, dy, block: block)), 1e-5, "nChw\(block)c")
         }
     }
+    /// On an AVX-512 CPU the forward products take 64 or 32 output channels a call (then 16), each
+    /// output still summed over the input channels in one order, so inference, training's forward and
+    /// its backward data are the AVX2 kernel's bit for bit: by chunks (64 → 64 at 28², 64 → 112 =
+    /// 64 + 32 + 16 at 14²) and by groups with the output channels shared between two threads
+    /// (512 → 512 at 14², batch 32: three groups). Where the CPU has no AVX-512 both runs are AVX2.
+    func testForwardSameBitsOnTheAVX512Kernels() throws {
+        var rng = InitRandom(seed: 21)
+        for (c, k, n, side) in [(64, 64, 8, 28), (64, 112, 4, 14), (512, 512, 32, 14)] {
+            let conv = Conv2d(name: "c", inChannels: c, outChannels: k, kernel: 3, padding: 1, rng: &rng)
+            let bias = random(k, &rng)
+            let block = Layout.preferredBlock
+            let x = Act(n: n, c: c, h: side, w: side, data: random(n * c * side * side, &rng)).reblocked(block)
+            let dy = Act(n: n, c: k, h: side, w: side, data: random(n * k * side * side, &rng)).reblocked(block)
+            XCTAssertTrue(try conv.usesWinograd(x, epilogue: .relu, block: block) || !ConvPrimitive.winogradEnabled)
+            func run() throws -> (inference: [Float], training: [Float], inputGradient: [Float]) {
+                let inference = try conv.forwardFolded(x, weights: conv.weight.value, bias: bias, version: 1, epilogue: .relu,
+                                                       block: block)
+                let training = try conv.forward(x, keepForBackward: true, block: block)
+                let dx = try XCTUnwrap(try conv.backward(dy))
+                conv.weight.zeroGrad()
+                return (inference.data, training.data, dx.data)
+            }
+            cdnnl_winograd_allow_avx512(0)
+            let narrow = try run()
+            cdnnl_winograd_allow_avx512(1)
+            let wide = try run()
+            XCTAssertEqual(zip(narrow.inference, wide.inference).filter { $0 != $1 }.count, 0, "\(c) → \(k), inference")
+            XCTAssertEqual(zip(narrow.training, wide.training).filter { $0 != $1 }.count, 0, "\(c) → \(k), training")
+            XCTAssertEqual(zip(narrow.inputGradient, wide.inputGradient).filter { $0 != $1 }.count, 0, "\(c) → \(k), dx")
+        }
+    }
+
     /// On an AVX-512 CPU the backward weights multiply 8 input × 32 output channels at a time; each
     /// weight's sum still runs over the tiles in one order, so the result is the AVX2 kernels' bit for
     /// bit: 14×14 maps, by channels (512 → 64, batch 8: one group of 128 tiles; batch 32: four) and by
