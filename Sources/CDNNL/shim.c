@@ -175,6 +175,7 @@ struct cdnnl_conv {
 int cdnnl_conv_out_h(const cdnnl_conv *c) { return c->oh; }
 int cdnnl_conv_out_w(const cdnnl_conv *c) { return c->ow; }
 int cdnnl_conv_is_winograd(const cdnnl_conv *c) { return c->wino != NULL; }
+int cdnnl_conv_backward_weights_is_winograd(const cdnnl_conv *c) { return c->training && c->wino && !c->bwd_weights; }
 int cdnnl_conv_keeps_weights(const cdnnl_conv *c) {
     return c->wino ? cwino_keeps_weights(c->wino) : c->f_wei.to_prim != NULL && !c->f_wei.lent;
 }
@@ -226,6 +227,29 @@ static int winograd_wanted(const cdnnl_conv_params *p) {
            cwino_chunks(p->n, p->h, p->w) >= omp_get_max_threads();
 }
 
+/* Winograd's backward weights transform every tile of the input and of the gradient, and at few
+ * channels that work is not repaid by cheaper products. On AVX-512 oneDNN's direct kernel was faster
+ * where a side has 32 channels or fewer (`abn-hitl bench --kernels`: Zen 4 0.83× and 0.94× ours at
+ * 16 and 32 channels; Zen 5, whose FMAs are twice as wide, 0.31×, 0.56× and 0.77× at 16→16, 32→32 and
+ * 32→64), so those layers keep Winograd for the forward pass and backward data only. On AVX2 ours
+ * was as fast at 16 channels and faster from 32 (0.98×, 1.60×). */
+#define WINOGRAD_WGRAD_MIN_CHANNELS_AVX512 64
+static int wgrad_min_channels = -1; /* set on first use, or by the test switch */
+
+int cdnnl_winograd_backward_weights_min_channels(int channels) {
+    if (wgrad_min_channels < 0) wgrad_min_channels = cdnnl_preferred_block() == 16 ? WINOGRAD_WGRAD_MIN_CHANNELS_AVX512 : 0;
+    int previous = wgrad_min_channels;
+    if (channels >= 0) wgrad_min_channels = channels;
+    return previous;
+}
+
+static int winograd_backward_weights_wanted(const cdnnl_conv_params *p) {
+    int min = cdnnl_winograd_backward_weights_min_channels(-1);
+    return p->c >= min && p->k >= min;
+}
+
+static int add_direct_backward_weights(cdnnl_conv *cv, const cdnnl_conv_params *p);
+
 cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
     if (ensure_engine()) return NULL;
     if (p->bf16 && (p->training || !cdnnl_bf16_available())) {
@@ -253,7 +277,11 @@ cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
         } else {
             cv->wino = cwino_create_for_training(p->n, p->c, p->h, p->w, p->k, p->src_block);
             cv->wino_bwd = cwino_create_for_training(p->n, p->k, p->h, p->w, p->c, p->src_block);
-            if (cv->wino && cv->wino_bwd) return cv;
+            if (cv->wino && cv->wino_bwd) {
+                if (winograd_backward_weights_wanted(p) || add_direct_backward_weights(cv, p) == 0) return cv;
+                cdnnl_conv_destroy(cv);
+                return NULL;
+            }
             cwino_destroy(cv->wino);
             cwino_destroy(cv->wino_bwd);
             cv->wino = cv->wino_bwd = NULL;
@@ -347,6 +375,36 @@ fail:
     return NULL;
 }
 
+/* oneDNN's backward weights for a convolution whose other passes run on the Winograd kernel: its
+ * primitive and arguments only (the forward descriptor is a hint oneDNN wants, then dropped). */
+static int add_direct_backward_weights(cdnnl_conv *cv, const cdnnl_conv_params *p) {
+    dnnl_dims_t src_dims = {p->n, p->c, p->h, p->w}, wei_dims = {p->k, p->c, p->r, p->r}, dst_dims = {p->n, p->k, cv->oh, cv->ow};
+    dnnl_dims_t strides = {p->stride, p->stride}, padding = {p->pad, p->pad};
+    dnnl_memory_desc_t src_md, dst_md, wei_user, wei_any;
+    dnnl_convolution_desc_t fd, wd;
+    dnnl_primitive_desc_t hint = NULL;
+    CHECK(dnnl_memory_desc_init_by_tag(&src_md, 4, src_dims, dnnl_f32, activation_tag(p->src_block)), "md");
+    CHECK(dnnl_memory_desc_init_by_tag(&dst_md, 4, dst_dims, dnnl_f32, activation_tag(p->dst_block)), "md");
+    CHECK(dnnl_memory_desc_init_by_tag(&wei_user, 4, wei_dims, dnnl_f32, dnnl_oihw), "md");
+    CHECK(dnnl_memory_desc_init_by_tag(&wei_any, 4, wei_dims, dnnl_f32, dnnl_format_tag_any), "md");
+    CHECK(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src_md, &wei_any, NULL,
+                                             &dst_md, strides, padding, padding), "convolution_forward_desc_init");
+    CHECK(dnnl_primitive_desc_create(&hint, &fd, NULL, engine, NULL), "convolution forward");
+    CHECK(dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &src_md, &wei_any, NULL, &dst_md, strides,
+                                                      padding, padding), "convolution_backward_weights_desc_init");
+    CHECK(dnnl_primitive_desc_create(&cv->bwd_weights_pd, &wd, NULL, engine, hint), "convolution backward weights");
+    dnnl_primitive_desc_destroy(hint);
+    hint = NULL;
+    CHECK(dnnl_primitive_create(&cv->bwd_weights, cv->bwd_weights_pd), "convolution backward weights");
+    if (arg_init(&cv->w_src, &src_md, query(cv->bwd_weights_pd, dnnl_query_src_md), 1, 0, 0)) goto fail;
+    if (arg_init(&cv->w_diff_dst, &dst_md, query(cv->bwd_weights_pd, dnnl_query_diff_dst_md), 1, 0, 0)) goto fail;
+    if (arg_init(&cv->w_diff_wei, &wei_user, query(cv->bwd_weights_pd, dnnl_query_diff_weights_md), 0, 1, 1)) goto fail;
+    return 0;
+fail:
+    if (hint) dnnl_primitive_desc_destroy(hint);
+    return -1;
+}
+
 void cdnnl_conv_destroy(cdnnl_conv *cv) {
     if (!cv) return;
     cwino_destroy(cv->wino);
@@ -435,7 +493,7 @@ int cdnnl_conv_backward_data(cdnnl_conv *cv, const float *diff_dst, const float 
 
 int cdnnl_conv_backward_weights(cdnnl_conv *cv, const float *src, const float *diff_dst, float *diff_weights) {
     if (!cv->training) { snprintf(last_error, sizeof last_error, "convolution built for inference"); return -1; }
-    if (cv->wino) {
+    if (cv->wino && !cv->bwd_weights) {
         if (cwino_backward_weights(cv->wino, src, diff_dst, diff_weights) == 0) return 0;
         snprintf(last_error, sizeof last_error, "Winograd convolution: out of memory");
         return -1;

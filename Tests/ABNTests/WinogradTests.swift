@@ -26,8 +26,39 @@ final class WinogradTests: XCTestCase {
     }
 
     // The kernel is chosen only where every thread gets work: fix the thread count the shapes assume.
-    override func setUp() { setComputeThreads(2) }
-    override func tearDown() { setComputeThreads(ProcessInfo.processInfo.activeProcessorCount) }
+    // These tests check the kernel's backward weights at every shape, also where training leaves
+    // them to oneDNN by default (few channels on AVX-512; testDefaultBackwardWeightsRule checks that).
+    private var defaultWgradMinimum = 0
+    override func setUp() {
+        setComputeThreads(2)
+        defaultWgradMinimum = ConvPrimitive.winogradBackwardWeightsMinimumChannels
+        ConvPrimitive.winogradBackwardWeightsMinimumChannels = 0
+    }
+    override func tearDown() {
+        setComputeThreads(ProcessInfo.processInfo.activeProcessorCount)
+        ConvPrimitive.winogradBackwardWeightsMinimumChannels = defaultWgradMinimum
+    }
+
+    /// By default on AVX-512 a layer with fewer than 64 channels on a side runs its forward pass and
+    /// backward data on Winograd but its backward weights on oneDNN's direct kernel; from 64 all three on
+    /// Winograd; on AVX2 all three everywhere. Either way the gradient agrees with Double loops.
+    func testDefaultBackwardWeightsRule() throws {
+        ConvPrimitive.winogradBackwardWeightsMinimumChannels = defaultWgradMinimum
+        XCTAssertEqual(defaultWgradMinimum, Layout.preferredBlock == 16 ? 64 : 0)
+        var rng = InitRandom(seed: 23)
+        for (c, k, side) in [(16, 16, 16), (32, 64, 16), (64, 32, 16), (64, 64, 16)] {
+            let conv = Conv2d(name: "c", inChannels: c, outChannels: k, kernel: 3, padding: 1, rng: &rng)
+            let x = Act(n: 4, c: c, h: side, w: side, data: random(4 * c * side * side, &rng))
+            let dy = Act(n: 4, c: k, h: side, w: side, data: random(4 * k * side * side, &rng))
+            let block = Layout.preferredBlock
+            guard ConvPrimitive.winogradEnabled else { return }
+            XCTAssertTrue(try conv.usesWinograd(x.reblocked(block), training: true, block: block))
+            XCTAssertEqual(try conv.backwardWeightsUseWinograd(x.reblocked(block), block: block),
+                           block == 8 || (c >= 64 && k >= 64), "\(c) → \(k)")
+            XCTAssertLessThan(relativeError(try weightGradient(conv, x, dy, block: block), referenceWeightGradient(x, dy)), 2e-5,
+                              "\(c) → \(k)")
+        }
+    }
 
     func testFewTilesStayOnTheDirectKernel() throws {
         var rng = InitRandom(seed: 10)

@@ -67,11 +67,15 @@ public struct KernelComparison: Codable, Sendable {
     public var winogradBackwardWeightsMilliseconds, directBackwardWeightsMilliseconds: Double
     /// Whether the selection rule (shim.c) picks Winograd for this layer; if not, both ran direct.
     public var winogradChosen: Bool
+    /// Whether training's backward weights for it run on Winograd by default (the columns time the
+    /// Winograd kernel either way).
+    public var winogradBackwardWeightsChosen: Bool
 
     enum CodingKeys: String, CodingKey {
         case batch, size
         case inChannels = "in_channels", outChannels = "out_channels"
         case winogradMilliseconds = "winograd_ms", directMilliseconds = "direct_ms", winogradChosen = "winograd_chosen"
+        case winogradBackwardWeightsChosen = "winograd_backward_weights_chosen"
         case winogradBackwardWeightsMilliseconds = "winograd_backward_weights_ms"
         case directBackwardWeightsMilliseconds = "direct_backward_weights_ms"
     }
@@ -85,6 +89,9 @@ public func compareConvolutionKernels(threads: Int, repeats: Int = 15) throws ->
     setComputeThreads(threads)
     let block = Layout.preferredBlock // this machine's layout: nChw8c on AVX2, nChw16c on AVX-512
     var rng = InitRandom(seed: 1)
+    let wgradMinimum = ConvPrimitive.winogradBackwardWeightsMinimumChannels
+    ConvPrimitive.winogradBackwardWeightsMinimumChannels = 0 // time Winograd's backward weights at every layer
+    defer { ConvPrimitive.winogradBackwardWeightsMinimumChannels = wgradMinimum }
     let layers = [(16, 16, 32, 64), (32, 32, 16, 64), (32, 64, 16, 64), (64, 64, 16, 64), (64, 64, 8, 64),
                   (128, 128, 28, 8), (256, 256, 14, 8), (512, 512, 7, 8), (256, 256, 14, 1), (512, 512, 7, 1),
                   (512, 512, 14, 32), (512, 512, 7, 32)]  // the last two: fine-tuning ResNet-50-ABN's branches at batch 32
@@ -116,6 +123,8 @@ public func compareConvolutionKernels(threads: Int, repeats: Int = 15) throws ->
         return KernelComparison(inChannels: c, outChannels: k, size: size, batch: n, winogradMilliseconds: best.winograd,
                                 directMilliseconds: best.direct, winogradBackwardWeightsMilliseconds: best.winogradWeights,
                                 directBackwardWeightsMilliseconds: best.directWeights,
-                                winogradChosen: try winograd.usesWinograd(x, epilogue: .relu, block: block))
+                                winogradChosen: try winograd.usesWinograd(x, epilogue: .relu, block: block),
+                                winogradBackwardWeightsChosen: try winograd.usesWinograd(x, training: true, block: block)
+                                    && c >= wgradMinimum && k >= wgradMinimum)
     }
 }

@@ -85,6 +85,11 @@ final class Conv2d {
                       epilogue: training ? .none : epilogue).usesWinograd
     }
 
+    /// Whether training's backward weights for input `x` (in its layout) run on the Winograd kernel.
+    func backwardWeightsUseWinograd(_ x: Act, block: Int? = nil) throws -> Bool {
+        try primitive(x, outputBlock: block ?? defaultBlock(for: x), training: true, epilogue: .none).backwardWeightsUseWinograd
+    }
+
     /// Inference with `bn` folded in (see `fold`), the folded weights made once per model `version`.
     func forwardFolded(_ x: Act, foldingIn bn: BatchNorm2d, version: Int, epilogue: ConvEpilogue, residual: Act? = nil,
                        block: Int? = nil) throws -> Act {

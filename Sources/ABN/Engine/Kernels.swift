@@ -51,6 +51,18 @@ final class ConvPrimitive {
     /// Whether the forward pass runs on the Winograd F(4×4, 3×3) kernel (winograd.c).
     var usesWinograd: Bool { cdnnl_conv_is_winograd(handle) != 0 }
 
+    /// Whether training's backward weights run on it too (not at few channels on AVX-512, see
+    /// `winogradBackwardWeightsMinimumChannels`).
+    var backwardWeightsUseWinograd: Bool { cdnnl_conv_backward_weights_is_winograd(handle) != 0 }
+
+    /// The fewest input and output channels at which training's backward weights run on the Winograd
+    /// kernel (64 on AVX-512, every Winograd layer on AVX2); a new value applies to convolutions made
+    /// afterwards (tests and `bench --kernels` set 0 to time and check the kernel everywhere).
+    static var winogradBackwardWeightsMinimumChannels: Int {
+        get { Int(cdnnl_winograd_backward_weights_min_channels(-1)) }
+        set { cdnnl_winograd_backward_weights_min_channels(Int32(newValue)) }
+    }
+
     /// The version of the weights the primitive holds in its own layout (inference only).
     private var preparedWeights: Int?
 

@@ -79,7 +79,8 @@ struct Bench: ParsableCommand {
                              r.inChannels, r.outChannels, r.size, r.batch, r.winogradMilliseconds, r.directMilliseconds, gflops,
                              r.directMilliseconds / r.winogradMilliseconds, r.winogradBackwardWeightsMilliseconds,
                              r.directBackwardWeightsMilliseconds, r.directBackwardWeightsMilliseconds / r.winogradBackwardWeightsMilliseconds)
-                      + (r.winogradChosen ? "" : "  (not chosen: both ran direct)"))
+                      + (r.winogradChosen ? "" : "  (not chosen: both ran direct)")
+                      + (r.winogradChosen && !r.winogradBackwardWeightsChosen ? "  (training takes direct backward weights)" : ""))
             }
         }
     }
