@@ -229,11 +229,11 @@ static int winograd_wanted(const cdnnl_conv_params *p) {
 
 /* Winograd's backward weights transform every tile of the input and of the gradient, and at few
  * channels that work is not repaid by cheaper products. On AVX-512 oneDNN's direct kernel was faster
- * where a side has 32 channels or fewer (`abn-hitl bench --kernels`: Zen 4 0.83× and 0.94× ours at
- * 16 and 32 channels; Zen 5, whose FMAs are twice as wide, 0.31×, 0.56× and 0.77× at 16→16, 32→32 and
- * 32→64), so those layers keep Winograd for the forward pass and backward data only. On AVX2 ours
- * was as fast at 16 channels and faster from 32 (0.98×, 1.60×). */
-#define WINOGRAD_WGRAD_MIN_CHANNELS_AVX512 64
+ * at 16 channels (`abn-hitl bench --kernels`: Zen 4 0.83× ours; Zen 5, whose FMAs are twice as wide,
+ * 0.67× with the transforms on 16 lanes; from 32 channels ours won, 1.05× at 32→32, 1.29× at 32→64), so
+ * those layers keep Winograd for the forward pass and backward data only. On AVX2 ours was as fast at
+ * 16 channels and faster from 32 (0.98×, 1.60×). */
+#define WINOGRAD_WGRAD_MIN_CHANNELS_AVX512 32
 static int wgrad_min_channels = -1; /* set on first use, or by the test switch */
 
 int cdnnl_winograd_backward_weights_min_channels(int channels) {

@@ -165,32 +165,6 @@ void cwino_set_weights(cwino *cw, const float *weights, const float *bias, int t
     cwino_set_bias(cw, bias);
 }
 
-/* Bᵀ applied to six vectors (one column or row of a tile). */
-TARGET static inline void input_1d(const __m256 d[6], __m256 t[6]) {
-    const __m256 four = _mm256_set1_ps(4), five = _mm256_set1_ps(5), two = _mm256_set1_ps(2);
-    t[0] = _mm256_fmadd_ps(four, d[0], _mm256_fnmadd_ps(five, d[2], d[4]));
-    __m256 a = _mm256_fnmadd_ps(four, d[2], d[4]);            /* d4 − 4 d2 */
-    __m256 b = _mm256_fnmadd_ps(four, d[1], d[3]);            /* d3 − 4 d1 */
-    t[1] = _mm256_add_ps(a, b);                               /* −4 d1 − 4 d2 + d3 + d4 */
-    t[2] = _mm256_sub_ps(a, b);                               /*  4 d1 − 4 d2 − d3 + d4 */
-    __m256 e = _mm256_sub_ps(d[4], d[2]);                     /* d4 − d2 */
-    __m256 f = _mm256_mul_ps(two, _mm256_sub_ps(d[3], d[1])); /* 2 d3 − 2 d1 */
-    t[3] = _mm256_add_ps(e, f);
-    t[4] = _mm256_sub_ps(e, f);
-    t[5] = _mm256_fmadd_ps(four, d[1], _mm256_fnmadd_ps(five, d[3], d[5]));
-}
-
-/* Aᵀ applied to six vectors. */
-TARGET static inline void output_1d(const __m256 m[6], __m256 o[4]) {
-    const __m256 two = _mm256_set1_ps(2), four = _mm256_set1_ps(4), eight = _mm256_set1_ps(8);
-    __m256 s12 = _mm256_add_ps(m[1], m[2]), d12 = _mm256_sub_ps(m[1], m[2]);
-    __m256 s34 = _mm256_add_ps(m[3], m[4]), d34 = _mm256_sub_ps(m[3], m[4]);
-    o[0] = _mm256_add_ps(_mm256_add_ps(m[0], s12), s34);
-    o[1] = _mm256_fmadd_ps(two, d34, d12);
-    o[2] = _mm256_fmadd_ps(four, s34, s12);
-    o[3] = _mm256_add_ps(_mm256_fmadd_ps(eight, d34, d12), m[5]);
-}
-
 typedef struct {
     int n, y0, x0;
 } tile_t;
@@ -202,51 +176,91 @@ static inline tile_t tile_at(const cwino *cw, long t) {
     return r;
 }
 
-/* Where channels 8·g .. 8·g + 7 of image n start in a blocked activation [n][C/block][H][W][block]:
- * pixels then follow `block` floats apart. The kernels work eight channels at a time either way. */
-static inline const float *eight_channels(const float *act, int block, int channels, int n, int g, int H, int W) {
-    const int per_block = block / 8;
-    return act + (((size_t)n * (channels / block) + g / per_block) * H * W) * block + (size_t)(g % per_block) * 8;
+#define TARGET512 __attribute__((target("avx512f,fma")))
+
+/* Whether the AVX-512 kernels run: on a CPU with it, in the layout oneDNN uses there (so that
+ * DNNL_MAX_CPU_ISA=AVX2 tests the AVX2 kernels on such a CPU). */
+static int wide_allowed = 1;
+
+void cdnnl_winograd_allow_avx512(int allowed) { wide_allowed = allowed; }
+
+static int avx512_kernels(void) {
+    static int available = -1;
+    if (available < 0) available = __builtin_cpu_supports("avx512f") && cdnnl_preferred_block() == 16;
+    return available && wide_allowed;
 }
 
-/* The eight channels at (y, x) of an H × W plane (pixels `px` floats apart), or zeros outside it,
- * without a branch: the load is clamped into the plane and masked (border tiles' patterns vary tile
- * by tile, and branches on them mispredicted; a zero-padded copy cost more in memset and memcpy than
- * it saved). */
-TARGET static inline __m256 load_or_zero(const float *plane, int y, int x, int H, int W, int px) {
-    const int yc = y < 0 ? 0 : y >= H ? H - 1 : y, xc = x < 0 ? 0 : x >= W ? W - 1 : x;
-    const __m256 keep = _mm256_castsi256_ps(_mm256_set1_epi32(-(int)(y == yc && x == xc)));
-    return _mm256_and_ps(_mm256_loadu_ps(plane + ((size_t)yc * W + xc) * px), keep);
+/* The tile transforms, 8 channels at a time (AVX2) ... */
+#define LANES 8
+#define VEC __m256
+#define VTARGET TARGET
+#define WIDE(name) name##_8
+#define V_LOAD _mm256_loadu_ps
+#define V_STORE _mm256_storeu_ps
+#define V_ADD _mm256_add_ps
+#define V_SUB _mm256_sub_ps
+#define V_MUL _mm256_mul_ps
+#define V_FMADD _mm256_fmadd_ps
+#define V_FNMADD _mm256_fnmadd_ps
+#define V_SET1 _mm256_set1_ps
+#define V_ZERO _mm256_setzero_ps
+#define V_MAX _mm256_max_ps
+#define V_KEEP_IF(v, condition) _mm256_and_ps((v), _mm256_castsi256_ps(_mm256_set1_epi32(-(int)(condition))))
+#include "winograd_tiles.h"
+#undef LANES
+#undef VEC
+#undef VTARGET
+#undef WIDE
+#undef V_LOAD
+#undef V_STORE
+#undef V_ADD
+#undef V_SUB
+#undef V_MUL
+#undef V_FMADD
+#undef V_FNMADD
+#undef V_SET1
+#undef V_ZERO
+#undef V_MAX
+#undef V_KEEP_IF
+
+/* ... and 16 at a time (AVX-512, nChw16c). */
+#define LANES 16
+#define VEC __m512
+#define VTARGET TARGET512
+#define WIDE(name) name##_16
+#define V_LOAD _mm512_loadu_ps
+#define V_STORE _mm512_storeu_ps
+#define V_ADD _mm512_add_ps
+#define V_SUB _mm512_sub_ps
+#define V_MUL _mm512_mul_ps
+#define V_FMADD _mm512_fmadd_ps
+#define V_FNMADD _mm512_fnmadd_ps
+#define V_SET1 _mm512_set1_ps
+#define V_ZERO _mm512_setzero_ps
+#define V_MAX _mm512_max_ps
+#define V_KEEP_IF(v, condition) _mm512_maskz_mov_ps((__mmask16)-(int)(condition), (v))
+#include "winograd_tiles.h"
+
+/* Whether a tile transform takes 16 channels at a time: AVX-512 kernels, nChw16c. */
+static inline int sixteen_lanes(const cwino *cw) { return cw->block == 16 && avx512_kernels(); }
+
+static void transform_input(const cwino *cw, const float *src, long first, int count, float *V, size_t pos_stride) {
+    (sixteen_lanes(cw) ? transform_input_16 : transform_input_8)(cw, src, first, count, V, pos_stride);
 }
 
-/* V[pos][row][c] for `count` tiles from `first`, `pos_stride` floats between positions. Tiles inside
- * the image (most of them) load without bounds checks; those on the border read zeros outside. */
-TARGET static void transform_input(const cwino *cw, const float *src, long first, int count, float *V, size_t pos_stride) {
-    const int C = cw->c, H = cw->h, W = cw->w, CB = C / 8, px = cw->block;
-    for (int r = 0; r < count; r++) {
-        tile_t t = tile_at(cw, first + r);
-        const int y0 = t.y0 - 1, x0 = t.x0 - 1;
-        const int inside = y0 >= 0 && x0 >= 0 && y0 + 6 <= H && x0 + 6 <= W;
-        for (int cb = 0; cb < CB; cb++) {
-            const float *plane = eight_channels(src, px, C, t.n, cb, H, W);
-            __m256 col[6], tc[6], rows[6][6]; /* rows = Bᵀ d, built column by column */
-            for (int j = 0; j < 6; j++) {
-                if (inside) {
-                    const float *p = plane + ((size_t)y0 * W + x0 + j) * px;
-                    for (int i = 0; i < 6; i++) col[i] = _mm256_loadu_ps(p + (size_t)i * W * px);
-                } else {
-                    for (int i = 0; i < 6; i++) col[i] = load_or_zero(plane, y0 + i, x0 + j, H, W, px);
-                }
-                input_1d(col, tc);
-                for (int i = 0; i < 6; i++) rows[i][j] = tc[i];
-            }
-            float *v = V + (size_t)r * C + cb * 8;
-            for (int i = 0; i < 6; i++) { /* (Bᵀ d) B, row by row */
-                input_1d(rows[i], tc);
-                for (int j = 0; j < 6; j++) _mm256_storeu_ps(v + (size_t)(i * 6 + j) * pos_stride, tc[j]);
-            }
-        }
-    }
+static void transform_grad(const cwino *cw, const float *dy, long first, int count, float *D, size_t pos_stride) {
+    (sixteen_lanes(cw) ? transform_grad_16 : transform_grad_8)(cw, dy, first, count, D, pos_stride);
+}
+
+/* Output tiles first..first+count from M (row r of position p at (p·stride + r)·K), for the output
+ * channels [k_begin, k_end) (multiples of 16 in nChw16c), with the epilogue. */
+static void transform_output(const cwino *cw, const float *M, size_t stride, long first, int count, int k_begin, int k_end,
+                             float *dst, int post_sum, int post_relu) {
+    typedef void (*variant_t)(const cwino *, const float *, size_t, long, int, int, int, float *);
+    static const variant_t variants[2][4] = {
+        {transform_output_plain_8, transform_output_relu_8, transform_output_sum_8, transform_output_sum_relu_8},
+        {transform_output_plain_16, transform_output_relu_16, transform_output_sum_16, transform_output_sum_relu_16}};
+    variants[sixteen_lanes(cw)][2 * !!post_sum + !!post_relu](cw, M, stride, first, count, k_begin, k_end, dst);
 }
 
 /* M[pos][rows r0..r0+5][k0..k0+width) = V[pos][rows][:] · U[pos][:, k0..). */
@@ -281,7 +295,6 @@ TARGET static inline void kernel_6x8(const float *V, const float *U, float *M, i
  * 16 output channels (up to 4: 24 accumulators), the blocks' U side by side in U's layout (block j at
  * U + 16·j·C). Each output is still summed over c in order by one FMA chain, as in kernel_6x16, so the
  * bits are the AVX2 kernel's. */
-#define TARGET512 __attribute__((target("avx512f,fma")))
 TARGET512 static inline __attribute__((always_inline)) void kernel_6xblocks(const float *V, const float *U, float *M, int C,
                                                                               int K, const int blocks) {
     __m512 a[ROWS][4];
@@ -302,18 +315,6 @@ TARGET512 static inline __attribute__((always_inline)) void kernel_6xblocks(cons
 TARGET512 static void kernel_6x64(const float *V, const float *U, float *M, int C, int K) { kernel_6xblocks(V, U, M, C, K, 4); }
 TARGET512 static void kernel_6x32(const float *V, const float *U, float *M, int C, int K) { kernel_6xblocks(V, U, M, C, K, 2); }
 
-/* Whether the AVX-512 kernels run: on a CPU with it, in the layout oneDNN uses there (so that
- * DNNL_MAX_CPU_ISA=AVX2 tests the AVX2 kernels on such a CPU). */
-static int wide_allowed = 1;
-
-void cdnnl_winograd_allow_avx512(int allowed) { wide_allowed = allowed; }
-
-static int avx512_kernels(void) {
-    static int available = -1;
-    if (available < 0) available = __builtin_cpu_supports("avx512f") && cdnnl_preferred_block() == 16;
-    return available && wide_allowed;
-}
-
 /* M = V · U at every position for `rows` rows (`stride` rows between positions in V and M) and
  * output channels [k_begin, k_end) (multiples of 16, or K): 64 or 32 channels a call on AVX-512,
  * else (and for the last 16 or 8) 16 or 8. */
@@ -330,65 +331,6 @@ TARGET static void multiply(const cwino *cw, const float *V, float *M, int rows,
             for (int r0 = 0; r0 < rows; r0 += ROWS) kernel(Vp + (size_t)r0 * C, Up + (size_t)k0 * C, Mp + (size_t)r0 * K + k0, C, K);
         }
     }
-}
-
-/* Aᵀ m A for one tile and 8 output channels, plus the bias: out[4][4]. */
-TARGET static inline void tile_output(const float *M, size_t pos_stride, __m256 bias, __m256 out[4][4]) {
-    __m256 m[6], o[4], mid[4][6];
-    for (int j = 0; j < 6; j++) { /* Aᵀ m, column by column */
-        for (int i = 0; i < 6; i++) m[i] = _mm256_loadu_ps(M + (size_t)(i * 6 + j) * pos_stride);
-        output_1d(m, o);
-        for (int i = 0; i < 4; i++) mid[i][j] = o[i];
-    }
-    for (int i = 0; i < 4; i++) { /* (Aᵀ m) A */
-        output_1d(mid[i], out[i]);
-        for (int j = 0; j < 4; j++) out[i][j] = _mm256_add_ps(out[i][j], bias);
-    }
-}
-
-/* The epilogue as compile-time constants, so each variant's store loop has no branches. */
-#define STORE(p, v, SUM, RELU)                                              \
-    do {                                                                    \
-        __m256 v_ = (v);                                                    \
-        if (SUM) v_ = _mm256_add_ps(v_, _mm256_loadu_ps(p));                \
-        if (RELU) v_ = _mm256_max_ps(v_, _mm256_setzero_ps());              \
-        _mm256_storeu_ps(p, v_);                                            \
-    } while (0)
-
-#define DEFINE_TRANSFORM_OUTPUT(NAME, POST_SUM, POST_RELU)                                                       \
-    TARGET static void NAME(const cwino *cw, const float *M, size_t stride, long first, int count, int kb_begin,  \
-                            int kb_end, float *dst) {                                                          \
-        const int K = cw->k, H = cw->h, W = cw->w, px = cw->block;                                             \
-        const size_t pos_stride = stride * K;                                                                  \
-        for (int r = 0; r < count; r++) {                                                                      \
-            tile_t t = tile_at(cw, first + r);                                                                 \
-            const int rows = H - t.y0 < 4 ? H - t.y0 : 4, cols = W - t.x0 < 4 ? W - t.x0 : 4;                 \
-            for (int kb = kb_begin; kb < kb_end; kb++) {                                                       \
-                __m256 out[4][4];                                                                              \
-                tile_output(M + (size_t)r * K + kb * 8, pos_stride, _mm256_loadu_ps(cw->bias + kb * 8), out);  \
-                float *p = (float *)eight_channels(dst, px, K, t.n, kb, H, W) + ((size_t)t.y0 * W + t.x0) * px;  \
-                if (rows == 4 && cols == 4) {                                                                  \
-                    for (int i = 0; i < 4; i++)                                                                \
-                        for (int j = 0; j < 4; j++) STORE(p + ((size_t)i * W + j) * px, out[i][j], POST_SUM, POST_RELU);            \
-                } else {                                                                                       \
-                    for (int i = 0; i < rows; i++)                                                             \
-                        for (int j = 0; j < cols; j++) STORE(p + ((size_t)i * W + j) * px, out[i][j], POST_SUM, POST_RELU);         \
-                }                                                                                              \
-            }                                                                                                  \
-        }                                                                                                      \
-    }
-
-DEFINE_TRANSFORM_OUTPUT(transform_output_plain, 0, 0)
-DEFINE_TRANSFORM_OUTPUT(transform_output_relu, 0, 1)
-DEFINE_TRANSFORM_OUTPUT(transform_output_sum, 1, 0)
-DEFINE_TRANSFORM_OUTPUT(transform_output_sum_relu, 1, 1)
-
-/* Output tiles first..first+count from M (row r of position p at (p·stride + r)·K), for the
- * output channels in blocks of eight [kb_begin, kb_end). */
-static void transform_output(const cwino *cw, const float *M, size_t stride, long first, int count, int kb_begin, int kb_end,
-                             float *dst, int post_sum, int post_relu) {
-    if (post_sum) (post_relu ? transform_output_sum_relu : transform_output_sum)(cw, M, stride, first, count, kb_begin, kb_end, dst);
-    else (post_relu ? transform_output_relu : transform_output_plain)(cw, M, stride, first, count, kb_begin, kb_end, dst);
 }
 
 typedef struct {
@@ -421,7 +363,7 @@ TARGET static void run_chunks(void *arg) {
                 memset(V + ((size_t)pos * TILES_PER_CHUNK + count) * cw->c, 0, (size_t)(rows - count) * cw->c * sizeof(float));
         transform_input(cw, job->src, first, count, V, (size_t)TILES_PER_CHUNK * cw->c);
         multiply(cw, V, M, rows, TILES_PER_CHUNK, 0, cw->k);
-        transform_output(cw, M, TILES_PER_CHUNK, first, count, 0, cw->k / 8, job->dst, job->post_sum, job->post_relu);
+        transform_output(cw, M, TILES_PER_CHUNK, first, count, 0, cw->k, job->dst, job->post_sum, job->post_relu);
     }
 }
 
@@ -451,7 +393,7 @@ TARGET static void group_multiply(void *arg) {
     if (k_end <= k_begin) return;
     float *V = job->scratch, *M = V + (size_t)NPOS * job->rows * cw->c;
     multiply(cw, V, M, job->rows, (size_t)job->rows, k_begin, k_end);
-    transform_output(cw, M, (size_t)job->rows, job->first, job->count, k_begin / 8, k_end / 8, job->dst, job->post_sum,
+    transform_output(cw, M, (size_t)job->rows, job->first, job->count, k_begin, k_end, job->dst, job->post_sum,
                      job->post_relu);
 }
 
@@ -533,44 +475,6 @@ int cwino_forward_with_weights(cwino *cw, const float *weights, int transposed_f
 #define WGRAD_MAX_PARTIALS (4L << 20) /* floats (16 MB) */
 
 static shared_buffer_t wgrad_buffers = SHARED_BUFFER_INITIALIZER;
-
-/* A applied to four vectors (the transpose of output_1d): m = A e. */
-TARGET static inline void grad_1d(const __m256 e[4], __m256 m[6]) {
-    const __m256 two = _mm256_set1_ps(2), four = _mm256_set1_ps(4), eight = _mm256_set1_ps(8);
-    __m256 s = _mm256_add_ps(e[0], e[2]), t = _mm256_add_ps(e[1], e[3]);                         /* e0 + e2, e1 + e3 */
-    __m256 u = _mm256_fmadd_ps(four, e[2], e[0]), w = _mm256_fmadd_ps(eight, e[3], _mm256_mul_ps(two, e[1])); /* e0 + 4e2, 2e1 + 8e3 */
-    m[0] = e[0];
-    m[1] = _mm256_add_ps(s, t);
-    m[2] = _mm256_sub_ps(s, t);
-    m[3] = _mm256_add_ps(u, w);
-    m[4] = _mm256_sub_ps(u, w);
-    m[5] = e[3];
-}
-
-/* D[pos][row][k] = (A dy Aᵀ) for `count` tiles from `first`; dy outside the image counts as 0. */
-TARGET static void transform_grad(const cwino *cw, const float *dy, long first, int count, float *D, size_t pos_stride) {
-    const int K = cw->k, H = cw->h, W = cw->w, KB = K / 8, px = cw->block;
-    for (int r = 0; r < count; r++) {
-        tile_t t = tile_at(cw, first + r);
-        const int whole = t.y0 + 4 <= H && t.x0 + 4 <= W;
-        for (int kb = 0; kb < KB; kb++) {
-            const float *plane = eight_channels(dy, px, K, t.n, kb, H, W);
-            __m256 e[4], m[6], mid[6][4]; /* mid = A dy, built column by column */
-            for (int j = 0; j < 4; j++) {
-                for (int i = 0; i < 4; i++)
-                    e[i] = whole ? _mm256_loadu_ps(plane + ((size_t)(t.y0 + i) * W + t.x0 + j) * px)
-                                 : load_or_zero(plane, t.y0 + i, t.x0 + j, H, W, px);
-                grad_1d(e, m);
-                for (int i = 0; i < 6; i++) mid[i][j] = m[i];
-            }
-            float *d = D + (size_t)r * K + kb * 8;
-            for (int i = 0; i < 6; i++) { /* (A dy) Aᵀ, row by row */
-                grad_1d(mid[i], m);
-                for (int j = 0; j < 6; j++) _mm256_storeu_ps(d + (size_t)(i * 6 + j) * pos_stride, m[j]);
-            }
-        }
-    }
-}
 
 typedef struct {
     const cwino *cw;

@@ -56,7 +56,7 @@ final class ConvPrimitive {
     var backwardWeightsUseWinograd: Bool { cdnnl_conv_backward_weights_is_winograd(handle) != 0 }
 
     /// The fewest input and output channels at which training's backward weights run on the Winograd
-    /// kernel (64 on AVX-512, every Winograd layer on AVX2); a new value applies to convolutions made
+    /// kernel (32 on AVX-512, every Winograd layer on AVX2); a new value applies to convolutions made
     /// afterwards (tests and `bench --kernels` set 0 to time and check the kernel everywhere).
     static var winogradBackwardWeightsMinimumChannels: Int {
         get { Int(cdnnl_winograd_backward_weights_min_channels(-1)) }

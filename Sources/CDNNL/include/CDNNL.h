@@ -57,7 +57,7 @@ int cdnnl_conv_is_winograd(const cdnnl_conv *conv);
 /// 1 when training's backward weights run on it too (see cdnnl_winograd_backward_weights_min_channels).
 int cdnnl_conv_backward_weights_is_winograd(const cdnnl_conv *conv);
 /// The fewest input and output channels at which training's backward weights run on the Winograd
-/// kernel (the forward pass and backward data run on it from 16): 64 on AVX-512, where oneDNN's direct
+/// kernel (the forward pass and backward data run on it from 16): 32 on AVX-512, where oneDNN's direct
 /// kernel was faster below, 0 (every Winograd layer) on AVX2. Applies to convolutions made after the
 /// call. `channels` >= 0 sets it (tests, `bench --kernels`); returns the value before the call.
 int cdnnl_winograd_backward_weights_min_channels(int channels);
