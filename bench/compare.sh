@@ -23,7 +23,8 @@ bin=$(swift build -c release -Xswiftc -enable-testing --show-bin-path)/abn-hitl
 [ -x "$bin" ] || swift build -c release -Xswiftc -enable-testing >&2
 # Which processor kind the figures belong to (both have been seen on these machines).
 if grep -qw avx512f /proc/cpuinfo; then kind="AVX-512"; else kind="AVX2"; fi
-kind="$kind, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+# The family and model tell the generations apart (AMD Zen 4 is family 25, Zen 5 family 26).
+kind="$kind, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//') (family $(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' ') model $(grep -m1 '^model[[:space:]]*:' /proc/cpuinfo | cut -d: -f2 | tr -d ' '))"
 results=()
 for ((round = 1; round <= rounds; round++)); do
   echo "round $round/$rounds ..." >&2
