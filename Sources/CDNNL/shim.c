@@ -243,12 +243,16 @@ int cdnnl_winograd_backward_weights_min_channels(int channels) {
     return previous;
 }
 
-static int winograd_backward_weights_wanted(const cdnnl_conv_params *p) {
+int cdnnl_winograd_backward_weights_wanted(int c, int k) {
     int min = cdnnl_winograd_backward_weights_min_channels(-1);
-    return p->c >= min && p->k >= min;
+    return c >= min && k >= min;
 }
 
 static int add_direct_backward_weights(cdnnl_conv *cv, const cdnnl_conv_params *p);
+static int make_backward_weights(cdnnl_conv *cv, const dnnl_memory_desc_t *src_user, const dnnl_memory_desc_t *src_prim,
+                                 const dnnl_memory_desc_t *wei_user, const dnnl_memory_desc_t *wei_any,
+                                 const dnnl_memory_desc_t *dst_user, const dnnl_memory_desc_t *dst_prim, const dnnl_dims_t strides,
+                                 const dnnl_dims_t padding, const_dnnl_primitive_desc_t hint);
 
 cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
     if (ensure_engine()) return NULL;
@@ -278,7 +282,7 @@ cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
             cv->wino = cwino_create_for_training(p->n, p->c, p->h, p->w, p->k, p->src_block);
             cv->wino_bwd = cwino_create_for_training(p->n, p->k, p->h, p->w, p->c, p->src_block);
             if (cv->wino && cv->wino_bwd) {
-                if (winograd_backward_weights_wanted(p) || add_direct_backward_weights(cv, p) == 0) return cv;
+                if (cdnnl_winograd_backward_weights_wanted(p->c, p->k) || add_direct_backward_weights(cv, p) == 0) return cv;
                 cdnnl_conv_destroy(cv);
                 return NULL;
             }
@@ -348,7 +352,7 @@ cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
     if (arg_init(&cv->f_dst, &dst_user, query(cv->fwd_pd, dnnl_query_dst_md), p->post_sum, 1, 0)) goto fail;
 
     if (p->training) {
-        dnnl_convolution_desc_t bd, wd;
+        dnnl_convolution_desc_t bd;
         CHECK(dnnl_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &src_prim, &wei_any, &dst_prim,
                                                        strides, padding, padding), "convolution_backward_data_desc_init");
         CHECK(dnnl_primitive_desc_create(&cv->bwd_data_pd, &bd, NULL, engine, cv->fwd_pd), "convolution backward data");
@@ -357,13 +361,8 @@ cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
         if (arg_init(&cv->d_wei, &wei_user, query(cv->bwd_data_pd, dnnl_query_weights_md), 1, 0, 1)) goto fail;
         if (arg_init(&cv->d_diff_src, &src_user, query(cv->bwd_data_pd, dnnl_query_diff_src_md), 0, 1, 0)) goto fail;
 
-        CHECK(dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &src_prim, &wei_any, NULL,
-                                                          &dst_prim, strides, padding, padding), "convolution_backward_weights_desc_init");
-        CHECK(dnnl_primitive_desc_create(&cv->bwd_weights_pd, &wd, NULL, engine, cv->fwd_pd), "convolution backward weights");
-        CHECK(dnnl_primitive_create(&cv->bwd_weights, cv->bwd_weights_pd), "convolution backward weights");
-        if (arg_init(&cv->w_src, &src_user, query(cv->bwd_weights_pd, dnnl_query_src_md), 1, 0, 0)) goto fail;
-        if (arg_init(&cv->w_diff_dst, &dst_user, query(cv->bwd_weights_pd, dnnl_query_diff_dst_md), 1, 0, 0)) goto fail;
-        if (arg_init(&cv->w_diff_wei, &wei_user, query(cv->bwd_weights_pd, dnnl_query_diff_weights_md), 0, 1, 1)) goto fail;
+        if (make_backward_weights(cv, &src_user, &src_prim, &wei_user, &wei_any, &dst_user, &dst_prim, strides, padding, cv->fwd_pd))
+            goto fail;
     }
     if (ops) dnnl_post_ops_destroy(ops);
     dnnl_primitive_attr_destroy(attr);
@@ -375,14 +374,34 @@ fail:
     return NULL;
 }
 
-/* oneDNN's backward weights for a convolution whose other passes run on the Winograd kernel: its
- * primitive and arguments only (the forward descriptor is a hint oneDNN wants, then dropped). */
+/* oneDNN's backward weights (direct), its arguments in the caller's layouts (`*_user`) and the
+ * primitive's (`*_prim`, weights `wei_any`); `hint` is the forward primitive descriptor oneDNN asks for. */
+static int make_backward_weights(cdnnl_conv *cv, const dnnl_memory_desc_t *src_user, const dnnl_memory_desc_t *src_prim,
+                                 const dnnl_memory_desc_t *wei_user, const dnnl_memory_desc_t *wei_any,
+                                 const dnnl_memory_desc_t *dst_user, const dnnl_memory_desc_t *dst_prim, const dnnl_dims_t strides,
+                                 const dnnl_dims_t padding, const_dnnl_primitive_desc_t hint) {
+    dnnl_convolution_desc_t wd;
+    CHECK(dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, src_prim, wei_any, NULL, dst_prim, strides,
+                                                      padding, padding), "convolution_backward_weights_desc_init");
+    CHECK(dnnl_primitive_desc_create(&cv->bwd_weights_pd, &wd, NULL, engine, hint), "convolution backward weights");
+    CHECK(dnnl_primitive_create(&cv->bwd_weights, cv->bwd_weights_pd), "convolution backward weights");
+    if (arg_init(&cv->w_src, src_user, query(cv->bwd_weights_pd, dnnl_query_src_md), 1, 0, 0)) goto fail;
+    if (arg_init(&cv->w_diff_dst, dst_user, query(cv->bwd_weights_pd, dnnl_query_diff_dst_md), 1, 0, 0)) goto fail;
+    if (arg_init(&cv->w_diff_wei, wei_user, query(cv->bwd_weights_pd, dnnl_query_diff_weights_md), 0, 1, 1)) goto fail;
+    return 0;
+fail:
+    return -1;
+}
+
+/* oneDNN's backward weights for a convolution whose other passes run on the Winograd kernel (the
+ * activations already in oneDNN's blocked layout): the forward descriptor is only the hint, then dropped. */
 static int add_direct_backward_weights(cdnnl_conv *cv, const cdnnl_conv_params *p) {
     dnnl_dims_t src_dims = {p->n, p->c, p->h, p->w}, wei_dims = {p->k, p->c, p->r, p->r}, dst_dims = {p->n, p->k, cv->oh, cv->ow};
     dnnl_dims_t strides = {p->stride, p->stride}, padding = {p->pad, p->pad};
     dnnl_memory_desc_t src_md, dst_md, wei_user, wei_any;
-    dnnl_convolution_desc_t fd, wd;
+    dnnl_convolution_desc_t fd;
     dnnl_primitive_desc_t hint = NULL;
+    int status = -1;
     CHECK(dnnl_memory_desc_init_by_tag(&src_md, 4, src_dims, dnnl_f32, activation_tag(p->src_block)), "md");
     CHECK(dnnl_memory_desc_init_by_tag(&dst_md, 4, dst_dims, dnnl_f32, activation_tag(p->dst_block)), "md");
     CHECK(dnnl_memory_desc_init_by_tag(&wei_user, 4, wei_dims, dnnl_f32, dnnl_oihw), "md");
@@ -390,19 +409,10 @@ static int add_direct_backward_weights(cdnnl_conv *cv, const cdnnl_conv_params *
     CHECK(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src_md, &wei_any, NULL,
                                              &dst_md, strides, padding, padding), "convolution_forward_desc_init");
     CHECK(dnnl_primitive_desc_create(&hint, &fd, NULL, engine, NULL), "convolution forward");
-    CHECK(dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &src_md, &wei_any, NULL, &dst_md, strides,
-                                                      padding, padding), "convolution_backward_weights_desc_init");
-    CHECK(dnnl_primitive_desc_create(&cv->bwd_weights_pd, &wd, NULL, engine, hint), "convolution backward weights");
-    dnnl_primitive_desc_destroy(hint);
-    hint = NULL;
-    CHECK(dnnl_primitive_create(&cv->bwd_weights, cv->bwd_weights_pd), "convolution backward weights");
-    if (arg_init(&cv->w_src, &src_md, query(cv->bwd_weights_pd, dnnl_query_src_md), 1, 0, 0)) goto fail;
-    if (arg_init(&cv->w_diff_dst, &dst_md, query(cv->bwd_weights_pd, dnnl_query_diff_dst_md), 1, 0, 0)) goto fail;
-    if (arg_init(&cv->w_diff_wei, &wei_user, query(cv->bwd_weights_pd, dnnl_query_diff_weights_md), 0, 1, 1)) goto fail;
-    return 0;
+    status = make_backward_weights(cv, &src_md, &src_md, &wei_user, &wei_any, &dst_md, &dst_md, strides, padding, hint);
 fail:
     if (hint) dnnl_primitive_desc_destroy(hint);
-    return -1;
+    return status;
 }
 
 void cdnnl_conv_destroy(cdnnl_conv *cv) {

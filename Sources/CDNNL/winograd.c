@@ -1,4 +1,5 @@
-// Winograd F(4×4, 3×3) (Lavin & Gray 2016), nChw8c or nChw16c in and out, AVX2 + FMA: the forward pass (inference,
+// Winograd F(4×4, 3×3) (Lavin & Gray 2016), nChw8c or nChw16c in and out, AVX2 + FMA (AVX-512 where the CPU
+// has it: the same arithmetic, winograd_tiles.h): the forward pass (inference,
 // training, and training's backward data as a forward pass with flipped, transposed weights) and
 // training's backward weights (at the end of this file).
 //
@@ -6,7 +7,7 @@
 //
 // Per chunk of output tiles (or, past 256×256 channels, per group of tiles with output channels shared
 // out): transform the input tiles (V, 36 positions × tiles × C), multiply at each of the 36 positions
-// by the transformed weights (U, C × K) with a 6×16 register-blocked kernel, then transform back with
+// by the transformed weights (U, C × K) with a 6-tile register-blocked kernel, then transform back with
 // the bias, residual and ReLU fused. Every output is the same arithmetic however the tiles are split,
 // so the result does not depend on how many threads run them.
 #include "winograd.h"
@@ -263,23 +264,10 @@ static void transform_output(const cwino *cw, const float *M, size_t stride, lon
     variants[sixteen_lanes(cw)][2 * !!post_sum + !!post_relu](cw, M, stride, first, count, k_begin, k_end, dst);
 }
 
-/* M[pos][rows r0..r0+5][k0..k0+width) = V[pos][rows][:] · U[pos][:, k0..). */
-TARGET static inline void kernel_6x16(const float *V, const float *U, float *M, int C, int K) {
-    __m256 a[ROWS][2];
-    for (int r = 0; r < ROWS; r++) a[r][0] = a[r][1] = _mm256_setzero_ps();
-    for (int c = 0; c < C; c++) {
-        __m256 u0 = _mm256_loadu_ps(U + (size_t)c * 16), u1 = _mm256_loadu_ps(U + (size_t)c * 16 + 8);
-        for (int r = 0; r < ROWS; r++) {
-            __m256 v = _mm256_broadcast_ss(V + (size_t)r * C + c);
-            a[r][0] = _mm256_fmadd_ps(v, u0, a[r][0]);
-            a[r][1] = _mm256_fmadd_ps(v, u1, a[r][1]);
-        }
-    }
-    for (int r = 0; r < ROWS; r++) {
-        _mm256_storeu_ps(M + (size_t)r * K, a[r][0]);
-        _mm256_storeu_ps(M + (size_t)r * K + 8, a[r][1]);
-    }
-}
+/* The micro-kernels at each width (winograd_tiles.h), and the AVX2 one for a last block of 8 channels. */
+TARGET static void kernel_6x16(const float *V, const float *U, float *M, int C, int K) { kernel_6xn_8(V, U, M, C, K, 2); }
+TARGET512 static void kernel_6x32(const float *V, const float *U, float *M, int C, int K) { kernel_6xn_16(V, U, M, C, K, 2); }
+TARGET512 static void kernel_6x64(const float *V, const float *U, float *M, int C, int K) { kernel_6xn_16(V, U, M, C, K, 4); }
 
 TARGET static inline void kernel_6x8(const float *V, const float *U, float *M, int C, int K) {
     __m256 a[ROWS];
@@ -290,30 +278,6 @@ TARGET static inline void kernel_6x8(const float *V, const float *U, float *M, i
     }
     for (int r = 0; r < ROWS; r++) _mm256_storeu_ps(M + (size_t)r * K, a[r]);
 }
-
-/* With AVX-512 (32 registers, and on Zen 5 twice the AVX2 FMA width): 6 tiles × `blocks` blocks of
- * 16 output channels (up to 4: 24 accumulators), the blocks' U side by side in U's layout (block j at
- * U + 16·j·C). Each output is still summed over c in order by one FMA chain, as in kernel_6x16, so the
- * bits are the AVX2 kernel's. */
-TARGET512 static inline __attribute__((always_inline)) void kernel_6xblocks(const float *V, const float *U, float *M, int C,
-                                                                              int K, const int blocks) {
-    __m512 a[ROWS][4];
-    for (int r = 0; r < ROWS; r++)
-        for (int j = 0; j < blocks; j++) a[r][j] = _mm512_setzero_ps();
-    for (int c = 0; c < C; c++) {
-        __m512 u[4];
-        for (int j = 0; j < blocks; j++) u[j] = _mm512_loadu_ps(U + (size_t)j * 16 * C + (size_t)c * 16);
-        for (int r = 0; r < ROWS; r++) {
-            const __m512 v = _mm512_set1_ps(V[(size_t)r * C + c]);
-            for (int j = 0; j < blocks; j++) a[r][j] = _mm512_fmadd_ps(v, u[j], a[r][j]);
-        }
-    }
-    for (int r = 0; r < ROWS; r++)
-        for (int j = 0; j < blocks; j++) _mm512_storeu_ps(M + (size_t)r * K + 16 * j, a[r][j]);
-}
-
-TARGET512 static void kernel_6x64(const float *V, const float *U, float *M, int C, int K) { kernel_6xblocks(V, U, M, C, K, 4); }
-TARGET512 static void kernel_6x32(const float *V, const float *U, float *M, int C, int K) { kernel_6xblocks(V, U, M, C, K, 2); }
 
 /* M = V · U at every position for `rows` rows (`stride` rows between positions in V and M) and
  * output channels [k_begin, k_end) (multiples of 16, or K): 64 or 32 channels a call on AVX-512,
@@ -486,29 +450,8 @@ typedef struct {
     long next; /* the next group to take (atomic) */
 } wgrad_job_t;
 
-/* dU[c0..c0+4)[k0..k0+width) (+)= Σ_rows V[row][c] · D[row][k] at one position (row strides C and K);
- * `add`: onto what dU holds. */
-TARGET static inline void wgrad_kernel_4x16(const float *V, const float *D, float *dU, int C, int K, long rows, int add) {
-    __m256 a[4][2];
-    for (int i = 0; i < 4; i++) a[i][0] = a[i][1] = _mm256_setzero_ps();
-    for (long r = 0; r < rows; r++) {
-        const __m256 d0 = _mm256_loadu_ps(D + r * K), d1 = _mm256_loadu_ps(D + r * K + 8);
-        for (int i = 0; i < 4; i++) {
-            const __m256 v = _mm256_broadcast_ss(V + r * C + i);
-            a[i][0] = _mm256_fmadd_ps(v, d0, a[i][0]);
-            a[i][1] = _mm256_fmadd_ps(v, d1, a[i][1]);
-        }
-    }
-    for (int i = 0; i < 4; i++) {
-        if (add) {
-            a[i][0] = _mm256_add_ps(a[i][0], _mm256_loadu_ps(dU + (size_t)i * K));
-            a[i][1] = _mm256_add_ps(a[i][1], _mm256_loadu_ps(dU + (size_t)i * K + 8));
-        }
-        _mm256_storeu_ps(dU + (size_t)i * K, a[i][0]);
-        _mm256_storeu_ps(dU + (size_t)i * K + 8, a[i][1]);
-    }
-}
-
+/* Beside wgrad_kernel_8 and _16 (winograd_tiles.h), for a last block of 8 output channels (AVX2):
+ * 4 input × 8 output channels. */
 TARGET static inline void wgrad_kernel_4x8(const float *V, const float *D, float *dU, int C, int K, long rows, int add) {
     __m256 a[4];
     for (int i = 0; i < 4; i++) a[i] = _mm256_setzero_ps();
@@ -552,36 +495,11 @@ TARGET static void wgrad_filters(const cwino *cw, const float *dU, long partials
         }
 }
 
-/* With AVX-512 (32 registers): 8 input channels × 32 output channels, 16 accumulators, so each row's
- * 10 loads feed 16 FMAs (the 4×16 kernel: 6 loads for 8, with just enough accumulators to cover the
- * FMA latency). Every dU element is summed over the rows in the same order by one accumulator, as in
- * the AVX2 kernels, so the bits are the same. */
-TARGET512 static inline void wgrad_kernel_8x32(const float *V, const float *D, float *dU, int C, int K, long rows, int add) {
-    __m512 a[8][2];
-    for (int i = 0; i < 8; i++) a[i][0] = a[i][1] = _mm512_setzero_ps();
-    for (long r = 0; r < rows; r++) {
-        const __m512 d0 = _mm512_loadu_ps(D + r * K), d1 = _mm512_loadu_ps(D + r * K + 16);
-        for (int i = 0; i < 8; i++) {
-            const __m512 v = _mm512_set1_ps(V[r * C + i]);
-            a[i][0] = _mm512_fmadd_ps(v, d0, a[i][0]);
-            a[i][1] = _mm512_fmadd_ps(v, d1, a[i][1]);
-        }
-    }
-    for (int i = 0; i < 8; i++) {
-        if (add) {
-            a[i][0] = _mm512_add_ps(a[i][0], _mm512_loadu_ps(dU + (size_t)i * K));
-            a[i][1] = _mm512_add_ps(a[i][1], _mm512_loadu_ps(dU + (size_t)i * K + 16));
-        }
-        _mm512_storeu_ps(dU + (size_t)i * K, a[i][0]);
-        _mm512_storeu_ps(dU + (size_t)i * K + 16, a[i][1]);
-    }
-}
-
 /* Pairs of blocks of four input channels, output channels in 32s, on the AVX-512 kernel. */
 TARGET512 static void wgrad_products_wide(const cwino *cw, const float *Vp, const float *Dp, long rows, float *dUp, int b,
                                           int add) {
     const int C = cw->c, K = cw->k;
-    for (int k0 = 0; k0 < K; k0 += 32) wgrad_kernel_8x32(Vp + b * 4, Dp + k0, dUp + (size_t)b * 4 * K + k0, C, K, rows, add);
+    for (int k0 = 0; k0 < K; k0 += 32) wgrad_kernel_16(Vp + b * 4, Dp + k0, dUp + (size_t)b * 4 * K + k0, C, K, rows, add);
 }
 
 /* Whether the AVX-512 backward-weights kernel runs: output channels in 32s. */
@@ -598,7 +516,7 @@ TARGET static void wgrad_products_at(const cwino *cw, const float *Vp, const flo
             continue;
         }
         for (int k0 = 0; k0 < K; k0 += 16) {
-            if (block_width(K, k0) == 16) wgrad_kernel_4x16(Vp + b * 4, Dp + k0, dUp + (size_t)b * 4 * K + k0, C, K, rows, add);
+            if (block_width(K, k0) == 16) wgrad_kernel_8(Vp + b * 4, Dp + k0, dUp + (size_t)b * 4 * K + k0, C, K, rows, add);
             else wgrad_kernel_4x8(Vp + b * 4, Dp + k0, dUp + (size_t)b * 4 * K + k0, C, K, rows, add);
         }
     }

@@ -1,7 +1,8 @@
-/* The tile transforms of winograd.c, written once over a vector of LANES channels and included there
- * once per width: 8 channels (AVX2, either layout) and 16 (AVX-512, nChw16c). Lane by lane both do the
- * same operations in the same order, so they give the same bits; the wider one runs half the
- * instructions, which on Zen 5 (full-width 512-bit units) is what the transforms were bound by.
+/* The tile transforms and the product micro-kernels of winograd.c, written once over a vector of LANES
+ * channels and included there once per width: 8 channels (AVX2, either layout) and 16 (AVX-512). Lane by
+ * lane both do the same operations in the same order, so they give the same bits; the wider one runs
+ * half the instructions, which on Zen 5 (full-width 512-bit units) is what the code was bound by, and
+ * with 32 registers holds twice the accumulators.
  *
  * The includer defines:
  *   LANES           8 or 16
@@ -181,4 +182,47 @@ VTARGET static void WIDE(transform_grad)(const cwino *cw, const float *dy, long 
             }
         }
     }
+}
+
+/* M[pos][rows r0..r0+5][k0..) = V[pos][rows][:] · U[pos][:, k0..) for `vectors` vectors of LANES output
+ * channels (up to 64 channels: AVX2 takes 16, 24 accumulators' worth on AVX-512 64). U holds its
+ * channels in blocks of 16 (block b at U + 16·b·C, input channel c's at + 16·c). Each output is summed
+ * over c in order by one FMA chain, so the width does not change the bits. */
+VTARGET static inline __attribute__((always_inline)) void WIDE(kernel_6xn)(const float *V, const float *U, float *M, int C, int K,
+                                                                           const int vectors) {
+    VEC a[ROWS][64 / LANES];
+    for (int r = 0; r < ROWS; r++)
+        for (int j = 0; j < vectors; j++) a[r][j] = V_ZERO();
+    for (int c = 0; c < C; c++) {
+        VEC u[64 / LANES];
+        for (int j = 0; j < vectors; j++) u[j] = V_LOAD(U + (size_t)(j * LANES / 16) * 16 * C + (size_t)c * 16 + j * LANES % 16);
+        for (int r = 0; r < ROWS; r++) {
+            const VEC v = V_SET1(V[(size_t)r * C + c]);
+            for (int j = 0; j < vectors; j++) a[r][j] = V_FMADD(v, u[j], a[r][j]);
+        }
+    }
+    for (int r = 0; r < ROWS; r++)
+        for (int j = 0; j < vectors; j++) V_STORE(M + (size_t)r * K + j * LANES, a[r][j]);
+}
+
+/* dU[c0..c0+LANES/2)[k0..k0+2·LANES) (+)= Σ_rows V[row][c] · D[row][k] at one position (row strides C
+ * and K); `add`: onto what dU holds. AVX2 takes 4 input × 16 output channels (8 accumulators, just enough
+ * to cover the FMA latency); AVX-512 8 × 32 (16 accumulators: each row's 10 loads feed 16 FMAs instead of
+ * 6 loads 8). Every dU element is summed over the rows in order by one accumulator at either width. */
+VTARGET static inline void WIDE(wgrad_kernel)(const float *V, const float *D, float *dU, int C, int K, long rows, int add) {
+    VEC a[LANES / 2][2];
+    for (int i = 0; i < LANES / 2; i++) a[i][0] = a[i][1] = V_ZERO();
+    for (long r = 0; r < rows; r++) {
+        const VEC d0 = V_LOAD(D + r * K), d1 = V_LOAD(D + r * K + LANES);
+        for (int i = 0; i < LANES / 2; i++) {
+            const VEC v = V_SET1(V[r * C + i]);
+            a[i][0] = V_FMADD(v, d0, a[i][0]);
+            a[i][1] = V_FMADD(v, d1, a[i][1]);
+        }
+    }
+    for (int i = 0; i < LANES / 2; i++)
+        for (int j = 0; j < 2; j++) {
+            float *out = dU + (size_t)i * K + j * LANES;
+            V_STORE(out, add ? V_ADD(a[i][j], V_LOAD(out)) : a[i][j]);
+        }
 }

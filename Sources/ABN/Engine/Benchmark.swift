@@ -89,13 +89,16 @@ public func compareConvolutionKernels(threads: Int, repeats: Int = 15) throws ->
     setComputeThreads(threads)
     let block = Layout.preferredBlock // this machine's layout: nChw8c on AVX2, nChw16c on AVX-512
     var rng = InitRandom(seed: 1)
-    let wgradMinimum = ConvPrimitive.winogradBackwardWeightsMinimumChannels
-    ConvPrimitive.winogradBackwardWeightsMinimumChannels = 0 // time Winograd's backward weights at every layer
-    defer { ConvPrimitive.winogradBackwardWeightsMinimumChannels = wgradMinimum }
     let layers = [(16, 16, 32, 64), (32, 32, 16, 64), (32, 64, 16, 64), (64, 64, 16, 64), (64, 64, 8, 64),
                   (128, 128, 28, 8), (256, 256, 14, 8), (512, 512, 7, 8), (256, 256, 14, 1), (512, 512, 7, 1),
                   (512, 512, 14, 32), (512, 512, 7, 32)]  // the last two: fine-tuning ResNet-50-ABN's branches at batch 32
-    return try layers.map { c, k, size, n in
+    // What training takes by default, then Winograd's backward weights timed at every layer.
+    let wgradByDefault = layers.map { ConvPrimitive.backwardWeightsOnWinograd(inChannels: $0.0, outChannels: $0.1) }
+    let wgradMinimum = ConvPrimitive.winogradBackwardWeightsMinimumChannels
+    ConvPrimitive.winogradBackwardWeightsMinimumChannels = 0
+    defer { ConvPrimitive.winogradBackwardWeightsMinimumChannels = wgradMinimum }
+    return try zip(layers, wgradByDefault).map { layer, wgradOnWinograd in
+        let (c, k, size, n) = layer
         let winograd = Conv2d(name: "w", inChannels: c, outChannels: k, kernel: 3, padding: 1, rng: &rng)
         let direct = Conv2d(name: "d", inChannels: c, outChannels: k, kernel: 3, padding: 1, rng: &rng)
         direct.directOnly = true
@@ -124,7 +127,6 @@ public func compareConvolutionKernels(threads: Int, repeats: Int = 15) throws ->
                                 directMilliseconds: best.direct, winogradBackwardWeightsMilliseconds: best.winogradWeights,
                                 directBackwardWeightsMilliseconds: best.directWeights,
                                 winogradChosen: try winograd.usesWinograd(x, epilogue: .relu, block: block),
-                                winogradBackwardWeightsChosen: try winograd.usesWinograd(x, training: true, block: block)
-                                    && c >= wgradMinimum && k >= wgradMinimum)
+                                winogradBackwardWeightsChosen: try winograd.usesWinograd(x, training: true, block: block) && wgradOnWinograd)
     }
 }

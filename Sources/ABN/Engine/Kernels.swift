@@ -63,6 +63,12 @@ final class ConvPrimitive {
         set { cdnnl_winograd_backward_weights_min_channels(Int32(newValue)) }
     }
 
+    /// Whether a Winograd training convolution made now with these channels takes its backward
+    /// weights on the Winograd kernel.
+    static func backwardWeightsOnWinograd(inChannels: Int, outChannels: Int) -> Bool {
+        cdnnl_winograd_backward_weights_wanted(Int32(inChannels), Int32(outChannels)) != 0
+    }
+
     /// The version of the weights the primitive holds in its own layout (inference only).
     private var preparedWeights: Int?
 

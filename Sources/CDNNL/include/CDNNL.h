@@ -61,6 +61,9 @@ int cdnnl_conv_backward_weights_is_winograd(const cdnnl_conv *conv);
 /// kernel was faster below, 0 (every Winograd layer) on AVX2. Applies to convolutions made after the
 /// call. `channels` >= 0 sets it (tests, `bench --kernels`); returns the value before the call.
 int cdnnl_winograd_backward_weights_min_channels(int channels);
+/// Whether a Winograd training convolution with c input and k output channels made now takes its
+/// backward weights on the Winograd kernel (by the minimum above).
+int cdnnl_winograd_backward_weights_wanted(int c, int k);
 /// 1 when the forward pass keeps its own copy of the weights (reordered or transformed) once given,
 /// so a call with `weights_changed` 0 does not read the caller's weights.
 int cdnnl_conv_keeps_weights(const cdnnl_conv *conv);
