@@ -256,12 +256,12 @@ static void transform_grad(const cwino *cw, const float *dy, long first, int cou
 /* Output tiles first..first+count from M (row r of position p at (p·stride + r)·K), for the output
  * channels [k_begin, k_end) (multiples of 16 in nChw16c), with the epilogue. */
 static void transform_output(const cwino *cw, const float *M, size_t stride, long first, int count, int k_begin, int k_end,
-                             float *dst, int post_sum, int post_relu) {
-    typedef void (*variant_t)(const cwino *, const float *, size_t, long, int, int, int, float *);
+                             float *dst, const float *residual, int post_relu) {
+    typedef void (*variant_t)(const cwino *, const float *, size_t, long, int, int, int, float *, const float *);
     static const variant_t variants[2][4] = {
         {transform_output_plain_8, transform_output_relu_8, transform_output_sum_8, transform_output_sum_relu_8},
         {transform_output_plain_16, transform_output_relu_16, transform_output_sum_16, transform_output_sum_relu_16}};
-    variants[sixteen_lanes(cw)][2 * !!post_sum + !!post_relu](cw, M, stride, first, count, k_begin, k_end, dst);
+    variants[sixteen_lanes(cw)][2 * !!residual + !!post_relu](cw, M, stride, first, count, k_begin, k_end, dst, residual);
 }
 
 /* The micro-kernels at each width (winograd_tiles.h), and the AVX2 one for a last block of 8 channels. */
@@ -303,7 +303,8 @@ typedef struct {
     float *dst;
     float *scratch; /* by chunks, per thread: V [36][TILES_PER_CHUNK][C], M [36][TILES_PER_CHUNK][K];
                      * by groups: V [36][rows][C], M [36][rows][K] */
-    int post_sum, post_relu;
+    const float *residual; /* added before the ReLU, laid out as dst; NULL for none */
+    int post_relu;
     long chunks;
     long next; /* the next chunk to take (atomic) */
     int rows;  /* by groups: a group's tiles rounded up to whole groups of six */
@@ -327,7 +328,7 @@ TARGET static void run_chunks(void *arg) {
                 memset(V + ((size_t)pos * TILES_PER_CHUNK + count) * cw->c, 0, (size_t)(rows - count) * cw->c * sizeof(float));
         transform_input(cw, job->src, first, count, V, (size_t)TILES_PER_CHUNK * cw->c);
         multiply(cw, V, M, rows, TILES_PER_CHUNK, 0, cw->k);
-        transform_output(cw, M, TILES_PER_CHUNK, first, count, 0, cw->k, job->dst, job->post_sum, job->post_relu);
+        transform_output(cw, M, TILES_PER_CHUNK, first, count, 0, cw->k, job->dst, job->residual, job->post_relu);
     }
 }
 
@@ -357,20 +358,20 @@ TARGET static void group_multiply(void *arg) {
     if (k_end <= k_begin) return;
     float *V = job->scratch, *M = V + (size_t)NPOS * job->rows * cw->c;
     multiply(cw, V, M, job->rows, (size_t)job->rows, k_begin, k_end);
-    transform_output(cw, M, (size_t)job->rows, job->first, job->count, k_begin, k_end, job->dst, job->post_sum,
+    transform_output(cw, M, (size_t)job->rows, job->first, job->count, k_begin, k_end, job->dst, job->residual,
                      job->post_relu);
 }
 
 /* The chunks' scratch is needed only during a call, so every kernel borrows the same one. */
 static shared_buffer_t lent_scratch = SHARED_BUFFER_INITIALIZER;
 
-static int forward_by_groups(cwino *cw, const float *src, float *dst, int post_sum, int post_relu, int threads) {
+static int forward_by_groups(cwino *cw, const float *src, float *dst, const float *residual, int post_relu, int threads) {
     const long groups = (cw->tiles + GROUP_MAX_TILES - 1) / GROUP_MAX_TILES;
     const long per_group = (cw->tiles + groups - 1) / groups; /* as even as the tiles allow */
     const int rows = (int)(per_group + ROWS - 1) / ROWS * ROWS;
     float *V = shared_buffer_take(&lent_scratch, (size_t)NPOS * rows * (cw->c + cw->k) * sizeof(float));
     if (!V) return -1;
-    job_t job = {cw, src, dst, V, post_sum, post_relu, 0, 0, rows, 0, 0};
+    job_t job = {cw, src, dst, V, residual, post_relu, 0, 0, rows, 0, 0};
     for (job.first = 0; job.first < cw->tiles; job.first += per_group) {
         job.count = (int)(cw->tiles - job.first < per_group ? cw->tiles - job.first : per_group);
         for (int pos = 0; pos < NPOS; pos++) /* the micro-kernel runs whole groups of six: zero the rows past the end */
@@ -382,20 +383,20 @@ static int forward_by_groups(cwino *cw, const float *src, float *dst, int post_s
     return 0;
 }
 
-static int forward_by_chunks(cwino *cw, const float *src, float *dst, int post_sum, int post_relu, int threads) {
+static int forward_by_chunks(cwino *cw, const float *src, float *dst, const float *residual, int post_relu, int threads) {
     float *scratch = shared_buffer_take(&lent_scratch, (size_t)NPOS * TILES_PER_CHUNK * (cw->c + cw->k) * sizeof(float) * threads);
     if (!scratch) return -1;
-    job_t job = {cw, src, dst, scratch, post_sum, post_relu, (cw->tiles + TILES_PER_CHUNK - 1) / TILES_PER_CHUNK, 0};
+    job_t job = {cw, src, dst, scratch, residual, post_relu, (cw->tiles + TILES_PER_CHUNK - 1) / TILES_PER_CHUNK, 0};
     team_run(run_chunks, &job, job.chunks, threads);
     shared_buffer_release(&lent_scratch);
     return 0;
 }
 
-int cwino_forward(cwino *cw, const float *src, float *dst, int post_sum, int post_relu) {
+int cwino_forward(cwino *cw, const float *src, float *dst, const float *residual, int post_relu) {
     int threads = omp_get_max_threads();
     if (threads < 1) threads = 1;
-    return (long)cw->c * cw->k > 256L * 256 ? forward_by_groups(cw, src, dst, post_sum, post_relu, threads)
-                                            : forward_by_chunks(cw, src, dst, post_sum, post_relu, threads);
+    return (long)cw->c * cw->k > 256L * 256 ? forward_by_groups(cw, src, dst, residual, post_relu, threads)
+                                            : forward_by_chunks(cw, src, dst, residual, post_relu, threads);
 }
 
 /* Training's transformed weights change at every step and are read once, right after they are
@@ -406,12 +407,12 @@ static shared_buffer_t lent_u = SHARED_BUFFER_INITIALIZER;
 int cwino_forward_with_weights(cwino *cw, const float *weights, int transposed_flipped, const float *src, float *dst) {
     if (cw->owns_u) {
         cwino_set_weights(cw, weights, NULL, transposed_flipped);
-        return cwino_forward(cw, src, dst, 0, 0);
+        return cwino_forward(cw, src, dst, NULL, 0);
     }
     cw->u = shared_buffer_take(&lent_u, (size_t)NPOS * cw->c * cw->k * sizeof(float));
     if (!cw->u) return -1;
     cwino_set_weights(cw, weights, NULL, transposed_flipped);
-    int status = cwino_forward(cw, src, dst, 0, 0);
+    int status = cwino_forward(cw, src, dst, NULL, 0);
     cw->u = NULL;
     shared_buffer_release(&lent_u);
     return status;

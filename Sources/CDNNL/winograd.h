@@ -33,9 +33,9 @@ void cwino_set_weights(cwino *cw, const float *weights, const float *bias, int t
 /// Only the bias (the transformed weights are kept).
 void cwino_set_bias(cwino *cw, const float *bias);
 
-/// dst = conv(src) + bias (+ dst when post_sum) (then ReLU when post_relu), on the calling
+/// dst = conv(src) + bias (+ residual, laid out as dst, unless NULL) (then ReLU when post_relu), on the calling
 /// thread's OpenMP team. Returns 0, or -1 when scratch memory cannot be had.
-int cwino_forward(cwino *cw, const float *src, float *dst, int post_sum, int post_relu);
+int cwino_forward(cwino *cw, const float *src, float *dst, const float *residual, int post_relu);
 
 /// cwino_set_weights (no bias) and cwino_forward (no post-ops) in one call; for a kernel made by
 /// cwino_create_for_training the transformed weights live in a process-wide buffer during the call.

@@ -109,19 +109,20 @@ VTARGET static inline void WIDE(tile_output)(const float *M, size_t pos_stride, 
     }
 }
 
-VTARGET static inline __attribute__((always_inline)) void WIDE(store_with)(float *q, VEC v, const int sum, const int relu) {
-    if (sum) v = V_ADD(v, V_LOAD(q));
+VTARGET static inline __attribute__((always_inline)) void WIDE(store_with)(float *q, const float *r, VEC v, const int sum,
+                                                                           const int relu) {
+    if (sum) v = V_ADD(v, V_LOAD(r));
     if (relu) v = V_MAX(v, V_ZERO());
     V_STORE(q, v);
 }
 
 /* Output tiles first..first+count from M (row r of position p at (p·stride + r)·K), output channels
- * [k_begin, k_end) (multiples of LANES), with the epilogue: `sum` adds what dst holds, then `relu`.
+ * [k_begin, k_end) (multiples of LANES), with the epilogue: `sum` adds the residual (laid out as dst), then `relu`.
  * Always inlined into the four variants below, where both are constants, so each store loop has no
  * branches. */
 VTARGET static inline __attribute__((always_inline)) void WIDE(transform_output_with)(
-    const cwino *cw, const float *M, size_t stride, long first, int count, int k_begin, int k_end, float *dst, const int sum,
-    const int relu) {
+    const cwino *cw, const float *M, size_t stride, long first, int count, int k_begin, int k_end, float *dst,
+    const float *residual, const int sum, const int relu) {
     const int K = cw->k, H = cw->h, W = cw->w, px = cw->block;
     const size_t pos_stride = stride * K;
     for (int r = 0; r < count; r++) {
@@ -130,33 +131,41 @@ VTARGET static inline __attribute__((always_inline)) void WIDE(transform_output_
         for (int kb = k_begin / LANES; kb < k_end / LANES; kb++) {
             VEC out[4][4];
             WIDE(tile_output)(M + (size_t)r * K + kb * LANES, pos_stride, V_LOAD(cw->bias + kb * LANES), out);
-            float *p = (float *)WIDE(channels_at)(dst, px, K, t.n, kb, H, W) + ((size_t)t.y0 * W + t.x0) * px;
+            const size_t at = (size_t)(WIDE(channels_at)(dst, px, K, t.n, kb, H, W) - dst) + ((size_t)t.y0 * W + t.x0) * px;
+            float *p = dst + at;
+            const float *rp = sum ? residual + at : NULL;
             if (rows == 4 && cols == 4) { /* most tiles: constant bounds, unrolled */
                 for (int i = 0; i < 4; i++)
-                    for (int j = 0; j < 4; j++) WIDE(store_with)(p + ((size_t)i * W + j) * px, out[i][j], sum, relu);
+                    for (int j = 0; j < 4; j++) {
+                        const size_t o = ((size_t)i * W + j) * px;
+                        WIDE(store_with)(p + o, sum ? rp + o : NULL, out[i][j], sum, relu);
+                    }
             } else {
                 for (int i = 0; i < rows; i++)
-                    for (int j = 0; j < cols; j++) WIDE(store_with)(p + ((size_t)i * W + j) * px, out[i][j], sum, relu);
+                    for (int j = 0; j < cols; j++) {
+                        const size_t o = ((size_t)i * W + j) * px;
+                        WIDE(store_with)(p + o, sum ? rp + o : NULL, out[i][j], sum, relu);
+                    }
             }
         }
     }
 }
 
 VTARGET static void WIDE(transform_output_plain)(const cwino *cw, const float *M, size_t stride, long first, int count, int k_begin,
-                                                 int k_end, float *dst) {
-    WIDE(transform_output_with)(cw, M, stride, first, count, k_begin, k_end, dst, 0, 0);
+                                                 int k_end, float *dst, const float *residual) {
+    WIDE(transform_output_with)(cw, M, stride, first, count, k_begin, k_end, dst, residual, 0, 0);
 }
 VTARGET static void WIDE(transform_output_relu)(const cwino *cw, const float *M, size_t stride, long first, int count, int k_begin,
-                                                int k_end, float *dst) {
-    WIDE(transform_output_with)(cw, M, stride, first, count, k_begin, k_end, dst, 0, 1);
+                                                int k_end, float *dst, const float *residual) {
+    WIDE(transform_output_with)(cw, M, stride, first, count, k_begin, k_end, dst, residual, 0, 1);
 }
 VTARGET static void WIDE(transform_output_sum)(const cwino *cw, const float *M, size_t stride, long first, int count, int k_begin,
-                                               int k_end, float *dst) {
-    WIDE(transform_output_with)(cw, M, stride, first, count, k_begin, k_end, dst, 1, 0);
+                                               int k_end, float *dst, const float *residual) {
+    WIDE(transform_output_with)(cw, M, stride, first, count, k_begin, k_end, dst, residual, 1, 0);
 }
 VTARGET static void WIDE(transform_output_sum_relu)(const cwino *cw, const float *M, size_t stride, long first, int count,
-                                                    int k_begin, int k_end, float *dst) {
-    WIDE(transform_output_with)(cw, M, stride, first, count, k_begin, k_end, dst, 1, 1);
+                                                    int k_begin, int k_end, float *dst, const float *residual) {
+    WIDE(transform_output_with)(cw, M, stride, first, count, k_begin, k_end, dst, residual, 1, 1);
 }
 
 /* D[pos][row][k] = (A dy Aᵀ) for `count` tiles from `first`; dy outside the image counts as 0. */

@@ -141,19 +141,6 @@ enum Vec {
         }
     }
 
-    /// A copy of `a` made on the team.
-    static func copy(_ a: [Float]) -> [Float] {
-        [Float](unsafeUninitializedCapacity: a.count) { out, initialized in
-            let o = out.baseAddress!
-            a.withUnsafeBufferPointer { src in
-                Team.forEachShare(of: a.count, work: 2 * a.count) { range in
-                    (o + range.lowerBound).initialize(from: src.baseAddress! + range.lowerBound, count: range.count)
-                }
-            }
-            initialized = a.count
-        }
-    }
-
     /// dy where the ReLU's output was positive, else 0, as a new array.
     static func reluBackward(_ dy: [Float], output: [Float]) -> [Float] {
         [Float](unsafeUninitializedCapacity: dy.count) { out, initialized in

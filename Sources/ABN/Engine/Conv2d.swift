@@ -85,6 +85,12 @@ final class Conv2d {
                       epilogue: training ? .none : epilogue).usesWinograd
     }
 
+    /// Whether folded inference with this residual epilogue reads the residual where it lies (the
+    /// Winograd kernel, oneDNN's binary post-op) instead of copying it into the output first.
+    func readsResidualWhereItLies(_ x: Act, epilogue: ConvEpilogue, block: Int? = nil) throws -> Bool {
+        try primitive(x, outputBlock: block ?? defaultBlock(for: x), training: false, epilogue: epilogue).readsResidualWhereItLies
+    }
+
     /// Whether training's backward weights for input `x` (in its layout) run on the Winograd kernel.
     func backwardWeightsUseWinograd(_ x: Act, block: Int? = nil) throws -> Bool {
         try primitive(x, outputBlock: block ?? defaultBlock(for: x), training: true, epilogue: .none).backwardWeightsUseWinograd
@@ -118,18 +124,15 @@ final class Conv2d {
                        block: Int? = nil) throws -> Act {
         let b = block ?? defaultBlock(for: x)
         let p = try primitive(x, outputBlock: b, training: false, epilogue: epilogue)
-        var y: Act
+        var added: [Float]?
         if epilogue.addsResidual {
             guard let r = residual, r.n == x.n, r.c == outChannels, r.h == p.outH, r.w == p.outW else {
                 throw ABNError.shapeMismatch("\(weight.name): residual does not match the output")
             }
-            // The kernel adds into its output, so the output starts as a copy of the residual; made here
-            // on the team (the copy-on-write of the shared array was a serial memmove, 1.8% of inference).
-            y = r.block == b ? Act(r.geometry, data: Vec.copy(r.data)) : r.reblocked(b)
-        } else {
-            y = Act(uninitializedN: x.n, c: outChannels, h: p.outH, w: p.outW, block: b)
+            added = r.block == b ? r.data : r.reblocked(b).data
         }
-        try p.forward(x.data, weights, weightsVersion: version, bias, into: &y.data)
+        var y = Act(uninitializedN: x.n, c: outChannels, h: p.outH, w: p.outW, block: b)
+        try p.forward(x.data, weights, weightsVersion: version, bias, residual: added, into: &y.data)
         return y
     }
 }

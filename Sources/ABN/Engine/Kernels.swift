@@ -1,7 +1,7 @@
 import CDNNL
 
-/// What a fused inference convolution does after the bias: optionally add the previous contents of
-/// its output (a residual), then a ReLU.
+/// What a fused inference convolution does after the bias: optionally add a residual (given with
+/// each call), then a ReLU.
 enum ConvEpilogue: Hashable {
     case none, relu, sumRelu
     /// The residual added, no ReLU (pre-activation blocks: the next block normalises the sum first).
@@ -35,7 +35,7 @@ final class ConvPrimitive {
         var params = cdnnl_conv_params(
             n: Int32(key.n), c: Int32(key.c), h: Int32(key.h), w: Int32(key.w), k: Int32(key.k), r: Int32(key.r),
             stride: Int32(key.stride), pad: Int32(key.pad), groups: Int32(key.groups), src_block: Int32(key.srcBlock), dst_block: Int32(key.dstBlock),
-            with_bias: key.training ? 0 : 1, training: key.training ? 1 : 0, post_sum: key.epilogue.addsResidual ? 1 : 0,
+            with_bias: key.training ? 0 : 1, training: key.training ? 1 : 0, post_residual: key.epilogue.addsResidual ? 1 : 0,
             post_relu: key.epilogue.appliesReLU ? 1 : 0, direct_only: key.directOnly ? 1 : 0, bf16: key.bf16 ? 1 : 0)
         guard let p = cdnnl_conv_create(&params) else { throw ABNError.kernel(String(cString: cdnnl_last_error())) }
         handle = p
@@ -50,6 +50,10 @@ final class ConvPrimitive {
 
     /// Whether the forward pass runs on the Winograd F(4×4, 3×3) kernel (winograd.c).
     var usesWinograd: Bool { cdnnl_conv_is_winograd(handle) != 0 }
+
+    /// Whether a residual epilogue reads the residual where it lies (the Winograd kernel, or oneDNN's
+    /// binary post-op) rather than copied into dst for oneDNN's sum post-op.
+    var readsResidualWhereItLies: Bool { cdnnl_conv_reads_residual_where_it_lies(handle) != 0 }
 
     /// Whether training's backward weights run on it too (not at few channels on AVX-512, see
     /// `winogradBackwardWeightsMinimumChannels`).
@@ -79,25 +83,32 @@ final class ConvPrimitive {
     /// Whether it holds weights of `version` (given with that version by an earlier call).
     func holdsWeights(version: Int) -> Bool { preparedWeights == version }
 
-    /// With `.sumRelu`, dst holds the residual on entry. `weightsVersion` identifies unchanged
-    /// weights (folded inference weights), so they are reordered once, not on every call.
-    func forward(_ src: [Float], _ weights: [Float], weightsVersion: Int? = nil, _ bias: [Float]?, into dst: inout [Float]) throws {
+    /// `residual` (laid out as dst) is added before the ReLU, given exactly when the epilogue adds one.
+    /// `weightsVersion` identifies unchanged weights (folded inference weights), so they are reordered
+    /// once, not on every call.
+    func forward(_ src: [Float], _ weights: [Float], weightsVersion: Int? = nil, _ bias: [Float]?, residual: [Float]? = nil,
+                 into dst: inout [Float]) throws {
         let changed: Int32 = weightsVersion == nil || weightsVersion != preparedWeights ? 1 : 0
         let status = src.withUnsafeBufferPointer { s in
             weights.withUnsafeBufferPointer { wt in
-                dst.withUnsafeMutableBufferPointer { d in
-                    if let bias {
-                        return bias.withUnsafeBufferPointer { b in
-                            cdnnl_conv_forward(handle, s.baseAddress, wt.baseAddress, changed, b.baseAddress, d.baseAddress)
+                withBaseAddress(of: bias) { b in
+                    withBaseAddress(of: residual) { r in
+                        dst.withUnsafeMutableBufferPointer { d in
+                            cdnnl_conv_forward(handle, s.baseAddress, wt.baseAddress, changed, b, r, d.baseAddress)
                         }
                     }
-                    return cdnnl_conv_forward(handle, s.baseAddress, wt.baseAddress, changed, nil, d.baseAddress)
                 }
             }
         }
         if status != 0 { preparedWeights = nil; throw ABNError.kernel(String(cString: cdnnl_last_error())) }
         preparedWeights = weightsVersion
     }
+
+    private func withBaseAddress<R>(of values: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let values else { return body(nil) }
+        return values.withUnsafeBufferPointer { body($0.baseAddress) }
+    }
+
     func backwardData(_ diffDst: [Float], _ weights: [Float], into diffSrc: inout [Float]) throws {
         let status = diffDst.withUnsafeBufferPointer { dd in
             weights.withUnsafeBufferPointer { wt in

@@ -26,7 +26,7 @@ void cdnnl_winograd_allow_avx512(int allowed);
 /// One convolution: src [n, c, h, w] in layout `src_block` (1 = NCHW, 8 / 16 = nChw8c / nChw16c),
 /// weights [k, c/groups, r, r] (OIHW; for groups > 1 the same bytes as oneDNN's GOIHW, as PyTorch
 /// stores grouped weights), dst in layout `dst_block`, stride, symmetric padding. Inference-only
-/// post-ops: `post_sum` adds the previous contents of dst (a residual), then `post_relu`.
+/// post-ops: `post_residual` adds a residual (given to each forward call), then `post_relu`.
 /// 3×3 stride-1 convolutions in nChw8c or nChw16c run on a Winograd F(4×4, 3×3) kernel (winograd.c)
 /// unless `direct_only` or `bf16`: inference, and in training all three passes.
 /// `bf16` (inference only, where cdnnl_bf16_available()): oneDNN computes with src and weights
@@ -36,7 +36,7 @@ typedef struct {
     int groups; /* 1 for an ordinary convolution; c and k must both divide by it */
     int src_block, dst_block;
     int with_bias, training;
-    int post_sum, post_relu;
+    int post_residual, post_relu;
     int direct_only; /* 1: never the Winograd kernel (tests compare the two) */
     int bf16;        /* 1: bfloat16 src and weights (inference) */
 } cdnnl_conv_params;
@@ -54,6 +54,10 @@ int cdnnl_winograd_enabled(void);
 int cdnnl_bf16_available(void);
 /// 1 when the forward pass runs on the Winograd kernel.
 int cdnnl_conv_is_winograd(const cdnnl_conv *conv);
+/// 1 when it adds a residual reading it where it lies (the Winograd kernel, or oneDNN's binary
+/// post-op); 0 without a residual, or where oneDNN offered only its sum post-op (the residual is then
+/// copied into dst first).
+int cdnnl_conv_reads_residual_where_it_lies(const cdnnl_conv *conv);
 /// 1 when training's backward weights run on it too (see cdnnl_winograd_backward_weights_min_channels).
 int cdnnl_conv_backward_weights_is_winograd(const cdnnl_conv *conv);
 /// The fewest input and output channels at which training's backward weights run on the Winograd
@@ -68,10 +72,11 @@ int cdnnl_winograd_backward_weights_wanted(int c, int k);
 /// so a call with `weights_changed` 0 does not read the caller's weights.
 int cdnnl_conv_keeps_weights(const cdnnl_conv *conv);
 
-/// dst = conv(src, weights) (+ bias) (+ dst) (then ReLU), in the layouts given at creation.
+/// dst = conv(src, weights) (+ bias) (+ residual) (then ReLU), in the layouts given at creation;
+/// `residual` (laid out as dst, not overlapping it) exactly when made with `post_residual`, else NULL.
 /// `weights_changed` 0 reuses the weights prepared by the previous call (inference).
 int cdnnl_conv_forward(cdnnl_conv *conv, const float *src, const float *weights, int weights_changed, const float *bias,
-                       float *dst);
+                       const float *residual, float *dst);
 /// diff_src = conv_transpose(diff_dst, weights).
 int cdnnl_conv_backward_data(cdnnl_conv *conv, const float *diff_dst, const float *weights, float *diff_src);
 /// diff_weights = correlation of src and diff_dst (overwritten, not accumulated).
