@@ -162,10 +162,11 @@ static int arg_out_finish(arg_t *a) {
 }
 
 struct cdnnl_conv {
-    int oh, ow, training, with_bias, post_residual, post_relu;
-    /* 1: oneDNN reads the residual where it lies (a binary post-op, f_res); 0: a sum post-op adds what
-     * dst holds, so the residual is copied there first. */
-    int residual_binary;
+    int oh, ow, training, with_bias, post_relu;
+    /* How the forward pass adds a residual: none; in place (the Winograd kernel, or oneDNN's binary
+     * post-op reading it through f_res); or by oneDNN's sum post-op, which adds what dst holds, so the
+     * residual is copied there first. */
+    enum { NO_RESIDUAL, RESIDUAL_IN_PLACE, RESIDUAL_BY_SUM } residual;
     dnnl_primitive_desc_t fwd_pd, bwd_data_pd, bwd_weights_pd;
     dnnl_primitive_t fwd, bwd_data, bwd_weights;
     arg_t f_src, f_wei, f_bias, f_dst, f_res;
@@ -178,7 +179,7 @@ struct cdnnl_conv {
 int cdnnl_conv_out_h(const cdnnl_conv *c) { return c->oh; }
 int cdnnl_conv_out_w(const cdnnl_conv *c) { return c->ow; }
 int cdnnl_conv_is_winograd(const cdnnl_conv *c) { return c->wino != NULL; }
-int cdnnl_conv_reads_residual_where_it_lies(const cdnnl_conv *c) { return c->post_residual && (c->wino || c->residual_binary); }
+int cdnnl_conv_reads_residual_where_it_lies(const cdnnl_conv *c) { return c->residual == RESIDUAL_IN_PLACE; }
 int cdnnl_conv_backward_weights_is_winograd(const cdnnl_conv *c) { return c->training && c->wino && !c->bwd_weights; }
 int cdnnl_conv_keeps_weights(const cdnnl_conv *c) {
     return c->wino ? cwino_keeps_weights(c->wino) : c->f_wei.to_prim != NULL && !c->f_wei.lent;
@@ -280,7 +281,7 @@ static void take_binary_residual(cdnnl_conv *cv, const dnnl_convolution_desc_t *
             dnnl_primitive_desc_destroy(cv->fwd_pd);
             cv->fwd_pd = pd;
             pd = NULL;
-            cv->residual_binary = 1;
+            cv->residual = RESIDUAL_IN_PLACE;
         }
     }
     if (pd) dnnl_primitive_desc_destroy(pd);
@@ -301,7 +302,8 @@ cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
     cv->ow = (p->w + 2 * p->pad - p->r) / p->stride + 1;
     cv->training = p->training;
     cv->with_bias = p->with_bias;
-    cv->post_residual = p->post_residual;
+    /* oneDNN's primitives start with its sum post-op (take_binary_residual may replace it). */
+    cv->residual = p->post_residual ? RESIDUAL_BY_SUM : NO_RESIDUAL;
     cv->post_relu = p->post_relu;
     /* On the Winograd kernel a convolution needs nothing from oneDNN. Training runs all three passes
      * on it: backward data of a 3×3 stride-1 padding-1 convolution is one with the weights flipped and
@@ -311,7 +313,10 @@ cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
     if (winograd_wanted(p)) {
         if (!p->training) {
             cv->wino = cwino_create(p->n, p->c, p->h, p->w, p->k, p->src_block);
-            if (cv->wino) return cv;
+            if (cv->wino) {
+                if (p->post_residual) cv->residual = RESIDUAL_IN_PLACE; /* its output transform reads it */
+                return cv;
+            }
         } else {
             cv->wino = cwino_create_for_training(p->n, p->c, p->h, p->w, p->k, p->src_block);
             cv->wino_bwd = cwino_create_for_training(p->n, p->k, p->h, p->w, p->c, p->src_block);
@@ -386,9 +391,8 @@ cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
     if (arg_init(&cv->f_wei, &wei_user, query(cv->fwd_pd, dnnl_query_weights_md), 1, 0, p->training)) goto fail;
     if (p->with_bias && arg_init(&cv->f_bias, &bias_user, dnnl_primitive_desc_query_md(cv->fwd_pd, dnnl_query_weights_md, 1), 1, 0, 0)) goto fail;
     /* With the sum post-op dst is an input too. */
-    if (arg_init(&cv->f_dst, &dst_user, query(cv->fwd_pd, dnnl_query_dst_md), p->post_residual && !cv->residual_binary, 1, 0))
-        goto fail;
-    if (cv->residual_binary && arg_init(&cv->f_res, &dst_user, &dst_user, 0, 0, 0)) goto fail;
+    if (arg_init(&cv->f_dst, &dst_user, query(cv->fwd_pd, dnnl_query_dst_md), cv->residual == RESIDUAL_BY_SUM, 1, 0)) goto fail;
+    if (cv->residual == RESIDUAL_IN_PLACE && arg_init(&cv->f_res, &dst_user, &dst_user, 0, 0, 0)) goto fail;
 
     if (p->training) {
         dnnl_convolution_desc_t bd;
@@ -488,16 +492,15 @@ static int forward_direct(cdnnl_conv *cv, const float *src, const float *weights
                                {DNNL_ARG_DST, cv->f_dst.prim_mem}};
     int count = 3;
     if (cv->with_bias) args[count++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, cv->f_bias.prim_mem};
-    if (cv->residual_binary) {
-        if (dnnl_memory_set_data_handle(cv->f_res.user_mem, (void *)residual) != dnnl_success) return -1;
-        args[count++] = (dnnl_exec_arg_t){DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, cv->f_res.prim_mem};
-    } else if (cv->post_residual) {
+    if (cv->residual == RESIDUAL_BY_SUM) {
         /* The sum post-op adds what dst holds (only where oneDNN had no binary one: rare, so copied here). */
         memcpy(dst, residual, dnnl_memory_desc_get_size(&cv->f_dst.user_md));
         if (arg_in(&cv->f_dst, dst)) return -1;
+    } else if (dnnl_memory_set_data_handle(cv->f_dst.user_mem, dst) != dnnl_success) return -1;
+    if (cv->residual == RESIDUAL_IN_PLACE) {
+        if (dnnl_memory_set_data_handle(cv->f_res.user_mem, (void *)residual) != dnnl_success) return -1;
+        args[count++] = (dnnl_exec_arg_t){DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, cv->f_res.prim_mem};
     }
-    if (!cv->post_residual || cv->residual_binary)
-        if (dnnl_memory_set_data_handle(cv->f_dst.user_mem, dst) != dnnl_success) return -1;
     if (execute(cv->fwd, count, args, "convolution forward")) return -1;
     if (arg_out_finish(&cv->f_dst)) return -1;
     return dnnl_stream_wait(stream) == dnnl_success ? 0 : -1;
@@ -505,7 +508,7 @@ static int forward_direct(cdnnl_conv *cv, const float *src, const float *weights
 
 int cdnnl_conv_forward(cdnnl_conv *cv, const float *src, const float *weights, int weights_changed, const float *bias,
                        const float *residual, float *dst) {
-    if (!cv->post_residual != !residual) {
+    if ((cv->residual == NO_RESIDUAL) != !residual) {
         snprintf(last_error, sizeof last_error, residual ? "a residual given to a convolution made without one"
                                                          : "a convolution made to add a residual called without one");
         return -1;
