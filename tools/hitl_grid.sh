@@ -14,7 +14,8 @@
 #   KINDS=patch SEEDS=0 EDITS=500 bash tools/hitl_grid.sh    # one cell
 #
 # Settings (environment): KINDS, SEEDS, EDITS (samples collected and edited), RECIPES (names below),
-# TRAIN, TEST, DEV (images), EPOCHS (base training), ARCH, OUT, BIN, THREADS, LANES, TABLE_ONLY,
+# TRAIN, TEST, DEV (images), EPOCHS (base training), ARCH, TRAIN_ARGS (more `train` arguments, e.g.
+# "--input 3x64x64" for an ImageNet backbone), OUT, BIN, THREADS, LANES, TABLE_ONLY,
 # CONTROL (0: skip the shortcut-free control model, e.g. when an earlier pass on the same processor
 # kind has it: training is deterministic for a given binary, seed, thread count and processor kind).
 # Recipes: paper = `finetune --counterexamples 0` (Mitsuhara et al.: L_map, no counterexamples, no hold-out);
@@ -39,6 +40,7 @@ CONTROL=${CONTROL:-1}
 GRID_JOB=${GRID_JOB:-0}
 EPOCHS=${EPOCHS:-15}   # 6 (the passes before the fourth) left the controls at 30–84%; 15 brings them to 98–100%
 ARCH=${ARCH:-cifar-resnet20}
+TRAIN_ARGS=${TRAIN_ARGS:-}
 OUT=${OUT:-runs/grid}
 BIN=${BIN:-.build/release/abn-hitl}
 
@@ -85,8 +87,8 @@ fi
       run="$OUT/$kind/seed$seed"
       mkdir -p "$run"
       model="$run/model.safetensors" control="$run/control.safetensors"
-      [ -f "$model" ] || "$BIN" train --data "$data" --out "$model" --arch "$ARCH" --epochs "$EPOCHS" --seed "$seed" $T >&2
-      [ "$CONTROL" = 0 ] || [ -f "$control" ] || "$BIN" train --data "$control_data" --out "$control" --arch "$ARCH" --epochs "$EPOCHS" --seed "$seed" $T >&2
+      [ -f "$model" ] || "$BIN" train --data "$data" --out "$model" --arch "$ARCH" --epochs "$EPOCHS" --seed "$seed" $T $TRAIN_ARGS >&2
+      [ "$CONTROL" = 0 ] || [ -f "$control" ] || "$BIN" train --data "$control_data" --out "$control" --arch "$ARCH" --epochs "$EPOCHS" --seed "$seed" $T $TRAIN_ARGS >&2
       # Both are measured on the shortcut dataset's test split and the dev split, where the cue is random.
       evaluate "$model" "$data" "$run/before.json"; evaluate "$model" "$dev_data" "$run/before.dev.json"
       [ "$CONTROL" = 0 ] || { evaluate "$control" "$data" "$run/control.json"; evaluate "$control" "$dev_data" "$run/control.dev.json"; }

@@ -53,7 +53,7 @@ typedef struct {
     dnnl_memory_t user_mem, prim_mem;
     dnnl_primitive_t to_prim, to_user;  /* reorders, NULL when the layouts agree */
     int serial;                         /* small: reorder on the calling thread only */
-    int lent;                           /* the primitive's copy lives in lent_weights during a call */
+    shared_buffer_t *lent;              /* the primitive's copy lives there during a call (NULL: in buffer) */
     size_t size;                        /* bytes of the primitive's copy */
     void *buffer;
 } arg_t;
@@ -61,7 +61,12 @@ typedef struct {
 /* Training convolutions' weights in oneDNN's layouts (forward, backward data) and their gradient
  * in its layout change at every step and are used only within one call, so one process-wide buffer
  * serves every convolution in turn instead of each keeping three weight-sized copies (about 450 MB
- * in ResNet-50-ABN, where PyTorch keeps none). */
+ * in ResNet-50-ABN, where PyTorch keeps none). The same holds for training's copies of activations
+ * and their gradients in the primitive's layout or type (bfloat16: about 1 GB more peak memory in the
+ * ResNet-50-ABN fine-tune when each convolution kept its own). A call borrows in the order sources,
+ * gradients, weights, so two threads never wait on each other. */
+static shared_buffer_t lent_sources = SHARED_BUFFER_INITIALIZER;
+static shared_buffer_t lent_gradients = SHARED_BUFFER_INITIALIZER;
 static shared_buffer_t lent_weights = SHARED_BUFFER_INITIALIZER;
 
 /* Below this size a reorder costs less than waking the OpenMP team (and, with the other core
@@ -69,7 +74,7 @@ static shared_buffer_t lent_weights = SHARED_BUFFER_INITIALIZER;
 #define SERIAL_REORDER_BYTES (1u << 20)
 
 static int arg_init(arg_t *a, const dnnl_memory_desc_t *user_md, const dnnl_memory_desc_t *prim_md,
-                    int need_to_prim, int need_to_user, int lent) {
+                    int need_to_prim, int need_to_user, shared_buffer_t *lent) {
     memset(a, 0, sizeof *a);
     a->user_md = *user_md;
     a->prim_md = *prim_md;
@@ -139,13 +144,13 @@ static int arg_in_cached(arg_t *a, const void *ptr, int changed) {
     return dnnl_memory_set_data_handle(a->user_mem, (void *)ptr) == dnnl_success ? 0 : -1;
 }
 
-/* For a lent argument: points the primitive's copy at lent_weights, locked until arg_return. */
+/* For a lent argument: points the primitive's copy at its shared buffer, locked until arg_return. */
 static int arg_borrow(arg_t *a) {
     if (!a->lent) return 0;
-    void *p = shared_buffer_take(&lent_weights, a->size);
+    void *p = shared_buffer_take(a->lent, a->size);
     if (!p) { snprintf(last_error, sizeof last_error, "out of memory"); return -1; }
     if (dnnl_memory_set_data_handle(a->prim_mem, p) != dnnl_success) {
-        shared_buffer_release(&lent_weights);
+        shared_buffer_release(a->lent);
         snprintf(last_error, sizeof last_error, "oneDNN: cannot set a buffer");
         return -1;
     }
@@ -153,7 +158,7 @@ static int arg_borrow(arg_t *a) {
 }
 
 static void arg_return(arg_t *a) {
-    if (a->lent) shared_buffer_release(&lent_weights);
+    if (a->lent) shared_buffer_release(a->lent);
 }
 
 static int arg_out_finish(arg_t *a) {
@@ -225,7 +230,7 @@ int cdnnl_winograd_enabled(void) {
 }
 
 static int winograd_wanted(const cdnnl_conv_params *p) {
-    return cdnnl_winograd_enabled() && !p->direct_only && !p->bf16 && p->groups <= 1 && (p->src_block == 8 || p->src_block == 16) &&
+    return cdnnl_winograd_enabled() && !p->direct_only && !(p->bf16 && !p->training) && p->groups <= 1 && (p->src_block == 8 || p->src_block == 16) &&
            p->dst_block == p->src_block && p->r == 3 &&
            p->stride == 1 && p->pad == 1 && p->c >= WINOGRAD_MIN_CHANNELS && p->k >= WINOGRAD_MIN_CHANNELS &&
            (long)p->c * p->k <= WINOGRAD_MAX_WEIGHTS &&
@@ -291,9 +296,8 @@ static void take_binary_residual(cdnnl_conv *cv, const dnnl_convolution_desc_t *
 
 cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
     if (ensure_engine()) return NULL;
-    if (p->bf16 && (p->training || !cdnnl_bf16_available())) {
-        snprintf(last_error, sizeof last_error, p->training ? "bfloat16 convolutions are for inference only"
-                                                            : "bfloat16 convolutions need a CPU with AVX512_BF16");
+    if (p->bf16 && !cdnnl_bf16_available()) {
+        snprintf(last_error, sizeof last_error, "bfloat16 convolutions need a CPU with AVX512_BF16");
         return NULL;
     }
     cdnnl_conv *cv = calloc(1, sizeof *cv);
@@ -387,24 +391,32 @@ cdnnl_conv *cdnnl_conv_create(const cdnnl_conv_params *p) {
     if (!winograd) CHECK(dnnl_primitive_desc_create(&cv->fwd_pd, &fd, attr, engine, NULL), "convolution forward");
     if (p->post_residual) take_binary_residual(cv, winograd ? &wd : &fd, &dst_user, p->post_relu);
     CHECK(dnnl_primitive_create(&cv->fwd, cv->fwd_pd), "convolution forward");
-    if (arg_init(&cv->f_src, &src_user, query(cv->fwd_pd, dnnl_query_src_md), 1, 0, 0)) goto fail;
-    if (arg_init(&cv->f_wei, &wei_user, query(cv->fwd_pd, dnnl_query_weights_md), 1, 0, p->training)) goto fail;
-    if (p->with_bias && arg_init(&cv->f_bias, &bias_user, dnnl_primitive_desc_query_md(cv->fwd_pd, dnnl_query_weights_md, 1), 1, 0, 0)) goto fail;
+    shared_buffer_t *lend_sources = p->training ? &lent_sources : NULL, *lend_weights = p->training ? &lent_weights : NULL;
+    if (arg_init(&cv->f_src, &src_user, query(cv->fwd_pd, dnnl_query_src_md), 1, 0, lend_sources)) goto fail;
+    if (arg_init(&cv->f_wei, &wei_user, query(cv->fwd_pd, dnnl_query_weights_md), 1, 0, lend_weights)) goto fail;
+    if (p->with_bias && arg_init(&cv->f_bias, &bias_user, dnnl_primitive_desc_query_md(cv->fwd_pd, dnnl_query_weights_md, 1), 1, 0, NULL)) goto fail;
     /* With the sum post-op dst is an input too. */
-    if (arg_init(&cv->f_dst, &dst_user, query(cv->fwd_pd, dnnl_query_dst_md), cv->residual == RESIDUAL_BY_SUM, 1, 0)) goto fail;
-    if (cv->residual == RESIDUAL_IN_PLACE && arg_init(&cv->f_res, &dst_user, &dst_user, 0, 0, 0)) goto fail;
+    if (arg_init(&cv->f_dst, &dst_user, query(cv->fwd_pd, dnnl_query_dst_md), cv->residual == RESIDUAL_BY_SUM, 1, NULL)) goto fail;
+    if (cv->residual == RESIDUAL_IN_PLACE && arg_init(&cv->f_res, &dst_user, &dst_user, 0, 0, NULL)) goto fail;
 
     if (p->training) {
+        /* In bfloat16 the gradients flowing in are rounded as the activations are; what flows out (the
+         * input's and the weights' gradients) stays float. */
+        dnnl_memory_desc_t diff_src_prim, diff_dst_prim;
+        CHECK(dnnl_memory_desc_init_by_tag(&diff_src_prim, 4, src_dims, dnnl_f32, keep ? activation_tag(p->src_block) : dnnl_format_tag_any), "md");
+        CHECK(dnnl_memory_desc_init_by_tag(&diff_dst_prim, 4, dst_dims, compute_type, keep ? activation_tag(p->dst_block) : dnnl_format_tag_any), "md");
         dnnl_convolution_desc_t bd;
-        CHECK(dnnl_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &src_prim, &wei_any, &dst_prim,
+        CHECK(dnnl_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &diff_src_prim, &wei_any, &diff_dst_prim,
                                                        strides, padding, padding), "convolution_backward_data_desc_init");
         CHECK(dnnl_primitive_desc_create(&cv->bwd_data_pd, &bd, NULL, engine, cv->fwd_pd), "convolution backward data");
         CHECK(dnnl_primitive_create(&cv->bwd_data, cv->bwd_data_pd), "convolution backward data");
-        if (arg_init(&cv->d_diff_dst, &dst_user, query(cv->bwd_data_pd, dnnl_query_diff_dst_md), 1, 0, 0)) goto fail;
-        if (arg_init(&cv->d_wei, &wei_user, query(cv->bwd_data_pd, dnnl_query_weights_md), 1, 0, 1)) goto fail;
-        if (arg_init(&cv->d_diff_src, &src_user, query(cv->bwd_data_pd, dnnl_query_diff_src_md), 0, 1, 0)) goto fail;
+        if (arg_init(&cv->d_diff_dst, &dst_user, query(cv->bwd_data_pd, dnnl_query_diff_dst_md), 1, 0, &lent_gradients)) goto fail;
+        if (arg_init(&cv->d_wei, &wei_user, query(cv->bwd_data_pd, dnnl_query_weights_md), 1, 0, &lent_weights)) goto fail;
+        if (arg_init(&cv->d_diff_src, &src_user, query(cv->bwd_data_pd, dnnl_query_diff_src_md), 0, 1, NULL)) goto fail;
 
-        if (make_backward_weights(cv, &src_user, &src_prim, &wei_user, &wei_any, &dst_user, &dst_prim, strides, padding, cv->fwd_pd))
+        dnnl_memory_desc_t diff_wei_any;
+        CHECK(dnnl_memory_desc_init_by_tag(&diff_wei_any, wei_ndims, wei_dims, dnnl_f32, dnnl_format_tag_any), "md");
+        if (make_backward_weights(cv, &src_user, &src_prim, &wei_user, &diff_wei_any, &dst_user, &diff_dst_prim, strides, padding, cv->fwd_pd))
             goto fail;
     }
     if (ops) dnnl_post_ops_destroy(ops);
@@ -428,9 +440,9 @@ static int make_backward_weights(cdnnl_conv *cv, const dnnl_memory_desc_t *src_u
                                                       padding, padding), "convolution_backward_weights_desc_init");
     CHECK(dnnl_primitive_desc_create(&cv->bwd_weights_pd, &wd, NULL, engine, hint), "convolution backward weights");
     CHECK(dnnl_primitive_create(&cv->bwd_weights, cv->bwd_weights_pd), "convolution backward weights");
-    if (arg_init(&cv->w_src, src_user, query(cv->bwd_weights_pd, dnnl_query_src_md), 1, 0, 0)) goto fail;
-    if (arg_init(&cv->w_diff_dst, dst_user, query(cv->bwd_weights_pd, dnnl_query_diff_dst_md), 1, 0, 0)) goto fail;
-    if (arg_init(&cv->w_diff_wei, wei_user, query(cv->bwd_weights_pd, dnnl_query_diff_weights_md), 0, 1, 1)) goto fail;
+    if (arg_init(&cv->w_src, src_user, query(cv->bwd_weights_pd, dnnl_query_src_md), 1, 0, &lent_sources)) goto fail;
+    if (arg_init(&cv->w_diff_dst, dst_user, query(cv->bwd_weights_pd, dnnl_query_diff_dst_md), 1, 0, &lent_gradients)) goto fail;
+    if (arg_init(&cv->w_diff_wei, wei_user, query(cv->bwd_weights_pd, dnnl_query_diff_weights_md), 0, 1, &lent_weights)) goto fail;
     return 0;
 fail:
     return -1;
@@ -526,23 +538,26 @@ int cdnnl_conv_forward(cdnnl_conv *cv, const float *src, const float *weights, i
         snprintf(last_error, sizeof last_error, "Winograd convolution: out of memory");
         return -1;
     }
-    if (arg_borrow(&cv->f_wei)) return -1;
+    if (arg_borrow(&cv->f_src)) return -1;
+    if (arg_borrow(&cv->f_wei)) { arg_return(&cv->f_src); return -1; }
     int status = forward_direct(cv, src, weights, weights_changed || cv->f_wei.lent, bias, residual, dst);
     arg_return(&cv->f_wei);
+    arg_return(&cv->f_src);
     return status;
 }
 
-/* One of oneDNN's backward passes: inputs a and b in, out back to the caller's layout, with `lent`
- * (one of the three) borrowed for the call. */
-static int run_backward(dnnl_primitive_t prim, const char *what, arg_t *lent, int id_a, arg_t *a, const void *pa, int id_b,
+/* One of oneDNN's backward passes: inputs a and b in, out back to the caller's layout; lent copies
+ * borrowed for the call in the order a, b, out (sources, gradients, weights). */
+static int run_backward(dnnl_primitive_t prim, const char *what, int id_a, arg_t *a, const void *pa, int id_b,
                         arg_t *b, const void *pb, int id_out, arg_t *out, void *pout) {
-    if (arg_borrow(lent)) return -1;
-    int status = -1;
-    if (!arg_in(a, pa) && !arg_in(b, pb) && dnnl_memory_set_data_handle(out->user_mem, pout) == dnnl_success) {
+    arg_t *borrowed[3] = {a, b, out};
+    int n = 0, status = -1;
+    while (n < 3 && !arg_borrow(borrowed[n])) n++;
+    if (n == 3 && !arg_in(a, pa) && !arg_in(b, pb) && dnnl_memory_set_data_handle(out->user_mem, pout) == dnnl_success) {
         dnnl_exec_arg_t args[3] = {{id_a, a->prim_mem}, {id_b, b->prim_mem}, {id_out, out->prim_mem}};
         if (!execute(prim, 3, args, what) && !arg_out_finish(out) && dnnl_stream_wait(stream) == dnnl_success) status = 0;
     }
-    arg_return(lent);
+    while (n > 0) arg_return(borrowed[--n]);
     return status;
 }
 
@@ -554,7 +569,7 @@ int cdnnl_conv_backward_data(cdnnl_conv *cv, const float *diff_dst, const float 
         snprintf(last_error, sizeof last_error, "Winograd convolution: out of memory");
         return -1;
     }
-    return run_backward(cv->bwd_data, "convolution backward data", &cv->d_wei, DNNL_ARG_DIFF_DST, &cv->d_diff_dst, diff_dst,
+    return run_backward(cv->bwd_data, "convolution backward data", DNNL_ARG_DIFF_DST, &cv->d_diff_dst, diff_dst,
                         DNNL_ARG_WEIGHTS, &cv->d_wei, weights, DNNL_ARG_DIFF_SRC, &cv->d_diff_src, diff_src);
 }
 
@@ -565,7 +580,7 @@ int cdnnl_conv_backward_weights(cdnnl_conv *cv, const float *src, const float *d
         snprintf(last_error, sizeof last_error, "Winograd convolution: out of memory");
         return -1;
     }
-    return run_backward(cv->bwd_weights, "convolution backward weights", &cv->w_diff_wei, DNNL_ARG_SRC, &cv->w_src, src,
+    return run_backward(cv->bwd_weights, "convolution backward weights", DNNL_ARG_SRC, &cv->w_src, src,
                         DNNL_ARG_DIFF_DST, &cv->w_diff_dst, diff_dst, DNNL_ARG_DIFF_WEIGHTS, &cv->w_diff_wei, diff_weights);
 }
 

@@ -46,6 +46,10 @@ public struct FinetuneOptions: Codable, Sendable, Equatable {
     /// perception branch had relearnt anything.
     public var patience: Int = 0
     public var seed: UInt64 = 0
+    /// The arithmetic of the trained layers' convolutions (ConvolutionPrecision.training during the
+    /// run; everything evaluated stays at ConvolutionPrecision.inference). FP32 by default; bf16's speed
+    /// and outcome against it are in docs/benchmarks.md ("bf16 fine-tuning").
+    public var precision: ConvolutionPrecision = .fp32
 
     /// Chosen on a development split over three shortcut kinds (docs/benchmarks.md, "Third pass"):
     /// at 500 edits +22 (patch), +5 (background) and +14 (stamp) points over the paper's recipe, 3 seeds each.
@@ -159,6 +163,10 @@ public func finetune(session: Session, model: LoadedModel, out: URL, options: Fi
     guard options.counterexamples >= 0, options.patience >= 0, (0..<1).contains(options.effectiveHoldout) else {
         throw FinetuneError("fine-tuning needs counterexamples ≥ 0, patience ≥ 0 and a holdout fraction in [0, 1)")
     }
+    // The trained layers' arithmetic for this run only (an error before any work where the CPU lacks it).
+    let previousPrecision = ConvolutionPrecision.training
+    try ConvolutionPrecision.set(options.precision, training: true)
+    defer { try? ConvolutionPrecision.set(previousPrecision, training: true) }
     let info = session.info
     let m = model.metadata
     guard m.classes == info.classes, model.model.mapHeight == info.mapHeight, model.model.mapWidth == info.mapWidth,

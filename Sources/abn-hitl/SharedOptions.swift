@@ -23,11 +23,11 @@ struct PrecisionOptions: ParsableArguments {
         "Arithmetic of the convolutions: fp32 (default), or bf16 (inputs and weights rounded to bfloat16, "
             + "float accumulation; CPUs with AVX512_BF16 only; its agreement with fp32 is in docs/benchmarks.md).",
         valueName: "fp32|bf16"))
-    var precision: InferencePrecision = .fp32
+    var precision: ConvolutionPrecision = .fp32
 
     /// Sets the engine's inference precision; an error where the CPU has no bfloat16 convolutions.
     func apply() throws {
-        do { try InferencePrecision.set(precision) } catch { throw CommandError("--precision bf16: \(error)") }
+        do { try ConvolutionPrecision.set(precision) } catch { throw CommandError("--precision bf16: \(error)") }
     }
 }
 
@@ -36,7 +36,7 @@ struct PrecisionOptions: ParsableArguments {
 extension AttentionMechanism: ExpressibleByArgument {}
 extension CollectSelection: ExpressibleByArgument {}
 extension ShortcutKind: ExpressibleByArgument {}
-extension InferencePrecision: ExpressibleByArgument {}
+extension ConvolutionPrecision: ExpressibleByArgument {}
 
 /// `--arch`: any name ABNArchitecture(parsing:) accepts (resnet20 = cifar-resnet20, any CIFAR depth
 /// 6n+2); help and completion list the standard backbones.

@@ -4,49 +4,18 @@ import XCTest
 /// oneDNN's convolutions at the real shapes of ResNet-20-ABN (where it picks blocked kernels and
 /// the shim reorders) against direct loops in Double.
 final class ConvolutionReferenceTests: XCTestCase {
-    func direct(_ x: Act, _ w: [Float], k: Int, stride: Int, pad: Int, out: Int) -> Act {
-        let oh = (x.h + 2 * pad - k) / stride + 1, ow = (x.w + 2 * pad - k) / stride + 1
-        var y = Act(zerosN: x.n, c: out, h: oh, w: ow)
-        for n in 0..<x.n { for o in 0..<out { for i in 0..<oh { for j in 0..<ow {
-            var s = 0.0
-            for c in 0..<x.c { for a in 0..<k { for b in 0..<k {
-                let yy = i * stride - pad + a, xx = j * stride - pad + b
-                if yy < 0 || yy >= x.h || xx < 0 || xx >= x.w { continue }
-                s += Double(x.data[((n * x.c + c) * x.h + yy) * x.w + xx]) * Double(w[((o * x.c + c) * k + a) * k + b])
-            } } }
-            y.data[((n * out + o) * oh + i) * ow + j] = Float(s)
-        } } } }
-        return y
-    }
-
-    /// dx[n,c,yy,xx] = Σ dy[n,o,i,j]·w[o,c,a,b] over positions that read (yy, xx).
-    func directBackwardData(_ dy: Act, _ w: [Float], inShape: (Int, Int, Int, Int), k: Int, stride: Int, pad: Int) -> Act {
-        var dx = Act(zerosN: inShape.0, c: inShape.1, h: inShape.2, w: inShape.3)
-        var acc = [Double](repeating: 0, count: dx.count)
-        for n in 0..<dy.n { for o in 0..<dy.c { for i in 0..<dy.h { for j in 0..<dy.w {
-            let g = Double(dy.data[((n * dy.c + o) * dy.h + i) * dy.w + j])
-            for c in 0..<dx.c { for a in 0..<k { for b in 0..<k {
-                let yy = i * stride - pad + a, xx = j * stride - pad + b
-                if yy < 0 || yy >= dx.h || xx < 0 || xx >= dx.w { continue }
-                acc[((n * dx.c + c) * dx.h + yy) * dx.w + xx] += g * Double(w[((o * dx.c + c) * k + a) * k + b])
-            } } }
-        } } } }
-        dx.data = acc.map { Float($0) }
-        return dx
-    }
-
     func testResNet20Shapes() throws {
         var rng = InitRandom(seed: 7)
         for (cin, cout, size, k, stride, pad) in [(16, 32, 32, 3, 2, 1), (16, 32, 32, 1, 2, 0), (16, 16, 32, 3, 1, 1), (32, 64, 16, 3, 2, 1)] {
             let conv = Conv2d(name: "c", inChannels: cin, outChannels: cout, kernel: k, stride: stride, padding: pad, rng: &rng)
             let x = Act(n: 2, c: cin, h: size, w: size, data: (0..<(2 * cin * size * size)).map { _ in Float(rng.normal()) })
             let y = try conv.forward(x, keepForBackward: true)
-            let ref = direct(x, conv.weight.value, k: k, stride: stride, pad: pad, out: cout)
+            let ref = ConvolutionLoops.forward(x, conv.weight.value, outChannels: cout, .init(kernel: k, stride: stride, pad: pad))
             let fscale = ref.data.map { abs($0) }.max()!
             XCTAssertLessThan(zip(y.data, ref.data).map { abs($0 - $1) }.max()! / fscale, 1e-5, "forward \(cin)->\(cout) k\(k) s\(stride)")
             let dy = Act(n: y.n, c: y.c, h: y.h, w: y.w, data: (0..<y.count).map { _ in Float(rng.normal()) })
             let dx = try conv.backward(dy)!
-            let dref = directBackwardData(dy, conv.weight.value, inShape: (2, cin, size, size), k: k, stride: stride, pad: pad)
+            let dref = ConvolutionLoops.backwardData(dy, conv.weight.value, inChannels: cin, h: size, w: size, .init(kernel: k, stride: stride, pad: pad))
             let scale = dref.data.map { abs($0) }.max()!
             XCTAssertLessThan(zip(dx.data, dref.data).map { abs($0 - $1) }.max()! / scale, 1e-5, "backward data \(cin)->\(cout) k\(k) s\(stride)")
         }
@@ -65,7 +34,7 @@ final class ConvolutionReferenceTests: XCTestCase {
             conv.directOnly = true
             let x = Act(n: 2, c: cin, h: size, w: size, data: (0..<(2 * cin * size * size)).map { _ in Float(rng.normal()) })
             let bias = (0..<cout).map { _ in Float(rng.normal()) }
-            let plain = direct(x, conv.weight.value, k: k, stride: stride, pad: pad, out: cout)
+            let plain = ConvolutionLoops.forward(x, conv.weight.value, outChannels: cout, .init(kernel: k, stride: stride, pad: pad))
             let residual = Act(n: 2, c: cout, h: plain.h, w: plain.w, data: (0..<plain.count).map { _ in Float(rng.normal()) })
             for block in blocks {
                 for (version, epilogue) in [ConvEpilogue.sum, .sumRelu].enumerated() {

@@ -64,6 +64,20 @@ enum CommandRunner {
         return r
     }
 
+    /// Whether /proc/cpuinfo lists avx512_bf16 (read independently of the engine's own check), i.e.
+    /// whether `--precision bf16` must work rather than fail.
+    static func bf16CPU() -> Bool {
+        // DNNL_MAX_CPU_ISA / ONEDNN_MAX_CPU_ISA below AVX512_CORE_BF16 (how an AVX2 machine is emulated,
+        // docs/benchmarks.md) takes bfloat16 away from oneDNN, and so from the executable.
+        let environment = ProcessInfo.processInfo.environment
+        if let isa = (environment["ONEDNN_MAX_CPU_ISA"] ?? environment["DNNL_MAX_CPU_ISA"])?.uppercased(),
+           !["AVX512_CORE_BF16", "AVX512_CORE_AMX", "ALL"].contains(isa) {
+            return false
+        }
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        return info.split(separator: "\n").contains { $0.hasPrefix("flags") && $0.split(separator: " ").contains("avx512_bf16") }
+    }
+
     static func temporaryDirectory(_ name: String = #function) throws -> URL {
         let safe = name.filter { $0.isLetter || $0.isNumber }
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("abn-e2e-\(safe)-\(UUID().uuidString.prefix(8))")

@@ -17,6 +17,21 @@ final class CycleTests: XCTestCase {
         XCTAssertTrue(imported.stderr.contains("imported 24 maps"), imported.stderr)
         let tuned = try run(["finetune", "--session", "s", "--out", "ft.safetensors", "--epochs", "1"])
         XCTAssertTrue(tuned.stdout.contains("decoy mass"), tuned.stdout)
+        // In bf16 (the trained layers only): where the CPU has AVX512_BF16 it runs, says so and writes a model;
+        // elsewhere one line naming what is missing, a non-zero exit and no model.
+        let bf16 = try CommandRunner.run(["finetune", "--session", "s", "--out", "ft-bf16.safetensors", "--epochs", "1", "--precision", "bf16"], cwd: dir)
+        let bf16Model = dir.appendingPathComponent("ft-bf16.safetensors").path
+        if CommandRunner.bf16CPU() {
+            XCTAssertEqual(bf16.status, 0, bf16.stderr)
+            XCTAssertTrue(bf16.stderr.contains("in bf16 on"), bf16.stderr)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: bf16Model))
+            // The session records the run's arithmetic with its parameters (the fp32 run's too).
+            let recorded = sqliteQuery(dir.appendingPathComponent("s"), "SELECT json_extract(parameters, '$.options.precision') FROM runs WHERE kind = 'finetune' ORDER BY id")
+            XCTAssertEqual(recorded, "fp32\nbf16")
+        } else {
+            assertCleanFailure(bf16, mentions: "AVX512_BF16")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: bf16Model))
+        }
         // A different model is refused unless allowed.
         let other = try CommandRunner.run(["import-maps", "--session", "s", "--masks", "data/masks/train", "--model", "ft.safetensors"], cwd: dir)
         assertCleanFailure(other, mentions: "differs from the one this session was collected with")

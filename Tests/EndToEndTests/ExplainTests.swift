@@ -84,7 +84,7 @@ final class ExplainTests: XCTestCase {
         let fp32 = try CommandRunner.run(["explain", "--model", model, "--json", "--precision", "fp32", image])
         XCTAssertEqual(fp32.status, 0, fp32.stderr)
         let bf16 = try CommandRunner.run(["explain", "--model", model, "--json", "--precision", "bf16", image])
-        guard bf16CPU() else {
+        guard CommandRunner.bf16CPU() else {
             XCTAssertNotEqual(bf16.status, 0)
             XCTAssertTrue(bf16.stderr.contains("AVX512_BF16"), bf16.stderr)
             XCTAssertEqual(bf16.stderr.split(separator: "\n").count, 1, bf16.stderr)
@@ -102,19 +102,6 @@ final class ExplainTests: XCTestCase {
         let largest = zip(mapA, mapB).map { abs($0 - $1) }.max()!
         XCTAssertGreaterThan(largest, 0, "bf16 changes the arithmetic")
         XCTAssertLessThan(largest, 0.03)
-    }
-
-    /// Whether /proc/cpuinfo lists avx512_bf16 (read independently of the engine's own check).
-    func bf16CPU() -> Bool {
-        // DNNL_MAX_CPU_ISA / ONEDNN_MAX_CPU_ISA below AVX512_CORE_BF16 (how an AVX2 machine is emulated,
-        // docs/benchmarks.md) takes bfloat16 away from oneDNN, and so from the executable.
-        let environment = ProcessInfo.processInfo.environment
-        if let isa = (environment["ONEDNN_MAX_CPU_ISA"] ?? environment["DNNL_MAX_CPU_ISA"])?.uppercased(),
-           !["AVX512_CORE_BF16", "AVX512_CORE_AMX", "ALL"].contains(isa) {
-            return false
-        }
-        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        return info.split(separator: "\n").contains { $0.hasPrefix("flags") && $0.split(separator: " ").contains("avx512_bf16") }
     }
 
     func testBadInputIsOneLine() throws {

@@ -9,7 +9,7 @@ public struct BenchmarkResult: Codable, Sendable {
     public var trainImagesPerSecond: Double
     public var inferenceImagesPerSecond: Double
     public var peakRSSBytes: Int
-    /// The inference convolutions' arithmetic (InferencePrecision); training is always fp32.
+    /// The inference convolutions' arithmetic (ConvolutionPrecision.inference); training runs in fp32 here.
     public var precision: String
 
     enum CodingKeys: String, CodingKey {
@@ -55,7 +55,7 @@ public func runBenchmark(arch: ABNArchitecture, batchSize: Int, steps: Int, thre
     let inference = try measure("inference") { _ = try model.forward(x, training: false) }
     return BenchmarkResult(arch: arch.name, batchSize: batchSize, threads: threads, trainImagesPerSecond: train,
                            inferenceImagesPerSecond: inference, peakRSSBytes: peakResidentBytes(),
-                           precision: InferencePrecision.current.rawValue)
+                           precision: ConvolutionPrecision.inference.rawValue)
 }
 
 /// One 3×3 stride-1 layer timed on the Winograd and on oneDNN's direct kernel: the inference forward

@@ -49,7 +49,7 @@ final class Conv2d {
         try primitives.get(ConvPrimitive.Key(n: x.n, c: x.c, h: x.h, w: x.w, k: outChannels, r: kernel, stride: stride, pad: padding,
                                              srcBlock: x.block, dstBlock: outputBlock, groups: groups, training: training,
                                              epilogue: epilogue, directOnly: directOnly,
-                                             bf16: !training && InferencePrecision.current == .bf16), make: ConvPrimitive.init)
+                                             bf16: (training ? ConvolutionPrecision.training : .inference) == .bf16), make: ConvPrimitive.init)
     }
 
     /// x [N, in, H, W] → y [N, out, H', W'] (in layout `block`, by default the input's family);

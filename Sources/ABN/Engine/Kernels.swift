@@ -27,7 +27,7 @@ final class ConvPrimitive {
         var epilogue: ConvEpilogue
         /// Never the Winograd kernel (tests compare it with the direct one).
         var directOnly = false
-        /// bfloat16 inputs and weights (inference under InferencePrecision.bf16).
+        /// bfloat16 inputs and weights (ConvolutionPrecision.bf16).
         var bf16 = false
     }
 
@@ -146,25 +146,33 @@ struct PrimitiveCache<Key: Hashable, Primitive> {
     }
 }
 
-/// The arithmetic of inference convolutions (BatchNorm folded in). FP32 is the default and what
-/// every parity test checks; BF16 rounds each convolution's input and weights to bfloat16 and
-/// accumulates in float (oneDNN's AVX512_BF16 kernels), everything else staying FP32. Training and
-/// the gradients of Grad-CAM always run in FP32.
-public enum InferencePrecision: String, CaseIterable, Sendable {
+/// The arithmetic of convolutions. FP32 is the default and what every parity test checks; BF16
+/// rounds each convolution's input and weights to bfloat16 and accumulates in float (oneDNN's
+/// AVX512_BF16 kernels), everything else staying FP32. Inference (BatchNorm folded in: eval, collect,
+/// explain, a frozen extractor's features) and training (fine-tuning's layers) are set apart, so a
+/// bf16 fine-tune still trains on FP32 features and is evaluated in FP32. The gradients of Grad-CAM
+/// always run in FP32.
+public enum ConvolutionPrecision: String, CaseIterable, Codable, Sendable {
     case fp32, bf16
 
     /// Whether this CPU has bfloat16 convolutions (AVX512_BF16).
     public static var bf16Available: Bool { cdnnl_bf16_available() != 0 }
 
     /// The precision inference convolutions built from now on use (process-wide, like the thread count).
-    public private(set) nonisolated(unsafe) static var current = InferencePrecision.fp32
+    public private(set) nonisolated(unsafe) static var inference = ConvolutionPrecision.fp32
 
-    /// Sets `current`; BF16 on a CPU without AVX512_BF16 is an error, not a silent FP32.
-    public static func set(_ precision: InferencePrecision) throws {
+    /// The precision training convolutions built from now on use (forward, backward data, backward
+    /// weights; gradients flow in rounded to bfloat16 and out in float). 3×3 stride-1 layers that the
+    /// Winograd kernel takes stay FP32 there: its F(4×4, 3×3) products are fewer than bf16's direct
+    /// ones cost (docs/benchmarks.md, "bf16 fine-tuning").
+    public private(set) nonisolated(unsafe) static var training = ConvolutionPrecision.fp32
+
+    /// Sets `inference` or `training`; BF16 on a CPU without AVX512_BF16 is an error, not a silent FP32.
+    public static func set(_ precision: ConvolutionPrecision, training: Bool = false) throws {
         if precision == .bf16 && !bf16Available {
             throw ABNError.kernel("bf16 needs a CPU with AVX512_BF16 (this one has none); use fp32")
         }
-        current = precision
+        if training { Self.training = precision } else { inference = precision }
     }
 }
 
