@@ -30,14 +30,25 @@ final class BFloat16Tests: XCTestCase {
 
     func relativeError(_ a: [Float], _ b: [Float]) -> Float { ConvolutionLoops.relativeError(a, b) }
 
+    /// Whether this CPU runs bf16; where it does not, checks that asking for it is an error that
+    /// leaves FP32 in place.
+    func bf16Runs(training: Bool) -> Bool {
+        guard ConvolutionPrecision.bf16Available else {
+            XCTAssertThrowsError(try ConvolutionPrecision.set(.bf16, training: training))
+            XCTAssertEqual(training ? ConvolutionPrecision.training : ConvolutionPrecision.inference, .fp32)
+            return false
+        }
+        return true
+    }
+
+    func randomInput(n: Int, c: Int, size: Int, rng: inout InitRandom) -> Act {
+        Act(n: n, c: c, h: size, w: size, data: (0..<(n * c * size * size)).map { _ in Float(rng.normal()) })
+    }
+
     /// 3×3 (the Winograd shape, which bf16 must not take), strided, 1×1 and a 3-channel plain stem;
     /// on a CPU without AVX512_BF16, that asking for bf16 is an error and leaves FP32 in place.
     func testConvolutionsRoundInputsAndWeightsToBFloat16() throws {
-        guard ConvolutionPrecision.bf16Available else {
-            XCTAssertThrowsError(try ConvolutionPrecision.set(.bf16))
-            XCTAssertEqual(ConvolutionPrecision.inference, .fp32)
-            return
-        }
+        guard bf16Runs(training: false) else { return }
         var rng = InitRandom(seed: 31)
         let block = Layout.preferredBlock
         let shapes = [(n: 4, c: 32, k: 32, size: 16, kernel: 3, stride: 1, pad: 1, block: block),
@@ -46,7 +57,7 @@ final class BFloat16Tests: XCTestCase {
                       (n: 2, c: 3, k: 16, size: 16, kernel: 3, stride: 1, pad: 1, block: 1)]
         for s in shapes {
             let conv = Conv2d(name: "c", inChannels: s.c, outChannels: s.k, kernel: s.kernel, stride: s.stride, padding: s.pad, rng: &rng)
-            let x = Act(n: s.n, c: s.c, h: s.size, w: s.size, data: (0..<(s.n * s.c * s.size * s.size)).map { _ in Float(rng.normal()) })
+            let x = randomInput(n: s.n, c: s.c, size: s.size, rng: &rng)
             let w = conv.weight.value, bias = (0..<s.k).map { _ in Float(rng.normal() * 0.1) }
             let xb = x.reblocked(s.block)
             try ConvolutionPrecision.set(.fp32)
@@ -72,11 +83,7 @@ final class BFloat16Tests: XCTestCase {
     /// which must hold to float accumulation error while FP32 must not. A 3×3 stride-1 layer stays on
     /// the FP32 Winograd kernel (it matches the exact loops to FP32 error). Inference stays FP32.
     func testTrainingConvolutionsRoundOperandsToBFloat16() throws {
-        guard ConvolutionPrecision.bf16Available else {
-            XCTAssertThrowsError(try ConvolutionPrecision.set(.bf16, training: true))
-            XCTAssertEqual(ConvolutionPrecision.training, .fp32)
-            return
-        }
+        guard bf16Runs(training: true) else { return }
         var rng = InitRandom(seed: 37)
         let block = Layout.preferredBlock
         let shapes = [(n: 2, c: 64, k: 32, size: 8, kernel: 1, stride: 1, pad: 0, block: block),
@@ -86,7 +93,7 @@ final class BFloat16Tests: XCTestCase {
                       (n: 4, c: 32, k: 32, size: 16, kernel: 3, stride: 1, pad: 1, block: block)]
         for s in shapes {
             let shape = ConvolutionLoops.Shape(kernel: s.kernel, stride: s.stride, pad: s.pad)
-            let x = Act(n: s.n, c: s.c, h: s.size, w: s.size, data: (0..<(s.n * s.c * s.size * s.size)).map { _ in Float(rng.normal()) })
+            let x = randomInput(n: s.n, c: s.c, size: s.size, rng: &rng)
             let w = Conv2d(name: "c", inChannels: s.c, outChannels: s.k, kernel: s.kernel, stride: s.stride, padding: s.pad, rng: &rng).weight.value
             let oh = shape.out(s.size)
             let dy = Act(n: s.n, c: s.k, h: oh, w: oh, data: (0..<(s.n * s.k * oh * oh)).map { _ in Float(rng.normal()) })
