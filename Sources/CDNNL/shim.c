@@ -63,8 +63,8 @@ typedef struct {
  * serves every convolution in turn instead of each keeping three weight-sized copies (about 450 MB
  * in ResNet-50-ABN, where PyTorch keeps none). The same holds for training's copies of activations
  * and their gradients in the primitive's layout or type (bfloat16: about 1 GB more peak memory in the
- * ResNet-50-ABN fine-tune when each convolution kept its own). A call borrows in the order sources,
- * gradients, weights, so two threads never wait on each other. */
+ * ResNet-50-ABN fine-tune when each convolution kept its own). A call borrows them with
+ * arg_borrow_all. */
 static shared_buffer_t lent_sources = SHARED_BUFFER_INITIALIZER;
 static shared_buffer_t lent_gradients = SHARED_BUFFER_INITIALIZER;
 static shared_buffer_t lent_weights = SHARED_BUFFER_INITIALIZER;
@@ -159,6 +159,22 @@ static int arg_borrow(arg_t *a) {
 
 static void arg_return(arg_t *a) {
     if (a->lent) shared_buffer_release(a->lent);
+}
+
+/* Borrows the lent copies of a call's arguments in the order given (sources, gradients, weights, so
+ * two threads never wait on each other); on failure returns the ones taken. */
+static int arg_borrow_all(arg_t **args, int n) {
+    for (int i = 0; i < n; i++) {
+        if (arg_borrow(args[i])) {
+            while (i > 0) arg_return(args[--i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void arg_return_all(arg_t **args, int n) {
+    while (n > 0) arg_return(args[--n]);
 }
 
 static int arg_out_finish(arg_t *a) {
@@ -495,7 +511,7 @@ static int execute(dnnl_primitive_t p, int nargs, dnnl_exec_arg_t *args, const c
     return 0;
 }
 
-/* oneDNN's forward; a lent weight copy is borrowed by the caller. */
+/* oneDNN's forward; lent copies (input, weights) are borrowed by the caller. */
 static int forward_direct(cdnnl_conv *cv, const float *src, const float *weights, int weights_changed, const float *bias,
                           const float *residual, float *dst) {
     if (arg_in(&cv->f_src, src) || arg_in_cached(&cv->f_wei, weights, weights_changed)) return -1;
@@ -538,11 +554,10 @@ int cdnnl_conv_forward(cdnnl_conv *cv, const float *src, const float *weights, i
         snprintf(last_error, sizeof last_error, "Winograd convolution: out of memory");
         return -1;
     }
-    if (arg_borrow(&cv->f_src)) return -1;
-    if (arg_borrow(&cv->f_wei)) { arg_return(&cv->f_src); return -1; }
+    arg_t *lent[2] = {&cv->f_src, &cv->f_wei};
+    if (arg_borrow_all(lent, 2)) return -1;
     int status = forward_direct(cv, src, weights, weights_changed || cv->f_wei.lent, bias, residual, dst);
-    arg_return(&cv->f_wei);
-    arg_return(&cv->f_src);
+    arg_return_all(lent, 2);
     return status;
 }
 
@@ -550,14 +565,14 @@ int cdnnl_conv_forward(cdnnl_conv *cv, const float *src, const float *weights, i
  * borrowed for the call in the order a, b, out (sources, gradients, weights). */
 static int run_backward(dnnl_primitive_t prim, const char *what, int id_a, arg_t *a, const void *pa, int id_b,
                         arg_t *b, const void *pb, int id_out, arg_t *out, void *pout) {
-    arg_t *borrowed[3] = {a, b, out};
-    int n = 0, status = -1;
-    while (n < 3 && !arg_borrow(borrowed[n])) n++;
-    if (n == 3 && !arg_in(a, pa) && !arg_in(b, pb) && dnnl_memory_set_data_handle(out->user_mem, pout) == dnnl_success) {
+    arg_t *lent[3] = {a, b, out};
+    if (arg_borrow_all(lent, 3)) return -1;
+    int status = -1;
+    if (!arg_in(a, pa) && !arg_in(b, pb) && dnnl_memory_set_data_handle(out->user_mem, pout) == dnnl_success) {
         dnnl_exec_arg_t args[3] = {{id_a, a->prim_mem}, {id_b, b->prim_mem}, {id_out, out->prim_mem}};
         if (!execute(prim, 3, args, what) && !arg_out_finish(out) && dnnl_stream_wait(stream) == dnnl_success) status = 0;
     }
-    while (n > 0) arg_return(borrowed[--n]);
+    arg_return_all(lent, 3);
     return status;
 }
 
