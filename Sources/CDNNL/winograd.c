@@ -463,6 +463,28 @@ TARGET static inline void wgrad_kernel_4x8(const float *V, const float *D, float
     for (int i = 0; i < 4; i++) _mm256_storeu_ps(dU + (size_t)i * K, add ? _mm256_add_ps(a[i], _mm256_loadu_ps(dU + (size_t)i * K)) : a[i]);
 }
 
+/* 6 input × 16 output channels (AVX2): 12 accumulators, so the FMA latency has slack that the 8 of
+ * wgrad_kernel_8 (4 × 16) lack, and each row's 8 loads feed 12 FMAs instead of 6 feeding 8; 15 of the
+ * 16 registers, so nothing spills. Every dU element is still summed over the rows in order by one
+ * accumulator: the same bits as the 4 × 16 kernel. */
+TARGET static inline void wgrad_kernel_6x16(const float *V, const float *D, float *dU, int C, int K, long rows, int add) {
+    __m256 a[6][2];
+    for (int i = 0; i < 6; i++) a[i][0] = a[i][1] = _mm256_setzero_ps();
+    for (long r = 0; r < rows; r++) {
+        const __m256 d0 = _mm256_loadu_ps(D + r * K), d1 = _mm256_loadu_ps(D + r * K + 8);
+        for (int i = 0; i < 6; i++) {
+            const __m256 v = _mm256_broadcast_ss(V + r * C + i);
+            a[i][0] = _mm256_fmadd_ps(v, d0, a[i][0]);
+            a[i][1] = _mm256_fmadd_ps(v, d1, a[i][1]);
+        }
+    }
+    for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 2; j++) {
+            float *out = dU + (size_t)i * K + j * 8;
+            _mm256_storeu_ps(out, add ? _mm256_add_ps(a[i][j], _mm256_loadu_ps(out)) : a[i][j]);
+        }
+}
+
 /* dw[k][c][3][3] = Gᵀ (Σ_partials dU[p][·][c][k]) G for c in [c_begin, c_end), eight output
  * channels at a time; the partials are added in order. */
 TARGET static void wgrad_filters(const cwino *cw, const float *dU, long partials, float *dw, int c_begin, int c_end) {
@@ -514,6 +536,18 @@ TARGET static void wgrad_products_at(const cwino *cw, const float *Vp, const flo
     for (int b = b_begin; b < b_end; b++) {
         if (wide && b + 1 < b_end) {
             wgrad_products_wide(cw, Vp, Dp, rows, dUp, b++, add);
+            continue;
+        }
+        if (b + 2 < b_end) { /* three blocks of four input channels as two of six */
+            for (int k0 = 0; k0 < K; k0 += 16) {
+                if (block_width(K, k0) == 16)
+                    for (int c0 = b * 4; c0 < b * 4 + 12; c0 += 6)
+                        wgrad_kernel_6x16(Vp + c0, Dp + k0, dUp + (size_t)c0 * K + k0, C, K, rows, add);
+                else
+                    for (int c0 = b * 4; c0 < b * 4 + 12; c0 += 4)
+                        wgrad_kernel_4x8(Vp + c0, Dp + k0, dUp + (size_t)c0 * K + k0, C, K, rows, add);
+            }
+            b += 2;
             continue;
         }
         for (int k0 = 0; k0 < K; k0 += 16) {
