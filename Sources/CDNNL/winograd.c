@@ -451,35 +451,27 @@ typedef struct {
     long next; /* the next group to take (atomic) */
 } wgrad_job_t;
 
-/* Beside wgrad_kernel_8 and _16 (winograd_tiles.h), for a last block of 8 output channels (AVX2):
- * 4 input × 8 output channels. */
-TARGET static inline void wgrad_kernel_4x8(const float *V, const float *D, float *dU, int C, int K, long rows, int add) {
-    __m256 a[4];
-    for (int i = 0; i < 4; i++) a[i] = _mm256_setzero_ps();
-    for (long r = 0; r < rows; r++) {
-        const __m256 d0 = _mm256_loadu_ps(D + r * K);
-        for (int i = 0; i < 4; i++) a[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(V + r * C + i), d0, a[i]);
-    }
-    for (int i = 0; i < 4; i++) _mm256_storeu_ps(dU + (size_t)i * K, add ? _mm256_add_ps(a[i], _mm256_loadu_ps(dU + (size_t)i * K)) : a[i]);
-}
-
-/* 6 input × 16 output channels (AVX2): 12 accumulators, so the FMA latency has slack that the 8 of
- * wgrad_kernel_8 (4 × 16) lack, and each row's 8 loads feed 12 FMAs instead of 6 feeding 8; 15 of the
- * 16 registers, so nothing spills. Every dU element is still summed over the rows in order by one
- * accumulator: the same bits as the 4 × 16 kernel. */
-TARGET static inline void wgrad_kernel_6x16(const float *V, const float *D, float *dU, int C, int K, long rows, int add) {
+/* Beside wgrad_kernel_8 and _16 (winograd_tiles.h), AVX2: `inputs` input × 8·`vectors` output channels,
+ * constants at every call so each use compiles to its own unrolled kernel. 6 × 16 (`inputs` 6, `vectors`
+ * 2) is the main one: 12 accumulators in 15 of the 16 registers, so the FMA latency has slack that the 8
+ * of wgrad_kernel_8 (4 × 16) lack, and each row's 8 loads feed 12 FMAs instead of 6 feeding 8 (a 4 × 24
+ * kernel spilled an accumulator every row). 4 × 8 takes a last block of 8 output channels. Every dU
+ * element is summed over the rows in order by one accumulator, as in wgrad_kernel_8: the same bits. */
+TARGET static inline __attribute__((always_inline)) void wgrad_kernel_avx2(const float *V, const float *D, float *dU, int C, int K,
+                                                                          long rows, int add, const int inputs, const int vectors) {
     __m256 a[6][2];
-    for (int i = 0; i < 6; i++) a[i][0] = a[i][1] = _mm256_setzero_ps();
+    for (int i = 0; i < inputs; i++)
+        for (int j = 0; j < vectors; j++) a[i][j] = _mm256_setzero_ps();
     for (long r = 0; r < rows; r++) {
-        const __m256 d0 = _mm256_loadu_ps(D + r * K), d1 = _mm256_loadu_ps(D + r * K + 8);
-        for (int i = 0; i < 6; i++) {
+        __m256 d[2];
+        for (int j = 0; j < vectors; j++) d[j] = _mm256_loadu_ps(D + r * K + j * 8);
+        for (int i = 0; i < inputs; i++) {
             const __m256 v = _mm256_broadcast_ss(V + r * C + i);
-            a[i][0] = _mm256_fmadd_ps(v, d0, a[i][0]);
-            a[i][1] = _mm256_fmadd_ps(v, d1, a[i][1]);
+            for (int j = 0; j < vectors; j++) a[i][j] = _mm256_fmadd_ps(v, d[j], a[i][j]);
         }
     }
-    for (int i = 0; i < 6; i++)
-        for (int j = 0; j < 2; j++) {
+    for (int i = 0; i < inputs; i++)
+        for (int j = 0; j < vectors; j++) {
             float *out = dU + (size_t)i * K + j * 8;
             _mm256_storeu_ps(out, add ? _mm256_add_ps(a[i][j], _mm256_loadu_ps(out)) : a[i][j]);
         }
@@ -542,17 +534,17 @@ TARGET static void wgrad_products_at(const cwino *cw, const float *Vp, const flo
             for (int k0 = 0; k0 < K; k0 += 16) {
                 if (block_width(K, k0) == 16)
                     for (int c0 = b * 4; c0 < b * 4 + 12; c0 += 6)
-                        wgrad_kernel_6x16(Vp + c0, Dp + k0, dUp + (size_t)c0 * K + k0, C, K, rows, add);
+                        wgrad_kernel_avx2(Vp + c0, Dp + k0, dUp + (size_t)c0 * K + k0, C, K, rows, add, 6, 2);
                 else
                     for (int c0 = b * 4; c0 < b * 4 + 12; c0 += 4)
-                        wgrad_kernel_4x8(Vp + c0, Dp + k0, dUp + (size_t)c0 * K + k0, C, K, rows, add);
+                        wgrad_kernel_avx2(Vp + c0, Dp + k0, dUp + (size_t)c0 * K + k0, C, K, rows, add, 4, 1);
             }
             b += 2;
             continue;
         }
         for (int k0 = 0; k0 < K; k0 += 16) {
             if (block_width(K, k0) == 16) wgrad_kernel_8(Vp + b * 4, Dp + k0, dUp + (size_t)b * 4 * K + k0, C, K, rows, add);
-            else wgrad_kernel_4x8(Vp + b * 4, Dp + k0, dUp + (size_t)b * 4 * K + k0, C, K, rows, add);
+            else wgrad_kernel_avx2(Vp + b * 4, Dp + k0, dUp + (size_t)b * 4 * K + k0, C, K, rows, add, 4, 1);
         }
     }
 }

@@ -216,7 +216,8 @@ VTARGET static inline __attribute__((always_inline)) void WIDE(kernel_6xn)(const
 
 /* dU[c0..c0+LANES/2)[k0..k0+2·LANES) (+)= Σ_rows V[row][c] · D[row][k] at one position (row strides C
  * and K); `add`: onto what dU holds. AVX2 takes 4 input × 16 output channels (8 accumulators, just enough
- * to cover the FMA latency); AVX-512 8 × 32 (16 accumulators: each row's 10 loads feed 16 FMAs instead of
+ * to cover the FMA latency; winograd.c's 6 × 16 kernel (wgrad_kernel_avx2) takes three such blocks at a time where it can,
+ * and this one the rest); AVX-512 8 × 32 (16 accumulators: each row's 10 loads feed 16 FMAs instead of
  * 6 loads 8). Every dU element is summed over the rows in order by one accumulator at either width. */
 VTARGET static inline void WIDE(wgrad_kernel)(const float *V, const float *D, float *dU, int C, int K, long rows, int add) {
     VEC a[LANES / 2][2];
