@@ -530,22 +530,20 @@ TARGET static void wgrad_products_at(const cwino *cw, const float *Vp, const flo
             wgrad_products_wide(cw, Vp, Dp, rows, dUp, b++, add);
             continue;
         }
-        if (b + 2 < b_end) { /* three blocks of four input channels as two of six */
-            for (int k0 = 0; k0 < K; k0 += 16) {
-                if (block_width(K, k0) == 16)
-                    for (int c0 = b * 4; c0 < b * 4 + 12; c0 += 6)
-                        wgrad_kernel_avx2(Vp + c0, Dp + k0, dUp + (size_t)c0 * K + k0, C, K, rows, add, 6, 2);
-                else
-                    for (int c0 = b * 4; c0 < b * 4 + 12; c0 += 4)
-                        wgrad_kernel_avx2(Vp + c0, Dp + k0, dUp + (size_t)c0 * K + k0, C, K, rows, add, 4, 1);
-            }
-            b += 2;
-            continue;
-        }
+        /* Three blocks of four input channels as two of six where three are left, else one of four;
+         * a last 8 output channels four input channels at a time. */
+        const int channels = b + 2 < b_end ? 12 : 4;
         for (int k0 = 0; k0 < K; k0 += 16) {
-            if (block_width(K, k0) == 16) wgrad_kernel_8(Vp + b * 4, Dp + k0, dUp + (size_t)b * 4 * K + k0, C, K, rows, add);
-            else wgrad_kernel_avx2(Vp + b * 4, Dp + k0, dUp + (size_t)b * 4 * K + k0, C, K, rows, add, 4, 1);
+            const int sixteen = block_width(K, k0) == 16, inputs = sixteen && channels == 12 ? 6 : 4;
+            for (int c0 = b * 4; c0 < b * 4 + channels; c0 += inputs) {
+                const float *V = Vp + c0, *D = Dp + k0;
+                float *dU = dUp + (size_t)c0 * K + k0;
+                if (!sixteen) wgrad_kernel_avx2(V, D, dU, C, K, rows, add, 4, 1);
+                else if (inputs == 6) wgrad_kernel_avx2(V, D, dU, C, K, rows, add, 6, 2);
+                else wgrad_kernel_8(V, D, dU, C, K, rows, add);
+            }
         }
+        b += channels / 4 - 1;
     }
 }
 
